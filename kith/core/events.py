@@ -1,0 +1,165 @@
+"""Protocol-neutral domain events, delivered after the transaction commits.
+
+Services emit events; consumers subscribe by event type.  Local surfacing
+(timelines, notifications) and federation (ActivityPub, diaspora*) are
+separate consumers of the same event, so neither knows about the other and
+a rolled-back transaction never leaks an event.  Consumers must be cheap:
+anything slow is handed to the job queue (kith.jobs).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+_subscribers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+    """Decorator: call the function with each event of `event_type` after commit."""
+
+    def register(handler: Callable[[E], None]) -> Callable[[E], None]:
+        if handler not in _subscribers[event_type]:
+            _subscribers[event_type].append(handler)
+        return handler
+
+    return register
+
+
+def emit_on_commit(event: object) -> None:
+    transaction.on_commit(lambda: dispatch(event), robust=False)
+
+
+def dispatch(event: object) -> None:
+    for handler in _subscribers.get(type(event), ()):
+        handler(event)
+
+
+# ---- the events ---------------------------------------------------------------
+# They carry ids, not model instances: a consumer reloads what it needs, so an
+# event is always safe to serialise into a job.
+
+
+@dataclass(frozen=True)
+class PostPublished:
+    post_id: int
+
+
+@dataclass(frozen=True)
+class PostEdited:
+    post_id: int
+
+
+@dataclass(frozen=True)
+class PostDeleted:
+    post_id: int
+    author_id: int
+
+
+@dataclass(frozen=True)
+class CommentCreated:
+    comment_id: int
+
+
+@dataclass(frozen=True)
+class CommentEdited:
+    comment_id: int
+
+
+@dataclass(frozen=True)
+class CommentDeleted:
+    comment_id: int
+    post_id: int
+    author_id: int
+
+
+@dataclass(frozen=True)
+class LikeAdded:
+    like_id: int
+
+
+@dataclass(frozen=True)
+class LikeRemoved:
+    like_id: int
+    person_id: int
+
+
+@dataclass(frozen=True)
+class FollowRequested:
+    follow_id: int
+
+
+@dataclass(frozen=True)
+class FollowAccepted:
+    follow_id: int
+
+
+@dataclass(frozen=True)
+class FollowRejected:
+    follower_id: int
+    followee_id: int
+
+
+@dataclass(frozen=True)
+class Unfollowed:
+    follower_id: int
+    followee_id: int
+
+
+@dataclass(frozen=True)
+class StartedSharing:
+    """`sharer` put `recipient` into one of their aspects for the first time."""
+
+    sharer_id: int
+    recipient_id: int
+
+
+@dataclass(frozen=True)
+class StoppedSharing:
+    sharer_id: int
+    recipient_id: int
+
+
+@dataclass(frozen=True)
+class PersonBlocked:
+    blocker_id: int
+    blocked_id: int
+
+
+@dataclass(frozen=True)
+class PersonUnblocked:
+    blocker_id: int
+    blocked_id: int
+
+
+@dataclass(frozen=True)
+class ProfileUpdated:
+    person_id: int
+
+
+@dataclass(frozen=True)
+class PersonDeleted:
+    person_id: int
+
+
+@dataclass(frozen=True)
+class MessageSent:
+    message_id: int
+
+
+@dataclass(frozen=True)
+class PollVoted:
+    vote_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AccountSuspended:
+    account_id: int

@@ -1,0 +1,192 @@
+"""Write paths for the sharing graph: follow, share (aspects), block, mute."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+
+from kith.core import events
+from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from kith.graph.models import Aspect, AspectMembership, Block, Follow, FollowState, Mute
+from kith.people.models import Person
+from kith.visibility import blocked_either_way
+
+MAX_ASPECTS = 100
+
+
+def _check_can_relate(actor: Person, target: Person) -> None:
+    if actor.id == target.id:
+        raise Invalid("You cannot do that to yourself.")
+    if not target.is_active:
+        raise NotFound("That person is not here.")
+    if blocked_either_way(actor, target.id):
+        raise NotAllowed("A block stands between you and that person.")
+
+
+# ---- following --------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow(follower: Person, followee: Person) -> Follow:
+    """Start receiving `followee`'s posts; a request if their account is locked."""
+    _check_can_relate(follower, followee)
+    existing = Follow.objects.filter(follower=follower, followee=followee).first()
+    if existing:
+        return existing
+    state = FollowState.PENDING if followee.locked else FollowState.ACCEPTED
+    relation = Follow.objects.create(follower=follower, followee=followee, state=state)
+    events.emit_on_commit(events.FollowRequested(relation.id))
+    return relation
+
+
+@transaction.atomic
+def unfollow(follower: Person, followee: Person) -> None:
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    if deleted:
+        from kith.timelines.models import StreamEntry, StreamReason
+
+        # Their posts leave the stream, as in Mastodon; posts shared with you directly stay.
+        StreamEntry.objects.filter(
+            owner=follower, post__author=followee, reason=StreamReason.FOLLOWING
+        ).delete()
+        events.emit_on_commit(events.Unfollowed(follower.id, followee.id))
+
+
+@transaction.atomic
+def accept_follow_request(followee: Person, follower: Person) -> Follow:
+    relation = Follow.objects.select_for_update().filter(follower=follower, followee=followee).first()
+    if relation is None:
+        raise NotFound("There is no such follow request.")
+    if relation.state != FollowState.ACCEPTED:
+        relation.state = FollowState.ACCEPTED
+        relation.save(update_fields=["state"])
+        events.emit_on_commit(events.FollowAccepted(relation.id))
+    return relation
+
+
+@transaction.atomic
+def reject_follow_request(followee: Person, follower: Person) -> None:
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee, state=FollowState.PENDING).delete()
+    if not deleted:
+        raise NotFound("There is no such follow request.")
+    events.emit_on_commit(events.FollowRejected(follower.id, followee.id))
+
+
+@transaction.atomic
+def remove_follower(followee: Person, follower: Person) -> None:
+    """Stop someone following you (Mastodon's 'remove from followers')."""
+    Follow.objects.filter(follower=follower, followee=followee).delete()
+    events.emit_on_commit(events.FollowRejected(follower.id, followee.id))
+
+
+# ---- aspects (sharing) ----------------------------------------------------------------
+
+
+def _clean_aspect_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise Invalid("An aspect name is 1 to 64 characters.")
+    return name
+
+
+@transaction.atomic
+def create_aspect(owner: Person, name: str) -> Aspect:
+    name = _clean_aspect_name(name)
+    if Aspect.objects.filter(owner=owner).count() >= MAX_ASPECTS:
+        raise Invalid(f"You can have at most {MAX_ASPECTS} aspects.")
+    if Aspect.objects.filter(owner=owner, name=name).exists():
+        raise Conflict("You have an aspect with that name already.")
+    position = (Aspect.objects.filter(owner=owner).aggregate(top=Max("position"))["top"] or 0) + 1
+    return Aspect.objects.create(owner=owner, name=name, position=position)
+
+
+@transaction.atomic
+def rename_aspect(owner: Person, aspect: Aspect, name: str) -> Aspect:
+    if aspect.owner_id != owner.id:
+        raise NotFound("No such aspect.")
+    name = _clean_aspect_name(name)
+    if Aspect.objects.filter(owner=owner, name=name).exclude(id=aspect.id).exists():
+        raise Conflict("You have an aspect with that name already.")
+    aspect.name = name
+    aspect.save(update_fields=["name"])
+    return aspect
+
+
+@transaction.atomic
+def delete_aspect(owner: Person, aspect: Aspect) -> None:
+    """Delete an aspect; members in no other aspect stop being shared with.
+
+    Posts already shared keep their audience: it was fixed when they were published.
+    """
+    if aspect.owner_id != owner.id:
+        raise NotFound("No such aspect.")
+    member_ids = list(aspect.memberships.values_list("person_id", flat=True))
+    aspect.delete()
+    for person_id in member_ids:
+        if not AspectMembership.objects.filter(aspect__owner=owner, person_id=person_id).exists():
+            events.emit_on_commit(events.StoppedSharing(owner.id, person_id))
+
+
+@transaction.atomic
+def add_to_aspect(owner: Person, aspect: Aspect, person: Person) -> AspectMembership:
+    """Share with `person` through `aspect` (diaspora*'s 'add contact').
+
+    The first aspect a person is put in starts sharing with them and follows
+    them, so their posts reach your stream; they are told, and may share back
+    or not.
+    """
+    if aspect.owner_id != owner.id:
+        raise NotFound("No such aspect.")
+    _check_can_relate(owner, person)
+    first = not AspectMembership.objects.filter(aspect__owner=owner, person=person).exists()
+    membership, created = AspectMembership.objects.get_or_create(aspect=aspect, person=person)
+    if created and first:
+        follow(owner, person)
+        events.emit_on_commit(events.StartedSharing(owner.id, person.id))
+    return membership
+
+
+@transaction.atomic
+def remove_from_aspect(owner: Person, aspect: Aspect, person: Person) -> None:
+    if aspect.owner_id != owner.id:
+        raise NotFound("No such aspect.")
+    AspectMembership.objects.filter(aspect=aspect, person=person).delete()
+    if not AspectMembership.objects.filter(aspect__owner=owner, person=person).exists():
+        # Out of every aspect: no longer a contact, as in diaspora*.
+        unfollow(owner, person)
+        events.emit_on_commit(events.StoppedSharing(owner.id, person.id))
+
+
+# ---- blocks and mutes ---------------------------------------------------------------
+
+
+@transaction.atomic
+def block(blocker: Person, blocked: Person) -> Block:
+    """Cut every tie: no follows either way, out of the blocker's aspects, nothing shown either way."""
+    if blocker.id == blocked.id:
+        raise Invalid("You cannot block yourself.")
+    relation, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    if created:
+        Follow.objects.filter(follower=blocker, followee=blocked).delete()
+        Follow.objects.filter(follower=blocked, followee=blocker).delete()
+        AspectMembership.objects.filter(aspect__owner=blocker, person=blocked).delete()
+        events.emit_on_commit(events.PersonBlocked(blocker.id, blocked.id))
+    return relation
+
+
+@transaction.atomic
+def unblock(blocker: Person, blocked: Person) -> None:
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+    if deleted:
+        events.emit_on_commit(events.PersonUnblocked(blocker.id, blocked.id))
+
+
+def mute(muter: Person, muted: Person) -> Mute:
+    if muter.id == muted.id:
+        raise Invalid("You cannot mute yourself.")
+    relation, _ = Mute.objects.get_or_create(muter=muter, muted=muted)
+    return relation
+
+
+def unmute(muter: Person, muted: Person) -> None:
+    Mute.objects.filter(muter=muter, muted=muted).delete()

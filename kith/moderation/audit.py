@@ -1,0 +1,18 @@
+"""The one way to write the audit log (inside the caller's transaction)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.moderation.models import AuditLogEntry
+
+
+def record(action: str, *, actor: Any = None, target: Any = None, reason: str = "", **data: Any) -> AuditLogEntry:
+    return AuditLogEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type=type(target).__name__ if target is not None else "",
+        target_id=str(getattr(target, "pk", "")) if target is not None else "",
+        reason=reason,
+        data=data,
+    )

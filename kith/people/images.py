@@ -1,0 +1,54 @@
+"""Decoding untrusted images safely and re-encoding them without metadata."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from kith.core.errors import Invalid
+
+# Refuse decompression bombs well before Pillow's own (warning-only) threshold.
+MAX_PIXELS = 40_000_000
+ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+
+
+def open_untrusted(data: bytes) -> Image.Image:
+    """Open and fully decode an uploaded image, or raise Invalid with a reason."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format not in ACCEPTED_FORMATS:
+                raise Invalid("Images must be JPEG, PNG, GIF or WebP.")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise Invalid("The image has too many pixels.")
+            probe.verify()
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise Invalid("That file is not an image Kith can read.") from exc
+    return image
+
+
+def strip_and_orient(image: Image.Image) -> Image.Image:
+    """Apply EXIF orientation, then drop all metadata (EXIF, GPS, XMP, comments)."""
+    oriented = ImageOps.exif_transpose(image) or image
+    # A new image from the pixels alone: nothing of the original's metadata can survive.
+    clean = Image.frombytes(oriented.mode, oriented.size, oriented.tobytes())
+    if oriented.mode == "P" and (palette := oriented.getpalette()):
+        clean.putpalette(palette)
+    return clean
+
+
+def clean_profile_image(upload: UploadedFile, *, max_side: int) -> ContentFile:
+    data = upload.read()
+    if len(data) > 8 * 1024 * 1024:
+        raise Invalid("Profile images must be under 8 MB.")
+    image = strip_and_orient(open_untrusted(data))
+    image.thumbnail((max_side, max_side))
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return ContentFile(out.getvalue())

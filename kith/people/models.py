@@ -1,0 +1,97 @@
+"""Accounts (who logs in) and persons (who posts: local or remote, one model)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+from kith.core.models import SnowflakeField
+
+
+class AccountState(models.TextChoices):
+    ACTIVE = "active", "active"
+    SUSPENDED = "suspended", "suspended"
+    DELETED = "deleted", "deleted"
+
+
+class Account(AbstractUser):
+    """A login on this pod.  `username` equals the local person's username."""
+
+    email = models.EmailField(unique=True)
+    state = models.CharField(max_length=16, choices=AccountState.choices, default=AccountState.ACTIVE)
+    suspended_reason = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("username"), name="account_username_ci_unique")]
+
+
+class Person(models.Model):
+    """Somebody who can post and be shared with, on this pod (`domain == ""`) or another."""
+
+    id = SnowflakeField()
+    account = models.OneToOneField(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    username = models.CharField(max_length=64)
+    domain = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    bio_source = models.TextField(blank=True)
+    bio_html = models.TextField(blank=True)
+    avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)
+    header = models.ImageField(upload_to="headers/%Y/%m/", blank=True)
+    # Private profile: shown only to people this person shares with (as in diaspora*).
+    location = models.CharField(max_length=255, blank=True)
+    birthday = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=255, blank=True)
+    searchable = models.BooleanField(default=True, help_text="Listed in people search")
+    locked = models.BooleanField(default=False, help_text="New followers need approval")
+    state = models.CharField(max_length=16, choices=AccountState.choices, default=AccountState.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), "domain", name="person_handle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain == ""
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.domain or settings.KITH_DOMAIN}"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == AccountState.ACTIVE
+
+
+class ProfileTag(models.Model):
+    """Up to five tags a person describes themself with (diaspora*'s profile tags)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="profile_tags")
+    name = models.CharField(max_length=64, db_index=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["person", "name"], name="profile_tag_unique")]
+
+
+class PersonKey(models.Model):
+    """A local person's RSA key pair, used to sign what the pod sends for them."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="key", primary_key=True)
+    public_key_pem = models.TextField()
+    private_key_pem = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,194 @@
+"""Write paths for accounts and persons: sign-up, profile, password, deletion, suspension."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from kith.core import events
+from kith.core.errors import Conflict, Invalid, NotAllowed
+from kith.core.text import normalise_tag, render_markdown
+from kith.jobs import enqueue_on_commit
+from kith.moderation import audit
+from kith.people.images import clean_profile_image
+from kith.people.models import Account, AccountState, Person, ProfileTag
+
+USERNAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
+# Names that would be confusing or collide with routes and well-known actors.
+RESERVED_USERNAMES = {
+    "admin", "administrator", "root", "kith", "instance", "actor", "system", "support", "abuse",
+    "postmaster", "webmaster", "hostmaster", "security", "moderator", "api", "static", "media",
+    "well-known", "inbox", "outbox", "users", "tags", "settings", "notifications", "search", "about",
+}
+MAX_PROFILE_TAGS = 5
+
+
+def validate_username(username: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise Invalid("A username is 1 to 30 letters, digits or underscores.")
+    if username.lower() in RESERVED_USERNAMES:
+        raise Invalid("That username is reserved.")
+
+
+@transaction.atomic
+def create_local_account(
+    username: str, email: str, password: str, *, is_admin: bool = False, display_name: str = ""
+) -> Account:
+    """Sign-up: an Account to log in with and the local Person it posts as."""
+    validate_username(username)
+    email = Account.objects.normalize_email(email).strip()
+    if not email or "@" not in email:
+        raise Invalid("Enter a valid e-mail address.")
+    if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
+        username__iexact=username, domain=""
+    ).exists():
+        raise Conflict("That username is taken.")
+    if Account.objects.filter(email__iexact=email).exists():
+        raise Conflict("An account with that e-mail address exists already.")
+    account = Account(username=username, email=email, is_staff=is_admin, is_superuser=is_admin)
+    try:
+        validate_password(password, account)
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages)) from exc
+    account.set_password(password)
+    account.save()
+    person = Person.objects.create(account=account, username=username, domain="", display_name=display_name)
+    if getattr(settings, "KITH_PREGENERATE_KEYS", True):
+        from kith.people.keys import generate_key_job
+
+        enqueue_on_commit(generate_key_job, person.id)
+    if is_admin:
+        audit.record("account.create_admin", target=account)
+    return account
+
+
+def change_password(account: Account, old_password: str, new_password: str) -> None:
+    if not account.check_password(old_password):
+        raise NotAllowed("The current password is not right.")
+    try:
+        validate_password(new_password, account)
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages)) from exc
+    account.set_password(new_password)
+    account.save(update_fields=["password"])
+
+
+PROFILE_TEXT_FIELDS = {"display_name": 100, "location": 255, "gender": 255}
+
+
+@transaction.atomic
+def update_profile(
+    person: Person,
+    *,
+    avatar: UploadedFile | None = None,
+    header: UploadedFile | None = None,
+    tags: list[str] | None = None,
+    **fields: Any,
+) -> Person:
+    """Change any of: display_name, bio (Markdown), location, birthday, gender, searchable, locked, tags, images."""
+    changed: list[str] = []
+    for name, limit in PROFILE_TEXT_FIELDS.items():
+        if name in fields:
+            value = (fields.pop(name) or "").strip()
+            if len(value) > limit:
+                raise Invalid(f"{name.replace('_', ' ').capitalize()} is longer than {limit} characters.")
+            setattr(person, name, value)
+            changed.append(name)
+    if "bio" in fields:
+        bio = (fields.pop("bio") or "").strip()
+        if len(bio) > 5000:
+            raise Invalid("The bio is longer than 5000 characters.")
+        person.bio_source = bio
+        person.bio_html = render_markdown(bio).html if bio else ""
+        changed += ["bio_source", "bio_html"]
+    if "birthday" in fields:
+        birthday = fields.pop("birthday")
+        if birthday is not None and not isinstance(birthday, date):
+            raise Invalid("The birthday must be a date.")
+        person.birthday = birthday
+        changed.append("birthday")
+    for flag in ("searchable", "locked"):
+        if flag in fields:
+            setattr(person, flag, bool(fields.pop(flag)))
+            changed.append(flag)
+    if fields:
+        raise Invalid(f"Unknown profile fields: {', '.join(sorted(fields))}")
+    if avatar is not None:
+        person.avatar.save(f"{person.id}.png", clean_profile_image(avatar, max_side=400), save=False)
+        changed.append("avatar")
+    if header is not None:
+        person.header.save(f"{person.id}.png", clean_profile_image(header, max_side=1500), save=False)
+        changed.append("header")
+    if tags is not None:
+        names: list[str] = []
+        for raw in tags:
+            name = normalise_tag(raw.strip())
+            if name and re.fullmatch(r"\w{1,64}", name) and name not in names:
+                names.append(name)
+        if len(names) > MAX_PROFILE_TAGS:
+            raise Invalid(f"A profile has at most {MAX_PROFILE_TAGS} tags.")
+        ProfileTag.objects.filter(person=person).delete()
+        ProfileTag.objects.bulk_create(
+            ProfileTag(person=person, name=name, position=index) for index, name in enumerate(names)
+        )
+    if changed:
+        person.save(update_fields=[*changed, "updated_at"])
+    events.emit_on_commit(events.ProfileUpdated(person.id))
+    return person
+
+
+@transaction.atomic
+def delete_account(account: Account, *, actor: Account | None = None, reason: str = "") -> None:
+    """Remove the person's content and close the account; the handle stays reserved.
+
+    The Person row remains as a tombstone (state DELETED) so the name cannot be
+    taken over and other pods can be told the person is gone.
+    """
+    from kith.social.services import purge_person_content
+
+    person: Person = account.person
+    purge_person_content(person)
+    person.state = AccountState.DELETED
+    person.display_name = ""
+    person.bio_source = person.bio_html = ""
+    person.location = person.gender = ""
+    person.birthday = None
+    person.avatar.delete(save=False)
+    person.header.delete(save=False)
+    person.searchable = False
+    person.save()
+    ProfileTag.objects.filter(person=person).delete()
+    account.state = AccountState.DELETED
+    account.is_active = False
+    account.email = f"deleted-{account.pk}@invalid"
+    account.set_unusable_password()
+    account.save()
+    audit.record("account.delete", actor=actor or account, target=account, reason=reason, username=account.username)
+    events.emit_on_commit(events.PersonDeleted(person.id))
+
+
+@transaction.atomic
+def suspend_account(moderator: Account, account: Account, reason: str) -> None:
+    """Hide everything of the account and stop it logging in, reversibly."""
+    account.state = AccountState.SUSPENDED
+    account.suspended_reason = reason
+    account.save(update_fields=["state", "suspended_reason"])
+    Person.objects.filter(account=account).update(state=AccountState.SUSPENDED)
+    audit.record("account.suspend", actor=moderator, target=account, reason=reason)
+    events.emit_on_commit(events.AccountSuspended(account.pk))
+
+
+@transaction.atomic
+def unsuspend_account(moderator: Account, account: Account, reason: str = "") -> None:
+    account.state = AccountState.ACTIVE
+    account.suspended_reason = ""
+    account.save(update_fields=["state", "suspended_reason"])
+    Person.objects.filter(account=account).update(state=AccountState.ACTIVE)
+    audit.record("account.unsuspend", actor=moderator, target=account, reason=reason)

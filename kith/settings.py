@@ -1,0 +1,173 @@
+"""Django settings, derived entirely from the KITH_* environment (see kith/config.py)."""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from kith import config
+
+POD = config.load()
+
+SECRET_KEY = POD.secret_key
+DEBUG = POD.debug
+KITH_URL = POD.url
+KITH_DOMAIN = POD.domain
+KITH_DATA_DIR = POD.data_dir
+KITH_REDIS_URL = POD.redis_url
+KITH_REGISTRATIONS_OPEN = POD.registrations_open
+KITH_ALLOW_PRIVATE_FEDERATION = POD.allow_private_federation
+
+# Audiences above this size are fanned out by the worker instead of inside the request.
+KITH_INLINE_FANOUT_LIMIT = int(os.environ.get("KITH_INLINE_FANOUT_LIMIT", "50"))
+KITH_FANOUT_BATCH_SIZE = int(os.environ.get("KITH_FANOUT_BATCH_SIZE", "500"))
+KITH_WORKER_THREADS = int(os.environ.get("KITH_WORKER_THREADS", "2"))
+
+ALLOWED_HOSTS = [POD.domain.split(":")[0], "localhost", "127.0.0.1", "[::1]"]
+if extra_hosts := os.environ.get("KITH_ALLOWED_HOSTS"):
+    ALLOWED_HOSTS += [host.strip() for host in extra_hosts.split(",") if host.strip()]
+CSRF_TRUSTED_ORIGINS = [POD.url]
+USE_X_FORWARDED_HOST = False
+if POD.scheme == "https":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "kith.core",
+    "kith.people",
+    "kith.graph",
+    "kith.social",
+    "kith.timelines",
+    "kith.messaging",
+    "kith.moderation",
+    "kith.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kith.web.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "kith.urls"
+WSGI_APPLICATION = "kith.wsgi.application"
+AUTH_USER_MODEL = "people.Account"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:stream"
+LOGOUT_REDIRECT_URL = "web:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kith.web.context.pod",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str | None) -> dict:
+    if url:
+        database = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+        return database
+    POD.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(POD.data_dir / "kith.sqlite3"),
+        "OPTIONS": {
+            # WAL lets the web and the worker read while one writes; IMMEDIATE takes the
+            # write lock at BEGIN so concurrent writers queue instead of failing mid-transaction.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+DATABASES = {"default": _database(POD.database_url)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": POD.redis_url}
+        if POD.redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [os.path.join(os.path.dirname(__file__), "locale")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(POD.data_dir / "static")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = str(POD.media_dir)
+# Uploads above this many bytes are refused before they reach Pillow.
+KITH_MAX_UPLOAD_BYTES = int(os.environ.get("KITH_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+if smtp_host := os.environ.get("KITH_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = smtp_host
+    EMAIL_PORT = int(os.environ.get("KITH_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("KITH_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("KITH_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = config.env_flag("KITH_SMTP_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("KITH_EMAIL_FROM", f"kith@{POD.domain.split(':')[0]}")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KITH_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}},
+}

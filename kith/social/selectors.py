@@ -1,0 +1,159 @@
+"""Reads of posts and what hangs off them, always through kith.visibility.
+
+`page_of_posts` loads everything a list of posts needs to render (authors,
+reshared posts, photos, polls, the viewer's likes and votes) in a fixed
+number of queries, whatever the page holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from kith.core.errors import NotFound
+from kith.people.models import Person
+from kith.social.models import Comment, Like, Media, MediaState, PollOption, PollVote, Post, Tag, Visibility
+from kith.visibility import Viewer, can_see_post, visible_comments, visible_posts
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 40
+
+
+@dataclass(frozen=True)
+class Page:
+    """Keyset pagination on time-sortable ids: newest first."""
+
+    max_id: int | None = None  # strictly older than this
+    min_id: int | None = None  # strictly newer than this
+    limit: int = PAGE_SIZE
+
+    def clamp(self) -> Page:
+        return Page(self.max_id, self.min_id, max(1, min(self.limit, MAX_PAGE_SIZE)))
+
+
+def paginate(queryset: QuerySet, page: Page, field: str = "id") -> QuerySet:
+    page = page.clamp()
+    if page.max_id is not None:
+        queryset = queryset.filter(**{f"{field}__lt": page.max_id})
+    if page.min_id is not None:
+        queryset = queryset.filter(**{f"{field}__gt": page.min_id})
+    return queryset.order_by(f"-{field}")[: page.limit]
+
+
+def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
+    ready_media = Media.objects.filter(state=MediaState.READY).order_by("position", "id")
+    return queryset.select_related("author", "reshare_of__author", "reshare_of__poll", "poll").prefetch_related(
+        Prefetch("media", queryset=ready_media),
+        Prefetch("reshare_of__media", queryset=ready_media),
+        Prefetch("poll__options", queryset=PollOption.objects.order_by("position")),
+        Prefetch("reshare_of__poll__options", queryset=PollOption.objects.order_by("position")),
+    )
+
+
+def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
+    """Attach the viewer's own state (liked, reshared, voted) to each post, in three queries at most."""
+    posts = list(posts)
+    shown = [p.reshare_of if p.reshare_of_id else p for p in posts]
+    ids = {p.id for p in shown}
+    liked: set[int] = set()
+    reshared: set[int] = set()
+    voted: dict[int, set[int]] = {}
+    if viewer is not None and ids:
+        liked = set(Like.objects.filter(person=viewer, post_id__in=ids).values_list("post_id", flat=True))
+        reshared = set(
+            Post.objects.filter(author=viewer, reshare_of_id__in=ids).values_list("reshare_of_id", flat=True)
+        )
+        poll_ids = [p.id for p in shown if getattr(p, "poll", None) is not None]
+        if poll_ids:
+            for poll_id, option_id in PollVote.objects.filter(person=viewer, poll_id__in=poll_ids).values_list(
+                "poll_id", "option_id"
+            ):
+                voted.setdefault(poll_id, set()).add(option_id)
+    for post in shown:
+        post.viewer_liked = post.id in liked
+        post.viewer_reshared = post.id in reshared
+        post.viewer_votes = voted.get(post.id, set())
+    return posts
+
+
+def stream(viewer: Person, page: Page = Page()) -> list[Post]:
+    """The viewer's stream: their precomputed rows, read newest first and checked row by row."""
+    from kith.timelines.models import StreamEntry
+    from kith.visibility import filter_by_post_visibility
+
+    rows = filter_by_post_visibility(viewer, StreamEntry.objects.filter(owner=viewer), "post")
+    post_ids = list(paginate(rows, page, field="post_id").values_list("post_id", flat=True))
+    return _load_in_order(viewer, post_ids)
+
+
+def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
+    by_id = {p.id: p for p in _post_rows(Post.objects.filter(id__in=post_ids))}
+    return decorate(viewer, [by_id[i] for i in post_ids if i in by_id])
+
+
+def person_posts(viewer: Viewer, person: Person, page: Page = Page()) -> list[Post]:
+    ids = list(paginate(visible_posts(viewer, Post.objects.filter(author=person)), page).values_list("id", flat=True))
+    return _load_in_order(viewer, ids)
+
+
+def tag_posts(viewer: Viewer, tag_name: str, page: Page = Page()) -> list[Post]:
+    """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
+    tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
+    ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
+    return _load_in_order(viewer, ids)
+
+
+def followed_tags_posts(viewer: Person, page: Page = Page()) -> list[Post]:
+    tag_ids = viewer.followed_tags.values("tag_id")
+    tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
+    ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
+    return _load_in_order(viewer, ids)
+
+
+def public_posts(viewer: Viewer, page: Page = Page(), *, local_only: bool = True) -> list[Post]:
+    """The pod's public timeline: original public posts, no reshares, no unlisted."""
+    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    if local_only:
+        public = public.filter(author__domain="")
+    ids = list(paginate(visible_posts(viewer, public), page).values_list("id", flat=True))
+    return _load_in_order(viewer, ids)
+
+
+def post_for(viewer: Viewer, post_id: int) -> Post:
+    """One post with everything it renders with, or NotFound (existence of a hidden post is private too)."""
+    post = _post_rows(Post.objects.filter(id=post_id)).first()
+    if post is None or not can_see_post(viewer, post):
+        raise NotFound("No such post.")
+    return decorate(viewer, [post])[0]
+
+
+def comments_for(viewer: Viewer, post: Post) -> list[Comment]:
+    """The post's comments in thread order (oldest first), with the viewer's likes marked."""
+    comments = list(visible_comments(viewer, post).select_related("author").order_by("id"))
+    liked: set[int] = set()
+    if viewer is not None and comments:
+        liked = set(
+            Like.objects.filter(person=viewer, comment_id__in=[c.id for c in comments]).values_list(
+                "comment_id", flat=True
+            )
+        )
+    for comment in comments:
+        comment.viewer_liked = comment.id in liked
+    return comments
+
+
+def likers(viewer: Viewer, post: Post, limit: int = 50) -> list[Person]:
+    from kith.visibility import visible_likes
+
+    rows = visible_likes(viewer, Like.objects.filter(post=post)).select_related("person").order_by("-id")[:limit]
+    return [row.person for row in rows]
+
+
+def tags_matching(prefix: str, limit: int = 10) -> QuerySet[Tag]:
+    return Tag.objects.filter(name__startswith=prefix.lstrip("#").casefold()).order_by("name")[:limit]
+
+
+def can_view(viewer: Viewer, post: Post) -> bool:
+    return can_see_post(viewer, post)

@@ -1,0 +1,468 @@
+"""Write paths for posts, comments, likes, reshares and polls.
+
+Each public function is one domain operation: it checks permission through
+kith.visibility, writes everything in one transaction and emits a domain
+event on commit.  Views, the API and the federation adapters call these; no
+one else saves these models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from kith.core import events
+from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from kith.core.text import Rendered, render_markdown
+from kith.graph.models import Aspect, AspectMembership, Follow, FollowState
+from kith.people.models import Person
+from kith.people.selectors import known_person, profile_url
+from kith.social.models import (
+    Comment,
+    CommentRevision,
+    Like,
+    Media,
+    Poll,
+    PollOption,
+    PollVote,
+    Post,
+    PostAudience,
+    PostMention,
+    PostRevision,
+    PostTag,
+    Tag,
+    TagFollow,
+    Visibility,
+)
+from kith.timelines.models import FanOut, StreamEntry, StreamReason
+from kith.visibility import can_interact, can_reshare, can_see_post
+
+MAX_POST_CHARS = 65_535
+MAX_COMMENT_CHARS = 65_535
+MAX_CONTENT_WARNING_CHARS = 500
+MAX_MEDIA_PER_POST = 4
+MAX_POLL_OPTIONS = 10
+MAX_POLL_OPTION_CHARS = 200
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    options: Sequence[str]
+    multiple: bool = False
+    expires_in: timedelta | None = timedelta(days=1)
+
+
+def render_for(source: str) -> Rendered:
+    def resolve(username: str, domain: str) -> str | None:
+        person = known_person(username, domain)
+        return profile_url(person) if person else None
+
+    return render_markdown(source, tag_url=lambda name: f"{settings.KITH_URL}/tags/{name}", resolve_mention=resolve)
+
+
+def _mentioned_persons(rendered: Rendered) -> list[Person]:
+    found = []
+    for username, domain in rendered.mentions:
+        person = known_person(username, domain)
+        if person is not None and person not in found:
+            found.append(person)
+    return found
+
+
+def _set_tags(post: Post, names: Iterable[str]) -> None:
+    PostTag.objects.filter(post=post).delete()
+    tags = []
+    for name in names:
+        tag, _ = Tag.objects.get_or_create(name=name[:64])
+        tags.append(tag)
+    PostTag.objects.bulk_create([PostTag(post=post, tag=tag) for tag in tags], ignore_conflicts=True)
+
+
+def _set_mentions(post: Post, persons: Iterable[Person]) -> None:
+    PostMention.objects.filter(post=post).delete()
+    PostMention.objects.bulk_create([PostMention(post=post, person=p) for p in persons], ignore_conflicts=True)
+
+
+def _check_text(source: str, limit: int, what: str) -> str:
+    source = (source or "").strip()
+    if len(source) > limit:
+        raise Invalid(f"The {what} is longer than {limit} characters.")
+    return source
+
+
+def _limited_audience(author: Person, aspect_ids: Sequence[int], person_ids: Sequence[int]) -> set[int]:
+    aspects = list(Aspect.objects.filter(owner=author, id__in=aspect_ids))
+    if len(aspects) != len(set(aspect_ids)):
+        raise Invalid("One of those aspects is not yours.")
+    audience = set(
+        AspectMembership.objects.filter(aspect__in=aspects).values_list("person_id", flat=True)
+    )
+    if person_ids:
+        chosen = set(Person.objects.filter(id__in=person_ids, state="active").values_list("id", flat=True))
+        if len(chosen) != len(set(person_ids)):
+            raise Invalid("One of those people does not exist.")
+        audience |= chosen
+    audience.discard(author.id)
+    return audience
+
+
+@transaction.atomic
+def publish_post(
+    author: Person,
+    source: str,
+    *,
+    visibility: str = Visibility.PUBLIC,
+    aspect_ids: Sequence[int] = (),
+    person_ids: Sequence[int] = (),
+    all_aspects: bool = False,
+    content_warning: str = "",
+    media_ids: Sequence[int] = (),
+    poll: PollDraft | None = None,
+    language: str = "",
+) -> Post:
+    """Publish a post.  For LIMITED, the audience is the members of the chosen
+    aspects (or all of them) plus chosen people, fixed now; for DIRECT, the
+    people mentioned plus chosen people."""
+    if not author.is_active:
+        raise NotAllowed("This account cannot post.")
+    if visibility not in Visibility.values:
+        raise Invalid("Unknown visibility.")
+    source = _check_text(source, MAX_POST_CHARS, "post")
+    content_warning = _check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
+    media = list(Media.objects.filter(id__in=media_ids, owner=author, post__isnull=True))
+    if len(media) != len(set(media_ids)):
+        raise Invalid("One of those photos is not yours or is attached already.")
+    if len(media) > MAX_MEDIA_PER_POST:
+        raise Invalid(f"A post has at most {MAX_MEDIA_PER_POST} photos.")
+    if not source and not media and poll is None:
+        raise Invalid("A post needs some text, a photo or a poll.")
+    rendered = render_for(source)
+    mentioned = _mentioned_persons(rendered)
+
+    audience: set[int] = set()
+    if visibility == Visibility.LIMITED:
+        if all_aspects:
+            aspect_ids = list(Aspect.objects.filter(owner=author).values_list("id", flat=True))
+        audience = _limited_audience(author, aspect_ids, person_ids)
+        if all_aspects:
+            # "All aspects" also reaches followers, as Mastodon's followers-only does.
+            audience |= set(
+                Follow.objects.filter(followee=author, state=FollowState.ACCEPTED).values_list("follower_id", flat=True)
+            )
+    elif visibility == Visibility.DIRECT:
+        audience = _limited_audience(author, (), person_ids) | {p.id for p in mentioned}
+        audience.discard(author.id)
+        if not audience:
+            raise Invalid("A direct post needs at least one person to go to.")
+
+    now = timezone.now()
+    post = Post.objects.create(
+        author=author,
+        visibility=visibility,
+        source=source,
+        html=rendered.html,
+        content_warning=content_warning,
+        language=language[:16],
+        created_at=now,
+    )
+    if visibility == Visibility.LIMITED and aspect_ids:
+        post.aspects.set(aspect_ids)
+    PostAudience.objects.bulk_create([PostAudience(post=post, person_id=pid) for pid in sorted(audience)])
+    _set_tags(post, rendered.tags)
+    _set_mentions(post, mentioned)
+    for position, item in enumerate(sorted(media, key=lambda m: list(media_ids).index(m.id))):
+        item.post = post
+        item.position = position
+        item.save(update_fields=["post", "position"])
+    if poll is not None:
+        _create_poll(post, poll)
+    StreamEntry.objects.create(owner=author, post=post, reason=StreamReason.OWN)
+    FanOut.objects.create(post=post)
+    events.emit_on_commit(events.PostPublished(post.id))
+    return post
+
+
+def _create_poll(post: Post, draft: PollDraft) -> Poll:
+    options = [o.strip() for o in draft.options if o and o.strip()]
+    if not 2 <= len(options) <= MAX_POLL_OPTIONS:
+        raise Invalid(f"A poll has 2 to {MAX_POLL_OPTIONS} options.")
+    if any(len(o) > MAX_POLL_OPTION_CHARS for o in options):
+        raise Invalid(f"Poll options are at most {MAX_POLL_OPTION_CHARS} characters.")
+    if len(set(options)) != len(options):
+        raise Invalid("Poll options must differ.")
+    if draft.expires_in is not None and not timedelta(minutes=5) <= draft.expires_in <= timedelta(days=31):
+        raise Invalid("A poll runs for 5 minutes to 31 days.")
+    poll = Poll.objects.create(
+        post=post,
+        multiple=draft.multiple,
+        expires_at=(post.created_at + draft.expires_in) if draft.expires_in else None,
+    )
+    PollOption.objects.bulk_create(
+        PollOption(poll=poll, position=index, title=title) for index, title in enumerate(options)
+    )
+    return poll
+
+
+@transaction.atomic
+def reshare(person: Person, post: Post) -> Post:
+    """Reshare a public post to one's followers; one reshare per person and post."""
+    target = post.reshare_of if post.reshare_of_id else post
+    if not can_reshare(person, target):
+        raise NotAllowed("Only other people's public posts can be reshared.")
+    existing = Post.objects.filter(author=person, reshare_of=target).first()
+    if existing:
+        return existing
+    shared = Post.objects.create(
+        author=person, visibility=Visibility.PUBLIC, reshare_of=target, created_at=timezone.now()
+    )
+    Post.objects.filter(id=target.id).update(reshare_count=F("reshare_count") + 1)
+    StreamEntry.objects.create(owner=person, post=shared, reason=StreamReason.OWN)
+    FanOut.objects.create(post=shared)
+    events.emit_on_commit(events.PostPublished(shared.id))
+    return shared
+
+
+@transaction.atomic
+def undo_reshare(person: Person, post: Post) -> None:
+    target = post.reshare_of if post.reshare_of_id else post
+    for shared in Post.objects.filter(author=person, reshare_of=target):
+        delete_post(person, shared)
+
+
+@transaction.atomic
+def edit_post(editor: Person, post: Post, source: str, *, content_warning: str | None = None) -> Post:
+    """Change a post's text; the old version is kept as a revision.  The audience never changes."""
+    post = Post.objects.select_for_update().get(id=post.id)
+    if post.author_id != editor.id:
+        raise NotAllowed("Only the author can edit a post.")
+    if post.reshare_of_id:
+        raise Invalid("A reshare has no text to edit.")
+    source = _check_text(source, MAX_POST_CHARS, "post")
+    if not source and not post.media.exists() and not hasattr(post, "poll"):
+        raise Invalid("A post needs some text, a photo or a poll.")
+    PostRevision.objects.create(
+        post=post, source=post.source, html=post.html, content_warning=post.content_warning,
+        created_at=post.edited_at or post.created_at,
+    )
+    rendered = render_for(source)
+    post.source, post.html = source, rendered.html
+    if content_warning is not None:
+        post.content_warning = _check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
+    post.edited_at = timezone.now()
+    post.save(update_fields=["source", "html", "content_warning", "edited_at"])
+    _set_tags(post, rendered.tags)
+    _set_mentions(post, _mentioned_persons(rendered))
+    events.emit_on_commit(events.PostEdited(post.id))
+    return post
+
+
+@transaction.atomic
+def delete_post(actor: Person, post: Post) -> None:
+    if post.author_id != actor.id:
+        raise NotAllowed("Only the author can delete a post.")
+    author_id, post_id, reshare_of_id = post.author_id, post.id, post.reshare_of_id
+    _delete_media_files(Media.objects.filter(post_id=post_id))
+    post.delete()
+    if reshare_of_id:
+        Post.objects.filter(id=reshare_of_id, reshare_count__gt=0).update(reshare_count=F("reshare_count") - 1)
+    events.emit_on_commit(events.PostDeleted(post_id, author_id))
+
+
+def _delete_media_files(media: Iterable[Media]) -> None:
+    files = [(m.file, m.thumbnail) for m in media]
+
+    def remove() -> None:
+        for original, thumbnail in files:
+            for stored in (original, thumbnail):
+                if stored:
+                    stored.storage.delete(stored.name)
+
+    # Files go only once the rows are gone for good.
+    transaction.on_commit(remove)
+
+
+# ---- comments -------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(author: Person, post: Post, source: str, *, parent: Comment | None = None) -> Comment:
+    if post.reshare_of_id:
+        post = post.reshare_of
+    if not can_interact(author, post):
+        raise NotFound("No such post.")
+    if parent is not None and parent.post_id != post.id:
+        raise Invalid("That comment belongs to another post.")
+    source = _check_text(source, MAX_COMMENT_CHARS, "comment")
+    if not source:
+        raise Invalid("A comment needs some text.")
+    rendered = render_for(source)
+    comment = Comment.objects.create(
+        post=post, parent=parent, author=author, source=source, html=rendered.html, created_at=timezone.now()
+    )
+    Post.objects.filter(id=post.id).update(comment_count=F("comment_count") + 1)
+    events.emit_on_commit(events.CommentCreated(comment.id))
+    return comment
+
+
+@transaction.atomic
+def edit_comment(editor: Person, comment: Comment, source: str) -> Comment:
+    comment = Comment.objects.select_for_update().get(id=comment.id)
+    if comment.author_id != editor.id:
+        raise NotAllowed("Only the author can edit a comment.")
+    source = _check_text(source, MAX_COMMENT_CHARS, "comment")
+    if not source:
+        raise Invalid("A comment needs some text.")
+    CommentRevision.objects.create(
+        comment=comment, source=comment.source, html=comment.html, created_at=comment.edited_at or comment.created_at
+    )
+    comment.source, comment.html = source, render_for(source).html
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["source", "html", "edited_at"])
+    events.emit_on_commit(events.CommentEdited(comment.id))
+    return comment
+
+
+@transaction.atomic
+def delete_comment(actor: Person, comment: Comment) -> None:
+    """The comment's author, or the post's author (moderating their thread), may delete it."""
+    if actor.id not in (comment.author_id, comment.post.author_id):
+        raise NotAllowed("You cannot delete that comment.")
+    comment_id, post_id, author_id = comment.id, comment.post_id, comment.author_id
+    # Replies to the comment go with it (the foreign key cascades); count them all.
+    removed, level = 1, [comment_id]
+    while level:
+        level = list(Comment.objects.filter(parent_id__in=level).values_list("id", flat=True))
+        removed += len(level)
+    comment.delete()
+    Post.objects.filter(id=post_id).update(comment_count=Greatest(F("comment_count") - removed, 0))
+    events.emit_on_commit(events.CommentDeleted(comment_id, post_id, author_id))
+
+
+# ---- likes ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def like(person: Person, *, post: Post | None = None, comment: Comment | None = None) -> Like:
+    if (post is None) == (comment is None):
+        raise Invalid("Like either a post or a comment.")
+    target_post = post if post is not None else comment.post
+    if target_post.reshare_of_id and comment is None:
+        post = target_post = target_post.reshare_of
+    if not can_interact(person, target_post):
+        raise NotFound("No such post.")
+    existing = Like.objects.filter(person=person, post=post, comment=comment).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            created = Like.objects.create(person=person, post=post, comment=comment)
+    except IntegrityError:  # a concurrent double-click
+        return Like.objects.get(person=person, post=post, comment=comment)
+    if post is not None:
+        Post.objects.filter(id=post.id).update(like_count=F("like_count") + 1)
+    else:
+        Comment.objects.filter(id=comment.id).update(like_count=F("like_count") + 1)
+    events.emit_on_commit(events.LikeAdded(created.id))
+    return created
+
+
+@transaction.atomic
+def unlike(person: Person, *, post: Post | None = None, comment: Comment | None = None) -> None:
+    if post is not None and post.reshare_of_id:
+        post = post.reshare_of
+    existing = Like.objects.filter(person=person, post=post, comment=comment).first()
+    if existing is None:
+        return
+    like_id = existing.id
+    existing.delete()
+    if post is not None:
+        Post.objects.filter(id=post.id, like_count__gt=0).update(like_count=F("like_count") - 1)
+    else:
+        Comment.objects.filter(id=comment.id, like_count__gt=0).update(like_count=F("like_count") - 1)
+    events.emit_on_commit(events.LikeRemoved(like_id, person.id))
+
+
+# ---- polls ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vote(person: Person, post: Post, option_positions: Sequence[int]) -> list[PollVote]:
+    poll = Poll.objects.select_for_update().filter(post_id=post.id).first()
+    if poll is None or not can_interact(person, post):
+        raise NotFound("No such poll.")
+    if poll.expires_at and poll.expires_at <= timezone.now():
+        raise Invalid("This poll has ended.")
+    if person.id == post.author_id:
+        raise Invalid("You cannot vote in your own poll.")
+    positions = sorted(set(option_positions))
+    if not positions or (len(positions) > 1 and not poll.multiple):
+        raise Invalid("Choose one option." if not poll.multiple else "Choose at least one option.")
+    if PollVote.objects.filter(poll=poll, person=person).exists():
+        raise Conflict("You have voted in this poll already.")
+    options = list(PollOption.objects.filter(poll=poll, position__in=positions))
+    if len(options) != len(positions):
+        raise Invalid("No such option.")
+    votes = [PollVote.objects.create(poll=poll, option=option, person=person) for option in options]
+    PollOption.objects.filter(id__in=[o.id for o in options]).update(votes_count=F("votes_count") + 1)
+    Poll.objects.filter(pk=poll.pk).update(voters_count=F("voters_count") + 1)
+    events.emit_on_commit(events.PollVoted(tuple(v.id for v in votes)))
+    return votes
+
+
+# ---- tags -------------------------------------------------------------------------
+
+
+def follow_tag(person: Person, name: str) -> TagFollow:
+    from kith.core.text import normalise_tag
+
+    name = normalise_tag(name)
+    if not name or len(name) > 64 or not name.replace("_", "").isalnum():
+        raise Invalid("That is not a tag.")
+    tag, _ = Tag.objects.get_or_create(name=name)
+    relation, _ = TagFollow.objects.get_or_create(person=person, tag=tag)
+    return relation
+
+
+def unfollow_tag(person: Person, name: str) -> None:
+    from kith.core.text import normalise_tag
+
+    TagFollow.objects.filter(person=person, tag__name=normalise_tag(name)).delete()
+
+
+# ---- whole-person removal ---------------------------------------------------------------
+
+
+def purge_person_content(person: Person) -> None:
+    """Delete everything a person wrote (used by account deletion; runs in its transaction)."""
+    from kith.messaging.models import Message
+
+    for post in Post.objects.filter(author=person).only("id", "author_id", "reshare_of_id"):
+        delete_post(person, post)
+    for comment in Comment.objects.filter(author=person).select_related("post"):
+        if Comment.objects.filter(id=comment.id).exists():
+            delete_comment(person, comment)
+    for liked in Like.objects.filter(person=person).select_related("post", "comment"):
+        unlike(person, post=liked.post, comment=liked.comment)
+    PollVote.objects.filter(person=person).delete()
+    _delete_media_files(Media.objects.filter(owner=person))
+    Media.objects.filter(owner=person).delete()
+    Message.objects.filter(author=person).delete()
+    Aspect.objects.filter(owner=person).delete()
+    Follow.objects.filter(follower=person).delete()
+    Follow.objects.filter(followee=person).delete()
+    TagFollow.objects.filter(person=person).delete()
+
+
+def get_post_for(viewer: Person | None, post_id: int) -> Post:
+    """The post, if `viewer` may see it; NotFound otherwise (never 403: existence is private too)."""
+    post = Post.objects.select_related("author", "reshare_of__author").filter(id=post_id).first()
+    if post is None or not can_see_post(viewer, post):
+        raise NotFound("No such post.")
+    return post

@@ -1,0 +1,128 @@
+"""Local surfacing: the domain events that write streams and notifications.
+
+Federation subscribes to the same events separately (kith.federation), so
+nothing here knows about other pods.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from kith.core import events
+from kith.graph.models import Follow, FollowState
+from kith.core.text import render_markdown
+from kith.messaging.models import ConversationParticipant, Message
+from kith.people.models import Person
+from kith.people.selectors import known_person
+from kith.social.models import Comment, Like, Post, PostAudience, PostMention
+from kith.timelines.fanout import fanout_job, run_fanout
+from kith.timelines.models import NotificationKind
+from kith.timelines.notify import notify
+from kith.visibility import can_see_comment, can_see_post
+
+
+def _estimated_audience(post: Post) -> int:
+    if post.is_limited:
+        return PostAudience.objects.filter(post_id=post.id).count()
+    return Follow.objects.filter(followee_id=post.author_id, state=FollowState.ACCEPTED).count()
+
+
+@events.subscribe(events.PostPublished)
+def surface_post(event: events.PostPublished) -> None:
+    post = Post.objects.select_related("author", "reshare_of__author").filter(id=event.post_id).first()
+    if post is None:
+        return
+    # Small audiences are written right away so a reply appears at once; large
+    # ones go to the worker, which commits progress batch by batch.
+    if _estimated_audience(post) <= settings.KITH_INLINE_FANOUT_LIMIT:
+        run_fanout(post.id)
+    else:
+        fanout_job(post.id)
+    with transaction.atomic():
+        if post.reshare_of_id:
+            notify(post.reshare_of.author, NotificationKind.RESHARED, post.author, post=post.reshare_of)
+        for mention in PostMention.objects.filter(post=post).select_related("person"):
+            if can_see_post(mention.person, post):
+                notify(mention.person, NotificationKind.MENTIONED, post.author, post=post)
+
+
+@events.subscribe(events.PostEdited)
+def surface_edit(event: events.PostEdited) -> None:
+    post = Post.objects.select_related("author").filter(id=event.post_id).first()
+    if post is None:
+        return
+    for mention in PostMention.objects.filter(post=post).select_related("person"):
+        if can_see_post(mention.person, post):
+            notify(mention.person, NotificationKind.MENTIONED, post.author, post=post)
+
+
+@events.subscribe(events.CommentCreated)
+def surface_comment(event: events.CommentCreated) -> None:
+    comment = Comment.objects.select_related("author", "post__author").filter(id=event.comment_id).first()
+    if comment is None:
+        return
+    post = comment.post
+    with transaction.atomic():
+        notified = {comment.author_id}
+        if can_see_comment(post.author, comment):
+            notify(post.author, NotificationKind.COMMENTED, comment.author, post=post, comment=comment)
+        notified.add(post.author_id)
+        for username, domain in render_markdown(comment.source).mentions:
+            person = known_person(username, domain)
+            if person and person.id not in notified and can_see_comment(person, comment):
+                notify(person, NotificationKind.MENTIONED, comment.author, post=post, comment=comment)
+                notified.add(person.id)
+        others = (
+            Comment.objects.filter(post=post, author__domain="")
+            .exclude(author_id__in=notified)
+            .values_list("author", flat=True)
+            .distinct()
+        )
+        for person in Person.objects.filter(id__in=list(others)):
+            if can_see_comment(person, comment):
+                notify(person, NotificationKind.ALSO_COMMENTED, comment.author, post=post, comment=comment)
+
+
+@events.subscribe(events.LikeAdded)
+def surface_like(event: events.LikeAdded) -> None:
+    liked = Like.objects.select_related("person", "post__author", "comment__author", "comment__post").filter(
+        id=event.like_id
+    ).first()
+    if liked is None:
+        return
+    if liked.post is not None:
+        notify(liked.post.author, NotificationKind.LIKED, liked.person, post=liked.post)
+    else:
+        notify(liked.comment.author, NotificationKind.LIKED, liked.person, post=liked.comment.post, comment=liked.comment)
+
+
+@events.subscribe(events.FollowRequested)
+def surface_follow(event: events.FollowRequested) -> None:
+    relation = Follow.objects.select_related("follower", "followee").filter(id=event.follow_id).first()
+    if relation is None:
+        return
+    kind = NotificationKind.FOLLOW_REQUEST if relation.state == FollowState.PENDING else NotificationKind.FOLLOWED
+    notify(relation.followee, kind, relation.follower)
+
+
+@events.subscribe(events.StartedSharing)
+def surface_sharing(event: events.StartedSharing) -> None:
+    people = {p.id: p for p in Person.objects.filter(id__in=[event.sharer_id, event.recipient_id])}
+    if len(people) == 2:
+        notify(people[event.recipient_id], NotificationKind.STARTED_SHARING, people[event.sharer_id])
+
+
+@events.subscribe(events.MessageSent)
+def surface_message(event: events.MessageSent) -> None:
+    message = Message.objects.select_related("author", "conversation").filter(id=event.message_id).first()
+    if message is None:
+        return
+    participants = ConversationParticipant.objects.filter(conversation=message.conversation).select_related("person")
+    for participant in participants:
+        if participant.person_id != message.author_id:
+            notify(
+                participant.person, NotificationKind.PRIVATE_MESSAGE, message.author,
+                conversation=message.conversation,
+            )
+

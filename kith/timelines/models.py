@@ -1,0 +1,92 @@
+"""Precomputed reading: stream rows, fan-out progress and notifications."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from kith.core.models import SnowflakeField
+from kith.people.models import Person
+from kith.social.models import Comment, Post
+
+
+class StreamReason(models.TextChoices):
+    OWN = "own", "own post"
+    FOLLOWING = "following", "follows the author"
+    AUDIENCE = "audience", "in the post's audience"
+    TAG = "tag", "follows one of its tags"
+    MENTION = "mention", "mentioned"
+
+
+class StreamEntry(models.Model):
+    """One post in one person's stream, written at publish time (fan-out on write).
+
+    Ordered by post id (time-sortable), so a page is an index range scan on
+    (owner, post).  Reading still asks kith.visibility: a block or deletion
+    after fan-out must hide the row.
+    """
+
+    owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=16, choices=StreamReason.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "post"], name="stream_entry_unique")]
+
+
+class FanOutState(models.TextChoices):
+    PENDING = "pending", "pending"
+    DONE = "done", "done"
+
+
+class FanOut(models.Model):
+    """Durable progress of writing one post into its recipients' streams.
+
+    Recipients are processed in person-id order; `cursor` is the last id done,
+    committed with each batch.  A worker killed mid-way leaves the row pending;
+    the sweep re-enqueues it and the next run resumes after `cursor`.  The
+    unique (owner, post) constraint makes a repeated batch a no-op.
+    """
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="+", primary_key=True)
+    state = models.CharField(max_length=16, choices=FanOutState.choices, default=FanOutState.PENDING)
+    cursor = models.BigIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "claimed_until"], name="fanout_pending_idx")]
+
+
+class NotificationKind(models.TextChoices):
+    MENTIONED = "mentioned", "mentioned you"
+    COMMENTED = "commented", "commented on your post"
+    ALSO_COMMENTED = "also_commented", "also commented"
+    LIKED = "liked", "liked"
+    RESHARED = "reshared", "reshared your post"
+    STARTED_SHARING = "started_sharing", "started sharing with you"
+    FOLLOWED = "followed", "followed you"
+    FOLLOW_REQUEST = "follow_request", "asked to follow you"
+    PRIVATE_MESSAGE = "private_message", "sent you a message"
+    POLL_ENDED = "poll_ended", "a poll you voted in ended"
+
+
+class Notification(models.Model):
+    id = SnowflakeField()
+    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind.choices)
+    actor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(
+        "messaging.Conversation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_recipient_idx"),
+            models.Index(fields=["recipient", "read"], name="notification_unread_idx"),
+        ]

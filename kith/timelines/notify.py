@@ -1,0 +1,31 @@
+"""Creating notifications (local recipients only, once per event)."""
+
+from __future__ import annotations
+
+from kith.people.models import Person
+from kith.timelines.models import Notification
+from kith.visibility import blocked_either_way
+
+
+def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notification | None:
+    """Notify `recipient`, unless they are remote, the actor themself, or blocked/muted either way.
+
+    A repeated event (a retried job, a like after an unlike) does not notify twice.
+    """
+    if not recipient.is_local or recipient.id == actor.id or not recipient.is_active:
+        return None
+    if blocked_either_way(recipient, actor.id):
+        return None
+    from kith.graph.models import Mute
+
+    if Mute.objects.filter(muter=recipient, muted=actor).exists():
+        return None
+    keys = {"post": None, "comment": None, "conversation": None, **targets}
+    existing = Notification.objects.filter(recipient=recipient, kind=kind, actor=actor, **keys).first()
+    if existing is not None:
+        if existing.read and keys["conversation"] is not None:
+            # A new message in a conversation you had read: it is unread again.
+            existing.read = False
+            existing.save(update_fields=["read"])
+        return existing
+    return Notification.objects.create(recipient=recipient, kind=kind, actor=actor, **keys)

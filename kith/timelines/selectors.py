@@ -1,0 +1,23 @@
+"""Reads of notifications (streams are in kith.social.selectors, beside the other post lists)."""
+
+from __future__ import annotations
+
+from kith.people.models import Person
+from kith.social.selectors import Page, paginate
+from kith.timelines.models import Notification
+from kith.visibility import visible_notifications
+
+
+def notifications(viewer: Person, page: Page = Page(), kinds: list[str] | None = None) -> list[Notification]:
+    rows = visible_notifications(viewer)
+    if kinds:
+        rows = rows.filter(kind__in=kinds)
+    return list(
+        paginate(rows, page).select_related(
+            "actor", "post__author", "comment__author", "comment__post", "conversation"
+        )
+    )
+
+
+def unread_count(viewer: Person) -> int:
+    return visible_notifications(viewer).filter(read=False).count()

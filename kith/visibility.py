@@ -1,0 +1,215 @@
+"""Who may see what: the single authority every read path asks.
+
+Web pages, the API, streams, search, notifications, media and (later)
+federation fetches all call these functions; none decides on its own.  There
+are two forms of each rule: a predicate for one object (`can_see_post`) and a
+queryset filter for many (`visible_posts`).  tests/visibility checks that the
+two agree for every kind of viewer, visibility and read path.
+
+The rules, in order:
+1. Nothing of a person who is not active (suspended, deleted) is shown.
+2. Authors always see their own things.
+3. A block in either direction hides the author's things from the other.
+4. Public and unlisted posts are seen by everyone else, logged in or not.
+5. Limited and direct posts are seen only by the people in their audience,
+   fixed when the post was published.
+6. A reshare is seen only if the reshared post is seen too.
+7. Comments and likes are seen by whoever sees their post, minus blocks
+   between the viewer and the comment's or like's author.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from kith.graph.models import AspectMembership, Block
+from kith.people.models import AccountState, Person
+from kith.social.models import PUBLIC_VISIBILITIES, Comment, Like, Media, Post, PostAudience, Visibility
+from kith.timelines.models import Notification
+
+Viewer = Person | None
+
+
+# ---- blocks ---------------------------------------------------------------------
+
+
+def blocked_either_way(viewer: Viewer, other_id: int) -> bool:
+    if viewer is None or viewer.id == other_id:
+        return False
+    return Block.objects.filter(
+        Q(blocker_id=viewer.id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=viewer.id)
+    ).exists()
+
+
+def _blocks_with(viewer: Person, person_field: str) -> Q:
+    """A Q true when a block stands between the viewer and the row's `person_field`."""
+    return Q(
+        Exists(Block.objects.filter(blocker_id=viewer.id, blocked_id=OuterRef(person_field)))
+    ) | Q(Exists(Block.objects.filter(blocker_id=OuterRef(person_field), blocked_id=viewer.id)))
+
+
+# ---- persons and profiles -----------------------------------------------------------
+
+
+def can_see_person(viewer: Viewer, person: Person) -> bool:
+    """Whether the person's profile page and public profile fields are shown."""
+    if viewer is not None and viewer.id == person.id:
+        return True
+    return person.state == AccountState.ACTIVE
+
+
+def visible_persons(viewer: Viewer, persons: QuerySet[Person] | None = None) -> QuerySet[Person]:
+    persons = Person.objects.all() if persons is None else persons
+    persons = persons.filter(state=AccountState.ACTIVE)
+    if viewer is not None:
+        persons = persons.exclude(_blocks_with(viewer, "id") & ~Q(id=viewer.id))
+    return persons
+
+
+def can_see_private_profile(viewer: Viewer, person: Person) -> bool:
+    """diaspora*'s private profile (location, birthday, gender): for people the person shares with."""
+    if viewer is None:
+        return False
+    if viewer.id == person.id:
+        return True
+    if not can_see_person(viewer, person) or blocked_either_way(viewer, person.id):
+        return False
+    return AspectMembership.objects.filter(aspect__owner_id=person.id, person_id=viewer.id).exists()
+
+
+# ---- posts ------------------------------------------------------------------------
+
+
+def _post_seen_ignoring_reshare(viewer: Viewer, post: Post) -> bool:
+    if post.author.state != AccountState.ACTIVE:
+        return viewer is not None and viewer.id == post.author_id and post.author.state != AccountState.DELETED
+    if viewer is not None and viewer.id == post.author_id:
+        return True
+    if blocked_either_way(viewer, post.author_id):
+        return False
+    if post.visibility in PUBLIC_VISIBILITIES:
+        return True
+    if viewer is None:
+        return False
+    return PostAudience.objects.filter(post_id=post.id, person_id=viewer.id).exists()
+
+
+def can_see_post(viewer: Viewer, post: Post) -> bool:
+    if not _post_seen_ignoring_reshare(viewer, post):
+        return False
+    if post.reshare_of_id is not None:
+        return _post_seen_ignoring_reshare(viewer, post.reshare_of)
+    return True
+
+
+def _post_condition(viewer: Viewer, prefix: str = "") -> Q:
+    """The rules 1-5 as a Q over posts (fields prefixed with `prefix`)."""
+    author_active = Q(**{f"{prefix}author__state": AccountState.ACTIVE})
+    public = Q(**{f"{prefix}visibility__in": PUBLIC_VISIBILITIES})
+    if viewer is None:
+        return author_active & public
+    own = Q(**{f"{prefix}author_id": viewer.id}) & ~Q(**{f"{prefix}author__state": AccountState.DELETED})
+    in_audience = Q(Exists(PostAudience.objects.filter(post_id=OuterRef(f"{prefix}id"), person_id=viewer.id)))
+    blocked = _blocks_with(viewer, f"{prefix}author_id")
+    return own | (author_active & ~blocked & (public | in_audience))
+
+
+def visible_posts(viewer: Viewer, posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
+    """The posts `viewer` may see, out of `posts` (default: all)."""
+    posts = Post.objects.all() if posts is None else posts
+    reshare_ok = Q(reshare_of__isnull=True) | _post_condition(viewer, "reshare_of__")
+    return posts.filter(_post_condition(viewer) & reshare_ok)
+
+
+def filter_by_post_visibility(viewer: Viewer, rows: QuerySet, path: str) -> QuerySet:
+    """Keep the rows (of any model) whose post at `path` (e.g. "post") the viewer may see.
+
+    Used where a read walks an index of another table, such as stream rows
+    ordered by post id, so the database applies the rules row by row and can
+    stop at the page size.
+    """
+    prefix = f"{path}__"
+    reshare_ok = Q(**{f"{prefix}reshare_of__isnull": True}) | _post_condition(viewer, f"{prefix}reshare_of__")
+    return rows.filter(_post_condition(viewer, prefix) & reshare_ok)
+
+
+def can_reshare(viewer: Viewer, post: Post) -> bool:
+    """Only public posts travel further; a limited post's audience never widens."""
+    target = post.reshare_of if post.reshare_of_id else post
+    return (
+        viewer is not None
+        and target.visibility == Visibility.PUBLIC
+        and target.author_id != viewer.id
+        and can_see_post(viewer, target)
+    )
+
+
+def can_interact(viewer: Viewer, post: Post) -> bool:
+    """Comment on, like or vote in: needs a logged-in viewer who sees the post."""
+    return viewer is not None and viewer.state == AccountState.ACTIVE and can_see_post(viewer, post)
+
+
+# ---- comments and likes -------------------------------------------------------------
+
+
+def can_see_comment(viewer: Viewer, comment: Comment) -> bool:
+    if comment.author.state != AccountState.ACTIVE and not (viewer and viewer.id == comment.author_id):
+        return False
+    if viewer is not None and viewer.id != comment.author_id and blocked_either_way(viewer, comment.author_id):
+        return False
+    return can_see_post(viewer, comment.post)
+
+
+def visible_comments(viewer: Viewer, post: Post) -> QuerySet[Comment]:
+    """The comments of a post the caller has already checked with can_see_post."""
+    comments = Comment.objects.filter(post_id=post.id, author__state=AccountState.ACTIVE)
+    if viewer is not None:
+        comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
+    return comments
+
+
+def visible_comments_anywhere(viewer: Viewer, comments: QuerySet[Comment] | None = None) -> QuerySet[Comment]:
+    comments = Comment.objects.all() if comments is None else comments
+    comments = comments.filter(author__state=AccountState.ACTIVE)
+    if viewer is not None:
+        comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
+    return comments.filter(post__in=visible_posts(viewer))
+
+
+def visible_likes(viewer: Viewer, likes: QuerySet[Like]) -> QuerySet[Like]:
+    """Likes of things the caller has already checked; hides likers not shown to the viewer."""
+    likes = likes.filter(person__state=AccountState.ACTIVE)
+    if viewer is not None:
+        likes = likes.exclude(_blocks_with(viewer, "person_id") & ~Q(person_id=viewer.id))
+    return likes
+
+
+# ---- media ------------------------------------------------------------------------
+
+
+def can_see_media(viewer: Viewer, media: Media) -> bool:
+    if media.post_id is None:
+        # Uploaded, not yet attached: only its owner.
+        return viewer is not None and viewer.id == media.owner_id
+    return can_see_post(viewer, media.post)
+
+
+# ---- notifications ------------------------------------------------------------------
+
+
+def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
+    if viewer is None or notification.recipient_id != viewer.id:
+        return False
+    if notification.actor.state != AccountState.ACTIVE or blocked_either_way(viewer, notification.actor_id):
+        return False
+    if notification.post_id is not None and not can_see_post(viewer, notification.post):
+        return False
+    return notification.comment_id is None or can_see_comment(viewer, notification.comment)
+
+
+def visible_notifications(viewer: Person) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(recipient_id=viewer.id, actor__state=AccountState.ACTIVE)
+    notifications = notifications.exclude(_blocks_with(viewer, "actor_id"))
+    post_ok = Q(post__isnull=True) | Q(post__in=visible_posts(viewer))
+    comment_ok = Q(comment__isnull=True) | Q(comment__in=visible_comments_anywhere(viewer))
+    return notifications.filter(post_ok & comment_ok)
