@@ -33,6 +33,9 @@ class Page:
         return Page(self.max_id, self.min_id, max(1, min(self.limit, MAX_PAGE_SIZE)))
 
 
+FIRST_PAGE = Page()
+
+
 def paginate(queryset: QuerySet, page: Page, field: str = "id") -> QuerySet:
     page = page.clamp()
     if page.max_id is not None:
@@ -78,7 +81,7 @@ def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
     return posts
 
 
-def stream(viewer: Person, page: Page = Page()) -> list[Post]:
+def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     """The viewer's stream: their precomputed rows, read newest first and checked row by row."""
     from kith.timelines.models import StreamEntry
     from kith.visibility import filter_by_post_visibility
@@ -93,26 +96,26 @@ def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
     return decorate(viewer, [by_id[i] for i in post_ids if i in by_id])
 
 
-def person_posts(viewer: Viewer, person: Person, page: Page = Page()) -> list[Post]:
+def person_posts(viewer: Viewer, person: Person, page: Page = FIRST_PAGE) -> list[Post]:
     ids = list(paginate(visible_posts(viewer, Post.objects.filter(author=person)), page).values_list("id", flat=True))
     return _load_in_order(viewer, ids)
 
 
-def tag_posts(viewer: Viewer, tag_name: str, page: Page = Page()) -> list[Post]:
+def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
     """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
     tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
     ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
     return _load_in_order(viewer, ids)
 
 
-def followed_tags_posts(viewer: Person, page: Page = Page()) -> list[Post]:
+def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     tag_ids = viewer.followed_tags.values("tag_id")
     tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
     ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
     return _load_in_order(viewer, ids)
 
 
-def public_posts(viewer: Viewer, page: Page = Page(), *, local_only: bool = True) -> list[Post]:
+def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = True) -> list[Post]:
     """The pod's public timeline: original public posts, no reshares, no unlisted."""
     public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
     if local_only:

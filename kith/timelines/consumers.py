@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import transaction
 
 from kith.core import events
-from kith.graph.models import Follow, FollowState
 from kith.core.text import render_markdown
+from kith.graph.models import Follow, FollowState
 from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person

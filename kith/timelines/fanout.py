@@ -17,10 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Value
 from django.utils import timezone
-
-from kith.graph.models import Block, Follow, FollowState, Mute
 from huey import crontab
 
+from kith.graph.models import Block, Follow, FollowState, Mute
 from kith.jobs import huey, task
 from kith.people.models import AccountState
 from kith.social.models import LIMITED_VISIBILITIES, Post, PostAudience, PostMention, TagFollow, Visibility

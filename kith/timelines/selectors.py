@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from kith.people.models import Person
-from kith.social.selectors import Page, paginate
+from kith.social.selectors import FIRST_PAGE, Page, paginate
 from kith.timelines.models import Notification
 from kith.visibility import visible_notifications
 
 
-def notifications(viewer: Person, page: Page = Page(), kinds: list[str] | None = None) -> list[Notification]:
+def notifications(viewer: Person, page: Page = FIRST_PAGE, kinds: list[str] | None = None) -> list[Notification]:
     rows = visible_notifications(viewer)
     if kinds:
         rows = rows.filter(kind__in=kinds)
