@@ -67,6 +67,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kith.urls"
 WSGI_APPLICATION = "kith.wsgi.application"
 AUTH_USER_MODEL = "people.Account"
+AUTHENTICATION_BACKENDS = ["kith.people.auth.AccountBackend"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:stream"
 LOGOUT_REDIRECT_URL = "web:login"
