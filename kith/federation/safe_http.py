@@ -1,0 +1,200 @@
+"""The one HTTP client for talking to other servers, hardened against hostile peers.
+
+Every outbound request (fetching actors, objects, keys, WebFinger; delivering
+activities) goes through here, so the rules hold everywhere:
+
+- **No private addresses.** The host is resolved here and every address is
+  checked before connecting: private, loopback, link-local, multicast, reserved,
+  unspecified and IPv4-mapped forms of those are refused.  The check happens at
+  connect time, so it also covers each redirect hop and DNS answers that change
+  between checks (rebinding).  `KITH_ALLOW_PRIVATE_FEDERATION=true` lifts it for
+  tests and development only.
+- **Bounded.** Connect/read timeouts, a total deadline per request (a peer that
+  drips one byte a second is cut off), a response size cap, a redirect limit.
+- **Typed.** Callers say which content types they accept.
+- **Pooled.** One client per process, reused: connections are kept alive.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpcore
+import httpx
+from django.conf import settings
+
+from kith import __version__
+
+USER_AGENT = f"Kith/{__version__} (+{{url}})"
+DEFAULT_MAX_BYTES = 1024 * 1024  # documents (actors, notes, WebFinger) are far smaller
+DEFAULT_DEADLINE = 15.0  # seconds for a whole request, body included
+MAX_REDIRECTS = 3
+
+
+class FetchError(Exception):
+    """The remote answer could not be used; the message says why (safe to log)."""
+
+
+class BlockedAddress(FetchError):
+    pass
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return is_public_address(str(ip.ipv4_mapped))
+        if ip.sixtofour is not None:
+            return is_public_address(str(ip.sixtofour))
+        if ip.teredo is not None:
+            return is_public_address(str(ip.teredo[1]))
+        if ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 wraps an IPv4 address
+            return is_public_address(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    return ip.is_global and not ip.is_multicast
+
+
+def _private_allowed() -> bool:
+    return bool(getattr(settings, "KITH_ALLOW_PRIVATE_FEDERATION", False))
+
+
+def resolve_public(host: str, port: int) -> list[tuple]:
+    """getaddrinfo, keeping only addresses we may connect to (or raising BlockedAddress)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve {host}") from exc
+    if _private_allowed():
+        return infos
+    allowed = [info for info in infos if is_public_address(info[4][0])]
+    if not allowed:
+        raise BlockedAddress(f"{host} resolves only to private or reserved addresses")
+    return allowed
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Connects only to vetted addresses; TLS still verifies the original host name."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        last_error: Exception | None = None
+        for _family, _type, _proto, _name, sockaddr in resolve_public(host, port):
+            try:
+                return super().connect_tcp(sockaddr[0], port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+        raise httpcore.ConnectError(str(last_error or f"cannot connect to {host}"))
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        limits = kwargs.get("limits", httpx.Limits(max_connections=50, max_keepalive_connections=20))
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=self._pool._ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(),
+        )
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str  # final URL after redirects
+    status: int
+    content_type: str
+    headers: httpx.Headers
+    body: bytes
+
+
+_client_lock = threading.Lock()
+_client: httpx.Client | None = None
+
+
+def client() -> httpx.Client:
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                transport=_GuardedTransport(limits=httpx.Limits(max_connections=50, max_keepalive_connections=20)),
+                timeout=httpx.Timeout(connect=5.0, read=10.0, write=10.0, pool=5.0),
+                follow_redirects=False,
+                headers={"User-Agent": USER_AGENT.format(url=settings.KITH_URL)},
+                trust_env=False,
+            )
+        return _client
+
+
+def _check_scheme(url: str) -> None:
+    scheme = httpx.URL(url).scheme
+    if scheme == "https" or (scheme == "http" and _private_allowed()):
+        return
+    raise FetchError(f"refusing {scheme or 'relative'} URL {url!r}: only https is allowed")
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+    accept_types: Iterable[str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline: float = DEFAULT_DEADLINE,
+    follow_redirects: bool = True,
+    sign=None,
+) -> Response:
+    """Send one request with every guard on.  `sign(request)` may add signature headers per hop."""
+    started = time.monotonic()
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        _check_scheme(current)
+        outgoing = client().build_request(method, current, headers=headers, content=content)
+        if sign is not None:
+            sign(outgoing)
+        try:
+            response = client().send(outgoing, stream=True)
+        except httpcore.ConnectError as exc:
+            raise FetchError(f"cannot connect to {current}: {exc}") from exc
+        except BlockedAddress:
+            raise
+        except httpx.HTTPError as exc:
+            raise FetchError(f"{type(exc).__name__} for {current}") from exc
+        try:
+            if response.is_redirect and follow_redirects:
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(f"redirect without a location from {current}")
+                current = urljoin(current, location)
+                continue
+            body = _read_bounded(response, max_bytes, started + deadline)
+        finally:
+            response.close()
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if accept_types is not None and response.is_success and content_type not in set(accept_types):
+            raise FetchError(f"unexpected content type {content_type!r} from {current}")
+        return Response(current, response.status_code, content_type, response.headers, body)
+    raise FetchError(f"too many redirects from {url}")
+
+
+def _read_bounded(response: httpx.Response, max_bytes: int, deadline_at: float) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"response of {declared} bytes is over the {max_bytes} byte limit")
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():  # decoded: the cap applies after decompression
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"response is over the {max_bytes} byte limit")
+            if time.monotonic() > deadline_at:
+                raise FetchError("response took too long")
+            chunks.append(chunk)
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{type(exc).__name__} while reading the response") from exc
+    return b"".join(chunks)
