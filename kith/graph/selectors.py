@@ -30,6 +30,20 @@ def aspects_of(owner: Person) -> QuerySet[Aspect]:
     return Aspect.objects.filter(owner=owner)
 
 
+def aspects_with_members(owner: Person) -> list[Aspect]:
+    """The owner's aspects, each with `.members` (the persons in it the owner may see), in two queries."""
+    aspects = list(aspects_of(owner))
+    members: dict[int, list[Person]] = {aspect.id: [] for aspect in aspects}
+    memberships = AspectMembership.objects.filter(
+        aspect__owner=owner, person__in=visible_persons(owner)
+    ).select_related("person").order_by("person__username")
+    for membership in memberships:
+        members[membership.aspect_id].append(membership.person)
+    for aspect in aspects:
+        aspect.members = members[aspect.id]
+    return aspects
+
+
 def contacts(owner: Person, aspect: Aspect | None = None) -> QuerySet[Person]:
     """People `owner` shares with (in any aspect, or in `aspect`)."""
     memberships = AspectMembership.objects.filter(aspect__owner=owner)

@@ -160,3 +160,22 @@ def tags_matching(prefix: str, limit: int = 10) -> QuerySet[Tag]:
 
 def can_view(viewer: Viewer, post: Post) -> bool:
     return can_see_post(viewer, post)
+
+
+def comment_for(viewer: Viewer, comment_id: int) -> Comment:
+    """One comment with its post, or NotFound when the viewer may not see it."""
+    from kith.visibility import can_see_comment
+
+    comment = (
+        Comment.objects.select_related("author", "post__author", "post__reshare_of__author").filter(id=comment_id).first()
+    )
+    if comment is None or not can_see_comment(viewer, comment):
+        raise NotFound("No such comment.")
+    return comment
+
+
+def followed_tag_names(person: Person) -> list[str]:
+    """The names of the tags a person follows, alphabetically."""
+    from kith.social.models import TagFollow
+
+    return list(TagFollow.objects.filter(person=person).order_by("tag__name").values_list("tag__name", flat=True))
