@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "kith.timelines",
     "kith.messaging",
     "kith.moderation",
+    "kith.federation",
+    "kith.federation.activitypub",
     "kith.web",
 ]
 
@@ -133,6 +135,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = str(POD.data_dir / "static")
+# Whitenoise serves app static files through the finders; the (collectstatic) root may stay empty.
+(POD.data_dir / "static").mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = str(POD.media_dir)
 # Uploads above this many bytes are refused before they reach Pillow.

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("kith.federation.activitypub.urls")),
     path("", include("kith.web.urls")),
 ]

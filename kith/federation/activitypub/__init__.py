@@ -1,0 +1,1 @@
+"""The ActivityPub adapter: translates between ActivityStreams JSON and Kith's domain."""

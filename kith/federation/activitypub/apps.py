@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ActivityPubConfig(AppConfig):
+    name = "kith.federation.activitypub"
+    label = "activitypub"

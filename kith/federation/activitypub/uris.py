@@ -1,0 +1,53 @@
+"""The ActivityPub ids of local things.  Kept in one place: ids are forever."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def base() -> str:
+    return settings.KITH_URL
+
+
+def actor(username: str) -> str:
+    return f"{base()}/users/{username}"
+
+
+def key_id(username: str) -> str:
+    return f"{actor(username)}#main-key"
+
+
+def inbox(username: str) -> str:
+    return f"{actor(username)}/inbox"
+
+
+def outbox(username: str) -> str:
+    return f"{actor(username)}/outbox"
+
+
+def followers(username: str) -> str:
+    return f"{actor(username)}/followers"
+
+
+def following(username: str) -> str:
+    return f"{actor(username)}/following"
+
+
+def shared_inbox() -> str:
+    return f"{base()}/inbox"
+
+
+def instance_actor() -> str:
+    return f"{base()}/actor"
+
+
+def instance_key_id() -> str:
+    return f"{instance_actor()}#main-key"
+
+
+def post(username: str, post_id: int) -> str:
+    return f"{actor(username)}/posts/{post_id}"
+
+
+def profile_page(username: str) -> str:
+    return f"{base()}/@{username}"
