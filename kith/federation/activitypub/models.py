@@ -1,0 +1,87 @@
+"""ActivityPub's own data, kept out of the domain schema.
+
+The domain knows a Person and a Post; only this adapter knows that the person
+is `https://example.social/users/ann` with that inbox and key, or that the post
+was `https://example.social/users/ann/statuses/1`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from kith.people.models import Person
+from kith.social.models import Comment, Like, Post
+
+
+class RemoteActor(models.Model):
+    """A remote ActivityPub actor and the Person it appears as on this pod."""
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="ap_actor")
+    uri = models.URLField(max_length=2048, unique=True)
+    inbox = models.URLField(max_length=2048)
+    shared_inbox = models.URLField(max_length=2048, blank=True)
+    outbox = models.URLField(max_length=2048, blank=True)
+    followers_url = models.URLField(max_length=2048, blank=True)
+    following_url = models.URLField(max_length=2048, blank=True)
+    profile_url = models.URLField(max_length=2048, blank=True)
+    key_id = models.CharField(max_length=2048, db_index=True)
+    public_key_pem = models.TextField()
+    actor_type = models.CharField(max_length=32, default="Person")
+    fetched_at = models.DateTimeField()
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Where to deliver what is not addressed to this actor alone: one POST per shared inbox."""
+        return self.shared_inbox or self.inbox
+
+
+class ObjectKind(models.TextChoices):
+    POST = "post", "post"
+    COMMENT = "comment", "comment"
+    LIKE = "like", "like"
+
+
+class RemoteObject(models.Model):
+    """The id a remote server gave to something we store as a domain object."""
+
+    uri = models.URLField(max_length=2048, unique=True)
+    kind = models.CharField(max_length=16, choices=ObjectKind.choices)
+    post = models.OneToOneField(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="ap_object")
+    comment = models.OneToOneField(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="ap_object"
+    )
+    like = models.OneToOneField(Like, null=True, blank=True, on_delete=models.CASCADE, related_name="ap_object")
+    # The activity that created it (Like and Announce are undone by activity id).
+    activity_uri = models.URLField(max_length=2048, blank=True, db_index=True)
+
+
+class Tombstone(models.Model):
+    """A remote object that was deleted: a Create or Update arriving later is ignored."""
+
+    uri = models.URLField(max_length=2048, unique=True)
+    actor_uri = models.URLField(max_length=2048)
+    deleted_at = models.DateTimeField(auto_now_add=True)
+
+
+class InboundState(models.TextChoices):
+    PENDING = "pending", "pending"
+    DONE = "done", "done"
+    DROPPED = "dropped", "dropped"  # valid, but nothing to do (unknown object, not for us, ...)
+    FAILED = "failed", "failed"
+
+
+class InboundActivity(models.Model):
+    """A verified activity, stored before it is applied.  Keyed by its id: a repeat changes nothing."""
+
+    activity_uri = models.URLField(max_length=2048, unique=True)
+    actor_uri = models.URLField(max_length=2048)
+    activity_type = models.CharField(max_length=32)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=InboundState.choices, default=InboundState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "received_at"], name="inbound_pending_idx")]
