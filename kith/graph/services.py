@@ -33,7 +33,8 @@ def follow(follower: Person, followee: Person) -> Follow:
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing:
         return existing
-    state = FollowState.PENDING if followee.locked else FollowState.ACCEPTED
+    # A remote person's server answers with Accept or Reject; until then it is a request.
+    state = FollowState.PENDING if followee.locked or not followee.is_local else FollowState.ACCEPTED
     relation = Follow.objects.create(follower=follower, followee=followee, state=state)
     events.emit_on_commit(events.FollowRequested(relation.id))
     return relation
