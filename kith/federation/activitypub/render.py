@@ -78,3 +78,146 @@ def tombstone(object_id: str, former_type: str = "Person") -> dict[str, Any]:
         "type": "Tombstone",
         "formerType": former_type,
     }
+
+
+# ---- posts, comments and activities ---------------------------------------------------------
+
+
+def actor_uri(person: Person) -> str:
+    """The ActivityPub id of any person: ours are computed, others' come from their server."""
+    if person.is_local:
+        return uris.actor(person.username)
+    return person.ap_actor.uri
+
+
+def _iso(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def post_uri(post) -> str:
+    if post.author.is_local:
+        return uris.post(post.author.username, post.id)
+    return post.ap_object.uri
+
+
+def comment_uri(comment) -> str:
+    if comment.author.is_local:
+        return uris.comment(comment.author.username, comment.id)
+    return comment.ap_object.uri
+
+
+def addressing(post, audience: list[Person] | None = None) -> dict[str, list[str]]:
+    """to/cc as Mastodon reads them.  A limited post names each member and nothing else:
+    never Public, never a followers collection, so no server can widen it."""
+    from kith.federation.activitypub.context import AS_PUBLIC
+    from kith.social.models import Visibility
+
+    followers = uris.followers(post.author.username)
+    if post.visibility == Visibility.PUBLIC:
+        return {"to": [AS_PUBLIC], "cc": [followers]}
+    if post.visibility == Visibility.UNLISTED:
+        return {"to": [followers], "cc": [AS_PUBLIC]}
+    members = audience if audience is not None else [row.person for row in post.audience.select_related("person__ap_actor")]
+    return {"to": sorted(actor_uri(person) for person in members), "cc": []}
+
+
+def _tags(post_or_comment_html_tags, mentions: list[Person]) -> list[dict[str, str]]:
+    tags = [
+        {"type": "Hashtag", "name": f"#{name}", "href": f"{settings.KITH_URL}/tags/{name}"}
+        for name in post_or_comment_html_tags
+    ]
+    tags += [{"type": "Mention", "name": f"@{person.handle}", "href": actor_uri(person)} for person in mentions]
+    return tags
+
+
+def _attachments(post) -> list[dict[str, Any]]:
+    attachments = []
+    for item in post.media.all():
+        entry: dict[str, Any] = {
+            "type": "Document",
+            "mediaType": item.content_type,
+            "url": item.remote_url or f"{settings.KITH_URL}/media/{item.id}/original",
+            "name": item.description or None,
+            "blurhash": item.blurhash or None,
+            "focalPoint": [item.focus_x, item.focus_y],
+        }
+        if item.width and item.height:
+            entry["width"], entry["height"] = item.width, item.height
+        attachments.append(entry)
+    return attachments
+
+
+def note(post, audience: list[Person] | None = None) -> dict[str, Any]:
+    """A local post as a Note (or a Question when it has a poll)."""
+    from kith.federation.activitypub.context import OBJECT_CONTEXT
+
+    author = post.author
+    document: dict[str, Any] = {
+        "@context": OBJECT_CONTEXT,
+        "id": post_uri(post),
+        "type": "Note",
+        "attributedTo": actor_uri(author),
+        "content": post.html,
+        "source": {"content": post.source, "mediaType": "text/markdown"},
+        "summary": post.content_warning or None,
+        "sensitive": bool(post.content_warning),
+        "published": _iso(post.created_at),
+        "url": f"{settings.KITH_URL}/posts/{post.id}",
+        **addressing(post, audience),
+        "tag": _tags(post.tags.values_list("name", flat=True), list(post.mentions.select_related("ap_actor"))),
+        "attachment": _attachments(post),
+    }
+    if post.edited_at:
+        document["updated"] = _iso(post.edited_at)
+    if hasattr(post, "poll"):
+        poll = post.poll
+        document["type"] = "Question"
+        choices = [
+            {"type": "Note", "name": option.title, "replies": {"type": "Collection", "totalItems": option.votes_count}}
+            for option in poll.options.all()
+        ]
+        document["anyOf" if poll.multiple else "oneOf"] = choices
+        document["votersCount"] = poll.voters_count
+        if poll.expires_at:
+            document["endTime"] = _iso(poll.expires_at)
+    return document
+
+
+def comment_note(comment, audience_addressing: dict[str, list[str]]) -> dict[str, Any]:
+    """A comment is a Note replying to its post (or to the comment it answers), addressed like the post."""
+    from kith.federation.activitypub.context import OBJECT_CONTEXT
+
+    in_reply_to = comment_uri(comment.parent) if comment.parent_id else post_uri(comment.post)
+    post_author = comment.post.author
+    to = sorted(set(audience_addressing["to"]) | {actor_uri(post_author)} - {actor_uri(comment.author)})
+    return {
+        "@context": OBJECT_CONTEXT,
+        "id": comment_uri(comment),
+        "type": "Note",
+        "attributedTo": actor_uri(comment.author),
+        "inReplyTo": in_reply_to,
+        "content": comment.html,
+        "source": {"content": comment.source, "mediaType": "text/markdown"},
+        "published": _iso(comment.created_at),
+        "url": f"{settings.KITH_URL}/posts/{comment.post_id}#comment-{comment.id}",
+        "to": to,
+        "cc": audience_addressing["cc"],
+        "tag": [{"type": "Mention", "name": f"@{post_author.handle}", "href": actor_uri(post_author)}],
+        **({"updated": _iso(comment.edited_at)} if comment.edited_at else {}),
+    }
+
+
+def wrap(activity_type: str, actor: Person, obj: Any, *, activity_id: str, to=None, cc=None, **extra) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": activity_id,
+        "type": activity_type,
+        "actor": actor_uri(actor),
+        "object": obj,
+    }
+    if to is not None:
+        document["to"] = to
+    if cc is not None:
+        document["cc"] = cc
+    document.update(extra)
+    return document

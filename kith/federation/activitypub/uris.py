@@ -51,3 +51,17 @@ def post(username: str, post_id: int) -> str:
 
 def profile_page(username: str) -> str:
     return f"{base()}/@{username}"
+
+
+def comment(username: str, comment_id: int) -> str:
+    return f"{actor(username)}/comments/{comment_id}"
+
+
+def like(username: str, like_id: int) -> str:
+    return f"{actor(username)}/likes/{like_id}"
+
+
+def activity(object_uri: str, verb: str, stamp: int | None = None) -> str:
+    """An activity's id derived from its object: Create and Delete of one post have stable ids."""
+    suffix = f"/{verb}" if stamp is None else f"/{verb}/{stamp}"
+    return f"{object_uri}/activity{suffix}"
