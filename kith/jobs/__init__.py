@@ -5,10 +5,17 @@ so a job only exists if the transaction that asked for it committed.  huey
 deletes a task when a worker dequeues it, so a killed worker loses the task:
 durability comes from state the pod owns (e.g. timelines.FanOut rows), which
 `sweep` tasks find and re-enqueue.  See docs/adr/0002-job-queue.md.
+
+Tasks may live in any module of an installed `kith` app; the worker imports
+them all when it starts (`discover_tasks`), so a job enqueued by another
+process (the web, `kith user create`) always finds its function.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -16,20 +23,60 @@ from django.db import transaction
 
 from kith.jobs.queue import huey
 
-__all__ = ["enqueue_on_commit", "huey", "periodic", "task"]
+__all__ = ["discover_tasks", "enqueue_on_commit", "huey", "periodic", "task"]
+
+log = logging.getLogger(__name__)
+
+# Defaults for every task: 4 tries in all, waiting 10 s, 20 s, 40 s between them.
+DEFAULT_RETRIES = 3
+DEFAULT_RETRY_DELAY = 10
+DEFAULT_RETRY_BACKOFF = 2
 
 
 def task(**options: Any) -> Callable:
-    """Declare a background task (huey's `task` with Kith's defaults)."""
-    options.setdefault("retries", 3)
-    options.setdefault("retry_delay", 10)
+    """Declare a background task (huey's `task` with Kith's retry defaults)."""
+    options.setdefault("retries", DEFAULT_RETRIES)
+    options.setdefault("retry_delay", DEFAULT_RETRY_DELAY)
+    options.setdefault("retry_backoff", DEFAULT_RETRY_BACKOFF)
     return huey.task(**options)
 
 
-def periodic(schedule: Any) -> Callable:
-    return huey.periodic_task(schedule)
+def periodic(schedule: Any, **options: Any) -> Callable:
+    """Declare a task the worker runs on `schedule` (a huey `crontab`)."""
+    return huey.periodic_task(schedule, **options)
 
 
 def enqueue_on_commit(job: Callable, *args: Any, **kwargs: Any) -> None:
     """Run `job(*args, **kwargs)` in the worker once the current transaction commits."""
     transaction.on_commit(lambda: job(*args, **kwargs))
+
+
+# Modules never imported by discovery: schema history, tests, and entry points
+# with side effects of their own.
+_SKIPPED_PARTS = {"migrations", "tests", "management"}
+_SKIPPED_MODULES = {"kith.wsgi", "kith.asgi", "kith.cli", "kith.settings"}
+
+
+def discover_tasks() -> list[str]:
+    """Import every module of the installed kith apps so all tasks are registered.
+
+    Returns the names of the registered tasks.  A module that fails to import
+    is logged, not fatal: the other tasks still run.
+    """
+    from django.apps import apps
+
+    seen: set[str] = set()
+    for app in apps.get_app_configs():
+        if not app.name.startswith("kith."):
+            continue
+        package = importlib.import_module(app.name)
+        for found in pkgutil.walk_packages(package.__path__, f"{app.name}."):
+            parts = set(found.name.split("."))
+            if parts & _SKIPPED_PARTS or found.name in _SKIPPED_MODULES or found.name in seen:
+                continue
+            seen.add(found.name)
+            try:
+                importlib.import_module(found.name)
+            except Exception:
+                log.exception("could not import %s while looking for tasks", found.name)
+    return sorted(huey._registry._registry)

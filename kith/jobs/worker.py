@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 
+from django.db import close_old_connections
 from huey.consumer import Consumer
 
-from kith.jobs.queue import huey
+from kith.jobs import discover_tasks
+from kith.jobs.queue import describe, huey
 
 log = logging.getLogger(__name__)
+
+# On SIGTERM a separate worker stops taking jobs and waits this long for running
+# ones; whatever is still running then is recovered from the pod's own state.
+SHUTDOWN_TIMEOUT_SECONDS = 30
 
 
 class EmbeddedConsumer(Consumer):
@@ -19,28 +25,73 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
+_hooks_lock = threading.Lock()
+_hooks_installed = False
+
+
+def _install_connection_hygiene() -> None:
+    """Drop broken or expired database connections around each job, as Django does per request.
+
+    Only consumers install this: in the tests' immediate mode jobs run inside the
+    test's transaction, whose connection must not be touched.
+    """
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+
+        @huey.pre_execute(name="kith-db-before")
+        def _before(task: object) -> None:
+            close_old_connections()
+
+        @huey.post_execute(name="kith-db-after")
+        def _after(task: object, task_value: object, exc: BaseException | None) -> None:
+            close_old_connections()
+
+        _hooks_installed = True
+
+
 def make_consumer(threads: int, embedded: bool = False) -> Consumer:
+    """A huey consumer with `threads` worker threads and the periodic scheduler."""
+    _install_connection_hygiene()
     consumer_class = EmbeddedConsumer if embedded else Consumer
     # max_delay bounds how long an idle SQLite-backed worker waits before polling again.
     return consumer_class(
         huey,
-        workers=threads,
+        workers=max(1, threads),
         worker_type="thread",
         periodic=True,
         initial_delay=0.05,
         backoff=1.5,
         max_delay=0.5,
         check_worker_health=True,
+        # SIGTERM (systemd, docker stop) finishes running jobs; SIGINT stops at once.
+        graceful_signal="TERM",
+        shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS,
     )
 
 
-def startup_recovery() -> None:
-    """Re-enqueue durable work a previous worker claimed but never finished."""
+def startup_recovery() -> int:
+    """Re-enqueue durable work a previous worker claimed but never finished.
+
+    Returns how many fan-outs were re-enqueued.  Safe with other live workers:
+    a fan-out whose lease is held is left to its holder (the job reschedules).
+    """
     from kith.timelines.fanout import sweep_pending_fanouts
 
     resumed = sweep_pending_fanouts(include_claimed=True)
     if resumed:
         log.info("resumed %d unfinished fan-outs", resumed)
+    return resumed
+
+
+def run_worker(threads: int) -> None:
+    """Run a separate worker process until SIGTERM/SIGINT (`kith worker`)."""
+    tasks = discover_tasks()
+    startup_recovery()
+    log.info("worker: %d threads, queue %s, %d tasks", threads, describe(), len(tasks))
+    make_consumer(threads).run()
+    log.info("worker stopped")
 
 
 _embedded_lock = threading.Lock()
@@ -52,7 +103,9 @@ def start_embedded(threads: int) -> Consumer:
     global _embedded
     with _embedded_lock:
         if _embedded is None:
+            discover_tasks()
             startup_recovery()
             _embedded = make_consumer(threads, embedded=True)
             _embedded.start()
+            log.info("embedded worker: %d threads, queue %s", threads, describe())
         return _embedded

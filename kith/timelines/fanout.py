@@ -5,13 +5,20 @@ the post; recipients are walked in person-id order in batches, each batch
 committed together with the cursor.  A killed worker resumes after the last
 committed batch, and the unique (owner, post) constraint turns any repeated
 insert into a no-op, so every recipient gets the post exactly once.
+
+One worker at a time: a run claims a lease (`claimed_until`) and renews it
+with every batch.  `attempts` doubles as a fencing token: each claim bumps
+it, and a run only commits a batch while the row still carries its own
+number, so a run that stalled past its lease and was taken over stops
+instead of writing alongside the new holder.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -20,16 +27,29 @@ from django.utils import timezone
 from huey import crontab
 
 from kith.graph.models import Block, Follow, FollowState, Mute
-from kith.jobs import huey, task
+from kith.jobs import huey, periodic, task
 from kith.people.models import AccountState
 from kith.social.models import LIMITED_VISIBILITIES, Post, PostAudience, PostMention, TagFollow, Visibility
 from kith.timelines.models import FanOut, FanOutState, StreamEntry, StreamReason
 
 log = logging.getLogger(__name__)
 
+# The periodic sweep leaves alone fan-outs younger than this: their job is probably still queued.
+SWEEP_MIN_AGE = timedelta(minutes=1)
+# A job enqueued by a sweep is dropped if no worker started it within this time; the
+# next sweep enqueues a fresh one.  So a long queue never fills with copies of the same job.
+SWEEP_JOB_EXPIRES_SECONDS = 60
+# After this many claims the periodic sweep gives up on a fan-out (`kith check` reports
+# it); a restarted worker still tries it once more, since a restart is often a fix.
+MAX_SWEEP_ATTEMPTS = 20
+SWEEP_LIMIT = 10_000
+
 
 def lease_seconds() -> int:
-    return int(os.environ.get("KITH_FANOUT_LEASE_SECONDS", "30"))
+    configured = getattr(settings, "KITH_FANOUT_LEASE_SECONDS", None)
+    if configured is None:
+        configured = os.environ.get("KITH_FANOUT_LEASE_SECONDS", "30")
+    return max(1, int(configured))
 
 
 def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple[int, str]]:
@@ -88,13 +108,27 @@ def _excluded_for(post: Post) -> set[int]:
 class _Leased(Exception):
     """Another worker holds the fan-out's lease until `until`."""
 
-    def __init__(self, until):
+    def __init__(self, until: datetime) -> None:
         super().__init__(until)
         self.until = until
 
 
-def _claim(post_id: int) -> FanOut | None:
-    """Take the lease on a pending fan-out, or None if it is done or leased by a live worker."""
+class _LeaseLost(Exception):
+    """Our lease ran out and another run claimed the fan-out."""
+
+
+@dataclass(frozen=True)
+class _Lease:
+    post_id: int
+    token: int  # the FanOut.attempts value this claim wrote
+    cursor: int
+
+
+def _claim(post_id: int) -> _Lease | None:
+    """Take the lease on a pending fan-out, or None if it is done or gone.
+
+    Raises _Leased while another run holds an unexpired lease.
+    """
     now = timezone.now()
     with transaction.atomic():
         fanout = FanOut.objects.select_for_update().filter(post_id=post_id).first()
@@ -102,48 +136,75 @@ def _claim(post_id: int) -> FanOut | None:
             return None
         if fanout.claimed_until and fanout.claimed_until > now:
             raise _Leased(fanout.claimed_until)
-        fanout.claimed_until = now + timedelta(seconds=lease_seconds())
-        fanout.attempts += 1
-        fanout.save(update_fields=["claimed_until", "attempts"])
-        return fanout
+        token = fanout.attempts + 1
+        FanOut.objects.filter(post_id=post_id).update(
+            attempts=token, claimed_until=now + timedelta(seconds=lease_seconds())
+        )
+        return _Lease(post_id=post_id, token=token, cursor=fanout.cursor)
+
+
+def _ours(lease: _Lease):
+    return FanOut.objects.filter(post_id=lease.post_id, attempts=lease.token, state=FanOutState.PENDING)
+
+
+def _write_batch(lease: _Lease, rows: list[StreamEntry], cursor: int) -> None:
+    """Commit one batch of stream rows together with the cursor, if the lease is still ours."""
+    with transaction.atomic():
+        # The update comes first: it locks the FanOut row (PostgreSQL) and proves the lease.
+        renewed = _ours(lease).update(
+            cursor=cursor, claimed_until=timezone.now() + timedelta(seconds=lease_seconds())
+        )
+        if not renewed:
+            raise _LeaseLost
+        StreamEntry.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _release(lease: _Lease) -> None:
+    """Give the lease back after a failure so a retry need not wait for it to expire."""
+    try:
+        _ours(lease).update(claimed_until=None)
+    except Exception:  # the database may be what failed; the lease then simply expires
+        log.warning("could not release the fan-out lease of post %s", lease.post_id, exc_info=True)
 
 
 def run_fanout(post_id: int) -> bool:
-    """Write the post into its recipients' streams.  Returns True when finished."""
+    """Write the post into its recipients' streams.  Returns True when the fan-out is finished."""
     try:
-        fanout = _claim(post_id)
+        lease = _claim(post_id)
     except _Leased as leased:
         # Someone else holds the lease; look again when it runs out (they may have died).
         delay = max(1.0, (leased.until - timezone.now()).total_seconds() + 0.5)
         fanout_job.schedule(args=(post_id,), delay=delay)
         return False
-    if fanout is None:
+    if lease is None:
         return True
-    post = Post.objects.select_related("author", "reshare_of").filter(id=post_id).first()
-    if post is None:  # deleted meanwhile; the FanOut row went with it
-        return True
-    excluded = _excluded_for(post)
-    batch_size = settings.KITH_FANOUT_BATCH_SIZE
-    cursor = fanout.cursor
-    while True:
-        batch = _recipient_batch(post, cursor, batch_size)
-        if not batch:
-            break
-        rows, seen = [], set()
-        for person_id, reason in batch:
-            if person_id in seen or person_id in excluded:
-                continue
-            seen.add(person_id)
-            rows.append(StreamEntry(owner_id=person_id, post_id=post.id, reason=reason))
-        cursor = batch[-1][0]
-        with transaction.atomic():
-            StreamEntry.objects.bulk_create(rows, ignore_conflicts=True)
-            FanOut.objects.filter(post_id=post.id).update(
-                cursor=cursor, claimed_until=timezone.now() + timedelta(seconds=lease_seconds())
-            )
-    FanOut.objects.filter(post_id=post.id).update(
-        state=FanOutState.DONE, finished_at=timezone.now(), claimed_until=None, cursor=cursor
-    )
+    try:
+        post = Post.objects.select_related("author", "reshare_of").filter(id=post_id).first()
+        if post is None:  # deleted meanwhile; the FanOut row went with it
+            return True
+        excluded = _excluded_for(post)
+        batch_size = max(1, settings.KITH_FANOUT_BATCH_SIZE)
+        cursor = lease.cursor
+        while batch := _recipient_batch(post, cursor, batch_size):
+            rows, seen = [], set()
+            for person_id, reason in batch:
+                if person_id in seen or person_id in excluded:
+                    continue
+                seen.add(person_id)
+                rows.append(StreamEntry(owner_id=person_id, post_id=post.id, reason=reason))
+            cursor = batch[-1][0]
+            _write_batch(lease, rows, cursor)
+        finished = _ours(lease).update(
+            state=FanOutState.DONE, finished_at=timezone.now(), claimed_until=None, cursor=cursor
+        )
+        if not finished:
+            raise _LeaseLost
+    except _LeaseLost:
+        log.warning("fan-out of post %s was taken over by another run; stopping this one", post_id)
+        return False
+    except Exception:
+        _release(lease)
+        raise
     return True
 
 
@@ -153,18 +214,32 @@ def fanout_job(post_id: int) -> None:
 
 
 def sweep_pending_fanouts(include_claimed: bool = False) -> int:
-    """Re-enqueue fan-outs nobody is working on (a worker died, or a job was lost)."""
+    """Re-enqueue fan-outs nobody is working on (a worker died, or a job was lost).
+
+    The periodic sweep skips young fan-outs, leased ones and ones that failed too
+    often; at start-up (`include_claimed=True`) every pending fan-out is enqueued:
+    a job that finds a live lease reschedules itself for when the lease runs out.
+    Returns how many jobs were enqueued.
+    """
     now = timezone.now()
     pending = FanOut.objects.filter(state=FanOutState.PENDING)
     if not include_claimed:
-        # Leave alone rows younger than a minute: their job is probably still queued.
-        pending = pending.filter(created_at__lt=now - timedelta(minutes=1)).exclude(claimed_until__gt=now)
-    post_ids = list(pending.values_list("post_id", flat=True)[:10_000])
+        pending = (
+            pending.filter(created_at__lt=now - SWEEP_MIN_AGE, attempts__lt=MAX_SWEEP_ATTEMPTS)
+            .exclude(claimed_until__gt=now)
+        )
+    post_ids = list(pending.order_by("post_id").values_list("post_id", flat=True)[:SWEEP_LIMIT])
     for post_id in post_ids:
-        fanout_job(post_id)
+        huey.enqueue(fanout_job.s(post_id, expires=SWEEP_JOB_EXPIRES_SECONDS))
     return len(post_ids)
 
 
-@huey.periodic_task(crontab(minute="*"))
+def stuck_fanouts(older_than: timedelta = timedelta(minutes=5)) -> tuple[int, int]:
+    """(pending fan-outs older than `older_than`, of which given up by the sweep), for `kith check`."""
+    old = FanOut.objects.filter(state=FanOutState.PENDING, created_at__lt=timezone.now() - older_than)
+    return old.count(), old.filter(attempts__gte=MAX_SWEEP_ATTEMPTS).count()
+
+
+@periodic(crontab(minute="*"))
 def sweep_fanouts_job() -> None:
     sweep_pending_fanouts()

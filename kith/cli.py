@@ -1,0 +1,549 @@
+"""The `kith` command: serve the pod, run workers, set it up and check its health.
+
+    kith serve                 web + job worker in one process (the embedded default)
+    kith web [--workers N]     web only (scale-out; run `kith worker` beside it)
+    kith worker [--threads N]  job worker only
+    kith migrate               create or update the database schema
+    kith user create NAME --email E [--password P] [--admin]
+    kith check                 configuration and health report
+    kith manage ARGS...        any Django management command
+
+Exit codes: 0 success; 1 `kith check` found a problem, or the command failed;
+2 the command was refused and the message says what to fix (configuration,
+input, a database that needs `kith migrate`); 130 interrupted.
+
+Handlers stay thin: they read arguments, call kith services and print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kith.config import ConfigError
+
+SETTINGS_MODULE = "kith.settings"
+WSGI_TARGET = "kith.wsgi:application"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+
+# Integer settings read from the environment, with the smallest value that makes sense.
+INTEGER_VARIABLES = {
+    "KITH_INLINE_FANOUT_LIMIT": 0,
+    "KITH_FANOUT_BATCH_SIZE": 1,
+    "KITH_FANOUT_LEASE_SECONDS": 1,
+    "KITH_WORKER_THREADS": 1,
+    "KITH_WEB_THREADS": 1,
+    "KITH_MAX_UPLOAD_BYTES": 1,
+    "KITH_SMTP_PORT": 1,
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Refused(Exception):
+    """The command cannot go on; the message tells the sysadmin what to do."""
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ---- set-up shared by the commands ---------------------------------------------------
+
+
+def validate_environment() -> None:
+    """Check the KITH_* values settings.py converts, so a typo gives a sentence, not a traceback."""
+    for name, minimum in INTEGER_VARIABLES.items():
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    level = os.environ.get("KITH_LOG_LEVEL")
+    if level:
+        if level.strip().upper() not in LOG_LEVELS:
+            raise ConfigError(f"KITH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+        os.environ["KITH_LOG_LEVEL"] = level.strip().upper()
+    if database_url := os.environ.get("KITH_DATABASE_URL"):
+        import dj_database_url
+
+        try:
+            dj_database_url.parse(database_url)
+        except ValueError as exc:
+            raise ConfigError(
+                f"KITH_DATABASE_URL is not a database URL Kith can use ({exc}); "
+                "use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for SQLite in KITH_DATA_DIR"
+            ) from None
+    redis_url = os.environ.get("KITH_REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"KITH_REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}; "
+            "unset it to keep jobs in the data directory"
+        )
+
+
+def setup_django() -> None:
+    """Load kith.settings (raises ConfigError with a fix in its message)."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    validate_environment()
+    import django
+
+    django.setup()
+
+
+def database_label() -> str:
+    """Which database, in words, without its password."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"SQLite {config['NAME']}"
+    host = config.get("HOST") or "local socket"
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    return f"{connection.display_name} {host}{port}/{config['NAME']}"
+
+
+def unapplied_migrations() -> list[str]:
+    """Names of the migrations the database still needs (raises DatabaseError if unreachable)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
+
+
+def require_migrated() -> None:
+    from django.db import DatabaseError
+
+    try:
+        missing = unapplied_migrations()
+    except DatabaseError as exc:
+        raise Refused(
+            f"cannot use the database ({database_label()}): {_first_line(exc)}; "
+            "check KITH_DATABASE_URL and that the database server is running"
+        ) from None
+    if missing:
+        raise Refused(f"the database needs {len(missing)} migration(s) ({missing[0]}, ...): run `kith migrate` first")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _release_connections() -> None:
+    """Close what this process opened before granian forks its workers."""
+    from django.db import connections
+
+    from kith.jobs import huey
+
+    connections.close_all()
+    huey.storage.close()
+
+
+def _default_web_threads() -> int:
+    return int(os.environ.get("KITH_WEB_THREADS") or (os.cpu_count() or 1) * 2 + 1)
+
+
+def _serve_http(*, workers: int, embedded: bool, threads: int | None) -> int:
+    from django.conf import settings
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    require_migrated()
+    pod = settings.POD
+    # kith/wsgi.py starts the job worker inside the (single) granian worker process.
+    os.environ["KITH_EMBEDDED_WORKER"] = "1" if embedded else "0"
+    _release_connections()
+    mode = "web and job worker in one process" if embedded else f"web only, {workers} worker process(es)"
+    print(f"kith: serving {pod.url} on {pod.bind_host}:{pod.bind_port} ({mode}); Ctrl-C stops", file=sys.stderr)
+    Granian(
+        target=WSGI_TARGET,
+        address=pod.bind_host,
+        port=pod.bind_port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads or _default_web_threads(),
+        log_level=LogLevels(os.environ.get("KITH_LOG_LEVEL", "INFO").lower()),
+        respawn_failed_workers=True,
+    ).serve()
+    return EXIT_OK
+
+
+def _apply_bind(args: argparse.Namespace) -> None:
+    if getattr(args, "bind", None):
+        os.environ["KITH_BIND"] = args.bind
+
+
+# ---- the commands ----------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _apply_bind(args)
+    setup_django()
+    return _serve_http(workers=1, embedded=True, threads=args.threads)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    _apply_bind(args)
+    setup_django()
+    return _serve_http(workers=args.workers, embedded=False, threads=args.threads)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.conf import settings
+
+    from kith.jobs.worker import run_worker
+
+    require_migrated()
+    run_worker(args.threads or settings.KITH_WORKER_THREADS)
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return EXIT_OK
+
+
+def _read_password() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != first:
+            raise Refused("the passwords do not match")
+        return first
+    line = sys.stdin.readline().rstrip("\n") if sys.stdin is not None else ""
+    if not line:
+        raise Refused("give --password, or type it when asked, or pipe it on standard input")
+    return line
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from kith.core.errors import DomainError
+    from kith.people.services import create_local_account
+
+    require_migrated()
+    password = args.password if args.password is not None else _read_password()
+    try:
+        account = create_local_account(args.name, args.email, password, is_admin=args.admin)
+    except DomainError as exc:
+        raise Refused(f"could not create {args.name!r}: {exc}") from None
+    role = " (admin)" if args.admin else ""
+    print(f"created {account.person.handle}{role}")
+    return EXIT_OK
+
+
+def cmd_manage(rest: Sequence[str]) -> int:
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kith manage", *rest])
+    return EXIT_OK
+
+
+# ---- kith check ----------------------------------------------------------------------------
+
+
+class Report:
+    """Lines of `kith check`: ok, warn (worth a look) and FAIL (with the fix)."""
+
+    def __init__(self, out: Callable[[str], None] = print) -> None:
+        self.out = out
+        self.problems = 0
+        self.warnings = 0
+
+    def ok(self, what: str, detail: str) -> None:
+        self.out(f"  ok    {what}: {detail}")
+
+    def warn(self, what: str, detail: str) -> None:
+        self.warnings += 1
+        self.out(f"  warn  {what}: {detail}")
+
+    def fail(self, what: str, detail: str, fix: str) -> None:
+        self.problems += 1
+        self.out(f"  FAIL  {what}: {detail}\n        fix: {fix}")
+
+    def finish(self) -> int:
+        warnings = f", {self.warnings} warning(s)" if self.warnings else ""
+        if self.problems:
+            self.out(f"kith check: {self.problems} problem(s){warnings}: see the FAIL lines")
+            return EXIT_FAILED
+        self.out(f"kith check: healthy{warnings}")
+        return EXIT_OK
+
+
+def _check_configuration(report: Report):  # -> PodConfig | None
+    from kith import config
+
+    bind_ok = True
+    try:
+        host, port = config.parse_bind(os.environ.get("KITH_BIND", "127.0.0.1:8000"))
+        report.ok("listen", f"{host}:{port} (KITH_BIND)")
+    except ConfigError as exc:
+        bind_ok = False
+        report.fail("listen", str(exc), "set KITH_BIND to address:port, e.g. 127.0.0.1:8000")
+    if raw_url := os.environ.get("KITH_URL"):
+        try:
+            url, _scheme, domain = config.parse_url(raw_url)
+            report.ok("url", f"{url} (handles end in @{domain})")
+        except ConfigError as exc:
+            report.fail("url", str(exc), "set KITH_URL to the public base URL, e.g. https://pod.example")
+    elif bind_ok:
+        report.ok("url", "not set: derived from KITH_BIND (set KITH_URL to the pod's public address)")
+    try:
+        validate_environment()
+    except ConfigError as exc:
+        report.fail("environment", str(exc), "correct or unset that variable")
+
+    data_dir = Path(os.environ.get("KITH_DATA_DIR", "./data")).resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".kith-check-"):
+            pass
+        report.ok("data dir", f"{data_dir} (writable)")
+    except OSError as exc:
+        report.fail(
+            "data dir", f"{data_dir} is not writable: {exc.strerror or exc}",
+            "set KITH_DATA_DIR to a directory the pod's user can write, or fix its owner/permissions",
+        )
+        return None
+
+    key_file = data_dir / "secret_key"
+    if os.environ.get("KITH_SECRET_KEY"):
+        if len(os.environ["KITH_SECRET_KEY"]) < 32:
+            report.warn("secret key", "KITH_SECRET_KEY is shorter than 32 characters: sessions are easier to forge")
+        else:
+            report.ok("secret key", "from KITH_SECRET_KEY")
+    elif key_file.exists():
+        if key_file.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            report.warn("secret key", f"{key_file} is readable by other users: chmod 600 {key_file}")
+        else:
+            report.ok("secret key", f"from {key_file}")
+    else:
+        report.ok("secret key", f"generated now into {key_file} (keep it: changing it logs everyone out)")
+
+    if report.problems:
+        return None
+    try:
+        return config.load()
+    except ConfigError as exc:
+        report.fail("configuration", str(exc), "correct the variable named above")
+        return None
+
+
+def _check_database(report: Report) -> bool:
+    """Reports on the database; True when it is usable and migrated."""
+    from django.db import DatabaseError, connection
+
+    label = database_label()
+    try:
+        connection.ensure_connection()
+        missing = unapplied_migrations()
+    except DatabaseError as exc:
+        report.fail(
+            "database", f"cannot connect to {label}: {_first_line(exc)}",
+            "check KITH_DATABASE_URL (user, password, host, database name) and that the server is running",
+        )
+        return False
+    if missing:
+        report.fail(
+            "database", f"{label} is reachable but {len(missing)} migration(s) are not applied ({missing[0]}, ...)",
+            "run `kith migrate`",
+        )
+        return False
+    report.ok("database", f"{label}, reachable, all migrations applied")
+    return True
+
+
+def _check_queue(report: Report, migrated: bool) -> None:
+    from kith.jobs import huey
+    from kith.jobs.queue import describe
+
+    try:
+        queued, scheduled = huey.storage.queue_size(), huey.storage.schedule_size()
+    except Exception as exc:
+        fix = (
+            "check KITH_REDIS_URL and that the Redis server is running"
+            if os.environ.get("KITH_REDIS_URL")
+            else "check that the data directory is writable and not on a network file system"
+        )
+        report.fail("job queue", f"{describe()} is not reachable: {_first_line(exc)}", fix)
+        return
+    report.ok("job queue", f"{describe()}, reachable ({queued} queued, {scheduled} scheduled)")
+    if not migrated:
+        return
+    from kith.timelines.fanout import MAX_SWEEP_ATTEMPTS, stuck_fanouts
+
+    stale, given_up = stuck_fanouts()
+    if given_up:
+        report.fail(
+            "fan-out", f"{given_up} post(s) failed to reach their followers {MAX_SWEEP_ATTEMPTS} times",
+            "look for 'fan-out' errors in the worker's log; restarting the worker retries them",
+        )
+    elif stale:
+        report.warn(
+            "fan-out", f"{stale} post(s) still being delivered to streams after 5 minutes: "
+            "is a worker running (`kith serve`, or `kith worker` beside `kith web`)?",
+        )
+
+
+def _check_django(report: Report) -> None:
+    from django.core import checks
+
+    for message in checks.run_checks():
+        text = f"{message.id}: {message.msg}" + (f" ({message.hint})" if message.hint else "")
+        if message.is_serious():
+            report.fail("django", text, message.hint or "see the message")
+        elif message.level >= checks.WARNING:
+            report.warn("django", text)
+
+
+def _check_choices(report: Report, pod) -> None:  # pod: kith.config.PodConfig
+    from django.conf import settings
+
+    if pod.debug:
+        report.warn("debug", "KITH_DEBUG is on: error pages show code and settings; never on a public pod")
+    if pod.allow_private_federation:
+        report.warn(
+            "federation", "KITH_ALLOW_PRIVATE_FEDERATION is on: the pod will fetch from and deliver to private "
+            "and loopback addresses (only for test networks)",
+        )
+    host = pod.domain.rsplit(":", 1)[0].strip("[]")
+    if pod.scheme != "https" and host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127."):
+        report.warn("url", f"{pod.url} is not https: other pods expect https; serve it behind TLS")
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        report.ok("e-mail", "printed to the log (set KITH_SMTP_HOST to send mail)")
+    else:
+        report.ok("e-mail", f"via SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
+    if pod.database_url and not pod.redis_url:
+        report.ok("scale-out", "jobs queue in the data dir: workers must share it (set KITH_REDIS_URL for several machines)")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    report = Report()
+    report.out("kith check")
+    pod = _check_configuration(report)
+    if pod is None:
+        return report.finish()
+    try:
+        setup_django()
+    except Exception as exc:
+        report.fail("settings", f"cannot load the settings: {_first_line(exc)}", "correct the variable named above")
+        return report.finish()
+    migrated = _check_database(report)
+    _check_queue(report, migrated)
+    _check_django(report)
+    _check_choices(report, pod)
+    return report.finish()
+
+
+# ---- argument parsing ---------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kith",
+        description="Run and manage a Kith pod. Configuration comes from KITH_* environment variables "
+        "(docs/configuration.md).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="web and job worker in one process (the default way to run a pod)")
+    serve.add_argument("--bind", help="address:port to listen on (default: KITH_BIND or 127.0.0.1:8000)")
+    serve.add_argument("--threads", type=int, help="request threads (default: KITH_WEB_THREADS or 2 x cores + 1)")
+    serve.set_defaults(handler=cmd_serve)
+
+    web = commands.add_parser("web", help="web server only; run `kith worker` for the jobs")
+    web.add_argument("--bind", help="address:port to listen on (default: KITH_BIND or 127.0.0.1:8000)")
+    web.add_argument("--workers", type=int, default=1, help="web worker processes (default 1)")
+    web.add_argument("--threads", type=int, help="request threads per process (default: KITH_WEB_THREADS)")
+    web.set_defaults(handler=cmd_web)
+
+    worker = commands.add_parser("worker", help="job worker only (SIGTERM lets running jobs finish)")
+    worker.add_argument("--threads", type=int, help="worker threads (default: KITH_WORKER_THREADS or 2)")
+    worker.set_defaults(handler=cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="create or update the database schema")
+    migrate.add_argument("-v", "--verbosity", type=int, default=1, choices=[0, 1, 2, 3])
+    migrate.set_defaults(handler=cmd_migrate)
+
+    user = commands.add_parser("user", help="manage accounts")
+    user_commands = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    create = user_commands.add_parser("create", help="create a local account")
+    create.add_argument("name", help="username: letters, digits and _ (the handle becomes NAME@domain)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", help="the password (if left out: asked for, or read from standard input)")
+    create.add_argument("--admin", action="store_true", help="make the account a pod administrator")
+    create.set_defaults(handler=cmd_user_create)
+
+    check = commands.add_parser("check", help="configuration and health report (exit 0 healthy, 1 not)")
+    check.set_defaults(handler=cmd_check)
+
+    commands.add_parser("manage", help="run a Django management command: kith manage COMMAND ...", add_help=False)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kith")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kith` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    try:
+        if argv and argv[0] == "manage":
+            # Everything after `manage` belongs to Django, --help included.
+            return cmd_manage(argv[1:])
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"kith: configuration error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except Refused as exc:
+        print(f"kith: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from django.db import OperationalError
+
+        if isinstance(exc, OperationalError):
+            logging.getLogger("kith.cli").debug("database error", exc_info=True)
+            print(
+                f"kith: database error: {_first_line(exc)}; check KITH_DATABASE_URL and that the "
+                "database server is running",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
