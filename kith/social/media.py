@@ -1,0 +1,301 @@
+"""Photos: upload, processing in the worker, and edits of alt text and focus.
+
+The upload is checked in the request (size, format, pixel count: the person
+hears at once that a file is refused) and kept as it came, at a private
+storage name derived from the media id, until the worker has made the files
+that are served:
+
+- EXIF orientation is applied, then every byte of metadata is dropped: EXIF
+  (GPS included), XMP, comments.  The pixels are copied into a new image, so
+  nothing the upload carried besides them can survive.
+- An embedded ICC colour profile is used to convert the pixels to sRGB and then
+  dropped too: colours stay right (a Display P3 phone photo does not look washed
+  out) and the profile's own text (device, vendor) does not travel.
+- Images with transparency become PNG, everything else JPEG.  An animated GIF
+  keeps its first frame only (Kith has no video or animation support yet).
+- The long side is capped at ORIGINAL_MAX_SIDE, the thumbnail at THUMBNAIL_MAX_SIDE.
+
+Then the raw upload is deleted.  A failed decode marks the photo FAILED.
+huey forgets a task whose worker is killed, so `sweep_stuck_media` re-enqueues
+photos left PROCESSING (durability comes from the row, as with fan-out).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO
+
+import blurhash
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from huey import crontab
+from PIL import Image, ImageCms
+
+from kith.core.errors import Invalid, NotAllowed, NotFound
+from kith.core.ids import new_id
+from kith.jobs import enqueue_on_commit, periodic, task
+from kith.people.images import open_untrusted, strip_and_orient
+from kith.people.models import Person
+from kith.social.models import Media, MediaState
+
+log = logging.getLogger(__name__)
+
+MAX_DESCRIPTION_CHARS = 1500
+ORIGINAL_MAX_SIDE = 4096
+THUMBNAIL_MAX_SIDE = 400
+JPEG_QUALITY = 85
+# 4x4 components, as Mastodon sends: a 36-character hash, enough for a placeholder.
+BLURHASH_COMPONENTS = (4, 4)
+# The type each accepted input format is recorded with until the worker has re-encoded it.
+UPLOAD_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+# A job older than this is presumed lost; after GIVE_UP_AFTER the photo is marked FAILED.
+LOST_JOB_AFTER = timedelta(minutes=10)
+GIVE_UP_AFTER = timedelta(days=1)
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def raw_upload_name(media_id: int) -> str:
+    """Where an upload waits for the worker.  No served path points here, and no name
+    part comes from the person, so a file called "x.html" stays an opaque blob."""
+    return f"incoming/{media_id}"
+
+
+# ---- the write paths ------------------------------------------------------------------
+
+
+def upload_media(
+    owner: Person, uploaded_file: IO[bytes], description: str = "", focus: tuple[float, float] | None = None
+) -> Media:
+    """Accept a photo for a later post; its served files are made by the worker."""
+    if not owner.is_active:
+        raise NotAllowed("This account cannot upload.")
+    description = _clean_description(description)
+    focus_x, focus_y = _clean_focus(focus) if focus is not None else (0.0, 0.0)
+    data = _read_capped(uploaded_file)
+    with open_untrusted(data) as image:  # raises Invalid for anything but a sane JPEG/PNG/GIF/WebP
+        content_type = UPLOAD_TYPES[image.format]
+    media_id = new_id()
+    raw_name = default_storage.save(raw_upload_name(media_id), ContentFile(data))
+    try:
+        with transaction.atomic():
+            media = Media.objects.create(
+                id=media_id,
+                owner=owner,
+                content_type=content_type,
+                description=description,
+                focus_x=focus_x,
+                focus_y=focus_y,
+                state=MediaState.PROCESSING,
+            )
+            enqueue_on_commit(process_media_job, media.id)
+    except Exception:
+        default_storage.delete(raw_name)
+        raise
+    return media
+
+
+@transaction.atomic
+def update_media(
+    owner: Person, media: Media, description: str | None = None, focus: tuple[float, float] | None = None
+) -> Media:
+    """Change a photo's alt text or focus point, attached to a post or not."""
+    media = Media.objects.select_for_update().filter(id=media.id, owner_id=owner.id).first()
+    if media is None:
+        raise NotFound("No such photo.")  # someone else's: its existence is not ours to confirm
+    changed: list[str] = []
+    if description is not None:
+        media.description = _clean_description(description)
+        changed.append("description")
+    if focus is not None:
+        media.focus_x, media.focus_y = _clean_focus(focus)
+        changed += ["focus_x", "focus_y"]
+    if changed:
+        media.save(update_fields=changed)
+        if media.post_id is not None and "description" in changed:
+            from kith.social.search import index_post  # alt text is searchable
+
+            post = media.post
+            transaction.on_commit(lambda: index_post(post))
+    return media
+
+
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        raise Invalid(f"Alt text is at most {MAX_DESCRIPTION_CHARS} characters.")
+    return description
+
+
+def _clean_focus(focus: tuple[float, float]) -> tuple[float, float]:
+    try:
+        x, y = (float(value) for value in focus)
+    except (TypeError, ValueError) as exc:
+        raise Invalid("The focus point is two numbers from -1 to 1.") from exc
+    if not all(math.isfinite(v) and -1.0 <= v <= 1.0 for v in (x, y)):
+        raise Invalid("The focus point is two numbers from -1 to 1.")
+    return x, y
+
+
+def _read_capped(uploaded_file: IO[bytes]) -> bytes:
+    limit = settings.KITH_MAX_UPLOAD_BYTES
+    too_big = Invalid(f"Photos must be at most {limit // (1024 * 1024)} MB.")
+    declared = getattr(uploaded_file, "size", None)
+    if declared is not None and declared > limit:
+        raise too_big
+    if hasattr(uploaded_file, "seek"):
+        uploaded_file.seek(0)
+    # Read one byte past the cap rather than trusting the declared size.
+    data = uploaded_file.read(limit + 1)
+    if len(data) > limit:
+        raise too_big
+    if not data:
+        raise Invalid("The file is empty.")
+    return data
+
+
+# ---- the worker side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Processed:
+    original: bytes
+    thumbnail: bytes
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    blurhash: str
+
+
+@task()
+def process_media_job(media_id: int) -> None:
+    process_media(media_id)
+
+
+# What a hostile or broken file can make Pillow, lcms or the storage raise.
+_BAD_FILE_ERRORS = (Invalid, OSError, ValueError, SyntaxError, Image.DecompressionBombError, ImageCms.PyCMSError)
+
+
+def process_media(media_id: int) -> None:
+    """Turn the raw upload into the served files; idempotent, so a repeated job is harmless."""
+    if not Media.objects.filter(id=media_id, state=MediaState.PROCESSING).exists():
+        _discard_raw(media_id)  # done already, or deleted while waiting
+        return
+    try:
+        with default_storage.open(raw_upload_name(media_id), "rb") as raw:
+            processed = render_upload(raw.read())
+    except _BAD_FILE_ERRORS:
+        log.warning("media %s could not be processed", media_id, exc_info=True)
+        Media.objects.filter(id=media_id, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+        _discard_raw(media_id)
+        return
+    _store(media_id, processed)
+    _discard_raw(media_id)
+
+
+def render_upload(data: bytes) -> Processed:
+    """The pixels of an upload, oriented and cleaned, as the served file, thumbnail and blurhash."""
+    image = open_untrusted(data)
+    icc_profile = image.info.get("icc_profile")
+    has_alpha = _has_alpha(image)
+    # convert() keeps the EXIF that strip_and_orient reads the orientation from.
+    clean = strip_and_orient(image.convert("RGBA" if has_alpha else "RGB"))
+    if icc_profile:
+        clean = _to_srgb(clean, icc_profile)
+    clean.info.clear()  # only pixels leave here (profileToProfile attaches an sRGB profile)
+    clean.thumbnail((ORIGINAL_MAX_SIDE, ORIGINAL_MAX_SIDE), Image.Resampling.LANCZOS)
+    thumbnail = clean.copy()
+    thumbnail.thumbnail((THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE), Image.Resampling.LANCZOS)
+    image_format, extension, content_type = ("PNG", "png", "image/png") if has_alpha else ("JPEG", "jpg", "image/jpeg")
+    return Processed(
+        original=_encode(clean, image_format),
+        thumbnail=_encode(thumbnail, image_format),
+        extension=extension,
+        content_type=content_type,
+        width=clean.width,
+        height=clean.height,
+        blurhash=_blurhash(thumbnail),
+    )
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image:
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image  # an unreadable profile: the pixels as they are beat no photo at all
+    return converted if converted is not None else image
+
+
+def _encode(image: Image.Image, image_format: str) -> bytes:
+    out = io.BytesIO()
+    if image_format == "JPEG":
+        image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    else:
+        image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _blurhash(image: Image.Image) -> str:
+    if image.mode == "RGBA":
+        # Transparent areas show the page behind them; white is the likeliest page.
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+    small = image.convert("RGB")
+    small.thumbnail((32, 32))  # the hash has 16 components: more pixels only cost time
+    width, height = small.size
+    pixels = list(small.get_flattened_data())
+    rows = [pixels[row * width : (row + 1) * width] for row in range(height)]
+    return blurhash.encode(rows, *BLURHASH_COMPONENTS)
+
+
+def _store(media_id: int, processed: Processed) -> None:
+    with transaction.atomic():
+        media = Media.objects.select_for_update().filter(id=media_id, state=MediaState.PROCESSING).first()
+        if media is None:
+            return  # deleted (or finished by a twin job) while we worked
+        media.file.save(f"{media.id}.{processed.extension}", ContentFile(processed.original), save=False)
+        media.thumbnail.save(f"{media.id}.{processed.extension}", ContentFile(processed.thumbnail), save=False)
+        media.content_type = processed.content_type
+        media.width, media.height = processed.width, processed.height
+        media.blurhash = processed.blurhash
+        media.state = MediaState.READY
+        media.save(update_fields=["file", "thumbnail", "content_type", "width", "height", "blurhash", "state"])
+
+
+def _discard_raw(media_id: int) -> None:
+    default_storage.delete(raw_upload_name(media_id))  # a no-op when it is gone already
+
+
+# ---- recovering lost jobs -------------------------------------------------------------------
+
+
+def sweep_stuck_media() -> int:
+    """Re-enqueue photos whose job was lost; give up on those stuck for a day.  Returns how many."""
+    now = timezone.now()
+    stuck = Media.objects.filter(state=MediaState.PROCESSING, remote_url="", created_at__lt=now - LOST_JOB_AFTER)
+    hopeless = list(stuck.filter(created_at__lt=now - GIVE_UP_AFTER).values_list("id", flat=True)[:1000])
+    if hopeless:
+        Media.objects.filter(id__in=hopeless, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+        for media_id in hopeless:
+            _discard_raw(media_id)
+    retry = list(stuck.filter(created_at__gte=now - GIVE_UP_AFTER).values_list("id", flat=True)[:1000])
+    for media_id in retry:
+        process_media_job(media_id)
+    return len(retry)
+
+
+@periodic(crontab(minute="*/10"))
+def sweep_media_job() -> None:
+    sweep_stuck_media()
