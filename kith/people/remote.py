@@ -29,3 +29,17 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
         person.state = AccountState.ACTIVE
         person.save(update_fields=["state"])
     return person
+
+
+@transaction.atomic
+def remove_remote_person(person: Person) -> None:
+    """Their server says they are gone: remove what they wrote here and keep a tombstone."""
+    from kith.social.services import purge_person_content
+
+    if person.is_local:
+        raise Invalid("Local accounts are deleted through people.services.delete_account.")
+    purge_person_content(person)
+    person.state = AccountState.DELETED
+    person.display_name = ""
+    person.bio_html = ""
+    person.save(update_fields=["state", "display_name", "bio_html", "updated_at"])

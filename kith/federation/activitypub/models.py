@@ -85,3 +85,10 @@ class InboundActivity(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "received_at"], name="inbound_pending_idx")]
+
+
+class FollowActivity(models.Model):
+    """The id of the Follow activity behind a follow, to name it in Accept, Reject and Undo."""
+
+    follow = models.OneToOneField("graph.Follow", on_delete=models.CASCADE, related_name="ap_activity")
+    uri = models.URLField(max_length=2048, unique=True)

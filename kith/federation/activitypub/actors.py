@@ -1,0 +1,199 @@
+"""Finding remote actors: fetch, verify the document's origin, store as Person + RemoteActor."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kith.federation import httpsig, safe_http
+from kith.federation.activitypub import uris
+from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
+from kith.federation.activitypub.models import RemoteActor
+from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin
+from kith.federation.keys import instance_key
+from kith.people.models import Person
+from kith.people.remote import upsert_remote_person
+from kith.social.remote import update_remote_profile
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(days=1)
+ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JSON_TYPES = (*ACTIVITY_CONTENT_TYPES, "application/json")
+
+
+class ResolveError(Exception):
+    """A remote actor or object could not be had (unreachable, invalid, or lying about its id)."""
+
+
+def _sign_as_instance(request) -> None:
+    # Servers in authorized-fetch mode answer only signed GETs; the pod signs as itself.
+    key = instance_key()
+    headers = httpsig.sign(
+        "GET", str(request.url), dict(request.headers), None,
+        key_id=uris.instance_key_id(), private_key_pem=key.private_key_pem,
+    )
+    request.headers.update(headers)
+
+
+def fetch_json(url: str) -> dict:
+    """GET an ActivityPub document, signed, bounded, and insist it is what it claims to be.
+
+    The document's `id` must be the URL it was fetched from (after redirects on the
+    same origin): a server may only speak for its own objects.
+    """
+    try:
+        response = safe_http.request(
+            "GET", url, headers={"Accept": ACCEPT}, accept_types=JSON_TYPES, sign=_sign_as_instance
+        )
+    except safe_http.FetchError as exc:
+        raise ResolveError(str(exc)) from exc
+    if response.status == 410:
+        raise ResolveError(f"{url} is gone")
+    if response.status != 200:
+        raise ResolveError(f"{url} answered {response.status}")
+    try:
+        document = json.loads(response.body)
+    except ValueError as exc:
+        raise ResolveError(f"{url} did not answer with JSON") from exc
+    if not isinstance(document, dict):
+        raise ResolveError(f"{url} did not answer with a JSON object")
+    document_id = document.get("id")
+    if document_id != url and not (isinstance(document_id, str) and document_id == response.url and same_origin(url, response.url)):
+        raise ResolveError(f"the document at {url} claims to be {document_id!r}")
+    return document
+
+
+def _is_fresh(actor: RemoteActor) -> bool:
+    return timezone.now() - actor.fetched_at < STALE_AFTER
+
+
+def domain_of(actor_id: str) -> str:
+    return urlsplit(actor_id).netloc.lower()
+
+
+def local_username_for(uri: str) -> str | None:
+    prefix = uris.actor("")
+    if uri.startswith(prefix) and "/" not in uri[len(prefix):] and uri[len(prefix):]:
+        return uri[len(prefix):]
+    return None
+
+
+@transaction.atomic
+def store_actor(data: ActorData) -> RemoteActor:
+    """Create or refresh the Person and RemoteActor for a parsed actor document."""
+    existing = RemoteActor.objects.select_related("person").filter(uri=data.id).first()
+    if existing is None:
+        person = upsert_remote_person(data.preferred_username, domain_of(data.id), display_name=data.name or "")
+        if RemoteActor.objects.filter(person=person).exists():
+            # Same name@domain, new actor id: the old account was replaced over there.
+            RemoteActor.objects.filter(person=person).delete()
+        existing = RemoteActor(person=person, uri=data.id)
+    existing.inbox = data.inbox
+    existing.shared_inbox = data.shared_inbox or ""
+    existing.outbox = data.outbox or ""
+    existing.followers_url = data.followers or ""
+    existing.following_url = data.following or ""
+    existing.profile_url = data.url or ""
+    existing.key_id = data.key_id
+    existing.public_key_pem = data.public_key_pem
+    existing.actor_type = data.type
+    existing.fetched_at = timezone.now()
+    existing.save()
+    update_remote_profile(
+        existing.person,
+        display_name=data.name or "",
+        bio_html=data.summary_html or "",
+        locked=bool(data.manually_approves_followers),
+        searchable=bool(data.discoverable),
+    )
+    return existing
+
+
+def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
+    if local_username_for(uri) is not None:
+        raise ResolveError("that actor lives on this pod")
+    known = RemoteActor.objects.select_related("person").filter(uri=uri).first()
+    if known is not None and not refresh and _is_fresh(known):
+        return known
+    try:
+        data = parse_actor(fetch_json(uri))
+    except ParseError as exc:
+        if known is not None:
+            return known  # keep what we had rather than lose the person on a bad refresh
+        raise ResolveError(f"invalid actor at {uri}: {exc}") from exc
+    except ResolveError:
+        if known is not None:
+            return known
+        raise
+    if data.id != uri:
+        raise ResolveError(f"the actor at {uri} claims to be {data.id}")
+    return store_actor(data)
+
+
+def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor owning a signature's keyId (the key document may be the actor itself)."""
+    if not refresh:
+        known = RemoteActor.objects.select_related("person").filter(key_id=key_id).first()
+        if known is not None:
+            return known
+    actor_uri = key_id.split("#", 1)[0]
+    known = RemoteActor.objects.filter(uri=actor_uri).first()
+    if known is None:
+        # Some servers use a separate key document: fetch it to learn its owner.
+        document = fetch_json(actor_uri)
+        if document.get("type") in ("Key", "CryptographicKey") or "owner" in document:
+            owner = document.get("owner")
+            if not isinstance(owner, str) or not same_origin(owner, key_id):
+                raise ResolveError("the key's owner is not on the key's server")
+            actor_uri = owner
+    actor = resolve_actor(actor_uri, refresh=refresh)
+    if actor.key_id != key_id:
+        raise ResolveError("that key does not belong to the actor it names")
+    return actor
+
+
+def resolve_handle(handle: str) -> Person:
+    """name@domain via WebFinger, then the actor document."""
+    username, _, domain = handle.strip().lstrip("@").partition("@")
+    if not username or not domain:
+        raise ResolveError("a handle looks like name@domain")
+    if domain.lower() == settings.KITH_DOMAIN.lower():
+        person = Person.objects.filter(username__iexact=username, domain="").first()
+        if person is None:
+            raise ResolveError("no such person here")
+        return person
+    known = Person.objects.filter(username__iexact=username, domain=domain.lower()).select_related("ap_actor").first()
+    if known is not None and hasattr(known, "ap_actor") and _is_fresh(known.ap_actor):
+        return known
+    scheme = "http" if settings.KITH_ALLOW_PRIVATE_FEDERATION and _looks_local(domain) else "https"
+    url = f"{scheme}://{domain}/.well-known/webfinger?resource={quote(f'acct:{username}@{domain}')}"
+    try:
+        response = safe_http.request(
+            "GET", url, headers={"Accept": "application/jrd+json, application/json"},
+            accept_types=("application/jrd+json", "application/json"),
+        )
+        document = json.loads(response.body) if response.status == 200 else {}
+    except (safe_http.FetchError, ValueError) as exc:
+        raise ResolveError(f"WebFinger failed for {handle}: {exc}") from exc
+    links = document.get("links") if isinstance(document, dict) else None
+    for link in links if isinstance(links, list) else []:
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and link.get("type") in ACTIVITY_CONTENT_TYPES + ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"',)
+            and isinstance(link.get("href"), str)
+        ):
+            return resolve_actor(link["href"]).person
+    raise ResolveError(f"{handle} has no ActivityPub actor")
+
+
+def _looks_local(domain: str) -> bool:
+    host = domain.rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost",) or host.startswith("127.") or host == "::1"

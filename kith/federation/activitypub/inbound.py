@@ -1,0 +1,354 @@
+"""Applying verified, stored activities to the domain (in the worker, idempotently).
+
+The inbox has already checked the HTTP signature and that the signing key
+belongs to the activity's actor.  Everything here re-checks authority on the
+objects: only an object's author may update or delete it, a Like or Announce
+needs a post its actor may see, an Announce of a limited post is refused, and
+a Delete that arrives before its Create leaves a tombstone that wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from kith.core.errors import DomainError
+from kith.federation.activitypub import actors, uris
+from kith.federation.activitypub.context import PUBLIC_ALIASES
+from kith.federation.activitypub.models import (
+    FollowActivity,
+    InboundActivity,
+    InboundState,
+    ObjectKind,
+    RemoteActor,
+    RemoteObject,
+    Tombstone,
+)
+from kith.federation.activitypub.parse import (
+    ActivityData,
+    NoteData,
+    ParseError,
+    parse_activity,
+    parse_note,
+    same_origin,
+)
+from kith.graph import services as graph
+from kith.graph.models import Follow, FollowState
+from kith.jobs import task
+from kith.people.models import AccountState, Person
+from kith.people.remote import remove_remote_person
+from kith.social import remote, services
+from kith.social.models import Comment, Post, Visibility
+
+log = logging.getLogger(__name__)
+
+
+class Drop(Exception):
+    """Valid, but nothing to do (not for us, unknown object, already applied); logged, not retried."""
+
+
+# ---- looking things up -------------------------------------------------------------------------
+
+
+def local_person(uri: str) -> Person | None:
+    username = actors.local_username_for(uri)
+    if username is None:
+        return None
+    return Person.objects.filter(username__iexact=username, domain="", state=AccountState.ACTIVE).first()
+
+
+def _local_object_id(uri: str, kind: str) -> int | None:
+    """The id in one of our own URIs, e.g. .../users/ann/posts/123 -> 123 for kind 'posts'."""
+    prefix = uris.actor("")
+    if not uri.startswith(prefix):
+        return None
+    parts = uri[len(prefix):].split("/")
+    if len(parts) == 3 and parts[1] == kind and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+def find_post(uri: str) -> Post | None:
+    if (post_id := _local_object_id(uri, "posts")) is not None:
+        return Post.objects.select_related("author").filter(id=post_id).first()
+    found = RemoteObject.objects.select_related("post__author").filter(uri=uri, kind=ObjectKind.POST).first()
+    return found.post if found else None
+
+
+def find_comment(uri: str) -> Comment | None:
+    if (comment_id := _local_object_id(uri, "comments")) is not None:
+        return Comment.objects.select_related("post", "author").filter(id=comment_id).first()
+    found = RemoteObject.objects.select_related("comment__post").filter(uri=uri, kind=ObjectKind.COMMENT).first()
+    return found.comment if found else None
+
+
+def _person_for(uri: str) -> Person | None:
+    """A person by actor id, local or already known remote (no fetching)."""
+    person = local_person(uri)
+    if person is not None:
+        return person
+    known = RemoteActor.objects.select_related("person").filter(uri=uri).first()
+    return known.person if known else None
+
+
+# ---- content -----------------------------------------------------------------------------------
+
+
+def _content(note: NoteData) -> remote.RemoteContent:
+    mentioned = [p for p in (_person_for(href) for href in note.mentions) if p is not None]
+    media = [
+        remote.RemoteMedia(
+            url=item.url, content_type=item.media_type or "application/octet-stream", description=item.description or "",
+            blurhash=item.blurhash or "", width=item.width, height=item.height,
+            focus=tuple(item.focal_point) if item.focal_point else (0.0, 0.0),
+        )
+        for item in note.attachments
+    ]
+    poll = None
+    if note.poll is not None:
+        poll = remote.RemotePoll(
+            options=[(option.name, option.votes) for option in note.poll.options],
+            multiple=note.poll.multiple, expires_at=note.poll.end_time, voters_count=note.poll.voters_count or 0,
+        )
+    return remote.RemoteContent(
+        html=note.content_html or "", source=note.source_markdown or "", content_warning=note.summary or "",
+        language=note.language or "", tags=list(note.hashtags), mentioned=mentioned, media=media, poll=poll,
+    )
+
+
+MAX_ADDRESSEES = 200
+
+
+def _addressed_people(addressed: set[str], author: RemoteActor) -> list[Person]:
+    """Every person a limited post names, local or remote (remote ones fetched if new).
+
+    Remote members belong in the audience too: their comments and likes, sent
+    straight from their own pods, are accepted only from people in it.
+    """
+    people = []
+    for uri in sorted(addressed)[:MAX_ADDRESSEES]:
+        if uri in (author.uri, author.followers_url, author.following_url):
+            continue
+        person = local_person(uri)
+        if person is None:
+            try:
+                person = actors.resolve_actor(uri).person
+            except actors.ResolveError:
+                continue  # a collection or a dead actor: nobody to add
+        people.append(person)
+    return people
+
+
+def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
+    """Visibility and, for limited posts, the people it was addressed to.
+
+    Addressed to the author's followers collection without Public: the audience
+    is also every follower of the author that we know of here, fixed now.
+    """
+    addressed = set(note.to) | set(note.cc)
+    if addressed & PUBLIC_ALIASES:
+        return (Visibility.PUBLIC if set(note.to) & PUBLIC_ALIASES else Visibility.UNLISTED), []
+    people = _addressed_people(addressed, author)
+    if author.followers_url and author.followers_url in addressed:
+        people += list(
+            Person.objects.filter(following_rel__followee=author.person, following_rel__state=FollowState.ACCEPTED)
+        )
+        return Visibility.LIMITED, people
+    return (Visibility.DIRECT if note.mentions else Visibility.LIMITED), people
+
+
+def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
+    document = activity.object if isinstance(activity.object, dict) else actors.fetch_json(activity.object_id)
+    note = parse_note(document)
+    if note.attributed_to != actor.uri:
+        raise ParseError("the note's author is not the activity's actor")
+    if Tombstone.objects.filter(uri=note.id).exists():
+        raise Drop("deleted before it arrived")
+    if RemoteObject.objects.filter(uri=note.id).exists():
+        raise Drop("already have it")
+    content = _content(note)
+    if note.in_reply_to:
+        parent_comment = find_comment(note.in_reply_to)
+        post = parent_comment.post if parent_comment else find_post(note.in_reply_to)
+        if post is None:
+            raise Drop("a reply to something we do not have")
+        comment = remote.record_remote_comment(actor.person, post, content, parent=parent_comment, published=note.published)
+        RemoteObject.objects.create(uri=note.id, kind=ObjectKind.COMMENT, comment=comment, activity_uri=activity.id)
+        return
+    visibility, audience = _audience(note, actor)
+    if visibility in (Visibility.LIMITED, Visibility.DIRECT) and not any(p.is_local for p in audience):
+        raise Drop("a limited post for nobody here")
+    post = remote.record_remote_post(actor.person, content, visibility=visibility, audience=audience, published=note.published)
+    RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity.id)
+
+
+def _update(activity: ActivityData, actor: RemoteActor) -> None:
+    obj = activity.object
+    if isinstance(obj, dict) and obj.get("type") in ("Person", "Service", "Application", "Group", "Organization"):
+        if activity.object_id != actor.uri:
+            raise ParseError("an actor may only update itself")
+        actors.resolve_actor(actor.uri, refresh=True)  # refetch rather than trust the embedded copy
+        return
+    document = obj if isinstance(obj, dict) else actors.fetch_json(activity.object_id)
+    note = parse_note(document)
+    if note.attributed_to != actor.uri:
+        raise ParseError("only the author may update a note")
+    found = RemoteObject.objects.select_related("post", "comment").filter(uri=note.id).first()
+    if found is None:
+        raise Drop("an update of something we do not have")
+    if found.post is not None:
+        remote.update_remote_post(actor.person, found.post, _content(note), edited_at=note.updated)
+    elif found.comment is not None:
+        remote.update_remote_comment(actor.person, found.comment, _content(note), edited_at=note.updated)
+
+
+def _delete(activity: ActivityData, actor: RemoteActor) -> None:
+    target = activity.object_id
+    if target == actor.uri:
+        remove_remote_person(actor.person)
+        return
+    found = RemoteObject.objects.select_related("post__author", "comment__author", "comment__post").filter(uri=target).first()
+    if found is None:
+        if same_origin(target, actor.uri):
+            Tombstone.objects.get_or_create(uri=target, defaults={"actor_uri": actor.uri})
+        raise Drop("deleted something we do not have (tombstone kept)")
+    if found.post is not None:
+        services.delete_post(actor.person, found.post)  # refuses anyone but the author
+    elif found.comment is not None:
+        services.delete_comment(actor.person, found.comment)  # the comment's or the post's author
+    Tombstone.objects.get_or_create(uri=target, defaults={"actor_uri": actor.uri})
+
+
+def _follow(activity: ActivityData, actor: RemoteActor) -> None:
+    target = local_person(activity.object_id or "")
+    if target is None:
+        raise Drop("a follow of nobody here")
+    relation = graph.follow(actor.person, target)
+    FollowActivity.objects.update_or_create(follow=relation, defaults={"uri": activity.id})
+
+
+def _accept_or_reject(activity: ActivityData, actor: RemoteActor, accepted: bool) -> None:
+    follow = _our_follow(activity, actor)
+    if follow is None:
+        raise Drop("an answer to a follow we did not send")
+    if accepted:
+        graph.accept_follow_request(actor.person, follow.follower)
+    else:
+        Follow.objects.filter(id=follow.id).delete()
+
+
+def _our_follow(activity: ActivityData, actor: RemoteActor) -> Follow | None:
+    """The Follow an Accept/Reject answers: by its activity id, or (embedded) by its actor and object."""
+    found = FollowActivity.objects.select_related("follow__follower").filter(uri=activity.object_id or "").first()
+    if found is not None and found.follow.followee_id == actor.person_id:
+        return found.follow
+    obj = activity.object if isinstance(activity.object, dict) else {}
+    follower = local_person(obj.get("actor", "")) if isinstance(obj.get("actor"), str) else None
+    if follower is None:
+        return None
+    return Follow.objects.select_related("follower").filter(follower=follower, followee=actor.person).first()
+
+
+def _like(activity: ActivityData, actor: RemoteActor) -> None:
+    target_uri = activity.object_id or ""
+    comment = find_comment(target_uri)
+    post = None if comment else find_post(target_uri)
+    if comment is None and post is None:
+        raise Drop("a like of something we do not have")
+    if RemoteObject.objects.filter(uri=activity.id).exists():
+        raise Drop("already applied")
+    liked = services.like(actor.person, post=post, comment=comment)
+    RemoteObject.objects.get_or_create(uri=activity.id, defaults={"kind": ObjectKind.LIKE, "like": liked, "activity_uri": activity.id})
+
+
+def _announce(activity: ActivityData, actor: RemoteActor) -> None:
+    target_uri = activity.object_id or ""
+    post = find_post(target_uri)
+    if post is None:
+        raise Drop("a reshare of something we do not have")
+    if post.visibility != Visibility.PUBLIC:
+        raise ParseError("only public posts can be reshared")
+    if RemoteObject.objects.filter(uri=activity.id).exists():
+        raise Drop("already applied")
+    shared = services.reshare(actor.person, post)
+    RemoteObject.objects.get_or_create(uri=activity.id, defaults={"kind": ObjectKind.POST, "post": shared, "activity_uri": activity.id})
+
+
+def _undo(activity: ActivityData, actor: RemoteActor) -> None:
+    inner = activity.object if isinstance(activity.object, dict) else {}
+    inner_type = inner.get("type")
+    inner_id = activity.object_id or ""
+    if isinstance(inner.get("actor"), str) and inner["actor"] != actor.uri:
+        raise ParseError("only the actor of an activity may undo it")
+    undone = RemoteObject.objects.select_related("like", "post").filter(activity_uri=inner_id).first()
+    if undone is not None and undone.like is not None and undone.like.person_id == actor.person_id:
+        services.unlike(actor.person, post=undone.like.post, comment=undone.like.comment)
+        return
+    if undone is not None and undone.post is not None and undone.post.author_id == actor.person_id:
+        services.delete_post(actor.person, undone.post)
+        return
+    follow = FollowActivity.objects.select_related("follow__followee").filter(uri=inner_id).first()
+    if follow is not None and follow.follow.follower_id == actor.person_id:
+        graph.unfollow(actor.person, follow.follow.followee)
+        return
+    if inner_type == "Follow" and (target := local_person(inner.get("object", "") if isinstance(inner.get("object"), str) else "")):
+        graph.unfollow(actor.person, target)
+        return
+    if inner_type == "Block" and (target := local_person(inner.get("object", "") if isinstance(inner.get("object"), str) else "")):
+        graph.unblock(actor.person, target)
+        return
+    raise Drop(f"nothing to undo for {inner_type or inner_id}")
+
+
+def _block(activity: ActivityData, actor: RemoteActor) -> None:
+    target = local_person(activity.object_id or "")
+    if target is None:
+        raise Drop("a block of nobody here")
+    graph.block(actor.person, target)
+
+
+HANDLERS: dict[str, Callable[[ActivityData, RemoteActor], None]] = {
+    "Create": _create_note,
+    "Update": _update,
+    "Delete": _delete,
+    "Follow": _follow,
+    "Accept": lambda activity, actor: _accept_or_reject(activity, actor, accepted=True),
+    "Reject": lambda activity, actor: _accept_or_reject(activity, actor, accepted=False),
+    "Like": _like,
+    "Announce": _announce,
+    "Undo": _undo,
+    "Block": _block,
+}
+
+
+def apply(inbound: InboundActivity) -> None:
+    """Apply one stored activity; records the outcome on the row."""
+    try:
+        activity = parse_activity(inbound.payload)
+        handler = HANDLERS.get(activity.type)
+        if handler is None:
+            raise Drop(f"{activity.type} is not handled yet")
+        actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)
+        if actor.person.state != AccountState.ACTIVE and activity.type != "Delete":
+            raise Drop("the actor is not active here")
+        with transaction.atomic():
+            handler(activity, actor)
+        state, error = InboundState.DONE, ""
+    except Drop as reason:
+        state, error = InboundState.DROPPED, str(reason)
+    except (ParseError, DomainError, actors.ResolveError, RemoteActor.DoesNotExist) as problem:
+        log.info("dropped activity %s: %s", inbound.activity_uri, problem)
+        state, error = InboundState.FAILED, f"{type(problem).__name__}: {problem}"
+    InboundActivity.objects.filter(id=inbound.id).update(
+        state=state, error=error[:2000], applied_at=timezone.now(), attempts=inbound.attempts + 1
+    )
+
+
+@task()
+def apply_inbound_job(inbound_id: int) -> None:
+    inbound = InboundActivity.objects.filter(id=inbound_id, state=InboundState.PENDING).first()
+    if inbound is not None:
+        apply(inbound)

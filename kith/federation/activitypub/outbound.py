@@ -1,0 +1,437 @@
+"""Domain events -> ActivityPub activities -> durable deliveries.
+
+This is federation's consumer of the same events that timelines surface
+locally.  Each handler renders the activity, works out the inboxes (one per
+shared inbox for public things; each member's own inbox for limited ones) and
+hands them to kith.federation.delivery, which owns retries.  The heavy part
+runs in the worker: subscribers only enqueue a job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+
+from kith.core import events
+from kith.federation.activitypub import render, uris
+from kith.federation.activitypub.context import AS_PUBLIC
+from kith.federation.activitypub.models import FollowActivity, InboundActivity, RemoteActor, RemoteObject
+from kith.federation.delivery import drop_deliveries, enqueue_deliveries
+from kith.federation.models import Delivery
+from kith.graph.models import Follow, FollowState
+from kith.jobs import task
+from kith.people.models import Person
+from kith.social.models import Comment, Like, Post, Visibility
+
+CONTENT_TYPE = "application/activity+json"
+
+
+def _send(activity: dict, inboxes: Iterable[str], signer: Person | None, subject: str) -> None:
+    targets = sorted(set(inboxes))
+    if not targets:
+        return
+    enqueue_deliveries(
+        protocol="activitypub",
+        activity_uri=activity["id"],
+        body=json.dumps(activity, separators=(",", ":"), ensure_ascii=False).encode(),
+        content_type=CONTENT_TYPE,
+        inboxes=targets,
+        signer=signer,
+        subject=subject,
+    )
+
+
+def _follower_inboxes(person: Person) -> set[str]:
+    """One inbox per server for everyone following `person` (shared inboxes where offered)."""
+    actors = RemoteActor.objects.filter(
+        person__following_rel__followee=person, person__following_rel__state=FollowState.ACCEPTED
+    ).only("inbox", "shared_inbox")
+    return {actor.delivery_inbox for actor in actors}
+
+
+def _personal_inboxes(persons: Iterable[Person]) -> set[str]:
+    ids = [p.id for p in persons if not p.is_local]
+    return set(RemoteActor.objects.filter(person_id__in=ids).values_list("inbox", flat=True))
+
+
+def _shared_inboxes(persons: Iterable[Person]) -> set[str]:
+    ids = [p.id for p in persons if not p.is_local]
+    return {actor.delivery_inbox for actor in RemoteActor.objects.filter(person_id__in=ids)}
+
+
+def _audience(post: Post) -> list[Person]:
+    return [row.person for row in post.audience.select_related("person__ap_actor")]
+
+
+def post_inboxes(post: Post) -> set[str]:
+    """Where a post (and everything about it) goes: its audience, or its author's followers."""
+    if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+        return _follower_inboxes(post.author) | _shared_inboxes(post.mentions.all())
+    # Limited: each member's own inbox, so no server has to sort out who may see it.
+    return _personal_inboxes(_audience(post))
+
+
+def _previous_inboxes(subject: str) -> set[str]:
+    return set(Delivery.objects.filter(subject=subject).values_list("inbox", flat=True).distinct())
+
+
+def _load_post(post_id: int) -> Post | None:
+    return (
+        Post.objects.select_related("author", "reshare_of__author__ap_actor", "reshare_of__ap_object")
+        .prefetch_related("media", "tags")
+        .filter(id=post_id)
+        .first()
+    )
+
+
+# ---- posts -------------------------------------------------------------------------------------
+
+
+@task()
+def federate_post(post_id: int) -> None:
+    post = _load_post(post_id)
+    if post is None or not post.author.is_local:
+        return
+    if post.reshare_of_id:
+        root = post.reshare_of
+        activity = render.wrap(
+            "Announce", post.author, render.post_uri(root),
+            activity_id=uris.activity(uris.post(post.author.username, post.id), "announce"),
+            to=[AS_PUBLIC], cc=[uris.followers(post.author.username), render.actor_uri(root.author)],
+            published=render._iso(post.created_at),
+        )
+        _send(activity, _follower_inboxes(post.author) | _shared_inboxes([root.author]), post.author, f"post:{post.id}")
+        return
+    audience = _audience(post) if post.is_limited else None
+    note = render.note(post, audience)
+    activity = render.wrap(
+        "Create", post.author, note, activity_id=uris.activity(note["id"], "create"),
+        to=note["to"], cc=note["cc"], published=note["published"],
+    )
+    _send(activity, post_inboxes(post), post.author, f"post:{post.id}")
+
+
+@task()
+def federate_edit(post_id: int) -> None:
+    post = _load_post(post_id)
+    if post is None or not post.author.is_local or post.edited_at is None:
+        return
+    note = render.note(post, _audience(post) if post.is_limited else None)
+    stamp = int(post.edited_at.timestamp())
+    activity = render.wrap(
+        "Update", post.author, note, activity_id=uris.activity(note["id"], "update", stamp),
+        to=note["to"], cc=note["cc"],
+    )
+    _send(activity, post_inboxes(post) | _previous_inboxes(f"post:{post.id}"), post.author, f"post:{post.id}")
+
+
+@task()
+def federate_delete(post_id: int, author_id: int) -> None:
+    author = Person.objects.filter(id=author_id).first()
+    subject = f"post:{post_id}"
+    if author is None or not author.is_local:
+        return
+    # Whatever had not gone out yet stays home; everyone who got it hears of the deletion.
+    drop_deliveries(subject)
+    object_uri = uris.post(author.username, post_id)
+    activity = render.wrap(
+        "Delete", author, render.tombstone(object_uri, "Note") | {"@context": None},
+        activity_id=uris.activity(object_uri, "delete"), to=[AS_PUBLIC],
+    )
+    activity["object"].pop("@context", None)
+    _send(activity, _previous_inboxes(subject), author, f"delete:{subject}")
+
+
+@events.subscribe(events.PostPublished)
+def _on_post(event: events.PostPublished) -> None:
+    federate_post(event.post_id)
+
+
+@events.subscribe(events.PostEdited)
+def _on_edit(event: events.PostEdited) -> None:
+    federate_edit(event.post_id)
+
+
+@events.subscribe(events.PostDeleted)
+def _on_delete(event: events.PostDeleted) -> None:
+    federate_delete(event.post_id, event.author_id)
+
+
+# ---- comments ----------------------------------------------------------------------------------
+
+
+def _comment_addressing(comment: Comment) -> dict[str, list[str]]:
+    post = comment.post
+    if post.is_limited:
+        return render.addressing(post, _audience(post))
+    return {"to": [AS_PUBLIC], "cc": [uris.followers(comment.author.username)]}
+
+
+def _comment_inboxes(comment: Comment) -> set[str]:
+    post = comment.post
+    inboxes = _shared_inboxes([post.author]) if not post.author.is_local else set()
+    if post.author.is_local or post.is_limited:
+        inboxes |= post_inboxes(post)
+    if not post.is_limited:
+        inboxes |= _follower_inboxes(comment.author)
+    return inboxes
+
+
+@task()
+def federate_comment(comment_id: int) -> None:
+    comment = (
+        Comment.objects.select_related("author", "post__author__ap_actor", "post__ap_object", "parent__author")
+        .filter(id=comment_id)
+        .first()
+    )
+    if comment is None:
+        return
+    if not comment.author.is_local:
+        _forward_remote_comment(comment)
+        return
+    note = render.comment_note(comment, _comment_addressing(comment))
+    activity = render.wrap(
+        "Create", comment.author, note, activity_id=uris.activity(note["id"], "create"),
+        to=note["to"], cc=note["cc"], published=note["published"],
+    )
+    _send(activity, _comment_inboxes(comment), comment.author, f"comment:{comment.id}")
+
+
+def _forward_remote_comment(comment: Comment) -> None:
+    """A remote comment on a local public post travels on to the post's followers.
+
+    The original activity is forwarded unchanged, signed by the post's author;
+    receivers refetch the comment from its own server before believing it.
+    Comments on limited posts need no forwarding: their authors' pods address
+    every member of the audience directly.
+    """
+    post = comment.post
+    if not post.author.is_local or post.is_limited:
+        return
+    origin = RemoteObject.objects.filter(comment=comment).first()
+    inbound = InboundActivity.objects.filter(activity_uri=origin.activity_uri).first() if origin else None
+    if inbound is None:
+        return
+    commenter_host = comment.author.domain
+    inboxes = {inbox for inbox in post_inboxes(post) if commenter_host not in inbox}
+    _send(inbound.payload, inboxes, post.author, f"comment:{comment.id}")
+
+
+@events.subscribe(events.CommentCreated)
+def _on_comment(event: events.CommentCreated) -> None:
+    federate_comment(event.comment_id)
+
+
+@task()
+def federate_comment_delete(comment_id: int, post_id: int, author_id: int) -> None:
+    author = Person.objects.filter(id=author_id).first()
+    if author is None or not author.is_local:
+        return
+    subject = f"comment:{comment_id}"
+    drop_deliveries(subject)
+    object_uri = uris.comment(author.username, comment_id)
+    tombstone = render.tombstone(object_uri, "Note")
+    tombstone.pop("@context")
+    activity = render.wrap("Delete", author, tombstone, activity_id=uris.activity(object_uri, "delete"), to=[AS_PUBLIC])
+    _send(activity, _previous_inboxes(subject), author, f"delete:{subject}")
+
+
+@events.subscribe(events.CommentDeleted)
+def _on_comment_delete(event: events.CommentDeleted) -> None:
+    federate_comment_delete(event.comment_id, event.post_id, event.author_id)
+
+
+# ---- likes ---------------------------------------------------------------------------------------
+
+
+@task()
+def federate_like(like_id: int) -> None:
+    liked = Like.objects.select_related("person", "post__author", "comment__post__author", "comment__author").filter(id=like_id).first()
+    if liked is None or not liked.person.is_local:
+        return
+    post = liked.post or liked.comment.post
+    target = render.post_uri(liked.post) if liked.post else render.comment_uri(liked.comment)
+    author = liked.post.author if liked.post else liked.comment.author
+    activity = render.wrap(
+        "Like", liked.person, target, activity_id=uris.like(liked.person.username, liked.id),
+        to=[render.actor_uri(author)],
+    )
+    inboxes = _shared_inboxes([author, post.author]) | (post_inboxes(post) if post.is_limited or post.author.is_local else set())
+    _send(activity, inboxes, liked.person, f"like:{liked.id}")
+
+
+@task()
+def federate_unlike(like_id: int, person_id: int) -> None:
+    person = Person.objects.filter(id=person_id).first()
+    if person is None or not person.is_local:
+        return
+    subject = f"like:{like_id}"
+    drop_deliveries(subject)
+    like_uri = uris.like(person.username, like_id)
+    activity = render.wrap("Undo", person, like_uri, activity_id=uris.activity(like_uri, "undo"))
+    _send(activity, _previous_inboxes(subject), person, f"undo:{subject}")
+
+
+@events.subscribe(events.LikeAdded)
+def _on_like(event: events.LikeAdded) -> None:
+    federate_like(event.like_id)
+
+
+@events.subscribe(events.LikeRemoved)
+def _on_unlike(event: events.LikeRemoved) -> None:
+    federate_unlike(event.like_id, event.person_id)
+
+
+# ---- the graph -----------------------------------------------------------------------------------
+
+
+def _follow_uri(follow: Follow) -> str:
+    return f"{uris.actor(follow.follower.username)}/follows/{follow.id}"
+
+
+@task()
+def federate_follow(follow_id: int) -> None:
+    follow = Follow.objects.select_related("follower", "followee__ap_actor").filter(id=follow_id).first()
+    if follow is None:
+        return
+    if follow.follower.is_local and not follow.followee.is_local:
+        activity_uri = _follow_uri(follow)
+        FollowActivity.objects.update_or_create(follow=follow, defaults={"uri": activity_uri})
+        activity = render.wrap(
+            "Follow", follow.follower, render.actor_uri(follow.followee), activity_id=activity_uri
+        )
+        subject = f"follow:{follow.follower_id}:{follow.followee_id}"
+        _send(activity, [follow.followee.ap_actor.inbox], follow.follower, subject)
+    elif not follow.follower.is_local and follow.followee.is_local and follow.state == FollowState.ACCEPTED:
+        _answer_follow(follow, "Accept")
+
+
+def _answer_follow(follow: Follow, verdict: str, follower: Person | None = None, followee: Person | None = None) -> None:
+    follower = follower or follow.follower
+    followee = followee or follow.followee
+    known = FollowActivity.objects.filter(follow=follow).first() if follow is not None else None
+    follow_object = known.uri if known else {"type": "Follow", "actor": render.actor_uri(follower), "object": render.actor_uri(followee)}
+    stamp = follow.id if follow is not None else follower.id
+    activity = render.wrap(
+        verdict, followee, follow_object,
+        activity_id=f"{uris.actor(followee.username)}/{verdict.lower()}s/{stamp}",
+    )
+    _send(activity, [follower.ap_actor.inbox], followee, f"{verdict.lower()}:{follower.id}:{followee.id}")
+
+
+@task()
+def federate_follow_accepted(follow_id: int) -> None:
+    follow = Follow.objects.select_related("follower__ap_actor", "followee").filter(id=follow_id).first()
+    if follow is not None and not follow.follower.is_local and follow.followee.is_local:
+        _answer_follow(follow, "Accept")
+
+
+@task()
+def federate_follow_rejected(follower_id: int, followee_id: int) -> None:
+    people = {p.id: p for p in Person.objects.select_related("ap_actor").filter(id__in=[follower_id, followee_id])}
+    follower, followee = people.get(follower_id), people.get(followee_id)
+    if follower and followee and not follower.is_local and followee.is_local:
+        _answer_follow(None, "Reject", follower=follower, followee=followee)
+
+
+@task()
+def federate_unfollow(follower_id: int, followee_id: int) -> None:
+    people = {p.id: p for p in Person.objects.select_related("ap_actor").filter(id__in=[follower_id, followee_id])}
+    follower, followee = people.get(follower_id), people.get(followee_id)
+    if not (follower and followee and follower.is_local and not followee.is_local):
+        return
+    sent = Delivery.objects.filter(subject=f"follow:{follower_id}:{followee_id}").values_list("activity_uri", flat=True).first()
+    follow_object = sent or {"type": "Follow", "actor": render.actor_uri(follower), "object": render.actor_uri(followee)}
+    activity = render.wrap(
+        "Undo", follower, follow_object,
+        activity_id=f"{uris.actor(follower.username)}/unfollows/{followee.id}-{int(time.time())}",
+    )
+    _send(activity, [followee.ap_actor.inbox], follower, f"unfollow:{follower_id}:{followee_id}")
+
+
+@task()
+def federate_block(blocker_id: int, blocked_id: int, undo: bool = False) -> None:
+    people = {p.id: p for p in Person.objects.select_related("ap_actor").filter(id__in=[blocker_id, blocked_id])}
+    blocker, blocked = people.get(blocker_id), people.get(blocked_id)
+    if not (blocker and blocked and blocker.is_local and not blocked.is_local):
+        return
+    block_uri = f"{uris.actor(blocker.username)}/blocks/{blocked.id}"
+    block = render.wrap("Block", blocker, render.actor_uri(blocked), activity_id=block_uri)
+    if undo:
+        block.pop("@context")
+        activity = render.wrap("Undo", blocker, block, activity_id=uris.activity(block_uri, "undo"))
+    else:
+        activity = block
+    _send(activity, [blocked.ap_actor.inbox], blocker, f"block:{blocker_id}:{blocked_id}:{int(undo)}")
+
+
+@events.subscribe(events.FollowRequested)
+def _on_follow(event: events.FollowRequested) -> None:
+    federate_follow(event.follow_id)
+
+
+@events.subscribe(events.FollowAccepted)
+def _on_follow_accepted(event: events.FollowAccepted) -> None:
+    federate_follow_accepted(event.follow_id)
+
+
+@events.subscribe(events.FollowRejected)
+def _on_follow_rejected(event: events.FollowRejected) -> None:
+    federate_follow_rejected(event.follower_id, event.followee_id)
+
+
+@events.subscribe(events.Unfollowed)
+def _on_unfollow(event: events.Unfollowed) -> None:
+    federate_unfollow(event.follower_id, event.followee_id)
+
+
+@events.subscribe(events.PersonBlocked)
+def _on_block(event: events.PersonBlocked) -> None:
+    federate_block(event.blocker_id, event.blocked_id)
+
+
+@events.subscribe(events.PersonUnblocked)
+def _on_unblock(event: events.PersonUnblocked) -> None:
+    federate_block(event.blocker_id, event.blocked_id, undo=True)
+
+
+# ---- profiles ----------------------------------------------------------------------------------
+
+
+@task()
+def federate_profile(person_id: int) -> None:
+    person = Person.objects.filter(id=person_id, domain="").prefetch_related("profile_tags").first()
+    if person is None or not person.is_active:
+        return
+    actor = render.actor(person)
+    actor.pop("@context")
+    stamp = int(person.updated_at.timestamp())
+    activity = render.wrap(
+        "Update", person, actor, activity_id=uris.activity(actor["id"], "update", stamp),
+        to=[AS_PUBLIC], cc=[uris.followers(person.username)],
+    )
+    _send(activity, _follower_inboxes(person), person, f"profile:{person.id}")
+
+
+@task()
+def federate_person_deleted(person_id: int) -> None:
+    person = Person.objects.filter(id=person_id, domain="").first()
+    if person is None:
+        return
+    actor_id = uris.actor(person.username)
+    inboxes = _follower_inboxes(person) | {
+        actor.delivery_inbox for actor in RemoteActor.objects.filter(person__follower_rel__follower=person)
+    } | set(Delivery.objects.filter(signer=person).values_list("inbox", flat=True).distinct()[:5000])
+    activity = render.wrap("Delete", person, actor_id, activity_id=uris.activity(actor_id, "delete"), to=[AS_PUBLIC])
+    _send(activity, inboxes, person, f"delete:person:{person.id}")
+
+
+@events.subscribe(events.ProfileUpdated)
+def _on_profile(event: events.ProfileUpdated) -> None:
+    federate_profile(event.person_id)
+
+
+@events.subscribe(events.PersonDeleted)
+def _on_person_deleted(event: events.PersonDeleted) -> None:
+    federate_person_deleted(event.person_id)
