@@ -1,0 +1,86 @@
+"""Small pieces every page uses: the acting person, domain errors as pages, safe redirects, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from kith.core.errors import DomainError
+from kith.people.models import Person
+from kith.social.selectors import PAGE_SIZE, Page
+
+View = Callable[..., HttpResponse]
+
+
+def me(request: HttpRequest) -> Person | None:
+    """The person the request acts as, or None for an anonymous visitor."""
+    if not request.user.is_authenticated:
+        return None
+    return request.user.person
+
+
+def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return render(request, "web/error.html", {"message": str(exc)}, status=exc.status)
+
+
+def domain_errors(view: View) -> View:
+    """Turn a DomainError raised by a service or selector into a page with its status."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return error_page(request, exc)
+
+    return wrapper
+
+
+def member(view: View) -> View:
+    """Login required, and domain errors shown as pages."""
+    return login_required(domain_errors(view))
+
+
+def back(request: HttpRequest, default: str) -> HttpResponse:
+    """Redirect to the form's `next` field when it points into this site, else to `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+def page_from(request: HttpRequest) -> Page:
+    """`?max_id=` for "load more"; anything that is not a number starts at the newest."""
+    raw = request.GET.get("max_id", "")
+    return Page(max_id=int(raw)) if raw.isdigit() else Page()
+
+
+def next_max_id(items: list, key: str = "id") -> int | None:
+    """The id to ask for the next page with, when this page was full."""
+    if len(items) < PAGE_SIZE:
+        return None
+    return getattr(items[-1], key)
+
+
+def submitted(request: HttpRequest):
+    """The POSTed data to bind a form to, or None on GET (so an empty POST still shows errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def render_form(
+    request: HttpRequest, template: str, context: dict, *, form, error: DomainError | None = None
+) -> HttpResponse:
+    """Render a page holding `form`: a service's DomainError is shown on the form with its status,
+    a form that failed validation answers 400."""
+    status = 200
+    if error is not None:
+        form.add_error(None, str(error))
+        status = error.status
+    elif form.is_bound and form.errors:
+        status = 400
+    return render(request, template, {"form": form, **context}, status=status)

@@ -1,0 +1,86 @@
+"""Profiles (local and remote) and what one person can do about another."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from kith.graph import selectors as graph_selectors
+from kith.graph import services as graph
+from kith.people.models import Person
+from kith.people.selectors import person_by_handle
+from kith.social import selectors
+from kith.visibility import Viewer, can_see_private_profile
+from kith.web.forms import AspectMembershipForm
+from kith.web.helpers import back, domain_errors, me, member, next_max_id, page_from
+from kith.web.templatetags.kith_web import profile_path
+
+
+def person_or_404(handle: str, viewer: Viewer) -> Person:
+    person = person_by_handle(handle, viewer)
+    if person is None:
+        raise Http404("No such person.")
+    return person
+
+
+@domain_errors
+def profile(request: HttpRequest, handle: str) -> HttpResponse:
+    viewer = me(request)
+    person = person_or_404(handle, viewer)
+    posts = selectors.person_posts(viewer, person, page_from(request))
+    context = {
+        "person": person,
+        "posts": posts,
+        "next_max_id": next_max_id(posts),
+        "profile_tags": list(person.profile_tags.all()),
+        "show_private": can_see_private_profile(viewer, person),
+    }
+    if viewer is not None and viewer.id != person.id:
+        relationship = graph_selectors.relationship(viewer, person)
+        context["relationship"] = relationship
+        context["membership_form"] = AspectMembershipForm(
+            aspects=list(graph_selectors.aspects_of(viewer)), initial={"aspects": relationship.aspect_ids}
+        )
+    return render(request, "web/profile.html", context)
+
+
+# Each is called as action(viewer, person).
+ACTIONS = {
+    "follow": graph.follow,
+    "unfollow": graph.unfollow,
+    "block": graph.block,
+    "unblock": graph.unblock,
+    "mute": graph.mute,
+    "unmute": graph.unmute,
+    "accept": graph.accept_follow_request,
+    "reject": graph.reject_follow_request,
+    "remove_follower": graph.remove_follower,
+}
+
+
+@member
+@require_POST
+def relate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
+    viewer = me(request)
+    person = person_or_404(handle, viewer)
+    ACTIONS[action](viewer, person)
+    return back(request, profile_path(person))
+
+
+@member
+@require_POST
+def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
+    """Set which of the viewer's aspects the person is in (the profile's checkbox menu)."""
+    viewer = me(request)
+    person = person_or_404(handle, viewer)
+    aspects = {aspect.id: aspect for aspect in graph_selectors.aspects_of(viewer)}
+    form = AspectMembershipForm(request.POST, aspects=list(aspects.values()))
+    if form.is_valid():
+        wanted = set(form.cleaned_data["aspects"])
+        current = set(graph_selectors.relationship(viewer, person).aspect_ids)
+        for aspect_id in sorted(wanted - current):
+            graph.add_to_aspect(viewer, aspects[aspect_id], person)
+        for aspect_id in sorted(current - wanted):
+            graph.remove_from_aspect(viewer, aspects[aspect_id], person)
+    return back(request, profile_path(person))

@@ -1,0 +1,211 @@
+"""Composing, reading and acting on posts and comments."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from kith.core.errors import DomainError
+from kith.graph.selectors import aspects_with_members
+from kith.people.models import Person
+from kith.social import selectors, services
+from kith.social.media import upload_media
+from kith.social.models import Comment, Media, Post
+from kith.visibility import can_reshare
+from kith.web import audience
+from kith.web.forms import CommentForm, ComposeForm, EditCommentForm, EditPostForm, VoteForm
+from kith.web.helpers import back, domain_errors, me, member, render_form, submitted
+
+
+def compose_form(person: Person, data=None, files=None) -> ComposeForm:
+    # Aspects come with their members: the audience labels name who is in each.
+    aspects = aspects_with_members(person)
+    return ComposeForm(data, files, author=person, aspects=aspects, initial={"audience": ["all_aspects"]})
+
+
+def pending_media(person: Person, media_ids: list[int]) -> list[Media]:
+    """The person's uploaded, not yet posted photos among `media_ids`, in that order."""
+    found = {m.id: m for m in Media.objects.filter(id__in=media_ids, owner=person, post__isnull=True)}
+    return [found[media_id] for media_id in media_ids if media_id in found]
+
+
+@member
+def new(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/compose.html", {"form": compose_form(me(request))})
+
+
+@member
+@require_POST
+def create(request: HttpRequest) -> HttpResponse:
+    """Publish, or with `preview` show first who will see the post.
+
+    Photos are uploaded as soon as they arrive; a preview (or an error) sends
+    their ids back in the page so they are not lost.
+    """
+    person = me(request)
+    form = compose_form(person, request.POST, request.FILES)
+    media_ids = form.kept_media_ids
+    if not form.is_valid():
+        return render_form(request, "web/compose.html", {"photos": pending_media(person, media_ids)}, form=form)
+    try:
+        for photo, alt in form.new_photos():
+            media_ids.append(upload_media(person, photo, alt).id)
+        if "preview" in request.POST:
+            context = {"preview": audience.preview(form, form.aspects), "photos": pending_media(person, media_ids)}
+            return render_form(request, "web/compose.html", context, form=form)
+        post = services.publish_post(person, form.cleaned_data["text"], media_ids=media_ids, **form.service_arguments())
+    except DomainError as exc:
+        return render_form(request, "web/compose.html", {"photos": pending_media(person, media_ids)}, form=form, error=exc)
+    return redirect("web:post", post.id)
+
+
+def thread(comments: list[Comment]) -> list[Comment]:
+    """Top-level comments, each with `.children` (replies in order); replies whose parent is hidden go top level."""
+    shown = {comment.id for comment in comments}
+    children: dict[int | None, list[Comment]] = defaultdict(list)
+    for comment in comments:
+        children[comment.parent_id if comment.parent_id in shown else None].append(comment)
+    for comment in comments:
+        comment.children = children.get(comment.id, [])
+    return children[None]
+
+
+def render_post(request: HttpRequest, post: Post, comment_form: CommentForm | None = None, status: int = 200):
+    viewer = me(request)
+    context = {
+        "post": post,
+        "thread": thread(selectors.comments_for(viewer, post)),
+        "likers": selectors.likers(viewer, post, limit=10),
+        "can_reshare": can_reshare(viewer, post),
+        "revisions": list(post.revisions.all()) if post.edited_at else [],
+        "comment_form": comment_form or CommentForm(),
+    }
+    return render(request, "web/post.html", context, status=status)
+
+
+@domain_errors
+def detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = selectors.post_for(me(request), post_id)
+    if post.reshare_of_id:
+        return redirect("web:post", post.reshare_of_id)
+    return render_post(request, post)
+
+
+@member
+def edit(request: HttpRequest, post_id: int) -> HttpResponse:
+    person = me(request)
+    post = selectors.post_for(person, post_id)
+    if post.author_id != person.id or post.reshare_of_id:
+        return redirect("web:post", post.id)
+    form = EditPostForm(submitted(request), initial={"text": post.source, "content_warning": post.content_warning})
+    if form.is_bound and form.is_valid():
+        try:
+            services.edit_post(person, post, form.cleaned_data["text"], content_warning=form.cleaned_data["content_warning"])
+        except DomainError as exc:
+            return render_form(request, "web/post_edit.html", {"post": post}, form=form, error=exc)
+        return redirect("web:post", post.id)
+    return render_form(request, "web/post_edit.html", {"post": post}, form=form)
+
+
+@member
+@require_POST
+def delete(request: HttpRequest, post_id: int) -> HttpResponse:
+    person = me(request)
+    services.delete_post(person, selectors.post_for(person, post_id))
+    return redirect("web:stream")
+
+
+POST_ACTIONS = {
+    "like": lambda person, post: services.like(person, post=post),
+    "unlike": lambda person, post: services.unlike(person, post=post),
+    "reshare": services.reshare,
+    "unreshare": services.undo_reshare,
+}
+
+
+@member
+@require_POST
+def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
+    """Like, unlike, reshare or undo a reshare, then go back where the button was."""
+    person = me(request)
+    post = selectors.post_for(person, post_id)
+    POST_ACTIONS[action](person, post)
+    return back(request, reverse("web:post", args=[post.reshare_of_id or post.id]))
+
+
+@member
+@require_POST
+def vote(request: HttpRequest, post_id: int) -> HttpResponse:
+    person = me(request)
+    post = selectors.post_for(person, post_id)
+    if getattr(post, "poll", None) is None:
+        return redirect("web:post", post.id)
+    form = VoteForm(request.POST, options=list(post.poll.options.all()))
+    if form.is_valid():
+        services.vote(person, post, form.cleaned_data["option"])
+    return back(request, reverse("web:post", args=[post.id]))
+
+
+@domain_errors
+def likers(request: HttpRequest, post_id: int) -> HttpResponse:
+    viewer = me(request)
+    post = selectors.post_for(viewer, post_id)
+    return render(request, "web/likers.html", {"post": post, "people": selectors.likers(viewer, post, limit=200)})
+
+
+# ---- comments -------------------------------------------------------------------
+
+
+@member
+@require_POST
+def comment(request: HttpRequest, post_id: int) -> HttpResponse:
+    person = me(request)
+    post = selectors.post_for(person, post_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return render_post(request, post, form, status=400)
+    parent_id = form.cleaned_data["parent"]
+    try:
+        parent = selectors.comment_for(person, parent_id) if parent_id else None
+        created = services.add_comment(person, post, form.cleaned_data["text"], parent=parent)
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return render_post(request, post, form, status=exc.status)
+    return redirect(reverse("web:post", args=[created.post_id]) + f"#comment-{created.id}")
+
+
+@member
+def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
+    person = me(request)
+    target = selectors.comment_for(person, comment_id)
+    if target.author_id != person.id:
+        return redirect("web:post", target.post_id)
+    form = EditCommentForm(submitted(request), initial={"text": target.source})
+    if form.is_bound and form.is_valid():
+        try:
+            services.edit_comment(person, target, form.cleaned_data["text"])
+        except DomainError as exc:
+            return render_form(request, "web/comment_edit.html", {"comment": target}, form=form, error=exc)
+        return redirect(reverse("web:post", args=[target.post_id]) + f"#comment-{target.id}")
+    return render_form(request, "web/comment_edit.html", {"comment": target}, form=form)
+
+
+COMMENT_ACTIONS = {
+    "like": lambda person, comment: services.like(person, comment=comment),
+    "unlike": lambda person, comment: services.unlike(person, comment=comment),
+    "delete": services.delete_comment,
+}
+
+
+@member
+@require_POST
+def comment_act(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
+    person = me(request)
+    target = selectors.comment_for(person, comment_id)
+    COMMENT_ACTIONS[action](person, target)
+    anchor = "#comments" if action == "delete" else f"#comment-{target.id}"
+    return redirect(reverse("web:post", args=[target.post_id]) + anchor)
