@@ -1,0 +1,219 @@
+"""A real pod in its own process: `kith migrate` + `kith serve` on a loopback address.
+
+Each pod has its own data directory, SQLite database (or, when
+KITH_TEST_DATABASE_URL is set, its own fresh PostgreSQL database), job queue and
+embedded worker.  Tests talk to pods only through their public interfaces: the
+`kith` command and HTTP.  `WebSession` acts as one person through the web pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+KITH = str(Path(sys.executable).with_name("kith"))
+PASSWORD = "correct horse battery staple"
+START_TIMEOUT = 60.0
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _postgres_database(name: str) -> str | None:
+    """A fresh PostgreSQL database for one pod, when the suite runs on PostgreSQL."""
+    base = os.environ.get("KITH_TEST_DATABASE_URL")
+    if not base:
+        return None
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(base)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def _drop_postgres_database(name: str) -> None:
+    base = os.environ.get("KITH_TEST_DATABASE_URL")
+    if not base:
+        return
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error), psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Pod:
+    def __init__(self, name: str, data_dir: Path, host: str = "127.0.0.1", port: int | None = None, **env: str):
+        self.name = name
+        self.host = host
+        self.port = port or free_port(host)
+        self.data_dir = data_dir
+        self.url = f"http://{host}:{self.port}"
+        self.domain = f"{host}:{self.port}"
+        self.database_name = f"kith_pod_{name}_{secrets.token_hex(4)}"
+        self.database_url = _postgres_database(self.database_name)
+        self.extra_env = env
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir / "serve.log"
+
+    # ---- process control ----------------------------------------------------------------
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+        env.update(
+            KITH_URL=self.url,
+            KITH_BIND=f"{self.host}:{self.port}",
+            KITH_DATA_DIR=str(self.data_dir),
+            KITH_SECRET_KEY=f"pod-{self.name}-secret-for-tests-only",
+            KITH_ALLOW_PRIVATE_FEDERATION="true",
+            KITH_LOG_LEVEL="WARNING",
+            KITH_WEB_THREADS="8",
+        )
+        if self.database_url:
+            env["KITH_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
+        return env
+
+    def kith(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [KITH, *args], env=self.env, capture_output=True, text=True, timeout=120, check=check
+        )
+
+    def start(self) -> Pod:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.kith("migrate", "--verbosity", "0")
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [KITH, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pod {self.name} exited at start:\n{self.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=2).status_code == 200:
+                    return self
+            time.sleep(0.1)
+        raise RuntimeError(f"pod {self.name} did not start within {START_TIMEOUT}s:\n{self.log()}")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        if self.database_url:
+            _drop_postgres_database(self.database_name)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:] if self.log_path.exists() else ""
+
+    # ---- people ----------------------------------------------------------------------------
+
+    def create_user(self, username: str) -> str:
+        self.kith("user", "create", username, "--email", f"{username}@{self.host}.test", "--password", PASSWORD)
+        return f"{username}@{self.domain}"
+
+    def session(self, username: str) -> WebSession:
+        return WebSession(self, username).login()
+
+
+class WebSession:
+    """One person using a pod through its web pages, as a browser without JavaScript would."""
+
+    def __init__(self, pod: Pod, username: str):
+        self.pod = pod
+        self.username = username
+        self.client = httpx.Client(base_url=pod.url, timeout=20, follow_redirects=False)
+
+    def _csrf(self) -> str:
+        token = self.client.cookies.get("csrftoken")
+        if token is None:
+            self.client.get("/login")
+            token = self.client.cookies.get("csrftoken")
+        return token
+
+    def post(self, path: str, data: dict | None = None, *, expect_redirect: bool = True) -> httpx.Response:
+        fields: dict[str, list[str]] = {}
+        for name, value in (data or {}).items():
+            fields[name] = list(value) if isinstance(value, (list, tuple)) else [value]
+        fields["csrfmiddlewaretoken"] = [self._csrf()]
+        response = self.client.post(path, data=fields, headers={"Referer": f"{self.pod.url}{path}"})
+        if expect_redirect and response.status_code not in (302, 303):
+            raise AssertionError(f"POST {path} answered {response.status_code}: {response.text[:2000]}")
+        return response
+
+    def get(self, path: str, *, status: int = 200) -> str:
+        response = self.client.get(path)
+        if response.status_code != status:
+            raise AssertionError(f"GET {path} answered {response.status_code}, expected {status}: {response.text[:500]}")
+        return response.text
+
+    def login(self) -> WebSession:
+        self.post("/login", {"username": self.username, "password": PASSWORD})
+        return self
+
+    # ---- what people do -----------------------------------------------------------------------
+
+    def publish(self, text: str, audience: list[str] | str = "public", people: str = "") -> int:
+        audience = [audience] if isinstance(audience, str) else audience
+        response = self.post("/posts", {"text": text, "content_warning": "", "audience": audience, "people": people})
+        match = re.search(r"/posts/(\d+)$", response.headers["location"])
+        assert match, response.headers["location"]
+        return int(match.group(1))
+
+    def create_aspect(self, name: str) -> int:
+        self.post("/aspects", {"name": name})
+        page = self.get("/aspects")
+        match = re.search(rf'id="aspect-(\d+)">\s*{re.escape(name)}\s*<', page)
+        assert match, f"aspect {name} not found on /aspects"
+        return int(match.group(1))
+
+    def add_to_aspect(self, aspect_id: int, handle: str) -> None:
+        self.post(f"/aspects/{aspect_id}/add", {"handle": handle})
+
+    def follow(self, handle: str) -> None:
+        self.post(f"/@{handle}/follow")
+
+    def stream(self) -> str:
+        return self.get("/")
+
+    def can_open_post(self, post_id: int) -> bool:
+        return self.client.get(f"/posts/{post_id}").status_code == 200
+
+
+def wait_until(condition, timeout: float = 20.0, interval: float = 0.2, message: str = "condition") -> None:
+    """Poll `condition()` until it is true (bounded: federation is asynchronous, tests are not timed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
