@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -67,3 +78,212 @@ def carol(db):
 @pytest.fixture
 def dave(db):
     return factories.person("dave")
+
+
+# ---- real pod processes: `kith` commands and scripts run as subprocesses ------------------
+# Used by tests/test_cli.py and tests/test_fanout_kill.py.  Each pod gets its own data dir
+# (SQLite file and job queue) and, when KITH_TEST_DATABASE_URL is set, its own PostgreSQL
+# database, cloned from a migrated template made once per test process.
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROCESS_TIMEOUT = 90  # seconds any one subprocess may take
+TEST_SECRET_KEY = "pod-process-test-secret-key-0123456789abcdef"
+
+
+def _pg_admin_url() -> str | None:
+    return os.environ.get("KITH_TEST_DATABASE_URL") or None
+
+
+def _pg_url_for(name: str) -> str:
+    parts = urlsplit(_pg_admin_url())
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _pg_execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pod_environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("KITH_") and key not in ("DJANGO_SETTINGS_MODULE", "PYTEST_XDIST_WORKER")
+    }
+    env.update(
+        KITH_DATA_DIR=str(data_dir),
+        KITH_SECRET_KEY=TEST_SECRET_KEY,
+        KITH_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO_ROOT),
+        PYTHONUNBUFFERED="1",
+    )
+    if database_url:
+        env["KITH_DATABASE_URL"] = database_url
+    return env
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.05, message: str = "condition"):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+class Pod:
+    """One pod on disk, driven through real processes: `kith ...` and Django scripts."""
+
+    def __init__(self, data_dir: Path, database_url: str | None) -> None:
+        self.data_dir = data_dir
+        self.database_url = database_url
+        self.env = _pod_environment(data_dir, database_url)
+        self._started: list[tuple[subprocess.Popen, Path]] = []
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "kith.sqlite3"
+
+    def _env(self, extra_env: dict[str, str] | None) -> dict[str, str]:
+        return {**self.env, **(extra_env or {})}
+
+    def kith(self, *args: str, input: str | None = None, extra_env: dict[str, str] | None = None,
+             timeout: float = PROCESS_TIMEOUT) -> subprocess.CompletedProcess:
+        """Run `kith ARGS` to completion; returns the CompletedProcess (text output)."""
+        return subprocess.run(
+            [sys.executable, "-m", "kith.cli", *args], env=self._env(extra_env), cwd=self.data_dir,
+            input=input if input is not None else "", capture_output=True, text=True, timeout=timeout,
+        )
+
+    def script(self, code: str, extra_env: dict[str, str] | None = None, timeout: float = PROCESS_TIMEOUT) -> str:
+        """Run Python `code` with Django set up on kith.settings; returns its stdout, fails on error."""
+        prelude = "import django, os\nos.environ['DJANGO_SETTINGS_MODULE'] = 'kith.settings'\ndjango.setup()\n"
+        done = subprocess.run(
+            [sys.executable, "-c", prelude + textwrap.dedent(code)], env=self._env(extra_env), cwd=self.data_dir,
+            capture_output=True, text=True, timeout=timeout,
+        )
+        assert done.returncode == 0, f"script failed ({done.returncode}):\n{done.stderr}"
+        return done.stdout
+
+    def start(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        """Start `kith ARGS` in its own process group; stopped at teardown if still running."""
+        log_path = self.data_dir / f"{args[0]}-{len(self._started)}.log"
+        log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kith.cli", *args], env=self._env(extra_env), cwd=self.data_dir,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        log.close()
+        self._started.append((proc, log_path))
+        return proc
+
+    def log_of(self, proc: subprocess.Popen) -> str:
+        for started, path in self._started:
+            if started is proc:
+                return path.read_text(errors="replace")
+        return ""
+
+    def stop(self, proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send `sig` to the process group and wait (bounded); returns the exit code."""
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+                pytest.fail(f"`kith` pid {proc.pid} did not stop within {timeout}s of {sig!r}:\n{self.log_of(proc)}")
+        return proc.returncode
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the pod's database directly (use ? placeholders)."""
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                return list(conn.execute(sql.replace("?", "%s"), params).fetchall())
+        conn = sqlite3.connect(self.sqlite_path, timeout=30)
+        try:
+            return list(conn.execute(sql, params).fetchall())
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        for proc, _path in self._started:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+class _PodTemplate:
+    """A migrated database made once per test process, cloned for each pod."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pg_name = f"kith_tpl_{uuid.uuid4().hex[:10]}" if _pg_admin_url() else None
+        self._made = False
+
+    def _make(self) -> None:
+        if self._made:
+            return
+        if self.pg_name:
+            _pg_execute(f'CREATE DATABASE "{self.pg_name}"')
+        pod = Pod(self.root, _pg_url_for(self.pg_name) if self.pg_name else None)
+        done = pod.kith("migrate", "--verbosity", "0")
+        assert done.returncode == 0, f"`kith migrate` failed:\n{done.stdout}\n{done.stderr}"
+        self._made = True
+
+    def clone(self, data_dir: Path, migrated: bool) -> str | None:
+        """Fill `data_dir` (and a new PostgreSQL database); returns its database URL or None."""
+        if migrated:
+            self._make()
+        if self.pg_name:
+            name = f"kith_pod_{uuid.uuid4().hex[:10]}"
+            template = f' TEMPLATE "{self.pg_name}"' if migrated else ""
+            _pg_execute(f'CREATE DATABASE "{name}"{template}')
+            return _pg_url_for(name)
+        if migrated:
+            source = sqlite3.connect(self.root / "kith.sqlite3")
+            target = sqlite3.connect(data_dir / "kith.sqlite3")
+            with target:
+                source.backup(target)
+            source.close()
+            target.close()
+        return None
+
+    def drop(self) -> None:
+        if self.pg_name and self._made:
+            _pg_execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def _pod_template(tmp_path_factory):
+    template = _PodTemplate(tmp_path_factory.mktemp("pod-template"))
+    yield template
+    template.drop()
+
+
+@pytest.fixture
+def make_pod(_pod_template, tmp_path_factory):
+    """make_pod(migrated=True) -> Pod: a fresh pod for subprocess tests, cleaned up afterwards."""
+    pods: list[Pod] = []
+
+    def make(migrated: bool = True) -> Pod:
+        data_dir = tmp_path_factory.mktemp("pod")
+        pod = Pod(data_dir, _pod_template.clone(data_dir, migrated))
+        pods.append(pod)
+        return pod
+
+    yield make
+    for pod in pods:
+        pod.close()
+        if pod.database_url:
+            name = urlsplit(pod.database_url).path.lstrip("/")
+            _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import QuerySet
 from django.utils import timezone
 from huey import crontab
 
@@ -52,43 +52,46 @@ def lease_seconds() -> int:
     return max(1, int(configured))
 
 
-def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple[int, str]]:
-    """(person id, reason) for the next local recipients after `after_person_id`, in id order."""
+def _recipient_sources(post: Post, after_person_id: int) -> list[tuple[QuerySet, str]]:
+    """Who gets the post, as (query of local person ids above `after_person_id`, reason), by priority."""
     local_active = {"person__domain": "", "person__state": AccountState.ACTIVE, "person_id__gt": after_person_id}
-    sources = []
     if post.visibility in LIMITED_VISIBILITIES:
-        sources.append(
-            PostAudience.objects.filter(post_id=post.id, **local_active)
-            .annotate(pid=F("person_id"), reason=Value(StreamReason.AUDIENCE.value))
-            .values_list("pid", "reason")
-        )
-    else:
-        sources.append(
-            Follow.objects.filter(
-                followee_id=post.author_id,
-                state=FollowState.ACCEPTED,
-                follower__domain="",
-                follower__state=AccountState.ACTIVE,
-                follower_id__gt=after_person_id,
+        audience = PostAudience.objects.filter(post_id=post.id, **local_active)
+        return [(audience.values_list("person_id", flat=True).order_by("person_id"), StreamReason.AUDIENCE)]
+    followers = Follow.objects.filter(
+        followee_id=post.author_id,
+        state=FollowState.ACCEPTED,
+        follower__domain="",
+        follower__state=AccountState.ACTIVE,
+        follower_id__gt=after_person_id,
+    )
+    mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
+    sources = [
+        (followers.values_list("follower_id", flat=True).order_by("follower_id"), StreamReason.FOLLOWING),
+        (mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION),
+    ]
+    if post.visibility == Visibility.PUBLIC:
+        tag_ids = list(post.tags.values_list("id", flat=True))
+        if tag_ids:
+            tag_followers = TagFollow.objects.filter(tag_id__in=tag_ids, **local_active)
+            sources.append(
+                (tag_followers.values_list("person_id", flat=True).order_by("person_id").distinct(), StreamReason.TAG)
             )
-            .annotate(pid=F("follower_id"), reason=Value(StreamReason.FOLLOWING.value))
-            .values_list("pid", "reason")
-        )
-        sources.append(
-            PostMention.objects.filter(post_id=post.id, **local_active)
-            .annotate(pid=F("person_id"), reason=Value(StreamReason.MENTION.value))
-            .values_list("pid", "reason")
-        )
-        if post.visibility == Visibility.PUBLIC:
-            tag_ids = list(post.tags.values_list("id", flat=True))
-            if tag_ids:
-                sources.append(
-                    TagFollow.objects.filter(tag_id__in=tag_ids, **local_active)
-                    .annotate(pid=F("person_id"), reason=Value(StreamReason.TAG.value))
-                    .values_list("pid", "reason")
-                )
-    query = sources[0].union(*sources[1:]) if len(sources) > 1 else sources[0]
-    return list(query.order_by("pid")[:limit])
+    return sources
+
+
+def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple[int, str]]:
+    """(person id, reason) for the next `limit` local recipients after `after_person_id`, in id order.
+
+    Each source is read with its own ORDER BY ... LIMIT (an index range scan, so a
+    batch costs the same at the end of a large audience as at its start); the
+    smallest `limit` ids overall are always among the smallest `limit` of each source.
+    """
+    merged: dict[int, str] = {}
+    for ids, reason in _recipient_sources(post, after_person_id):
+        for person_id in ids[:limit]:
+            merged.setdefault(person_id, reason)  # a follower who is also mentioned counts as a follower
+    return sorted(merged.items())[:limit]
 
 
 def _excluded_for(post: Post) -> set[int]:
@@ -186,12 +189,11 @@ def run_fanout(post_id: int) -> bool:
         batch_size = max(1, settings.KITH_FANOUT_BATCH_SIZE)
         cursor = lease.cursor
         while batch := _recipient_batch(post, cursor, batch_size):
-            rows, seen = [], set()
-            for person_id, reason in batch:
-                if person_id in seen or person_id in excluded:
-                    continue
-                seen.add(person_id)
-                rows.append(StreamEntry(owner_id=person_id, post_id=post.id, reason=reason))
+            rows = [
+                StreamEntry(owner_id=person_id, post_id=post.id, reason=reason)
+                for person_id, reason in batch
+                if person_id not in excluded
+            ]
             cursor = batch[-1][0]
             _write_batch(lease, rows, cursor)
         finished = _ours(lease).update(

@@ -1,0 +1,53 @@
+# `make run`  : set up .venv, migrate, serve the pod on http://localhost:8000 (KITH_* honoured)
+# `make test` : set up .venv with the test tools, then lint, migration check and the whole suite
+# KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --quiet --disable-pip-version-check
+KITH := $(VENV)/bin/kith
+# pytest-xdist workers: 2 by default (CI machines have 2 cores).
+JOBS ?= 2
+
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run install test pytest lint migrations-check clean
+
+run: $(RUN_STAMP)
+	$(KITH) migrate --verbosity 0
+	$(KITH) serve
+
+install: $(RUN_STAMP)
+
+test: $(DEV_STAMP)
+	$(MAKE) --no-print-directory lint migrations-check pytest
+
+pytest: $(DEV_STAMP)
+	$(PY) -m pytest -q -n $(JOBS) tests
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+
+migrations-check: $(DEV_STAMP)
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m django makemigrations --check --dry-run
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The stamps make repeated runs skip the install; editing a requirements file or
+# pyproject.toml reinstalls.  The dev stamp implies the run one.
+$(RUN_STAMP): requirements.txt pyproject.toml | $(PY)
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	$(PIP) install --no-deps -e .
+	touch $@ $(RUN_STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './data/*' -exec rm -rf {} +
