@@ -123,9 +123,11 @@ def delete_aspect(owner: Person, aspect: Aspect) -> None:
         raise NotFound("No such aspect.")
     member_ids = list(aspect.memberships.values_list("person_id", flat=True))
     aspect.delete()
-    for person_id in member_ids:
-        if not AspectMembership.objects.filter(aspect__owner=owner, person_id=person_id).exists():
-            events.emit_on_commit(events.StoppedSharing(owner.id, person_id))
+    for person in Person.objects.filter(id__in=member_ids).order_by("id"):
+        if not AspectMembership.objects.filter(aspect__owner=owner, person=person).exists():
+            # Out of every aspect: no longer a contact, as remove_from_aspect does.
+            unfollow(owner, person)
+            events.emit_on_commit(events.StoppedSharing(owner.id, person.id))
 
 
 @transaction.atomic

@@ -66,6 +66,11 @@ def _add_message(conversation: Conversation, author: Person, text: str) -> Messa
 def send_message(author: Person, conversation: Conversation, text: str) -> Message:
     if not ConversationParticipant.objects.filter(conversation=conversation, person=author).exists():
         raise NotFound("No such conversation.")
+    others = ConversationParticipant.objects.filter(conversation=conversation).exclude(person=author)
+    for person_id in others.values_list("person_id", flat=True):
+        # As when starting a conversation: a block either way stops writing to that person.
+        if blocked_either_way(author, person_id):
+            raise NotAllowed("A block stands between you and someone in this conversation.")
     return _add_message(conversation, author, _check_message(text))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from kith.core.errors import NotFound
 from kith.people.models import Person
@@ -83,10 +83,16 @@ def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
 
 def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     """The viewer's stream: their precomputed rows, read newest first and checked row by row."""
+    from kith.graph.models import Mute
     from kith.timelines.models import StreamEntry
     from kith.visibility import filter_by_post_visibility
 
     rows = filter_by_post_visibility(viewer, StreamEntry.objects.filter(owner=viewer), "post")
+    # Muting hides what fan-out wrote before the mute too (fan-out skips muters from then on).
+    muted = Mute.objects.filter(muter_id=viewer.id)
+    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
+        Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
+    )
     post_ids = list(paginate(rows, page, field="post_id").values_list("post_id", flat=True))
     return _load_in_order(viewer, post_ids)
 

@@ -42,7 +42,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.timelines.models import FanOut, StreamEntry, StreamReason
-from kith.visibility import can_interact, can_reshare, can_see_post
+from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post
 
 MAX_POST_CHARS = 65_535
 MAX_COMMENT_CHARS = 65_535
@@ -299,6 +299,8 @@ def add_comment(author: Person, post: Post, source: str, *, parent: Comment | No
         raise NotFound("No such post.")
     if parent is not None and parent.post_id != post.id:
         raise Invalid("That comment belongs to another post.")
+    if parent is not None and not can_see_comment(author, parent):
+        raise NotFound("No such comment.")
     source = _check_text(source, MAX_COMMENT_CHARS, "comment")
     if not source:
         raise Invalid("A comment needs some text.")
@@ -357,6 +359,8 @@ def like(person: Person, *, post: Post | None = None, comment: Comment | None = 
         post = target_post = target_post.reshare_of
     if not can_interact(person, target_post):
         raise NotFound("No such post.")
+    if comment is not None and not can_see_comment(person, comment):
+        raise NotFound("No such comment.")
     existing = Like.objects.filter(person=person, post=post, comment=comment).first()
     if existing:
         return existing

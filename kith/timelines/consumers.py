@@ -11,7 +11,7 @@ from django.db import transaction
 
 from kith.core import events
 from kith.core.text import render_markdown
-from kith.graph.models import Follow, FollowState
+from kith.graph.models import AspectMembership, Follow, FollowState
 from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
@@ -103,6 +103,11 @@ def surface_follow(event: events.FollowRequested) -> None:
     if relation is None:
         return
     kind = NotificationKind.FOLLOW_REQUEST if relation.state == FollowState.PENDING else NotificationKind.FOLLOWED
+    if kind == NotificationKind.FOLLOWED and AspectMembership.objects.filter(
+        aspect__owner_id=relation.follower_id, person_id=relation.followee_id
+    ).exists():
+        # Put in an aspect (graph.add_to_aspect): "started sharing with you" says it once.
+        return
     notify(relation.followee, kind, relation.follower)
 
 

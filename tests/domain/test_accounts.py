@@ -93,7 +93,8 @@ def test_a_weak_password_is_refused_and_nothing_is_created(password):
 
 def test_an_admin_sign_up_is_staff_and_audit_logged():
     account = create_local_account("boss", "boss@example.test", GOOD_PASSWORD, is_admin=True)
-    assert account.is_staff and account.is_superuser
+    assert account.is_staff
+    assert account.is_superuser
     entry = AuditLogEntry.objects.get(action="account.create_admin")
     assert entry.target_id == str(account.pk)
 

@@ -289,6 +289,9 @@ class World:
         """True / False, or None when unfollowing made the row's presence unknowable."""
         if not self.sees_post(viewer, post) or viewer not in post.delivered:
             return False
+        authors = {post.author} | ({post.reshare_of.author} if post.reshare_of else set())
+        if any((viewer, author) in self.mutes for author in authors):
+            return False  # muting hides what reached the stream before the mute as well
         return None if post.delivered[viewer] is None else True
 
     def on_tag_page(self, viewer: str | None, post: PostFact, tag: str) -> bool:
