@@ -1,0 +1,48 @@
+"""Private conversations: start, list with unread markers, read, reply."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.messaging.models import Conversation, Message
+from tests.web.conftest import page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_start_read_and_reply(alice, bob, as_alice, as_bob):
+    assert "New conversation" in page(as_alice, "/conversations/new?to=bob")
+    response = as_alice.post("/conversations/new", {"recipients": "bob", "subject": "Lunch?", "text": "Friday?"})
+    conversation = Conversation.objects.get()
+    assert response["Location"] == f"/conversations/{conversation.id}"
+
+    listing = page(as_bob, "/conversations")
+    assert "Lunch?" in listing
+    assert 'class="conversation unread"' in listing
+    assert 'Conversations <span class="badge">1' in listing
+
+    html = page(as_bob, f"/conversations/{conversation.id}")
+    assert "Friday?" in html
+    assert 'class="conversation unread"' not in page(as_bob, "/conversations")
+
+    as_bob.post(f"/conversations/{conversation.id}", {"text": "Yes!"})
+    assert list(Message.objects.order_by("id").values_list("source", flat=True)) == ["Friday?", "Yes!"]
+    assert 'class="conversation unread"' in page(as_alice, "/conversations")
+
+
+def test_outsiders_cannot_read(alice, bob, carol, as_alice, as_carol):
+    as_alice.post("/conversations/new", {"recipients": "bob", "subject": "secret", "text": "psst"})
+    conversation = Conversation.objects.get()
+    page(as_carol, f"/conversations/{conversation.id}", status=404)
+    assert as_carol.post(f"/conversations/{conversation.id}", {"text": "me too"}).status_code == 404
+    assert "secret" not in page(as_carol, "/conversations")
+
+
+def test_unknown_recipients_and_empty_messages(alice, as_alice):
+    response = as_alice.post("/conversations/new", {"recipients": "ghost", "text": "hi"})
+    assert response.status_code == 400
+    assert "Nobody called ghost is known here." in response.content.decode()
+    response = as_alice.post("/conversations/new", {"recipients": "alice", "text": "hi"})
+    assert response.status_code == 422
+    assert "A conversation needs at least one other person." in response.content.decode()
+    assert not Conversation.objects.exists()
