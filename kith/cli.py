@@ -432,8 +432,10 @@ def _check_choices(report: Report, pod) -> None:  # pod: kith.config.PodConfig
         report.warn("url", f"{pod.url} is not https: other pods expect https; serve it behind TLS")
     if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
         report.ok("e-mail", "printed to the log (set KITH_SMTP_HOST to send mail)")
-    else:
+    elif settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
         report.ok("e-mail", f"via SMTP {settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
+    else:
+        report.ok("e-mail", settings.EMAIL_BACKEND)
     if pod.database_url and not pod.redis_url:
         report.ok("scale-out", "jobs queue in the data dir: workers must share it (set KITH_REDIS_URL for several machines)")
 

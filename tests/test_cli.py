@@ -1,0 +1,231 @@
+"""The `kith` command, run as real processes against a pod on disk (and, on the PostgreSQL
+run, a fresh database of its own); a few error paths in-process where that is enough."""
+
+from __future__ import annotations
+
+import io
+import socket
+import tomllib
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kith import cli
+from tests.conftest import REPO_ROOT, wait_until
+
+server = pytest.mark.server
+
+
+def test_console_script_is_declared():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["kith"] == "kith.cli:main"
+
+
+# ---- kith user create ------------------------------------------------------------------
+
+
+@server
+def test_user_create_then_the_same_name_again(make_pod):
+    pod = make_pod()
+    done = pod.kith("user", "create", "alice", "--email", "alice@example.test", "--password", "a long passphrase")
+    assert done.returncode == 0, done.stderr
+    assert "created alice@" in done.stdout
+    rows = pod.query(
+        "SELECT a.username, a.email, a.is_staff, p.domain FROM people_account a "
+        "JOIN people_person p ON p.account_id = a.id"
+    )
+    assert [(name, email, bool(staff), domain) for name, email, staff, domain in rows] == [
+        ("alice", "alice@example.test", False, "")
+    ]
+
+    again = pod.kith("user", "create", "Alice", "--email", "other@example.test", "--password", "a long passphrase")
+    assert again.returncode == 2
+    assert "username is taken" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert pod.query("SELECT COUNT(*) FROM people_account")[0][0] == 1
+
+
+@server
+def test_user_create_admin_reads_the_password_from_stdin(make_pod):
+    pod = make_pod()
+    done = pod.kith("user", "create", "carol", "--email", "carol@example.test", "--admin", input="a long passphrase\n")
+    assert done.returncode == 0, done.stderr
+    assert "(admin)" in done.stdout
+    [(staff, superuser)] = pod.query("SELECT is_staff, is_superuser FROM people_account WHERE username = 'carol'")
+    assert bool(staff) and bool(superuser)
+
+
+@server
+def test_user_create_refuses_an_unmigrated_database(make_pod):
+    pod = make_pod(migrated=False)
+    done = pod.kith("user", "create", "dave", "--email", "dave@example.test", "--password", "a long passphrase")
+    assert done.returncode == 2
+    assert "kith migrate" in done.stderr
+
+
+# ---- kith check ---------------------------------------------------------------------------
+
+
+@server
+def test_check_healthy_pod(make_pod):
+    pod = make_pod()
+    done = pod.kith("check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "kith check: healthy" in done.stdout
+    assert "all migrations applied" in done.stdout
+    assert "FAIL" not in done.stdout
+
+
+@server
+def test_check_unmigrated_database(make_pod):
+    pod = make_pod(migrated=False)
+    done = pod.kith("check")
+    assert done.returncode == 1
+    assert "migration(s) are not applied" in done.stdout
+    assert "fix: run `kith migrate`" in done.stdout
+
+
+@server
+def test_check_bad_url(make_pod):
+    pod = make_pod()
+    done = pod.kith("check", extra_env={"KITH_URL": "pod.example/path"})
+    assert done.returncode == 1
+    assert "FAIL  url: KITH_URL must be an absolute http(s) URL" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+@server
+def test_other_commands_turn_config_errors_into_one_line_and_exit_2(make_pod):
+    pod = make_pod()
+    done = pod.kith("migrate", extra_env={"KITH_URL": "https://pod.example/kith"})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "kith: configuration error: KITH_URL must not have a path, query or fragment "
+        "(got 'https://pod.example/kith'); pods live at a host root"
+    ]
+
+
+# ---- in-process: paths that need no pod of their own -------------------------------------------
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    """main() sets DJANGO_SETTINGS_MODULE; keep the test process's own value afterwards."""
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+
+def test_bad_number_is_a_configuration_error(in_process, monkeypatch, capsys):
+    monkeypatch.setenv("KITH_FANOUT_BATCH_SIZE", "lots")
+    assert cli.main(["migrate"]) == 2
+    assert "KITH_FANOUT_BATCH_SIZE must be a whole number, not 'lots'" in capsys.readouterr().err
+
+
+def test_bad_database_url_is_a_configuration_error(in_process, monkeypatch, capsys):
+    monkeypatch.setenv("KITH_DATABASE_URL", "oracle-ish://somewhere")
+    assert cli.main(["worker"]) == 2
+    assert "KITH_DATABASE_URL is not a database URL" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_invalid_input_is_refused_without_traceback(in_process, capsys):
+    assert cli.main(["user", "create", "no spaces!", "--email", "x@example.test", "--password", "a long passphrase"]) == 2
+    assert "1 to 30 letters" in capsys.readouterr().err
+    assert cli.main(["user", "create", "erin", "--email", "erin@example.test", "--password", "short"]) == 2
+    assert "too short" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+def test_password_from_standard_input(in_process, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    assert cli.main(["user", "create", "frank", "--email", "frank@example.test"]) == 0
+    from kith.people.models import Account
+
+    assert Account.objects.get(username="frank").check_password("a long passphrase")
+
+
+@pytest.mark.django_db
+def test_check_flags_debug_and_private_federation(in_process, monkeypatch, capsys):
+    monkeypatch.setenv("KITH_DEBUG", "1")
+    monkeypatch.setenv("KITH_ALLOW_PRIVATE_FEDERATION", "1")
+    assert cli.main(["check"]) == 0  # warnings, not failures
+    out = capsys.readouterr().out
+    assert "warn  debug: KITH_DEBUG is on" in out
+    assert "warn  federation: KITH_ALLOW_PRIVATE_FEDERATION is on" in out
+    assert "kith check: healthy, " in out
+    assert "FAIL" not in out
+
+
+@pytest.mark.django_db
+def test_manage_passes_through_to_django(in_process, capsys):
+    assert cli.main(["manage", "check"]) == 0
+    assert "System check identified no issues" in capsys.readouterr().out
+
+
+# ---- kith serve: web and worker in one process ------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> int | None:
+    request = urllib.request.Request(url)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def _a_static_file() -> str | None:
+    static = REPO_ROOT / "kith" / "web" / "static"
+    for path in sorted(static.rglob("*")) if static.exists() else []:
+        if path.is_file():
+            return Path(path).relative_to(static).as_posix()
+    return None
+
+
+@server
+def test_serve_answers_http_and_runs_jobs_in_the_same_process(make_pod):
+    pod = make_pod()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    serving = pod.start("serve", "--bind", f"127.0.0.1:{port}", extra_env={"KITH_URL": base})
+
+    def answering():
+        assert serving.poll() is None, f"`kith serve` exited:\n{pod.log_of(serving)}"
+        return _get(f"{base}/")
+
+    status = wait_until(answering, timeout=60, interval=0.2, message="`kith serve` to answer")
+    assert 200 <= status < 400
+    if static := _a_static_file():
+        assert _get(f"{base}/static/{static}") == 200
+
+    # A sign-up enqueues the key-pair job; the worker threads inside `kith serve` run it.
+    pod.script(
+        """
+        from kith.people.services import create_local_account
+        create_local_account("grace", "grace@example.test", "a long passphrase")
+        """,
+        extra_env={"KITH_URL": base},
+    )
+    wait_until(
+        lambda: pod.query(
+            "SELECT COUNT(*) FROM people_personkey k JOIN people_person p ON p.id = k.person_id "
+            "WHERE p.username = 'grace'"
+        )[0][0],
+        timeout=60, interval=0.2, message=f"the embedded worker to make grace's key:\n{pod.log_of(serving)}",
+    )
+    pod.stop(serving)
