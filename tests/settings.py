@@ -14,8 +14,8 @@ if test_database := os.environ.get("KITH_TEST_DATABASE_URL"):
     os.environ["KITH_DATABASE_URL"] = test_database
 os.environ.pop("KITH_REDIS_URL", None)
 
-from kith.settings import *  # noqa: E402,F403
-from kith.settings import ALLOWED_HOSTS, DATABASES  # noqa: E402
+from kith.settings import *  # noqa: F403
+from kith.settings import ALLOWED_HOSTS, DATABASES
 
 ALLOWED_HOSTS += ["testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -54,7 +54,8 @@ def test_user_create_admin_reads_the_password_from_stdin(make_pod):
     assert done.returncode == 0, done.stderr
     assert "(admin)" in done.stdout
     [(staff, superuser)] = pod.query("SELECT is_staff, is_superuser FROM people_account WHERE username = 'carol'")
-    assert bool(staff) and bool(superuser)
+    assert bool(staff)
+    assert bool(superuser)
 
 
 @server

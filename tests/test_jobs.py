@@ -72,9 +72,14 @@ def _scheduled_fanouts() -> list:
 
 def test_enqueue_on_commit_runs_only_jobs_whose_transaction_committed():
     ran.clear()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit(record_job, "rolled back")
-        raise RuntimeError("roll back")
+
+    def rolled_back() -> None:
+        with transaction.atomic():
+            enqueue_on_commit(record_job, "rolled back")
+            raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError, match="roll back"):
+        rolled_back()
     with transaction.atomic():
         enqueue_on_commit(record_job, "committed")
         assert ran == []  # not before the commit
