@@ -10,12 +10,12 @@ from django.conf import settings
 from django.db import transaction
 
 from kith.core import events
-from kith.core.text import render_markdown
 from kith.graph.models import AspectMembership, Follow, FollowState
 from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
 from kith.social.models import Comment, Like, Post, PostAudience, PostMention
+from kith.social.services import render_for
 from kith.timelines.fanout import fanout_job, run_fanout
 from kith.timelines.models import NotificationKind
 from kith.timelines.notify import notify
@@ -68,7 +68,8 @@ def surface_comment(event: events.CommentCreated) -> None:
         if can_see_comment(post.author, comment):
             notify(post.author, NotificationKind.COMMENTED, comment.author, post=post, comment=comment)
         notified.add(post.author_id)
-        for username, domain in render_markdown(comment.source).mentions:
+        # Rendered as add_comment renders it: without a resolver no mention is ever found.
+        for username, domain in render_for(comment.source).mentions:
             person = known_person(username, domain)
             if person and person.id not in notified and can_see_comment(person, comment):
                 notify(person, NotificationKind.MENTIONED, comment.author, post=post, comment=comment)
