@@ -23,7 +23,7 @@ urlpatterns = [
     # accounts
     path("signup", accounts.signup, name="signup"),
     path("login", accounts.LoginView.as_view(), name="login"),
-    path("logout", accounts.LogoutView.as_view(), name="logout"),
+    path("logout", accounts.logout_view, name="logout"),
     path("password-reset", accounts.password_reset, name="password_reset"),
     path("password-reset/sent", accounts.password_reset_done, name="password_reset_done"),
     path("password-reset/<uidb64>/<token>", accounts.password_reset_confirm, name="password_reset_confirm"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -40,8 +42,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
-    """POST only (Django's default): a link cannot log anyone out."""
+# POST only (Django's default): a link on another site cannot log anyone out.
+logout_view = auth_views.LogoutView.as_view()
 
 
 @member
@@ -70,6 +72,10 @@ def delete_account(request: HttpRequest) -> HttpResponse:
 
 
 password_reset = auth_views.PasswordResetView.as_view(
+    # The link always points at the pod's public URL, never at whatever Host the request named.
+    extra_email_context={
+        "domain": settings.KITH_DOMAIN, "protocol": urlsplit(settings.KITH_URL).scheme, "site_name": settings.KITH_DOMAIN,
+    },
     template_name="web/accounts/password_reset.html",
     email_template_name="web/email/password_reset.txt",
     subject_template_name="web/email/password_reset_subject.txt",

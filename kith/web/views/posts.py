@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kith.core.errors import DomainError
@@ -147,6 +149,8 @@ def vote(request: HttpRequest, post_id: int) -> HttpResponse:
     form = VoteForm(request.POST, options=list(post.poll.options.all()))
     if form.is_valid():
         services.vote(person, post, form.cleaned_data["option"])
+    else:
+        messages.error(request, _("Choose an answer to vote."))
     return back(request, reverse("web:post", args=[post.id]))
 
 
