@@ -1,0 +1,796 @@
+"""Outbound delivery: one durable row per (activity, inbox), sent concurrently, retried for days.
+
+Protocol-neutral.  Adapters hand over finished, serialised activities with
+`enqueue_deliveries` and register how one row is signed and sent
+(`register_sender`); everything else happens here, driven by `Delivery` and
+`HostHealth` rows, so a lost job or a killed worker loses nothing:
+
+- **Claiming.** `deliver_due` takes due rows in batches under a lease
+  (`claimed_until`): `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, the
+  IMMEDIATE transaction on SQLite.  The lease value doubles as a fencing
+  token: results are written only while the row still carries the lease it
+  was sent under.  A row whose lease ran out is due again; the minute sweep
+  wakes a worker for it.  A repeat send is possible and harmless (receivers
+  dedupe by activity id).
+- **Sending.** A shared thread pool (16 threads) with at most 4 requests in
+  flight per host and a short per-request timeout, fed continuously: a slow
+  host holds a few threads for a few seconds, never a batch.  After a host
+  fails once in a run, its remaining rows in that run are deferred unsent.
+- **Retrying.** 2xx is sent; 4xx (but 408, 429 and a first 401) fails for
+  good; everything else retries after 30 s x 2^n (capped at 16 h, +-20 %
+  jitter): 16 attempts over about 3.4 days, as Mastodon.  Retry-After is
+  honoured on 429 and 503.
+- **Host health.** Five consecutive failed runs mark a host unavailable for
+  2 min, doubling to 1 h.  Nothing goes to it meanwhile; when the window ends
+  one delivery goes as a probe (the window is held shut while it is in
+  flight).  A success clears the host and pulls its whole backlog forward.
+
+The numbers and the reasons are in docs/adr/0003-delivery.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from huey import crontab
+
+from kith.federation import httpsig, safe_http
+from kith.federation.models import Delivery, DeliveryState, HostHealth
+from kith.jobs import enqueue_on_commit, huey, periodic, task
+from kith.people.models import Person
+
+log = logging.getLogger(__name__)
+
+# ---- the numbers (docs/adr/0003-delivery.md) --------------------------------------------------
+
+MAX_ATTEMPTS = 16
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 16 * 3600
+BACKOFF_JITTER = 0.2  # each delay is scaled by a random factor in [0.8, 1.2]
+MAX_AGE = timedelta(days=5)  # rows deferred by host windows never count attempts; this bounds them
+RETRY_AFTER_CAP_SECONDS = 6 * 3600
+
+LEASE = timedelta(minutes=2)
+CLAIM_BATCH = 100
+MAX_HELD = 1000  # rows one run holds (claimed, not yet finished) at a time
+RUN_SECONDS = 60  # then the run stops claiming and schedules its continuation
+DEFAULT_THREADS = 16
+DEFAULT_PER_HOST = 4
+DEFAULT_TIMEOUT_SECONDS = 10.0  # per request: connect, each read, and the whole body
+CONNECT_TIMEOUT_SECONDS = 5.0
+ABANDON_GRACE_SECONDS = 2.0  # past its timeout a request is given up on (its thread may linger)
+RESPONSE_MAX_BYTES = 64 * 1024  # inbox answers are tiny; a bigger one is not worth reading
+
+HOST_FAILURE_THRESHOLD = 5  # consecutive failed runs before a host is marked unavailable
+PROBE_WINDOW_BASE_SECONDS = 120
+PROBE_WINDOW_CAP_SECONDS = 3600
+
+NO_SENDER_DELAY = timedelta(minutes=10)
+WAKE_HORIZON_SECONDS = 300  # later wake-ups are left to the minute sweep
+WAKE_KEY = "kith.federation.delivery.wake_at"
+SWEEP_JOB_EXPIRES_SECONDS = 60
+SWEEP_COUNT_LIMIT = 10_000
+
+_random = random.SystemRandom()
+
+
+# ---- what a sender returns ---------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"  # for good: retrying cannot help
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    status: int | None = None
+    error: str = ""
+    retry_after: float | None = None  # seconds the peer asked us to wait
+    # True: the host answered (it is up); False: counts as a host failure; None: says nothing.
+    host_up: bool | None = None
+
+
+@dataclass(frozen=True)
+class _Sender:
+    send: Callable[[Delivery], SendResult]
+    prepare: Callable[[list[Delivery]], None] | None
+
+
+_senders: dict[str, _Sender] = {}
+
+
+def register_sender(
+    protocol: str,
+    send: Callable[[Delivery], SendResult],
+    *,
+    prepare: Callable[[list[Delivery]], None] | None = None,
+) -> None:
+    """Say how rows of `protocol` are sent.
+
+    `send(delivery)` runs in a pool thread and must not touch the database;
+    `prepare(deliveries)` runs first on the claiming thread and may load what
+    `send` needs (keys) onto the rows.
+    """
+    _senders[protocol] = _Sender(send, prepare)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        seconds = (moment - (now or timezone.now())).total_seconds()
+    return min(max(seconds, 1.0), float(RETRY_AFTER_CAP_SECONDS))
+
+
+def classify_response(status: int, headers: Mapping[str, str], previous_status: int | None = None) -> SendResult:
+    """What an inbox's answer means for the row and for its host (shared by all protocols).
+
+    401 is retried once: a peer answers it when it could not fetch our key just
+    then (our pod restarting, a rotated key in its cache); a second 401 is final.
+    403 is a refusal (blocked, not allowed) and final at once.
+    """
+    if 200 <= status < 300:
+        return SendResult(Outcome.SENT, status, host_up=True)
+    if status == 429:
+        return SendResult(
+            Outcome.RETRY, status, "rate limited (429)", parse_retry_after(headers.get("retry-after")), host_up=True
+        )
+    if status == 408 or status >= 500:
+        retry_after = parse_retry_after(headers.get("retry-after")) if status == 503 else None
+        return SendResult(Outcome.RETRY, status, f"server answered {status}", retry_after, host_up=False)
+    if status == 401 and previous_status != 401:
+        return SendResult(Outcome.RETRY, status, "signature refused (401); retrying once", host_up=True)
+    return SendResult(Outcome.FAILED, status, f"refused with {status}", host_up=True)
+
+
+# ---- ActivityPub -------------------------------------------------------------------------------
+
+_NO_KEY = ("", "")
+
+
+def prepare_activitypub(deliveries: list[Delivery]) -> None:
+    """Load each row's signing key id and private key (person or instance actor) onto it."""
+    from kith.federation.activitypub import uris
+    from kith.federation.keys import instance_key
+    from kith.people.keys import key_for
+    from kith.people.models import PersonKey
+
+    signer_ids = {d.signer_id for d in deliveries if d.signer_id is not None}
+    keys: dict[int, tuple[str, str]] = {}
+    if signer_ids:
+        stored = dict(
+            PersonKey.objects.filter(person_id__in=signer_ids).values_list("person_id", "private_key_pem")
+        )
+        for person in Person.objects.filter(id__in=signer_ids):
+            if person.is_local:
+                pem = stored.get(person.id) or key_for(person).private_key_pem
+                keys[person.id] = (uris.key_id(person.username), pem)
+    instance: tuple[str, str] | None = None
+    for delivery in deliveries:
+        if delivery.signer_id is None:
+            if instance is None:
+                instance = (uris.instance_key_id(), instance_key().private_key_pem)
+            delivery._kith_signing = instance  # type: ignore[attr-defined]
+        else:
+            delivery._kith_signing = keys.get(delivery.signer_id, _NO_KEY)  # type: ignore[attr-defined]
+
+
+def _timeout_seconds() -> float:
+    return float(getattr(settings, "KITH_DELIVERY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+
+
+def _scheme_allowed(url: str) -> bool:
+    scheme = urlsplit(url).scheme
+    return scheme == "https" or (scheme == "http" and bool(getattr(settings, "KITH_ALLOW_PRIVATE_FEDERATION", False)))
+
+
+def send_activitypub(delivery: Delivery) -> SendResult:
+    """POST the activity to its inbox, signed (draft-cavage, as Mastodon), and classify the answer."""
+    if not hasattr(delivery, "_kith_signing"):
+        prepare_activitypub([delivery])
+    key_id, private_pem = delivery._kith_signing  # type: ignore[attr-defined]
+    if not private_pem:
+        return SendResult(Outcome.FAILED, error="the signer has no key on this pod")
+    if not _scheme_allowed(delivery.inbox):
+        return SendResult(Outcome.FAILED, error=f"refusing to deliver to {urlsplit(delivery.inbox).scheme} URL")
+    body = bytes(delivery.body)  # memoryview on PostgreSQL
+    seconds = _timeout_seconds()
+    timeouts = httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_SECONDS, seconds)).as_dict()
+
+    def sign(request: httpx.Request) -> None:
+        # safe_http calls this for every hop.  It is also where this request's timeouts are set:
+        # safe_http.request takes none, and its `deadline` only bounds reading the body.
+        request.extensions["timeout"] = timeouts
+        request.headers.update(
+            httpsig.sign(
+                "POST", str(request.url), {"content-type": delivery.content_type}, body,
+                key_id=key_id, private_key_pem=private_pem,
+            )
+        )
+
+    try:
+        response = safe_http.request(
+            "POST", delivery.inbox,
+            headers={"Content-Type": delivery.content_type},
+            content=body, max_bytes=RESPONSE_MAX_BYTES, deadline=seconds, sign=sign,
+        )
+    except safe_http.BlockedAddress as exc:
+        return SendResult(Outcome.FAILED, error=str(exc))
+    except safe_http.FetchError as exc:
+        return SendResult(Outcome.RETRY, error=str(exc), host_up=False)
+    return classify_response(response.status, response.headers, delivery.last_status)
+
+
+register_sender("activitypub", send_activitypub, prepare=prepare_activitypub)
+
+
+# ---- enqueueing and dropping -------------------------------------------------------------------
+
+
+def inbox_host(url: str) -> str | None:
+    """The host (and port, unless the scheme's default) an inbox lives on, or None if unusable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port and port != {"http": 80, "https": 443}[parts.scheme]:
+        host = f"{host}:{port}"
+    return host
+
+
+def enqueue_deliveries(
+    *,
+    protocol: str,
+    activity_uri: str,
+    body: bytes,
+    content_type: str,
+    inboxes: Iterable[str],
+    signer: Person | None,
+    subject: str = "",
+) -> int:
+    """Make one pending row per inbox (exact duplicates and repeats are no-ops); returns rows made.
+
+    Sending starts once the caller's transaction commits.  Callers collapse
+    inboxes onto shared inboxes where the recipients offer them.
+    """
+    if signer is not None and not signer.is_local:
+        raise ValueError("only local persons (or the instance actor) sign deliveries")
+    if len(subject) > Delivery._meta.get_field("subject").max_length:
+        raise ValueError(f"subject {subject!r} is too long")
+    targets: dict[str, str] = {}
+    for raw in inboxes:
+        inbox = raw.strip()
+        if not inbox or inbox in targets:
+            continue
+        host = inbox_host(inbox)
+        if host is None:
+            log.warning("not delivering %s to unusable inbox %r", activity_uri, inbox)
+            continue
+        targets[inbox] = host
+    if not targets:
+        return 0
+    listed = list(targets)
+    existing: set[str] = set()
+    for start in range(0, len(listed), 500):
+        existing.update(
+            Delivery.objects.filter(activity_uri=activity_uri, inbox__in=listed[start : start + 500]).values_list(
+                "inbox", flat=True
+            )
+        )
+    now = timezone.now()
+    rows = [
+        Delivery(
+            protocol=protocol, activity_uri=activity_uri, inbox=inbox, host=host, body=body,
+            content_type=content_type, signer=signer, subject=subject, next_attempt_at=now,
+        )
+        for inbox, host in targets.items()
+        if inbox not in existing
+    ]
+    if rows:
+        Delivery.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        enqueue_on_commit(deliver_due_job)
+    return len(rows)
+
+
+def drop_deliveries(subject: str) -> int:
+    """Stop pending deliveries about `subject` (its object was deleted); returns how many."""
+    if not subject:
+        raise ValueError("a subject is required (an empty one would match every unlabelled delivery)")
+    return Delivery.objects.filter(subject=subject, state=DeliveryState.PENDING).update(
+        state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error="its object was deleted"
+    )
+
+
+def host_answered(host: str, *, now: datetime | None = None) -> int:
+    """Something authentic came from `host` (e.g. a signed activity): if it was marked
+    unavailable, clear it and send its backlog now.  Returns how many rows were pulled forward."""
+    now = now or timezone.now()
+    if not HostHealth.objects.filter(host=host, unavailable_until__isnull=False).update(
+        consecutive_failures=0, unavailable_until=None, last_success_at=now
+    ):
+        return 0
+    pulled = _pull_backlog(host, now)
+    if pulled:
+        enqueue_on_commit(deliver_due_job)
+    return pulled
+
+
+# ---- claiming ----------------------------------------------------------------------------------
+
+
+def _unheld(queryset: QuerySet[Delivery], now: datetime) -> QuerySet[Delivery]:
+    return queryset.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+
+
+def _due(now: datetime) -> QuerySet[Delivery]:
+    return _unheld(Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now), now)
+
+
+def claim_due(limit: int = CLAIM_BATCH, *, now: datetime | None = None) -> list[Delivery]:
+    """Take up to `limit` due rows nobody holds, under a fresh lease (oldest first)."""
+    now = now or timezone.now()
+    lease = now + LEASE
+    with transaction.atomic():
+        due = _due(now).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        rows = list(due[:limit])
+        if rows:
+            Delivery.objects.filter(id__in=[row.id for row in rows]).update(claimed_until=lease)
+    for row in rows:
+        row.claimed_until = lease
+    return rows
+
+
+def _held(rows: Iterable[Delivery]) -> dict[datetime | None, list[int]]:
+    """Row ids grouped by the lease they are held under (the fencing token of every write)."""
+    grouped: dict[datetime | None, list[int]] = defaultdict(list)
+    for row in rows:
+        grouped[row.claimed_until].append(row.id)
+    return grouped
+
+
+def _update_held(rows: Iterable[Delivery], **values) -> None:
+    for lease, ids in _held(rows).items():
+        Delivery.objects.filter(id__in=ids, claimed_until=lease, state=DeliveryState.PENDING).update(**values)
+
+
+def _pull_backlog(host: str, now: datetime) -> int:
+    return Delivery.objects.filter(host=host, state=DeliveryState.PENDING, next_attempt_at__gt=now).update(
+        next_attempt_at=now
+    )
+
+
+def retry_delay(attempts: int, *, jitter: bool = True) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt."""
+    seconds = min(BACKOFF_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30), BACKOFF_CAP_SECONDS)
+    if jitter:
+        seconds *= _random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
+    return timedelta(seconds=seconds)
+
+
+def probe_window(consecutive_failures: int) -> timedelta:
+    """How long a host stays unavailable after its `consecutive_failures`-th failure."""
+    doublings = min(max(consecutive_failures - HOST_FAILURE_THRESHOLD, 0), 30)
+    return timedelta(seconds=min(PROBE_WINDOW_BASE_SECONDS * 2**doublings, PROBE_WINDOW_CAP_SECONDS))
+
+
+# ---- one sending run ---------------------------------------------------------------------------
+
+
+@dataclass
+class RunStats:
+    claimed: int = 0
+    requests: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    deferred: int = 0  # put back unsent: host unavailable or failing in this run, or lease too short
+    expired: int = 0  # older than MAX_AGE: failed without another try
+
+
+@dataclass
+class _Flight:
+    delivery: Delivery
+    started: list[float] = field(default_factory=list)  # filled by the pool thread when it starts
+
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    """One pool per process, shared by concurrent runs (rebuilt only if the size setting changes)."""
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size != threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kith-delivery")
+            _pool_size = threads
+        return _pool
+
+
+def _send_timed(send: Callable[[Delivery], SendResult], delivery: Delivery, started: list[float]) -> SendResult:
+    started.append(time.monotonic())
+    try:
+        return send(delivery)
+    except Exception as exc:  # a bug in a sender must not lose the row
+        log.exception("sender for %s crashed on delivery %s", delivery.protocol, delivery.id)
+        return SendResult(Outcome.RETRY, error=f"sender crashed: {type(exc).__name__}: {exc}")
+
+
+class _Run:
+    def __init__(self, clock: Callable[[], datetime], max_seconds: float) -> None:
+        self.clock = clock
+        self.max_seconds = max_seconds
+        self.threads = max(1, int(getattr(settings, "KITH_DELIVERY_THREADS", DEFAULT_THREADS)))
+        self.per_host = max(1, int(getattr(settings, "KITH_DELIVERY_PER_HOST", DEFAULT_PER_HOST)))
+        self.timeout = _timeout_seconds()
+        self.pool = _executor(self.threads)
+        self.queues: dict[str, deque[Delivery]] = {}
+        self.queued = 0
+        self.active: dict[str, int] = defaultdict(int)
+        self.in_flight: dict[Future[SendResult], _Flight] = {}
+        self.abandoned: set[Future[SendResult]] = set()
+        self.blocked: dict[str, datetime] = {}  # host -> its remaining rows wait until then
+        self.health: dict[str, HostHealth | None] = {}  # snapshots of the hosts seen in this run
+        self.host_failed: set[str] = set()  # a failure of the host is already counted in this run
+        self.host_ok: set[str] = set()
+        self.drained = False
+        self.stats = RunStats()
+
+    # -- the loop --
+
+    def go(self) -> RunStats:
+        stop_at = time.monotonic() + self.max_seconds
+        try:
+            while True:
+                self._dispatch()
+                out_of_time = time.monotonic() >= stop_at
+                if not out_of_time and not self.drained and self._room() > 0 and self._held() < MAX_HELD:
+                    if self._claim():
+                        continue
+                    self.drained = True
+                if not self.in_flight:
+                    if self.queued and self.abandoned and not out_of_time:
+                        # Every thread is held by an abandoned request: give them a moment.
+                        wait(self.abandoned, timeout=0.5, return_when=FIRST_COMPLETED)
+                        continue
+                    break
+                self._collect()
+        finally:
+            self._put_back_queued()
+        return self.stats
+
+    def _held(self) -> int:
+        return self.queued + len(self.in_flight)
+
+    def _room(self) -> int:
+        self.abandoned = {future for future in self.abandoned if not future.done()}
+        return self.threads - len(self.in_flight) - len(self.abandoned)
+
+    # -- claiming --
+
+    def _claim(self) -> bool:
+        now = self.clock()
+        rows = claim_due(min(CLAIM_BATCH, MAX_HELD - self._held()), now=now)
+        if not rows:
+            return False
+        self.stats.claimed += len(rows)
+        unseen = {row.host for row in rows} - self.health.keys()
+        if unseen:
+            self.health.update(dict.fromkeys(unseen))
+            self.health.update({h.host: h for h in HostHealth.objects.filter(host__in=unseen)})
+        deferred: dict[datetime, list[Delivery]] = defaultdict(list)
+        expired: list[Delivery] = []
+        sendable: dict[str, list[Delivery]] = defaultdict(list)
+        for row in rows:
+            if row.created_at < now - MAX_AGE:
+                expired.append(row)
+            elif row.host in self.blocked:
+                deferred[self.blocked[row.host]].append(row)
+            elif row.protocol not in _senders:
+                log.error("no sender registered for %r; delivery %s waits", row.protocol, row.id)
+                deferred[now + NO_SENDER_DELAY].append(row)
+            elif (until := self._unavailable_until(row.host, now)) is not None:
+                deferred[until].append(row)
+            else:
+                sendable[row.protocol].append(row)
+        with transaction.atomic():
+            for until, group in deferred.items():
+                _update_held(group, next_attempt_at=until, claimed_until=None)
+            if expired:
+                _update_held(
+                    expired, state=DeliveryState.FAILED, claimed_until=None,
+                    last_error=f"gave up: not delivered within {MAX_AGE.days} days",
+                )
+        self.stats.deferred += sum(len(group) for group in deferred.values())
+        self.stats.expired += len(expired)
+        self.stats.failed += len(expired)
+        for protocol, group in sendable.items():
+            prepare = _senders[protocol].prepare
+            if prepare is not None:
+                prepare(group)
+            for row in group:
+                self.queues.setdefault(row.host, deque()).append(row)
+                self.queued += 1
+        return True
+
+    def _unavailable_until(self, host: str, now: datetime) -> datetime | None:
+        """None if a row may go to `host` now; else when to look again.
+
+        When an unavailable host's window has ended, the first row to ask
+        becomes the probe: the window is moved past the probe's deadline
+        (compare-and-set, so concurrent runs agree on one probe) and every
+        other row waits for the probe's outcome.
+        """
+        health = self.health.get(host)
+        if health is None or health.unavailable_until is None:
+            return None
+        if health.unavailable_until > now:
+            return health.unavailable_until
+        hold = now + timedelta(seconds=self.timeout + ABANDON_GRACE_SECONDS + 30)
+        taken = HostHealth.objects.filter(host=host, unavailable_until=health.unavailable_until).update(
+            unavailable_until=hold
+        )
+        if taken:
+            health.unavailable_until = hold
+            self.blocked[host] = hold
+            return None
+        fresh = HostHealth.objects.filter(host=host).first()
+        self.health[host] = fresh
+        if fresh is None or fresh.unavailable_until is None:
+            return None
+        return max(fresh.unavailable_until, now + timedelta(seconds=BACKOFF_BASE_SECONDS))
+
+    # -- sending --
+
+    def _dispatch(self) -> None:
+        room = self._room()
+        if room <= 0 or not self.queued:
+            return
+        now = self.clock()
+        too_late: list[Delivery] = []
+        progress = True
+        while room > 0 and progress:  # round robin: one row per host per pass
+            progress = False
+            for host in list(self.queues):
+                queue = self.queues[host]
+                if room <= 0:
+                    break
+                if self.active[host] >= self.per_host:
+                    continue
+                row = queue.popleft()
+                self.queued -= 1
+                if not queue:
+                    del self.queues[host]
+                progress = True
+                if row.claimed_until is None or (row.claimed_until - now).total_seconds() < 2 * self.timeout + 5:
+                    too_late.append(row)  # the lease would run out mid-request; leave it to the next claim
+                    continue
+                flight = _Flight(row)
+                future = self.pool.submit(_send_timed, _senders[row.protocol].send, row, flight.started)
+                self.in_flight[future] = flight
+                self.active[host] += 1
+                room -= 1
+        if too_late:
+            _update_held(too_late, claimed_until=None)
+            self.stats.deferred += len(too_late)
+
+    def _collect(self) -> None:
+        started = [f.started[0] for f in self.in_flight.values() if f.started]
+        limit = self.timeout + ABANDON_GRACE_SECONDS
+        timeout = max(0.05, min(started) + limit - time.monotonic()) if started else 0.5
+        done, _ = wait(list(self.in_flight), timeout=min(timeout, 1.0), return_when=FIRST_COMPLETED)
+        results: list[tuple[Delivery, SendResult]] = []
+        for future in done:
+            results.append((self.in_flight.pop(future).delivery, future.result()))
+        overdue_at = time.monotonic() - limit
+        for future, flight in list(self.in_flight.items()):
+            if flight.started and flight.started[0] < overdue_at:
+                del self.in_flight[future]
+                self.abandoned.add(future)
+                results.append((flight.delivery, SendResult(Outcome.RETRY, error="no answer in time", host_up=False)))
+        for row, _result in results:
+            self.active[row.host] -= 1
+        if results:
+            self._record(results)
+
+    # -- recording --
+
+    def _record(self, results: list[tuple[Delivery, SendResult]]) -> None:
+        now = self.clock()
+        sent: dict[int | None, list[Delivery]] = defaultdict(list)
+        with transaction.atomic():
+            for row, result in results:
+                self.stats.requests += 1
+                attempts = row.attempts + 1
+                if result.outcome is Outcome.SENT:
+                    sent[result.status].append(row)
+                elif result.outcome is Outcome.FAILED or attempts >= MAX_ATTEMPTS:
+                    error = result.error if result.outcome is Outcome.FAILED else (
+                        f"gave up after {attempts} attempts: {result.error}"
+                    )
+                    _update_held(
+                        [row], state=DeliveryState.FAILED, attempts=attempts, last_status=result.status,
+                        last_error=error[:1000], claimed_until=None,
+                    )
+                    self.stats.failed += 1
+                else:
+                    wait_for = (
+                        timedelta(seconds=result.retry_after) if result.retry_after else retry_delay(attempts)
+                    )
+                    _update_held(
+                        [row], attempts=attempts, next_attempt_at=now + wait_for, last_status=result.status,
+                        last_error=result.error[:1000], claimed_until=None,
+                    )
+                    self.stats.retried += 1
+                    if result.retry_after:  # the host asked everyone to wait, not just this row
+                        self._block(row.host, now + wait_for)
+                if result.host_up is True:
+                    self._host_ok(row.host, now)
+                elif result.host_up is False:
+                    self._host_failure(row.host, now)
+            for status, rows in sent.items():
+                _update_held(
+                    rows, state=DeliveryState.SENT, sent_at=now, attempts=F("attempts") + 1, last_status=status,
+                    last_error="", claimed_until=None, body=b"",
+                )
+                self.stats.sent += len(rows)
+
+    def _block(self, host: str, until: datetime) -> None:
+        """Defer `host`'s remaining rows in this run (the queued ones now, later claims as they come)."""
+        if host in self.blocked and self.blocked[host] >= until:
+            return
+        self.blocked[host] = until
+        queue = self.queues.pop(host, None)
+        if queue:
+            self.queued -= len(queue)
+            _update_held(queue, next_attempt_at=until, claimed_until=None)
+            self.stats.deferred += len(queue)
+
+    def _host_failure(self, host: str, now: datetime) -> None:
+        self.host_ok.discard(host)
+        if host in self.host_failed:  # concurrent siblings of a failure already counted
+            return
+        self.host_failed.add(host)
+        health, _created = HostHealth.objects.select_for_update().get_or_create(host=host)
+        health.consecutive_failures += 1
+        health.last_failure_at = now
+        if health.consecutive_failures >= HOST_FAILURE_THRESHOLD:
+            health.unavailable_until = now + probe_window(health.consecutive_failures)
+            log.info("host %s unavailable until %s", host, health.unavailable_until)
+        health.save()
+        self.health[host] = health
+        self._block(host, health.unavailable_until or now + timedelta(seconds=BACKOFF_BASE_SECONDS))
+
+    def _host_ok(self, host: str, now: datetime) -> None:
+        self.host_failed.discard(host)
+        if host in self.host_ok:
+            return
+        self.host_ok.add(host)
+        if self.health.get(host) is None:
+            return  # no health row when claimed and no failure since: nothing to clear
+        self.health[host] = None
+        self.blocked.pop(host, None)
+        if HostHealth.objects.filter(host=host, unavailable_until__isnull=False).update(
+            consecutive_failures=0, unavailable_until=None, last_success_at=now
+        ):
+            log.info("host %s is back", host)
+            if _pull_backlog(host, now):
+                self.drained = False
+        else:
+            HostHealth.objects.filter(host=host).update(consecutive_failures=0, last_success_at=now)
+
+    def _put_back_queued(self) -> None:
+        rows = [row for queue in self.queues.values() for row in queue]
+        self.queues.clear()
+        self.queued = 0
+        if rows:
+            try:
+                _update_held(rows, claimed_until=None)
+            except Exception:  # the leases simply run out
+                log.warning("could not release %d claimed deliveries", len(rows), exc_info=True)
+
+
+def deliver_due(*, now: datetime | None = None, max_seconds: float = RUN_SECONDS) -> RunStats:
+    """Send everything due until nothing is, then schedule the next wake-up.
+
+    `now` freezes the clock for the whole run (tests); by default it is read as the run goes.
+    """
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
+    stats = _Run(clock, max_seconds).go()
+    if stats.claimed:
+        log.info(
+            "deliveries: %d claimed, %d sent, %d to retry, %d failed, %d deferred",
+            stats.claimed, stats.sent, stats.retried, stats.failed, stats.deferred,
+        )
+    _schedule_next(clock())
+    return stats
+
+
+def next_due_at(now: datetime | None = None) -> datetime | None:
+    """When the earliest pending row nobody holds becomes due."""
+    now = now or timezone.now()
+    pending = _unheld(Delivery.objects.filter(state=DeliveryState.PENDING), now)
+    return pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+
+
+def _schedule_next(now: datetime) -> None:
+    due_at = next_due_at(now)
+    if due_at is None:
+        return
+    delay = max(1.0, (due_at - now).total_seconds())
+    if delay > WAKE_HORIZON_SECONDS:
+        return  # the minute sweep will find it
+    wake_at = time.time() + delay
+    try:
+        current = huey.get(WAKE_KEY, peek=True)
+    except Exception:
+        current = None
+    if isinstance(current, float) and time.time() < current <= wake_at + 1:
+        return  # an earlier wake-up is already scheduled
+    huey.put(WAKE_KEY, wake_at)
+    deliver_due_job.schedule(delay=delay)
+
+
+def sweep_deliveries(now: datetime | None = None) -> int:
+    """Wake a sending run if due rows wait with nobody holding them (a job lost, a worker killed).
+
+    Returns how many such rows there are (counted up to SWEEP_COUNT_LIMIT).
+    """
+    now = now or timezone.now()
+    waiting = _due(now)[:SWEEP_COUNT_LIMIT].count()
+    if waiting:
+        stranded = _due(now).filter(claimed_until__isnull=False)[:SWEEP_COUNT_LIMIT].count()
+        if stranded:
+            log.warning("%d deliveries were left by a worker that stopped; sending them again", stranded)
+        huey.enqueue(deliver_due_job.s(expires=SWEEP_JOB_EXPIRES_SECONDS))
+    return waiting
+
+
+@task()
+def deliver_due_job() -> None:
+    deliver_due()
+
+
+@periodic(crontab(minute="*"))
+def sweep_deliveries_job() -> None:
+    sweep_deliveries()
