@@ -440,17 +440,16 @@ def _type(doc: dict[str, Any]) -> str:
 
 
 def plain(raw: str | None, cap: int) -> str:
-    """Tag-free text with entities decoded, whitespace collapsed, at most `cap` characters."""
+    """Tag-free text with entities decoded, whitespace collapsed, at most `cap` characters.
+
+    Markup is removed; text that was escaped markup (`&lt;div&gt;`) stays visible
+    but inert: its `<` becomes `‹`, so no HTML parser can read it as a tag.
+    """
     if not raw:
         return ""
-    text = raw[: cap * 8]
-    for _round in range(3):  # decoding can reveal markup that was escaped: strip again
-        text = re.sub(r"<(br|/p|/li|/h\d|/blockquote)\b[^>]*>", " ", text, flags=re.IGNORECASE)
-        text = html.unescape(_strip_tags(text))
-        if not _TAG_LIKE_RE.search(text):
-            break
-    else:
-        text = _TAG_LIKE_RE.sub(lambda match: "\u2039" + match.group(0)[1:], text)
+    text = re.sub(r"<(br|/p|/li|/h\d|/blockquote)\b[^>]*>", " ", raw[: cap * 8], flags=re.IGNORECASE)
+    text = html.unescape(_strip_tags(text))
+    text = _TAG_LIKE_RE.sub(lambda match: "\u2039" + match.group(0)[1:], text)
     text = re.sub(r"\s+", " ", text).strip()
     return text[:cap].rstrip()
 

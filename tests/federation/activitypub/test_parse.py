@@ -191,7 +191,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
     },
     # --- hostile, parsed into safe data ---------------------------------------------------
     "hostile/note__script_in_every_field": {
-        "name": "Title", "summary": "CW bold", "source_markdown": None, "url": None, "mentions": (),
+        "name": "Title", "summary": "CW bold \u2039script>alert(3)\u2039/script>", "source_markdown": None, "url": None, "mentions": (),
         "hashtags": ("ok", "fine"), "attachments.0.description": "alt link", "attachments.0.blurhash": None,
         "poll.options": (parse.PollOption("Yes", 1), parse.PollOption("No", 2)),
     },
@@ -291,7 +291,8 @@ def test_html_is_sanitised_and_plain_text_is_tag_free():
     assert actor.summary_html.startswith("<p>Gardener, reader.")
     assert 'class="mention hashtag"' in actor.summary_html
     assert parse.plain("<p>Tom &amp; Jerry</p><p>I &lt;3 cats</p>", 100) == "Tom & Jerry I <3 cats"
-    assert parse.plain("&lt;b onclick=x&gt;hi&lt;/b&gt;", 100) == "hi"
+    assert parse.plain("about &lt;b onclick=x&gt;hi&lt;/b&gt;", 100) == "about \u2039b onclick=x>hi\u2039/b>"
+    assert parse.plain("<p>a<br>b</p><p>c</p>", 100) == "a b c"
 
 
 def test_public_spellings_are_normalised():
