@@ -162,6 +162,7 @@ class ComposeForm(forms.Form):
     )
 
     def __init__(self, *args, author: Person, aspects: list[Aspect], **kwargs):
+        """`aspects` as kith.graph.selectors.aspects_with_members gives them (each with `.members`)."""
         super().__init__(*args, **kwargs)
         self.author = author
         self.aspects = aspects
@@ -189,7 +190,7 @@ class ComposeForm(forms.Form):
     def new_photos(self) -> list[tuple]:
         """(file, alt text) for each photo chosen in this request."""
         data = self.cleaned_data
-        return [(data[photo.name], data[alt.name]) for photo, alt in self.photo_slots() if data.get(photo.name)]
+        return [(data[photo.name], data.get(alt.name, "")) for photo, alt in self.photo_slots() if data.get(photo.name)]
 
     @property
     def kept_media_ids(self) -> list[int]:
@@ -199,7 +200,7 @@ class ComposeForm(forms.Form):
     def audience_options(self) -> list[dict]:
         """One entry per audience checkbox: value, label, members (aspects only), checked."""
         chosen = set(self["audience"].value() or [])
-        members = {f"aspect:{aspect.id}": getattr(aspect, "members", None) for aspect in self.aspects}
+        members = {f"aspect:{aspect.id}": aspect.members for aspect in self.aspects}
         return [
             {"value": value, "label": label, "members": members.get(value), "checked": value in chosen}
             for value, label in self.fields["audience"].choices
@@ -237,7 +238,8 @@ class ComposeForm(forms.Form):
         options = [line.strip() for line in data["poll_options"].splitlines() if line.strip()]
         poll = None
         if options:
-            poll = PollDraft(options, multiple=data["poll_multiple"], expires_in=timedelta(seconds=int(data["poll_duration"] or DEFAULT_POLL_DURATION)))
+            duration = timedelta(seconds=int(data["poll_duration"] or DEFAULT_POLL_DURATION))
+            poll = PollDraft(options, multiple=data["poll_multiple"], expires_in=duration)
         return {
             "visibility": Visibility.PUBLIC if self.is_public else Visibility.LIMITED,
             "aspect_ids": self.aspect_ids,
