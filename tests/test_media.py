@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import ExifTags, Image, ImageCms
 
-from kith.core.errors import Invalid, NotFound
+from kith.core.errors import Invalid, NotAllowed, NotFound
 from kith.graph import services as graph
 from kith.people.models import AccountState
 from kith.social import services
@@ -199,6 +199,14 @@ def test_lost_jobs_are_swept_up_and_hopeless_ones_given_up(alice):
 
 
 # ---- ownership and edits ------------------------------------------------------------------
+
+
+def test_suspended_people_cannot_upload(alice):
+    alice.state = AccountState.SUSPENDED
+    alice.save(update_fields=["state"])
+
+    with pytest.raises(NotAllowed):
+        upload_media(alice, upload("p.jpg", jpeg_with_gps()))
 
 
 def test_someone_elses_photo_cannot_be_attached_or_updated(alice, bob):

@@ -44,6 +44,7 @@ from kith.jobs import enqueue_on_commit, periodic, task
 from kith.people.images import open_untrusted, strip_and_orient
 from kith.people.models import Person
 from kith.social.models import Media, MediaState
+from kith.social.search import index_post
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,7 @@ def update_media(
     if changed:
         media.save(update_fields=changed)
         if media.post_id is not None and "description" in changed:
-            from kith.social.search import index_post  # alt text is searchable
-
-            post = media.post
+            post = media.post  # alt text is part of the post's search entry
             transaction.on_commit(lambda: index_post(post))
     return media
 
