@@ -5,7 +5,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip --quiet --disable-pip-version-check
+PIP := $(PY) -m pip -qq --disable-pip-version-check
 KITH := $(VENV)/bin/kith
 # pytest-xdist workers: 2 by default (CI machines have 2 cores).
 JOBS ?= 2

@@ -180,6 +180,7 @@ def _serve_http(*, workers: int, embedded: bool, threads: int | None) -> int:
         workers=workers,
         blocking_threads=threads or _default_web_threads(),
         log_level=LogLevels(os.environ.get("KITH_LOG_LEVEL", "INFO").lower()),
+        websockets=False,
         respawn_failed_workers=True,
     ).serve()
     return EXIT_OK
