@@ -86,7 +86,7 @@ def test_stream(alice, world, as_alice, django_assert_max_num_queries):
 def test_public_and_tag_pages(alice, world, as_alice, django_assert_max_num_queries):
     varied_posts(world, alice, 5)
     for url in ("/public", "/tags/bulk"):
-        assert_constant(as_alice, url, lambda: varied_posts(world, alice, 20), django_assert_max_num_queries)
+        assert_constant(as_alice, url, lambda: varied_posts(world, alice, 15), django_assert_max_num_queries)
 
 
 def test_post_page_with_many_comments(alice, bob, carol, as_alice, django_assert_max_num_queries):
@@ -118,7 +118,7 @@ def test_search_page(alice, world, as_alice, django_assert_max_num_queries):
     varied_posts(world, alice, 5)
 
     def grow() -> None:
-        varied_posts(world, alice, 40)
+        varied_posts(world, alice, 25)
         for number in range(10):
             factories.person(f"bulkperson{number}")
 
