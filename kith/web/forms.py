@@ -14,17 +14,18 @@ from django.utils.translation import gettext_lazy as _
 
 from kith.graph.models import Aspect
 from kith.people.models import Account, Person
-from kith.people.selectors import person_by_handle
 from kith.social.media import MAX_DESCRIPTION_CHARS
 from kith.social.models import Visibility
 from kith.social.services import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, PollDraft
+from kith.web.helpers import parse_id
+from kith.web.lookup import find_person
 
 
 def people_from_handles(raw: str, viewer: Person) -> list[Person]:
     """'bob, carol@other.pod' -> persons the viewer may address; a ValidationError names the unknown."""
     found: list[Person] = []
     for handle in filter(None, (part.strip() for part in raw.replace(";", ",").split(","))):
-        person = person_by_handle(handle, viewer)
+        person = find_person(handle, viewer)
         if person is None:
             raise forms.ValidationError(_("Nobody called %(handle)s is known here."), params={"handle": handle})
         if person not in found:
@@ -195,7 +196,7 @@ class ComposeForm(forms.Form):
     @property
     def kept_media_ids(self) -> list[int]:
         """Photos uploaded by an earlier preview (the service checks they are the author's and unused)."""
-        return [int(value) for value in self.data.getlist("media") if value.isdigit()]
+        return [media_id for value in self.data.getlist("media") if (media_id := parse_id(value)) is not None]
 
     def audience_options(self) -> list[dict]:
         """One entry per audience checkbox: value, label, members (aspects only), checked."""

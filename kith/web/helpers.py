@@ -54,10 +54,19 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit; a larger number would overflow the database's integer
+
+
+def parse_id(raw: str) -> int | None:
+    """An id from a query string or hidden field, or None for anything else."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        return None
+    return int(raw)
+
+
 def page_from(request: HttpRequest) -> Page:
-    """`?max_id=` for "load more"; anything that is not a number starts at the newest."""
-    raw = request.GET.get("max_id", "")
-    return Page(max_id=int(raw)) if raw.isdigit() else Page()
+    """`?max_id=` for "load more"; anything that is not an id starts at the newest."""
+    return Page(max_id=parse_id(request.GET.get("max_id", "")))
 
 
 def next_max_id(items: list, key: str = "id") -> int | None:

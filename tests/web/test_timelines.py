@@ -34,7 +34,8 @@ def test_stream_shows_followed_people_with_load_more(alice, bob, as_bob):
     older = page(as_bob, f"/?max_id={max_id}")
     assert "update 2<" in older
     assert 'rel="next"' not in older
-    page(as_bob, "/?max_id=not-a-number")
+    for nonsense in ("not-a-number", "99999999999999999999999", "-5", "１２"):
+        assert "update 22" in page(as_bob, f"/?max_id={nonsense}")
 
 
 def test_tag_page_and_following_tags(alice, bob, as_bob):
