@@ -134,6 +134,8 @@ def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
         raise
     if data.id != uri:
         raise ResolveError(f"the actor at {uri} claims to be {data.id}")
+    if not data.key_id or not data.public_key_pem:
+        raise ResolveError(f"the actor at {uri} has no public key, so nothing it sends can be verified")
     return store_actor(data)
 
 

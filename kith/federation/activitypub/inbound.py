@@ -29,6 +29,7 @@ from kith.federation.activitypub.models import (
 )
 from kith.federation.activitypub.parse import (
     ActivityData,
+    ActorData,
     NoteData,
     ParseError,
     parse_activity,
@@ -160,9 +161,17 @@ def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     return (Visibility.DIRECT if note.mentions else Visibility.LIMITED), people
 
 
+def _note_of(activity: ActivityData) -> NoteData:
+    """The activity's note: embedded (parse.py has checked its origin) or fetched from its id."""
+    if isinstance(activity.object, NoteData):
+        return activity.object
+    if not activity.object_id:
+        raise ParseError("the activity has no object")
+    return parse_note(actors.fetch_json(activity.object_id))
+
+
 def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
-    document = activity.object if isinstance(activity.object, dict) else actors.fetch_json(activity.object_id)
-    note = parse_note(document)
+    note = _note_of(activity)
     if note.attributed_to != actor.uri:
         raise ParseError("the note's author is not the activity's actor")
     if Tombstone.objects.filter(uri=note.id).exists():
@@ -186,14 +195,12 @@ def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
 
 
 def _update(activity: ActivityData, actor: RemoteActor) -> None:
-    obj = activity.object
-    if isinstance(obj, dict) and obj.get("type") in ("Person", "Service", "Application", "Group", "Organization"):
+    if isinstance(activity.object, ActorData) or activity.object_id == actor.uri:
         if activity.object_id != actor.uri:
             raise ParseError("an actor may only update itself")
         actors.resolve_actor(actor.uri, refresh=True)  # refetch rather than trust the embedded copy
         return
-    document = obj if isinstance(obj, dict) else actors.fetch_json(activity.object_id)
-    note = parse_note(document)
+    note = _note_of(activity)
     if note.attributed_to != actor.uri:
         raise ParseError("only the author may update a note")
     found = RemoteObject.objects.select_related("post", "comment").filter(uri=note.id).first()
@@ -245,8 +252,8 @@ def _our_follow(activity: ActivityData, actor: RemoteActor) -> Follow | None:
     found = FollowActivity.objects.select_related("follow__follower").filter(uri=activity.object_id or "").first()
     if found is not None and found.follow.followee_id == actor.person_id:
         return found.follow
-    obj = activity.object if isinstance(activity.object, dict) else {}
-    follower = local_person(obj.get("actor", "")) if isinstance(obj.get("actor"), str) else None
+    embedded = activity.object if isinstance(activity.object, ActivityData) else None
+    follower = local_person(embedded.actor) if embedded is not None and embedded.type == "Follow" else None
     if follower is None:
         return None
     return Follow.objects.select_related("follower").filter(follower=follower, followee=actor.person).first()
@@ -278,10 +285,9 @@ def _announce(activity: ActivityData, actor: RemoteActor) -> None:
 
 
 def _undo(activity: ActivityData, actor: RemoteActor) -> None:
-    inner = activity.object if isinstance(activity.object, dict) else {}
-    inner_type = inner.get("type")
+    inner = activity.object if isinstance(activity.object, ActivityData) else None
     inner_id = activity.object_id or ""
-    if isinstance(inner.get("actor"), str) and inner["actor"] != actor.uri:
+    if inner is not None and inner.actor != actor.uri:
         raise ParseError("only the actor of an activity may undo it")
     undone = RemoteObject.objects.select_related("like", "post").filter(activity_uri=inner_id).first()
     if undone is not None and undone.like is not None and undone.like.person_id == actor.person_id:
@@ -294,13 +300,14 @@ def _undo(activity: ActivityData, actor: RemoteActor) -> None:
     if follow is not None and follow.follow.follower_id == actor.person_id:
         graph.unfollow(actor.person, follow.follow.followee)
         return
-    if inner_type == "Follow" and (target := local_person(inner.get("object", "") if isinstance(inner.get("object"), str) else "")):
+    target = local_person(inner.object_id or "") if inner is not None else None
+    if inner is not None and inner.type == "Follow" and target is not None:
         graph.unfollow(actor.person, target)
         return
-    if inner_type == "Block" and (target := local_person(inner.get("object", "") if isinstance(inner.get("object"), str) else "")):
+    if inner is not None and inner.type == "Block" and target is not None:
         graph.unblock(actor.person, target)
         return
-    raise Drop(f"nothing to undo for {inner_type or inner_id}")
+    raise Drop(f"nothing to undo for {inner.type if inner else inner_id}")
 
 
 def _block(activity: ActivityData, actor: RemoteActor) -> None:

@@ -1,8 +1,10 @@
 from django.urls import path, re_path
 
-from kith.federation.activitypub import discovery, views
+from kith.federation.activitypub import discovery, inbox, views
 
 app_name = "activitypub"
+
+USER = r"^users/(?P<username>[A-Za-z0-9_]{1,30})"
 
 urlpatterns = [
     path(".well-known/webfinger", discovery.webfinger, name="webfinger"),
@@ -10,5 +12,11 @@ urlpatterns = [
     path(".well-known/nodeinfo", discovery.nodeinfo_index, name="nodeinfo-index"),
     re_path(r"^nodeinfo/(?P<version>2\.[01])/?$", discovery.nodeinfo, name="nodeinfo"),
     path("actor", views.instance_actor, name="instance-actor"),
-    re_path(r"^users/(?P<username>[A-Za-z0-9_]{1,30})/?$", views.actor, name="actor"),
+    path("inbox", inbox.inbox, name="shared-inbox"),
+    re_path(rf"{USER}/?$", views.actor, name="actor"),
+    re_path(rf"{USER}/inbox/?$", inbox.inbox, name="inbox"),
+    re_path(rf"{USER}/outbox/?$", views.outbox, name="outbox"),
+    re_path(rf"{USER}/followers/?$", views.followers, name="followers"),
+    re_path(rf"{USER}/following/?$", views.following, name="following"),
+    re_path(rf"{USER}/posts/(?P<post_id>[0-9]{{1,20}})/?$", views.post_object, name="post"),
 ]

@@ -9,16 +9,16 @@ from django.views.decorators.http import require_POST
 from kith.graph import selectors as graph_selectors
 from kith.graph import services as graph
 from kith.people.models import Person
-from kith.people.selectors import person_by_handle
 from kith.social import selectors
 from kith.visibility import Viewer, can_see_private_profile
 from kith.web.forms import AspectMembershipForm
 from kith.web.helpers import back, domain_errors, me, member, next_max_id, page_from
+from kith.web.lookup import find_person
 from kith.web.templatetags.kith_web import profile_path
 
 
 def person_or_404(handle: str, viewer: Viewer) -> Person:
-    person = person_by_handle(handle, viewer)
+    person = find_person(handle, viewer)
     if person is None:
         raise Http404("No such person.")
     return person
