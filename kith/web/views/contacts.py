@@ -13,7 +13,7 @@ from kith.graph import selectors, services
 from kith.graph.models import Aspect
 from kith.people.models import Person
 from kith.web.forms import AddContactForm, AspectForm
-from kith.web.helpers import me, member
+from kith.web.helpers import me, member, render_form, submitted
 
 
 @member
@@ -28,25 +28,22 @@ def contacts(request: HttpRequest) -> HttpResponse:
     return render(request, "web/contacts.html", context)
 
 
-def _aspects_page(request: HttpRequest, person: Person, status: int = 200, **forms) -> HttpResponse:
-    context = {"aspects": selectors.aspects_with_members(person), "form": AspectForm(), **forms}
-    return render(request, "web/aspects.html", context, status=status)
-
-
 @member
 def aspects(request: HttpRequest) -> HttpResponse:
+    """The aspects with their members; POST creates one."""
     person = me(request)
-    if request.method != "POST":
-        return _aspects_page(request, person)
-    form = AspectForm(request.POST)
-    if form.is_valid():
+    form = AspectForm(submitted(request))
+    if form.is_bound and form.is_valid():
         try:
             services.create_aspect(person, form.cleaned_data["name"])
         except DomainError as exc:
-            form.add_error(None, str(exc))
-            return _aspects_page(request, person, exc.status, form=form)
+            return render_form(request, "web/aspects.html", aspects_context(person), form=form, error=exc)
         return redirect("web:aspects")
-    return _aspects_page(request, person, 400, form=form)
+    return render_form(request, "web/aspects.html", aspects_context(person), form=form)
+
+
+def aspects_context(person: Person) -> dict:
+    return {"aspects": selectors.aspects_with_members(person)}
 
 
 def _own_aspect(person: Person, aspect_id: int) -> Aspect:
