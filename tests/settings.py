@@ -1,21 +1,27 @@
 """Test settings: the production settings with a throwaway data dir and fast hashing.
 
 KITH_TEST_DATABASE_URL switches the suite to PostgreSQL (each xdist worker gets
-its own test database, named by pytest-django).
+its own test database, named by pytest-django).  Any other KITH_* variable in the
+developer's shell is ignored, so a test run never touches a real pod's data.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
-os.environ.setdefault("KITH_DATA_DIR", tempfile.mkdtemp(prefix="kith-test-"))
-os.environ.setdefault("KITH_SECRET_KEY", "test-secret-key-not-for-production")
-os.environ.setdefault("KITH_URL", "http://testserver")
+for _name in [name for name in os.environ if name.startswith("KITH_") and not name.startswith("KITH_TEST_")]:
+    del os.environ[_name]
+_data_dir = tempfile.mkdtemp(prefix="kith-test-")
+atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
+os.environ["KITH_DATA_DIR"] = _data_dir
+os.environ["KITH_SECRET_KEY"] = "test-secret-key-not-for-production"
+os.environ["KITH_URL"] = "http://testserver"
 if test_database := os.environ.get("KITH_TEST_DATABASE_URL"):
     os.environ["KITH_DATABASE_URL"] = test_database
-os.environ.pop("KITH_REDIS_URL", None)
 
-from kith.settings import *  # noqa: F403
-from kith.settings import ALLOWED_HOSTS, DATABASES
+from kith.settings import *  # noqa: E402,F403
+from kith.settings import ALLOWED_HOSTS, DATABASES  # noqa: E402
 
 ALLOWED_HOSTS += ["testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
