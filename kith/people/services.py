@@ -94,6 +94,7 @@ def update_profile(
 ) -> Person:
     """Change any of: display_name, bio (Markdown), location, birthday, gender, searchable, locked, tags, images."""
     changed: list[str] = []
+    before = {name: getattr(person, name) for name in (*PROFILE_TEXT_FIELDS, "bio_source", "bio_html", "birthday", "searchable", "locked")}
     for name, limit in PROFILE_TEXT_FIELDS.items():
         if name in fields:
             value = (fields.pop(name) or "").strip()
@@ -126,6 +127,7 @@ def update_profile(
     if header is not None:
         person.header.save(f"{person.id}.png", clean_profile_image(header, max_side=1500), save=False)
         changed.append("header")
+    tags_changed = False
     if tags is not None:
         names: list[str] = []
         for raw in tags:
@@ -134,13 +136,17 @@ def update_profile(
                 names.append(name)
         if len(names) > MAX_PROFILE_TAGS:
             raise Invalid(f"A profile has at most {MAX_PROFILE_TAGS} tags.")
-        ProfileTag.objects.filter(person=person).delete()
-        ProfileTag.objects.bulk_create(
-            ProfileTag(person=person, name=name, position=index) for index, name in enumerate(names)
-        )
-    if changed:
+        tags_changed = names != list(person.profile_tags.values_list("name", flat=True))
+        if tags_changed:
+            ProfileTag.objects.filter(person=person).delete()
+            ProfileTag.objects.bulk_create(
+                ProfileTag(person=person, name=name, position=index) for index, name in enumerate(names)
+            )
+    changed = [name for name in changed if name in ("avatar", "header") or getattr(person, name) != before[name]]
+    if changed or tags_changed:
         person.save(update_fields=[*changed, "updated_at"])
-    events.emit_on_commit(events.ProfileUpdated(person.id))
+        # Only a real change travels: other pods are sent an Update for each one.
+        events.emit_on_commit(events.ProfileUpdated(person.id))
     return person
 
 
