@@ -12,10 +12,11 @@ Protocol-neutral.  Adapters hand over finished, serialised activities with
   was sent under.  A row whose lease ran out is due again; the minute sweep
   wakes a worker for it.  A repeat send is possible and harmless (receivers
   dedupe by activity id).
-- **Sending.** A shared thread pool (16 threads) with at most 4 requests in
-  flight per host and a short per-request timeout, fed continuously: a slow
-  host holds a few threads for a few seconds, never a batch.  After a host
-  fails once in a run, its remaining rows in that run are deferred unsent.
+- **Sending.** A shared thread pool (16 threads) with a short per-request
+  timeout, fed continuously, at most 4 requests in flight per host and only
+  one until the host has answered in this run: a silent host holds one
+  thread for a few seconds, never a batch.  After a host fails once in a
+  run, its remaining rows in that run are deferred unsent.
 - **Retrying.** 2xx is sent; 4xx (but 408, 429 and a first 401) fails for
   good; everything else retries after 30 s x 2^n (capped at 16 h, +-20 %
   jitter): 16 attempts over about 3.4 days, as Mastodon.  Retry-After is
@@ -76,6 +77,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0  # per request: connect, each read, and the whole
 CONNECT_TIMEOUT_SECONDS = 5.0
 ABANDON_GRACE_SECONDS = 2.0  # past its timeout a request is given up on (its thread may linger)
 RESPONSE_MAX_BYTES = 64 * 1024  # inbox answers are tiny; a bigger one is not worth reading
+RECORD_BATCH = 64  # successes are written in batches of this many ...
+RECORD_DELAY_SECONDS = 0.25  # ... or this often; anything else is written at once
 
 HOST_FAILURE_THRESHOLD = 5  # consecutive failed runs before a host is marked unavailable
 PROBE_WINDOW_BASE_SECONDS = 120
@@ -473,7 +476,10 @@ class _Run:
         self.health: dict[str, HostHealth | None] = {}  # snapshots of the hosts seen in this run
         self.host_failed: set[str] = set()  # a failure of the host is already counted in this run
         self.host_ok: set[str] = set()
+        self.answered: set[str] = set()  # hosts that answered in this run: allowed per_host at once
         self.drained = False
+        self.unrecorded: list[tuple[Delivery, SendResult]] = []
+        self.unrecorded_since = 0.0
         self.stats = RunStats()
 
     # -- the loop --
@@ -496,7 +502,10 @@ class _Run:
                     break
                 self._collect()
         finally:
-            self._put_back_queued()
+            try:
+                self._flush()
+            finally:
+                self._put_back_queued()
         return self.stats
 
     def _held(self) -> int:
@@ -595,7 +604,8 @@ class _Run:
                 queue = self.queues[host]
                 if room <= 0:
                     break
-                if self.active[host] >= self.per_host:
+                # Slow start: one request until the host has answered, so a silent host holds one thread.
+                if self.active[host] >= (self.per_host if host in self.answered else 1):
                     continue
                 row = queue.popleft()
                 self.queued -= 1
@@ -628,8 +638,25 @@ class _Run:
                 del self.in_flight[future]
                 self.abandoned.add(future)
                 results.append((flight.delivery, SendResult(Outcome.RETRY, error="no answer in time", host_up=False)))
-        for row, _result in results:
+        for row, result in results:
             self.active[row.host] -= 1
+            if result.host_up:
+                self.answered.add(row.host)
+        if not results:
+            return
+        if not self.unrecorded:
+            self.unrecorded_since = time.monotonic()
+        self.unrecorded.extend(results)
+        if (
+            not self.in_flight
+            or len(self.unrecorded) >= RECORD_BATCH
+            or time.monotonic() - self.unrecorded_since >= RECORD_DELAY_SECONDS
+            or any(result.outcome is not Outcome.SENT for _row, result in results)
+        ):
+            self._flush()
+
+    def _flush(self) -> None:
+        results, self.unrecorded = self.unrecorded, []
         if results:
             self._record(results)
 
