@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.harness import Pod
@@ -12,26 +14,24 @@ pytestmark = pytest.mark.server
 
 @pytest.fixture(scope="module")
 def pods(tmp_path_factory):
-    started = []
+    pods = [Pod(name, tmp_path_factory.mktemp(f"pod-{name}"), host=host)
+            for name, host in (("a", "127.0.0.2"), ("b", "127.0.0.3"), ("c", "127.0.0.4"))]
     try:
-        for name, host in (("a", "127.0.0.2"), ("b", "127.0.0.3"), ("c", "127.0.0.4")):
-            started.append(Pod(name, tmp_path_factory.mktemp(f"pod-{name}"), host=host).start())
-        yield started
+        with ThreadPoolExecutor(len(pods)) as pool:  # pods start independently; start them together
+            list(pool.map(Pod.start, pods))
+        yield pods
     finally:
-        for pod in started:
+        for pod in pods:
             pod.destroy()
 
 
 @pytest.fixture(scope="module")
 def people(pods):
     a, b, c = pods
-    handles = {
-        "alice": a.create_user("alice"),
-        "dave": a.create_user("dave"),
-        "bob": b.create_user("bob"),
-        "carol": c.create_user("carol"),
-    }
-    sessions = {"alice": a.session("alice"), "dave": a.session("dave"), "bob": b.session("bob"), "carol": c.session("carol")}
+    homes = {"alice": a, "dave": a, "bob": b, "carol": c}
+    with ThreadPoolExecutor(len(homes)) as pool:
+        handles = dict(zip(homes, pool.map(lambda item: item[1].create_user(item[0]), homes.items()), strict=True))
+    sessions = {name: pod.session(name) for name, pod in homes.items()}
     return handles, sessions
 
 

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -58,6 +59,23 @@ def _drop_postgres_database(name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+_template_lock = threading.Lock()
+_template_path: Path | None = None
+
+
+def _sqlite_template(scratch: Path) -> Path:
+    global _template_path
+    with _template_lock:
+        if _template_path is None:
+            template_dir = scratch / f"kith-template-{os.getpid()}"
+            template_dir.mkdir(parents=True, exist_ok=True)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+            env.update(KITH_DATA_DIR=str(template_dir), KITH_SECRET_KEY="template")
+            subprocess.run([KITH, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=120)
+            _template_path = template_dir / "kith.sqlite3"
+        return _template_path
+
+
 class Pod:
     def __init__(self, name: str, data_dir: Path, host: str = "127.0.0.1", port: int | None = None, **env: str):
         self.name = name
@@ -96,9 +114,19 @@ class Pod:
             [KITH, *args], env=self.env, capture_output=True, text=True, timeout=120, check=check
         )
 
+    def migrate(self) -> None:
+        """Bring the schema up; on SQLite, copy a database migrated once by this test process (much faster)."""
+        if self.database_url:
+            self.kith("migrate", "--verbosity", "0")
+            return
+        template = _sqlite_template(self.data_dir.parent)
+        for suffix in ("", "-wal", "-shm"):
+            if (template.parent / f"kith.sqlite3{suffix}").exists():
+                shutil.copy(template.parent / f"kith.sqlite3{suffix}", self.data_dir / f"kith.sqlite3{suffix}")
+
     def start(self) -> Pod:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.kith("migrate", "--verbosity", "0")
+        self.migrate()
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [KITH, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
