@@ -32,6 +32,7 @@ The numbers and the reasons are in docs/adr/0003-delivery.md.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -52,9 +53,12 @@ from django.utils import timezone
 from huey import crontab
 
 from kith.federation import httpsig, safe_http
+from kith.federation.activitypub import uris
+from kith.federation.keys import instance_key
 from kith.federation.models import Delivery, DeliveryState, HostHealth
 from kith.jobs import enqueue_on_commit, huey, periodic, task
-from kith.people.models import Person
+from kith.people.keys import key_for
+from kith.people.models import Person, PersonKey
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ LEASE = timedelta(minutes=2)
 CLAIM_BATCH = 100
 MAX_HELD = 1000  # rows one run holds (claimed, not yet finished) at a time
 RUN_SECONDS = 60  # then the run stops claiming and schedules its continuation
+RECHECK_SECONDS = 1.0  # a run waiting on slow requests looks for newly due rows this often
 DEFAULT_THREADS = 16
 DEFAULT_PER_HOST = 4
 DEFAULT_TIMEOUT_SECONDS = 10.0  # per request: connect, each read, and the whole body
@@ -182,11 +187,6 @@ _NO_KEY = ("", "")
 
 def prepare_activitypub(deliveries: list[Delivery]) -> None:
     """Load each row's signing key id and private key (person or instance actor) onto it."""
-    from kith.federation.activitypub import uris
-    from kith.federation.keys import instance_key
-    from kith.people.keys import key_for
-    from kith.people.models import PersonKey
-
     signer_ids = {d.signer_id for d in deliveries if d.signer_id is not None}
     keys: dict[int, tuple[str, str]] = {}
     if signer_ids:
@@ -207,8 +207,16 @@ def prepare_activitypub(deliveries: list[Delivery]) -> None:
             delivery._kith_signing = keys.get(delivery.signer_id, _NO_KEY)  # type: ignore[attr-defined]
 
 
+def _tunable(name: str, default: float) -> float:
+    """A Django setting, else the environment variable of the same name, else the default."""
+    configured = getattr(settings, name, None)
+    if configured is None:
+        configured = os.environ.get(name) or default
+    return float(configured)
+
+
 def _timeout_seconds() -> float:
-    return float(getattr(settings, "KITH_DELIVERY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+    return max(0.1, _tunable("KITH_DELIVERY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
 
 
 def _scheme_allowed(url: str) -> bool:
@@ -341,11 +349,17 @@ def drop_deliveries(subject: str) -> int:
 
 def host_answered(host: str, *, now: datetime | None = None) -> int:
     """Something authentic came from `host` (e.g. a signed activity): if it was marked
-    unavailable, clear it and send its backlog now.  Returns how many rows were pulled forward."""
+    unavailable, clear it and send its backlog now.  Returns how many rows were pulled forward.
+
+    `host` is in the form of `Delivery.host` (see `inbox_host`: with the port unless it is the
+    scheme's default).  Cheap when the host is fine (one indexed read, no write), so inbox
+    views may call it on every request.
+    """
+    unavailable = HostHealth.objects.filter(host=host, unavailable_until__isnull=False)
+    if not unavailable.exists():
+        return 0
     now = now or timezone.now()
-    if not HostHealth.objects.filter(host=host, unavailable_until__isnull=False).update(
-        consecutive_failures=0, unavailable_until=None, last_success_at=now
-    ):
+    if not unavailable.update(consecutive_failures=0, unavailable_until=None, last_success_at=now):
         return 0
     pulled = _pull_backlog(host, now)
     if pulled:
@@ -463,8 +477,8 @@ class _Run:
     def __init__(self, clock: Callable[[], datetime], max_seconds: float) -> None:
         self.clock = clock
         self.max_seconds = max_seconds
-        self.threads = max(1, int(getattr(settings, "KITH_DELIVERY_THREADS", DEFAULT_THREADS)))
-        self.per_host = max(1, int(getattr(settings, "KITH_DELIVERY_PER_HOST", DEFAULT_PER_HOST)))
+        self.threads = max(1, int(_tunable("KITH_DELIVERY_THREADS", DEFAULT_THREADS)))
+        self.per_host = max(1, int(_tunable("KITH_DELIVERY_PER_HOST", DEFAULT_PER_HOST)))
         self.timeout = _timeout_seconds()
         self.pool = _executor(self.threads)
         self.queues: dict[str, deque[Delivery]] = {}
@@ -478,6 +492,7 @@ class _Run:
         self.host_ok: set[str] = set()
         self.answered: set[str] = set()  # hosts that answered in this run: allowed per_host at once
         self.drained = False
+        self.drained_at = 0.0
         self.unrecorded: list[tuple[Delivery, SendResult]] = []
         self.unrecorded_since = 0.0
         self.stats = RunStats()
@@ -490,10 +505,12 @@ class _Run:
             while True:
                 self._dispatch()
                 out_of_time = time.monotonic() >= stop_at
+                if self.drained and time.monotonic() - self.drained_at >= RECHECK_SECONDS:
+                    self.drained = False  # still busy with slow requests: look for newly due rows
                 if not out_of_time and not self.drained and self._room() > 0 and self._held() < MAX_HELD:
                     if self._claim():
                         continue
-                    self.drained = True
+                    self.drained, self.drained_at = True, time.monotonic()
                 if not self.in_flight:
                     if self.queued and self.abandoned and not out_of_time:
                         # Every thread is held by an abandoned request: give them a moment.

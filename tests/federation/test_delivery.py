@@ -410,6 +410,22 @@ def test_a_silent_host_does_not_hold_up_a_healthy_one(alice, make_sink, silent_h
     assert HostHealth.objects.get(host=silent_host).consecutive_failures == 1
 
 
+def test_a_run_waiting_on_a_silent_host_takes_newly_due_rows(alice, make_sink, silent_host, settings):
+    settings.KITH_DELIVERY_TIMEOUT_SECONDS = 3.0
+    healthy = make_sink()
+    _send([f"http://{silent_host}/inbox"], signer=alice, uri="act:silent")
+    _send([healthy.url("/inbox")], signer=alice, uri="act:soon")
+    Delivery.objects.filter(activity_uri="act:soon").update(
+        next_attempt_at=timezone.now() + timedelta(seconds=0.3)
+    )
+
+    stats = deliver_due()  # claims the silent row, finds nothing else due, waits on the request ...
+
+    # ... and meanwhile looks again, finds the row that became due, and sends it.
+    assert (stats.claimed, stats.requests, stats.sent, stats.retried) == (2, 2, 1, 1)
+    assert healthy.paths() == ["/inbox"]
+
+
 def test_requests_per_host_are_limited(alice, make_sink, settings):
     settings.KITH_DELIVERY_PER_HOST = 3
     sink = make_sink()

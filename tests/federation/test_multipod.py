@@ -59,3 +59,70 @@ def test_limited_post_reaches_exactly_its_aspect_members(people):
         assert "A secret only alice may read" not in s[name].get("/public")
         assert "A secret only alice may read" not in s[name].get(f"/@{handles['bob']}")
     assert s["bob"].can_open_post(post_id)
+
+
+def _bobs_post_at(session, text):
+    wait_until(lambda: session.find_post(text) is not None, message=f"{text!r} in the stream")
+    return session.find_post(text)
+
+
+def test_comments_likes_and_reshares_travel_to_the_author_and_on(people):
+    handles, s = people
+    s["bob"].publish("Talk to me about federation")
+    at_alice = _bobs_post_at(s["alice"], "Talk to me about federation")
+    s["alice"].comment(at_alice, "Alice was here")
+    s["alice"].act(at_alice, "like")
+    s["alice"].act(at_alice, "reshare")
+    at_bob = s["bob"].find_post("Talk to me about federation", page="/@bob")
+    wait_until(lambda: "Alice was here" in s["bob"].get(f"/posts/{at_bob}"), message="the comment at bob's pod")
+    wait_until(lambda: "1 like" in s["bob"].get(f"/posts/{at_bob}"), message="the like at bob's pod")
+    wait_until(lambda: "reshared" in s["bob"].get("/notifications"), message="the reshare notification")
+    # Onward: carol follows bob; alice's comment reaches her copy of bob's post through bob's pod.
+    at_carol = _bobs_post_at(s["carol"], "Talk to me about federation")
+    wait_until(lambda: "Alice was here" in s["carol"].get(f"/posts/{at_carol}"), message="the comment at carol's pod")
+
+
+def test_edits_and_deletions_propagate(people):
+    handles, s = people
+    post_id = s["bob"].publish("First draft of a thought")
+    _bobs_post_at(s["alice"], "First draft of a thought")
+    s["bob"].edit(post_id, "Second, better thought")
+    wait_until(lambda: "Second, better thought" in s["alice"].stream(), message="the edit at alice's")
+    assert "First draft of a thought" not in s["alice"].stream()
+    s["bob"].delete(post_id)
+    wait_until(lambda: "Second, better thought" not in s["alice"].stream(), message="the deletion at alice's")
+    wait_until(lambda: "Second, better thought" not in s["carol"].stream(), message="the deletion at carol's")
+
+
+def test_locked_account_approves_a_follow_request(pods, people):
+    handles, s = people
+    erin_handle = pods[2].create_user("erin")
+    erin = pods[2].session("erin")
+    erin.post("/settings/profile", {"display_name": "Erin", "locked": "on", "searchable": "on"})
+    erin.publish("Erin before approval")
+    s["dave"].relate(erin_handle, "follow")
+    wait_until(lambda: "dave" in erin.get("/contacts"), message="dave's request at erin's pod")
+    assert "Erin before approval" not in s["dave"].stream()
+    erin.relate(handles["dave"], "accept")
+    erin.publish("Erin after approval")
+    wait_until(lambda: "Erin after approval" in s["dave"].stream(), message="erin's post at dave's")
+
+
+def test_blocks_stop_traffic(pods, people):
+    handles, s = people
+    s["dave"].follow(handles["bob"])
+    wait_until(lambda: "dave" in s["bob"].get("/contacts"), message="dave following bob")
+    s["bob"].relate(handles["dave"], "block")
+    s["bob"].publish("Not for dave any more")
+    wait_until(lambda: "Not for dave any more" in s["alice"].stream(), message="the post at alice's")
+    assert "Not for dave any more" not in s["dave"].stream()
+
+
+def test_a_stopped_pod_gets_everything_when_it_is_back(pods, people):
+    handles, s = people
+    carol_pod = pods[2]
+    carol_pod.stop()
+    s["bob"].publish("Written while carol's pod was down")
+    carol_pod.start()
+    carol = carol_pod.session("carol")
+    wait_until(lambda: "Written while carol" in carol.stream(), timeout=90, message="the backlog at carol's pod")

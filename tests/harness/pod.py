@@ -233,6 +233,32 @@ class WebSession:
     def stream(self) -> str:
         return self.get("/")
 
+    def find_post(self, text: str, page: str = "/") -> int | None:
+        """This pod's id of the post showing `text` on `page` (each pod numbers posts its own way)."""
+        for article in self.get(page).split('<article class="post"')[1:]:
+            if text in article:
+                match = re.search(r'class="permalink" href="/posts/(\d+)"', article)
+                if match:
+                    return int(match.group(1))
+        return None
+
+    def comment(self, post_id: int, text: str) -> None:
+        self.post(f"/posts/{post_id}/comments", {"text": text})
+
+    def act(self, post_id: int, action: str) -> None:
+        """like, unlike, reshare, unreshare."""
+        self.post(f"/posts/{post_id}/{action}")
+
+    def edit(self, post_id: int, text: str) -> None:
+        self.post(f"/posts/{post_id}/edit", {"text": text, "content_warning": ""})
+
+    def delete(self, post_id: int) -> None:
+        self.post(f"/posts/{post_id}/delete")
+
+    def relate(self, handle: str, action: str) -> None:
+        """follow, unfollow, block, unblock, mute, unmute, accept, reject, remove_follower."""
+        self.post(f"/@{handle}/{action}")
+
     def can_open_post(self, post_id: int) -> bool:
         return self.client.get(f"/posts/{post_id}").status_code == 200
 

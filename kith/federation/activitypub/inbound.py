@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -338,7 +339,12 @@ def apply(inbound: InboundActivity) -> None:
         handler = HANDLERS.get(activity.type)
         if handler is None:
             raise Drop(f"{activity.type} is not handled yet")
-        actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)
+        if inbound.forwarded_by:
+            # Believe nothing embedded: the object comes again from its own server.
+            activity = replace(activity, object=activity.object_id)
+            actor = actors.resolve_actor(activity.actor)
+        else:
+            actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)
         if actor.person.state != AccountState.ACTIVE and activity.type != "Delete":
             raise Drop("the actor is not active here")
         with transaction.atomic():

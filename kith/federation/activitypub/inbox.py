@@ -20,7 +20,8 @@ from kith.federation import httpsig
 from kith.federation.activitypub import actors
 from kith.federation.activitypub.inbound import apply_inbound_job, local_person
 from kith.federation.activitypub.models import InboundActivity, RemoteActor
-from kith.federation.activitypub.parse import ParseError, parse_activity
+from kith.federation.activitypub.parse import ParseError, parse_activity, same_origin
+from kith.federation.delivery import host_answered
 from kith.jobs import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -73,17 +74,30 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
         activity = parse_activity(document)
     except ParseError as exc:
         return _error(400, f"not an activity Kith accepts: {exc}")
+    host_answered(signer.person.domain)
+    forwarded_by = ""
     if activity.actor != signer.uri:
-        return _error(401, "the signing key does not belong to the activity's actor")
-    return _store(activity.id, activity.actor, activity.type, document)
+        # Inbox forwarding (a post's author passing a reply on to its audience): accepted
+        # only for things that can be refetched from their own server, which is done
+        # before anything is believed.
+        if activity.type not in FORWARDABLE or not activity.object_id or not same_origin(activity.object_id, activity.actor):
+            return _error(401, "the signing key does not belong to the activity's actor")
+        forwarded_by = signer.uri
+    return _store(activity.id, activity.actor, activity.type, document, forwarded_by)
 
 
-def _store(activity_id: str, actor_uri: str, activity_type: str, document: dict) -> HttpResponse:
+FORWARDABLE = frozenset({"Create", "Update"})
+
+
+def _store(activity_id: str, actor_uri: str, activity_type: str, document: dict, forwarded_by: str = "") -> HttpResponse:
     try:
         with transaction.atomic():
             stored, created = InboundActivity.objects.get_or_create(
                 activity_uri=activity_id,
-                defaults={"actor_uri": actor_uri, "activity_type": activity_type, "payload": document},
+                defaults={
+                    "actor_uri": actor_uri, "activity_type": activity_type, "payload": document,
+                    "forwarded_by": forwarded_by,
+                },
             )
             if created:
                 enqueue_on_commit(apply_inbound_job, stored.id)

@@ -77,6 +77,9 @@ class InboundActivity(models.Model):
     actor_uri = models.URLField(max_length=2048)
     activity_type = models.CharField(max_length=32)
     payload = models.JSONField()
+    # Set when another server forwarded it (signed by them, not by its actor): its
+    # object is then believed only as refetched from the object's own server.
+    forwarded_by = models.URLField(max_length=2048, blank=True)
     state = models.CharField(max_length=16, choices=InboundState.choices, default=InboundState.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)

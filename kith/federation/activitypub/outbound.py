@@ -161,7 +161,7 @@ def _on_delete(event: events.PostDeleted) -> None:
 # ---- comments ----------------------------------------------------------------------------------
 
 
-def _comment_addressing(comment: Comment) -> dict[str, list[str]]:
+def comment_addressing(comment: Comment) -> dict[str, list[str]]:
     post = comment.post
     if post.is_limited:
         return render.addressing(post, _audience(post))
@@ -190,7 +190,7 @@ def federate_comment(comment_id: int) -> None:
     if not comment.author.is_local:
         _forward_remote_comment(comment)
         return
-    note = render.comment_note(comment, _comment_addressing(comment))
+    note = render.comment_note(comment, comment_addressing(comment))
     activity = render.wrap(
         "Create", comment.author, note, activity_id=uris.activity(note["id"], "create"),
         to=note["to"], cc=note["cc"], published=note["published"],

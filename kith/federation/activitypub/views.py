@@ -9,12 +9,13 @@ from django.views.decorators.http import require_GET
 
 from kith.core.errors import NotFound
 from kith.federation.activitypub import render, uris
+from kith.federation.activitypub.outbound import comment_addressing
 from kith.federation.keys import instance_key
 from kith.graph.models import Follow, FollowState
 from kith.people.models import AccountState, Person
-from kith.social.models import Post, Visibility
+from kith.social.models import Comment, Post, Visibility
 from kith.social.selectors import post_for
-from kith.visibility import visible_posts
+from kith.visibility import can_see_comment, visible_posts
 
 ACTIVITY_JSON = "application/activity+json; charset=utf-8"
 
@@ -148,3 +149,16 @@ def followers(request: HttpRequest, username: str) -> HttpResponse:
 @require_GET
 def following(request: HttpRequest, username: str) -> HttpResponse:
     return _people_collection(request, username, "following")
+
+
+@require_GET
+def comment_object(request: HttpRequest, username: str, comment_id: int) -> HttpResponse:
+    """A comment as a Note, for servers that refetch forwarded replies (through visibility, like posts)."""
+    comment = (
+        Comment.objects.select_related("author", "post__author", "parent__author")
+        .filter(id=comment_id, author__username__iexact=username, author__domain="")
+        .first()
+    )
+    if comment is None or not can_see_comment(_signed_viewer(request), comment):
+        return activity_response({"error": "not found"}, status=404)
+    return activity_response(render.comment_note(comment, comment_addressing(comment)))
