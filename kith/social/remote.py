@@ -231,3 +231,29 @@ def update_remote_profile(
     person.save(update_fields=["display_name", "bio_html", "locked", "searchable", "updated_at"])
     events.emit_on_commit(events.ProfileUpdated(person.id))
     return person
+
+
+@transaction.atomic
+def record_remote_vote(voter: Person, post: Post, option_title: str) -> None:
+    """One vote from another pod (ActivityPub sends one Note per chosen option)."""
+    from kith.core.errors import Conflict
+    from kith.social.models import PollVote
+
+    poll = Poll.objects.select_for_update().filter(post_id=post.id).first()
+    if poll is None or not can_interact(voter, post):
+        raise NotFound("No such poll.")
+    if poll.expires_at and poll.expires_at <= timezone.now():
+        raise Invalid("This poll has ended.")
+    option = PollOption.objects.filter(poll=poll, title=option_title).first()
+    if option is None:
+        raise Invalid("No such option.")
+    earlier = set(PollVote.objects.filter(poll=poll, person=voter).values_list("option_id", flat=True))
+    if option.id in earlier:
+        return  # a repeat
+    if earlier and not poll.multiple:
+        raise Conflict("Already voted in this poll.")
+    vote = PollVote.objects.create(poll=poll, option=option, person=voter)
+    PollOption.objects.filter(id=option.id).update(votes_count=F("votes_count") + 1)
+    if not earlier:  # each person counts once among the voters, however many options they chose
+        Poll.objects.filter(pk=poll.pk).update(voters_count=F("voters_count") + 1)
+    events.emit_on_commit(events.PollVoted((vote.id,)))

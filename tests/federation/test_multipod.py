@@ -118,6 +118,15 @@ def test_blocks_stop_traffic(pods, people):
     assert "Not for dave any more" not in s["dave"].stream()
 
 
+def test_votes_in_a_remote_poll_reach_its_author(people):
+    handles, s = people
+    response = s["bob"].post("/posts", {"text": "Tea or coffee?", "audience": "public", "poll_options": "Tea\nCoffee"})
+    bob_post = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
+    at_alice = _bobs_post_at(s["alice"], "Tea or coffee?")
+    s["alice"].post(f"/posts/{at_alice}/vote", {"option": "1"})
+    wait_until(lambda: "1 person voted" in s["bob"].get(f"/posts/{bob_post}"), message="alice's vote at bob's pod")
+
+
 def test_a_stopped_pod_gets_everything_when_it_is_back(pods, people):
     handles, s = people
     carol_pod = pods[2]

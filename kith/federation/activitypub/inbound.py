@@ -179,6 +179,9 @@ def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
         raise Drop("deleted before it arrived")
     if RemoteObject.objects.filter(uri=note.id).exists():
         raise Drop("already have it")
+    if note.in_reply_to and note.name and not note.content_html.strip():
+        _vote(note, actor)
+        return
     content = _content(note)
     if note.in_reply_to:
         parent_comment = find_comment(note.in_reply_to)
@@ -193,6 +196,14 @@ def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
         raise Drop("a limited post for nobody here")
     post = remote.record_remote_post(actor.person, content, visibility=visibility, audience=audience, published=note.published)
     RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity.id)
+
+
+def _vote(note: NoteData, actor: RemoteActor) -> None:
+    """Mastodon-style poll vote: a content-less Note named after the option, replying to the Question."""
+    post = find_post(note.in_reply_to or "")
+    if post is None or not post.author.is_local or not hasattr(post, "poll"):
+        raise Drop("a vote in a poll we do not run")
+    remote.record_remote_vote(actor.person, post, note.name or "")
 
 
 def _update(activity: ActivityData, actor: RemoteActor) -> None:

@@ -435,3 +435,31 @@ def _on_profile(event: events.ProfileUpdated) -> None:
 @events.subscribe(events.PersonDeleted)
 def _on_person_deleted(event: events.PersonDeleted) -> None:
     federate_person_deleted(event.person_id)
+
+
+# ---- polls ----------------------------------------------------------------------------------
+
+
+@task()
+def federate_votes(vote_ids: tuple[int, ...]) -> None:
+    """A local person's votes in a remote poll: one Note per option, sent to the poll's author."""
+    from kith.social.models import PollVote
+
+    votes = PollVote.objects.select_related("person", "option", "poll__post__author__ap_actor", "poll__post__ap_object").filter(id__in=vote_ids)
+    for vote in votes:
+        post = vote.poll.post
+        if not vote.person.is_local or post.author.is_local:
+            continue
+        voter = vote.person
+        note_id = f"{uris.actor(voter.username)}/votes/{vote.id}"
+        note = {
+            "id": note_id, "type": "Note", "attributedTo": render.actor_uri(voter), "name": vote.option.title,
+            "inReplyTo": render.post_uri(post), "to": [render.actor_uri(post.author)], "cc": [],
+        }
+        activity = render.wrap("Create", voter, note, activity_id=uris.activity(note_id, "create"), to=note["to"])
+        _send(activity, [post.author.ap_actor.inbox], voter, f"vote:{vote.id}")
+
+
+@events.subscribe(events.PollVoted)
+def _on_vote(event: events.PollVoted) -> None:
+    federate_votes(event.vote_ids)
