@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from huey import RedisHuey
 
 from kith import cli
 from tests.conftest import REPO_ROOT, wait_until
@@ -98,6 +99,15 @@ def test_check_bad_url(make_pod):
 
 
 @server
+def test_check_unreachable_database(make_pod):
+    pod = make_pod(migrated=False)
+    done = pod.kith("check", extra_env={"KITH_DATABASE_URL": "postgres://kith@127.0.0.1:1/kith"})
+    assert done.returncode == 1
+    assert "FAIL  database: cannot connect to PostgreSQL 127.0.0.1:1/kith" in done.stdout
+    assert "fix: check KITH_DATABASE_URL" in done.stdout
+
+
+@server
 def test_other_commands_turn_config_errors_into_one_line_and_exit_2(make_pod):
     pod = make_pod()
     done = pod.kith("migrate", extra_env={"KITH_URL": "https://pod.example/kith"})
@@ -156,6 +166,20 @@ def test_check_flags_debug_and_private_federation(in_process, monkeypatch, capsy
     assert "warn  federation: KITH_ALLOW_PRIVATE_FEDERATION is on" in out
     assert "kith check: healthy, " in out
     assert "FAIL" not in out
+
+
+@pytest.mark.django_db
+def test_check_fails_when_the_queue_is_unreachable(in_process, monkeypatch, settings, capsys):
+    import kith.jobs
+
+    monkeypatch.setenv("KITH_REDIS_URL", "redis://127.0.0.1:1/0")
+    settings.KITH_JOBS_IMMEDIATE = False
+    settings.KITH_REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(kith.jobs, "huey", RedisHuey("kith-check-test", url="redis://127.0.0.1:1/0"))
+    assert cli.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  job queue: Redis (KITH_REDIS_URL) is not reachable" in out
+    assert "fix: check KITH_REDIS_URL and that the Redis server is running" in out
 
 
 @pytest.mark.django_db
