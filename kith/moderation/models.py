@@ -21,3 +21,24 @@ class AuditLogEntry(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+class ReportState(models.TextChoices):
+    OPEN = "open", "open"
+    RESOLVED = "resolved", "resolved"
+    DISMISSED = "dismissed", "dismissed"
+
+
+class Report(models.Model):
+    """Someone asks this pod's moderators to look at a person (and some of their posts)."""
+
+    reporter = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_made"
+    )
+    # For reports forwarded by another server on behalf of someone it does not name.
+    reporter_domain = models.CharField(max_length=255, blank=True)
+    target = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="reports_received")
+    posts = models.ManyToManyField("social.Post", blank=True, related_name="+")
+    comment = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=ReportState.choices, default=ReportState.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)

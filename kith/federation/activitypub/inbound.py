@@ -34,12 +34,14 @@ from kith.federation.activitypub.parse import (
     NoteData,
     ParseError,
     parse_activity,
+    parse_actor,
     parse_note,
     same_origin,
 )
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
 from kith.jobs import task
+from kith.moderation.services import file_report
 from kith.people.models import AccountState, Person
 from kith.people.remote import remove_remote_person
 from kith.social import remote, services
@@ -329,6 +331,37 @@ def _block(activity: ActivityData, actor: RemoteActor) -> None:
     graph.block(actor.person, target)
 
 
+def _flag(activity: ActivityData, actor: RemoteActor) -> None:
+    """A report from another server's moderators or members (Mastodon sends it as its instance actor)."""
+    people = [p for p in (local_person(uri) for uri in activity.objects) if p is not None]
+    if not people:
+        raise Drop("a report about nobody here")
+    target = people[0]
+    posts = [p for p in (find_post(uri) for uri in activity.objects) if p is not None and p.author_id == target.id]
+    reporter = actor.person if actor.actor_type == "Person" else None
+    file_report(target, reporter=reporter, reporter_domain=actor.person.domain, posts=posts, comment=activity.content or "")
+
+
+def _move(activity: ActivityData, actor: RemoteActor) -> None:
+    """Account migration: local followers of the old account follow the new one, if it agrees."""
+    if activity.object_id != actor.uri or not activity.target:
+        raise ParseError("an actor may only move itself")
+    new_home = parse_actor(actors.fetch_json(activity.target))
+    if actor.uri not in new_home.also_known_as:
+        raise ParseError("the new account does not name the old one in alsoKnownAs")
+    successor = actors.resolve_actor(activity.target, refresh=True).person
+    followers = Person.objects.filter(
+        domain="", following_rel__followee=actor.person, following_rel__state=FollowState.ACCEPTED
+    )
+    for follower in followers:
+        try:
+            graph.follow(follower, successor)
+        except DomainError as exc:  # e.g. a block between them: that follower stays behind
+            log.info("move: %s does not follow %s: %s", follower.handle, successor.handle, exc)
+            continue
+        graph.unfollow(follower, actor.person)
+
+
 HANDLERS: dict[str, Callable[[ActivityData, RemoteActor], None]] = {
     "Create": _create_note,
     "Update": _update,
@@ -340,6 +373,8 @@ HANDLERS: dict[str, Callable[[ActivityData, RemoteActor], None]] = {
     "Announce": _announce,
     "Undo": _undo,
     "Block": _block,
+    "Flag": _flag,
+    "Move": _move,
 }
 
 

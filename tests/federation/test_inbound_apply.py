@@ -1,0 +1,81 @@
+"""Applying stored activities in the worker: reports (Flag) and what each handler refuses."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from kith.federation.activitypub import inbound, uris
+from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
+from kith.moderation.models import Report
+from kith.people.remote import upsert_remote_person
+from kith.social.services import publish_post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REMOTE = "https://mastodon.example"
+
+
+def _remote_actor(username: str, actor_type: str = "Person") -> RemoteActor:
+    person = upsert_remote_person(username, "mastodon.example")
+    return RemoteActor.objects.create(
+        person=person, uri=f"{REMOTE}/users/{username}", inbox=f"{REMOTE}/users/{username}/inbox",
+        shared_inbox=f"{REMOTE}/inbox", key_id=f"{REMOTE}/users/{username}#main-key",
+        public_key_pem="unused", actor_type=actor_type, fetched_at=timezone.now(),
+    )
+
+
+def _apply(payload: dict) -> InboundActivity:
+    stored = InboundActivity.objects.create(
+        activity_uri=payload["id"], actor_uri=payload["actor"], activity_type=payload["type"], payload=payload
+    )
+    inbound.apply(stored)
+    stored.refresh_from_db()
+    return stored
+
+
+def test_flag_from_an_instance_actor_files_an_anonymous_report(alice):
+    instance = _remote_actor("mastodon.example", actor_type="Application")
+    post = publish_post(alice, "something reportable")
+    applied = _apply({
+        "@context": "https://www.w3.org/ns/activitystreams", "id": f"{REMOTE}/flags/1", "type": "Flag",
+        "actor": instance.uri, "content": "Spam, <b>obviously</b>",
+        "object": [uris.actor("alice"), uris.post("alice", post.id)],
+    })
+    assert applied.state == InboundState.DONE, applied.error
+    report = Report.objects.get()
+    assert report.target == alice
+    assert report.reporter is None
+    assert report.reporter_domain == "mastodon.example"
+    assert list(report.posts.all()) == [post]
+    assert "<b>" not in report.comment
+
+
+def test_flag_about_nobody_here_is_dropped(alice):
+    instance = _remote_actor("mastodon.example", actor_type="Application")
+    applied = _apply({
+        "id": f"{REMOTE}/flags/2", "type": "Flag", "actor": instance.uri,
+        "object": [f"{REMOTE}/users/someone"],
+    })
+    assert applied.state == InboundState.DROPPED
+    assert not Report.objects.exists()
+
+
+def test_flag_cannot_attach_someone_elses_posts(alice, bob):
+    reporter = _remote_actor("ann")
+    bobs = publish_post(bob, "bob's post")
+    _apply({
+        "id": f"{REMOTE}/flags/3", "type": "Flag", "actor": reporter.uri,
+        "object": [uris.actor("alice"), uris.post("bob", bobs.id)],
+    })
+    report = Report.objects.get()
+    assert report.reporter == reporter.person
+    assert list(report.posts.all()) == []
+
+
+def test_move_must_come_from_the_account_itself(alice):
+    ann = _remote_actor("ann")
+    applied = _apply({
+        "id": f"{REMOTE}/users/ann#moves/1", "type": "Move", "actor": ann.uri,
+        "object": f"{REMOTE}/users/someone_else", "target": f"{REMOTE}/users/ann2",
+    })
+    assert applied.state == InboundState.FAILED
