@@ -15,6 +15,8 @@ MAX_ASPECTS = 100
 
 
 def _check_can_relate(actor: Person, target: Person) -> None:
+    if not actor.is_active:
+        raise NotAllowed("This account cannot do that.")
     if actor.id == target.id:
         raise Invalid("You cannot do that to yourself.")
     if not target.is_active:

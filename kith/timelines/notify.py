@@ -8,11 +8,11 @@ from kith.visibility import blocked_either_way
 
 
 def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notification | None:
-    """Notify `recipient`, unless they are remote, the actor themself, or blocked/muted either way.
+    """Notify `recipient`, unless they are remote, the actor themself, inactive, or blocked/muted either way.
 
     A repeated event (a retried job, a like after an unlike) does not notify twice.
     """
-    if not recipient.is_local or recipient.id == actor.id or not recipient.is_active:
+    if not recipient.is_local or recipient.id == actor.id or not recipient.is_active or not actor.is_active:
         return None
     if blocked_either_way(recipient, actor.id):
         return None

@@ -23,6 +23,7 @@ from kith.people.services import (
 from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Comment, Like, Media, MediaState, Post, Visibility
+from kith.timelines.models import Notification
 from kith.visibility import can_see_post
 from tests import factories
 
@@ -256,12 +257,17 @@ def test_suspension_is_audit_logged_with_moderator_and_reason(alice, moderator):
     assert alice.state == AccountState.SUSPENDED
 
 
-def test_suspended_account_cannot_log_in_or_post(alice, moderator):
+def test_suspended_account_cannot_log_in_post_or_follow(alice, bob, moderator):
     suspend_account(moderator, alice.account, "spam")
     alice.refresh_from_db()
     assert authenticate(username="alice", password=GOOD_PASSWORD) is None
     with pytest.raises(NotAllowed):
         social.publish_post(alice, "still here?")
+    with pytest.raises(NotAllowed):
+        graph.follow(alice, bob)
+    with pytest.raises(NotAllowed):
+        graph.add_to_aspect(alice, graph.create_aspect(alice, "Friends"), bob)
+    assert not Notification.objects.filter(recipient=bob).exists()
 
 
 def test_unsuspension_brings_posts_back_and_is_audit_logged(alice, bob, moderator):

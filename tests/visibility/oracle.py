@@ -100,8 +100,13 @@ class World:
         return (a, b) in self.blocks or (b, a) in self.blocks
 
     def can_relate(self, actor: str, target: str) -> bool:
-        """Follow / share / write: not yourself, an active target, no block either way."""
-        return actor != target and self.is_active(target) and not self.blocked_either_way(actor, target)
+        """Follow / share / write: an active actor, not yourself, an active target, no block either way."""
+        return (
+            self.is_active(actor)
+            and actor != target
+            and self.is_active(target)
+            and not self.blocked_either_way(actor, target)
+        )
 
     def follow(self, follower: str, followee: str) -> bool:
         if not self.can_relate(follower, followee):
