@@ -22,6 +22,7 @@ from tests import factories
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
 
 
 def _is_loopback(address) -> bool:
@@ -45,14 +46,27 @@ def _guarded(real):
     return connect
 
 
+def _local_getaddrinfo(host, *args, **kwargs):
+    """Name lookups would ask a DNS server outside: only literal addresses and localhost resolve."""
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and name != "localhost":
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            raise socket.gaierror(socket.EAI_NONAME, f"tests do not resolve names ({name!r})") from None
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_network_outside_loopback():
-    """Tests never reach the internet: any non-loopback connection fails loudly."""
+    """Tests never reach the internet: any non-loopback connection or DNS lookup fails loudly."""
     socket.socket.connect = _guarded(_real_connect)
     socket.socket.connect_ex = _guarded(_real_connect_ex)
+    socket.getaddrinfo = _local_getaddrinfo
     yield
     socket.socket.connect = _real_connect
     socket.socket.connect_ex = _real_connect_ex
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(autouse=True)

@@ -122,7 +122,9 @@ def record_remote_post(
         Media(
             owner=author, post=post, position=position, content_type=item.content_type[:64],
             description=item.description[:1500], blurhash=item.blurhash[:64], width=item.width, height=item.height,
-            focus_x=item.focus[0], focus_y=item.focus[1], remote_url=item.url, state=MediaState.READY,
+            focus_x=item.focus[0], focus_y=item.focus[1], remote_url=item.url,
+            # Copied here by the federation layer, then cleaned like an upload: never hot-linked.
+            state=MediaState.PROCESSING,
         )
         for position, item in enumerate(content.media[:MAX_MEDIA_PER_POST])
     )
