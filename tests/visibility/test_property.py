@@ -34,7 +34,6 @@ from kith.visibility import (
     filter_by_post_visibility,
     visible_comments_anywhere,
     visible_likes,
-    visible_notifications,
     visible_posts,
 )
 from tests import factories
@@ -119,7 +118,6 @@ def _new_pod() -> Pod:
         pod.persons[key] = factories.remote_person(key)
         pod.model.add_person(key, local=False)
     pod.key_of = {p.id: k for k, p in pod.persons.items()}
-    pod.moderator = create_local_account("mod", "mod@example.test", factories.PASSWORD, is_admin=True)
     return pod
 
 
@@ -180,6 +178,8 @@ def _apply_graph(pod: Pod, step: tuple) -> None:
         m.tag_follows.add((a, tag))
     elif kind == "suspend":
         (a,) = args
+        if pod.moderator is None:
+            pod.moderator = create_local_account("mod", "mod@example.test", factories.PASSWORD, is_admin=True)
         suspend_account(pod.moderator, p[a].account, "property test")
         m.state[a] = "suspended"
         for person in p.values():
@@ -320,78 +320,102 @@ def _viewers(pod: Pod) -> list[str | None]:
 
 
 def _check_reads(pod: Pod) -> None:
-    m = pod.model
-    all_ids = {post.id for post, _ in pod.posts}
-    originals = {post.id for post, fact in pod.posts if fact.reshare_of is None}
-    search = _search_module()
-    loaded = Post.objects.select_related("author", "reshare_of__author").in_bulk(list(all_ids))
-    authors = sorted({fact.author for _, fact in pod.posts})
+    loaded = Post.objects.select_related("author", "reshare_of__author").in_bulk([p.id for p, _ in pod.posts])
     for key in _viewers(pod):
-        viewer = pod.person(key)
-        expected = {post.id for post, fact in pod.posts if m.sees_post(key, fact)}
-        where = f"viewer {key}"
+        expected = {post.id for post, fact in pod.posts if pod.model.sees_post(key, fact)}
+        _check_posts(pod, key, expected, loaded)
+        _check_comments_and_likes(pod, key, expected, loaded)
+        if key is None or key in pod.model.local:
+            # A remote person reads through federation, which asks the predicates and querysets
+            # above; pages and notifications are for this pod's people and visitors.
+            _check_pages(pod, key, expected)
+            _check_notifications(pod, key)
+
+
+def _check_posts(pod: Pod, key: str | None, expected: set[int], loaded: dict[int, Post]) -> None:
+    m, viewer, where = pod.model, pod.person(key), f"viewer {key}"
+    for post, fact in pod.posts:
+        seen = can_see_post(viewer, loaded[post.id])
+        assert seen == (post.id in expected), (where, fact.key, "can_see_post")
+        if m.leaks(key, fact):
+            assert not seen, (where, fact.key, "LEAK")
+    assert set(visible_posts(viewer).values_list("id", flat=True)) == expected, (where, "visible_posts")
+    rows = filter_by_post_visibility(viewer, StreamEntry.objects.all(), "post")
+    assert set(rows.values_list("post_id", flat=True)) == expected, (where, "filter_by_post_visibility")
+
+
+def _check_pages(pod: Pod, key: str | None, expected: set[int]) -> None:
+    m, viewer, where = pod.model, pod.person(key), f"viewer {key}"
+    page = selectors.Page(limit=40)
+    for author in sorted({fact.author for _, fact in pod.posts}):
+        shown = {p.id for p in selectors.person_posts(viewer, pod.persons[author], page)}
+        want = {post.id for post, fact in pod.posts if fact.author == author and post.id in expected}
+        assert shown == want, (where, "person_posts", author)
+    for tag in TAGS:
+        shown = {p.id for p in selectors.tag_posts(viewer, tag, page)}
+        assert shown == {post.id for post, fact in pod.posts if m.on_tag_page(key, fact, tag)}, (where, tag)
+    shown = {p.id for p in selectors.public_posts(viewer, page)}
+    assert shown == {post.id for post, fact in pod.posts if m.on_public_timeline(key, fact)}, (where, "public")
+    search = _search_module()
+    if search is not None:
+        shown = {p.id for p in search.search_posts(viewer, WORD, page)}
+        originals = {post.id for post, fact in pod.posts if fact.reshare_of is None}
+        assert shown == expected & originals, (where, "search")
+    if key is not None:
+        shown = {p.id for p in selectors.stream(viewer, page)}
         for post, fact in pod.posts:
-            seen = can_see_post(viewer, loaded[post.id])
-            assert seen == (post.id in expected), (where, fact.key, "can_see_post")
-            if m.leaks(key, fact):
-                assert not seen, (where, fact.key, "LEAK")
-        assert set(visible_posts(viewer).values_list("id", flat=True)) == expected, (where, "visible_posts")
-        rows = filter_by_post_visibility(viewer, StreamEntry.objects.all(), "post")
-        assert set(rows.values_list("post_id", flat=True)) == expected, (where, "filter_by_post_visibility")
-        page = selectors.Page(limit=40)
-        for author in authors:
-            shown = {p.id for p in selectors.person_posts(viewer, pod.persons[author], page)}
-            want = {post.id for post, fact in pod.posts if fact.author == author and post.id in expected}
-            assert shown == want, (where, "person_posts", author)
-        for tag in TAGS:
-            shown = {p.id for p in selectors.tag_posts(viewer, tag, page)}
-            assert shown == {post.id for post, fact in pod.posts if m.on_tag_page(key, fact, tag)}, (where, tag)
-        shown = {p.id for p in selectors.public_posts(viewer, page)}
-        assert shown == {post.id for post, fact in pod.posts if m.on_public_timeline(key, fact)}, (where, "public")
-        if search is not None:
-            shown = {p.id for p in search.search_posts(viewer, WORD, page)}
-            assert shown == expected & originals, (where, "search")
-        if key is not None and key in m.local:
-            shown = {p.id for p in selectors.stream(viewer, page)}
-            for post, fact in pod.posts:
-                want = m.in_stream(key, fact)
-                if want is not None:
-                    assert (post.id in shown) == want, (where, fact.key, "stream", fact.delivered.get(key))
-            assert shown <= expected, (where, "stream leak")
-        # Comments and likes.
+            want = m.in_stream(key, fact)
+            if want is not None:
+                assert (post.id in shown) == want, (where, fact.key, "stream", fact.delivered.get(key))
+        assert shown <= expected, (where, "stream leak")
+
+
+def _check_comments_and_likes(pod: Pod, key: str | None, expected: set[int], loaded: dict[int, Post]) -> None:
+    m, viewer, where = pod.model, pod.person(key), f"viewer {key}"
+    if pod.comments:
         visible = set(visible_comments_anywhere(viewer).values_list("id", flat=True))
         for comment, comment_fact in pod.comments:
             want = m.sees_comment(key, comment_fact)
             assert (comment.id in visible) == want, (where, comment_fact.key, "visible_comments_anywhere")
             assert can_see_comment(viewer, Comment.objects.get(id=comment.id)) == want, (where, "can_see_comment")
-        commented = {cf.post.key for _, cf in pod.comments}
-        liked_posts = {lf.post.key for _, lf in pod.likes if lf.post is not None}
-        for post, fact in pod.posts:
-            if post.id not in expected or fact.reshare_of is not None:
-                continue
-            # (post_for itself is the matrix's business; here the post is known to be visible.)
-            if fact.key in commented:
-                shown = {c.id for c in selectors.comments_for(viewer, loaded[post.id])}
-                want = {c.id for c, cf in pod.comments if cf.post is fact and m.sees_comment(key, cf)}
-                assert shown == want, (where, fact.key, "comments_for")
-            if fact.key in liked_posts:
-                likers = {p.id for p in selectors.likers(viewer, post)}
-                want = {pod.persons[lf.person].id for _, lf in pod.likes if lf.post is fact and m.sees_like(key, lf)}
-                assert likers == want, (where, fact.key, "likers")
+    commented = {cf.post.key for _, cf in pod.comments}
+    liked_posts = {lf.post.key for _, lf in pod.likes if lf.post is not None}
+    for post, fact in pod.posts:
+        if post.id not in expected or fact.reshare_of is not None:
+            continue
+        # (post_for itself is the matrix's business; here the post is known to be visible.)
+        if fact.key in commented:
+            shown = {c.id for c in selectors.comments_for(viewer, loaded[post.id])}
+            want = {c.id for c, cf in pod.comments if cf.post is fact and m.sees_comment(key, cf)}
+            assert shown == want, (where, fact.key, "comments_for")
+        if fact.key in liked_posts:
+            likers = {p.id for p in selectors.likers(viewer, post)}
+            want = {pod.persons[lf.person].id for _, lf in pod.likes if lf.post is fact and m.sees_like(key, lf)}
+            assert likers == want, (where, fact.key, "likers")
+    if pod.likes:
         liked = set(visible_likes(viewer, Like.objects.all()).values_list("id", flat=True))
         for like_row, like_fact in pod.likes:
             # visible_likes hides likers; the target's visibility is the caller's check.
             assert (like_row.id in liked) == m.sees_person(key, like_fact.person), (where, like_fact.key)
-        # Notifications.
-        if key is not None and key in m.local:
-            visible = set(visible_notifications(viewer).values_list("id", flat=True))
-            listed = {n.id for n in notification_selectors.notifications(viewer, page)}
-            for row in Notification.objects.filter(recipient=viewer):
-                want = m.sees_notification(key, _notification_fact(pod, row))
-                assert (row.id in visible) == want, (where, row.kind, "visible_notifications")
-                assert (row.id in listed) == want, (where, row.kind, "notifications selector")
-                assert can_see_notification(viewer, row) == want, (where, row.kind, "can_see_notification")
-    assert all_ids  # there was something to check
+
+
+def _check_notifications(pod: Pod, key: str | None) -> None:
+    if key is None:
+        return
+    viewer, where = pod.person(key), f"viewer {key}"
+    rows = list(
+        Notification.objects.filter(recipient=viewer).select_related(
+            "actor", "post__author", "post__reshare_of__author", "comment__author", "comment__post__author"
+        )
+    )
+    if not rows:
+        return
+    # The selector is visible_notifications plus paging (the matrix checks both apart).
+    listed = {n.id for n in notification_selectors.notifications(viewer, selectors.Page(limit=40))}
+    for row in rows:
+        want = pod.model.sees_notification(key, _notification_fact(pod, row))
+        assert (row.id in listed) == want, (where, row.kind, "notifications selector")
+        assert can_see_notification(viewer, row) == want, (where, row.kind, "can_see_notification")
 
 
 def _search_module():
@@ -402,6 +426,25 @@ def _search_module():
     return search if hasattr(search, "search_posts") else None
 
 
+@pytest.fixture
+def ids_only(monkeypatch):
+    """List selectors decide *which* posts in one id query, then load them for rendering.
+
+    Loading (authors, photos, polls, the viewer's likes) decides nothing about
+    visibility and is covered by the matrix and the query-count tests; here it is
+    replaced by bare ids so the property test can afford many examples.
+    """
+    from types import SimpleNamespace
+
+    def bare(viewer, post_ids):
+        return [SimpleNamespace(id=post_id) for post_id in post_ids]
+
+    monkeypatch.setattr(selectors, "_load_in_order", bare)
+    search = _search_module()
+    if search is not None and hasattr(search, "_load_in_order"):
+        monkeypatch.setattr(search, "_load_in_order", bare)
+
+
 @settings(
     max_examples=50,
     deadline=None,
@@ -409,11 +452,11 @@ def _search_module():
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
-    graph_steps=st.lists(graph_step, max_size=10),
-    posts=st.lists(post_step, min_size=1, max_size=5),
-    later_steps=st.lists(later_step, max_size=10),
+    graph_steps=st.lists(graph_step, max_size=8),
+    posts=st.lists(post_step, min_size=1, max_size=4),
+    later_steps=st.lists(later_step, max_size=8),
 )
-def test_no_read_path_disagrees_with_the_oracle(graph_steps, posts, later_steps):
+def test_no_read_path_disagrees_with_the_oracle(ids_only, graph_steps, posts, later_steps):
     _wipe()
     pod = _new_pod()
     for step in graph_steps:
