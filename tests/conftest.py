@@ -113,11 +113,20 @@ def _pg_url_for(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def _pg_execute(sql: str) -> None:
+def _pg_execute(sql: str, attempts: int = 20) -> None:
+    """Run one statement on the PostgreSQL server; retried while the database is busy
+    (autovacuum may visit a template database just as it is being cloned)."""
     import psycopg
 
-    with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
-        conn.execute(sql)
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+                conn.execute(sql)
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.25)
 
 
 def _pod_environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
