@@ -3,49 +3,87 @@
 Order matters and each step answers a clear 4xx: too big (413), not JSON (400),
 unsigned or badly signed (401: Fedify and others retry with another signature
 scheme on 401), key not owned by the activity's actor (401), not an activity
-(400).  Nothing is written before the signature checks out.
+(400).  Nothing is written before the signature checks out.  Signatures are
+draft-cavage (httpsig.py) or RFC 9421 (rfc9421.py, chosen by a Signature-Input
+header).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kith.federation import httpsig
+from kith.federation import httpsig, rfc9421
 from kith.federation.activitypub import actors
 from kith.federation.activitypub.inbound import apply_inbound_job, local_person
 from kith.federation.activitypub.models import InboundActivity, RemoteActor
 from kith.federation.activitypub.parse import ParseError, parse_activity, same_origin
-from kith.federation.delivery import host_answered
+from kith.federation.delivery import host_answered, inbox_host
 from kith.jobs import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 512 * 1024
+REFETCH_KEY_INTERVAL = 60  # seconds between refetches of one key after a failed verification
 
 
 def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _target_uris(request: HttpRequest) -> list[str]:
+    """The URIs a signed request may have been sent to: our public scheme, then the one it came in on."""
+    host = request.headers.get("Host", "")
+    path = request.get_full_path()
+    schemes = dict.fromkeys((urlsplit(settings.KITH_URL).scheme, request.scheme))
+    return [f"{scheme}://{host}{path}" for scheme in schemes]
+
+
+def _may_refetch_key(key_id: str) -> bool:
+    """At most one refetch per key per REFETCH_KEY_INTERVAL: a flood of forged signatures naming
+    someone's key must not turn into a flood of fetches from their server."""
+    marker = "kith:ap:key-refetch:" + hashlib.sha256(key_id.encode()).hexdigest()
+    return cache.add(marker, 1, REFETCH_KEY_INTERVAL)
+
+
 def verify_signature(request: HttpRequest, body: bytes) -> RemoteActor:
-    """The remote actor whose key signed this request, or SignatureError/ResolveError."""
+    """The remote actor whose key signed this request, or SignatureError/ResolveError.
+
+    RFC 9421 when the request has a Signature-Input header, draft-cavage otherwise.
+    Everything that needs no key (coverage, digest, time) is checked before any key
+    is fetched; a signature that then fails with a cached key is retried once with a
+    freshly fetched one (key rotation).
+    """
     headers = {name.lower(): value for name, value in request.headers.items()}
-    params = httpsig.parse_signature_header(headers.get("signature", "")) if "signature" in headers else None
-    if params is None:
+    if "signature-input" in headers:
+        prepared = rfc9421.prepare(request.method, _target_uris(request), headers, body)
+        key_id, check = prepared.key_id, prepared.verify_with
+    elif "signature" in headers:
+        params = httpsig.check(request.method, headers, body)
+        path, query = request.path, request.META.get("QUERY_STRING", "")
+        key_id = params.key_id
+
+        def check(pem: str) -> None:
+            httpsig.verify_with(params, request.method, path, query, headers, pem)
+    else:
         raise httpsig.SignatureError("the request is not signed")
-    actor = actors.actor_for_key(params.key_id)
-    path, query = request.path, request.META.get("QUERY_STRING", "")
+    actor = actors.actor_for_key(key_id)
     try:
-        httpsig.verify(request.method, path, query, headers, body, actor.public_key_pem)
-    except httpsig.SignatureError:
-        # The key may have been rotated: fetch it again, once.
-        actor = actors.actor_for_key(params.key_id, refresh=True)
-        httpsig.verify(request.method, path, query, headers, body, actor.public_key_pem)
+        check(actor.public_key_pem)
+    except httpsig.SignatureMismatch:
+        # The key may have been rotated: fetch it again, once (and not for every forgery).
+        if not _may_refetch_key(key_id):
+            raise
+        actor = actors.actor_for_key(key_id, refresh=True)
+        check(actor.public_key_pem)
     return actor
 
 
@@ -74,7 +112,7 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
         activity = parse_activity(document)
     except ParseError as exc:
         return _error(400, f"not an activity Kith accepts: {exc}")
-    host_answered(signer.person.domain)
+    host_answered(inbox_host(signer.uri) or signer.person.domain)
     forwarded_by = ""
     if activity.actor != signer.uri:
         # Inbox forwarding (a post's author passing a reply on to its audience): accepted
