@@ -1,8 +1,9 @@
 """Test settings: the production settings with a throwaway data dir and fast hashing.
 
 KITH_TEST_DATABASE_URL switches the suite to PostgreSQL (each xdist worker gets
-its own test database, named by pytest-django).  Any other KITH_* variable in the
-developer's shell is ignored, so a test run never touches a real pod's data.
+its own test database, named by pytest-django).  The KITH_* variables that configure
+a pod are ignored if set in the developer's shell, so a test run never touches a real
+pod's data; the suite's own knobs (KITH_TEST_*, KITH_FUZZ_*, KITH_INTEROP_*) are kept.
 """
 
 import atexit
@@ -10,7 +11,9 @@ import os
 import shutil
 import tempfile
 
-for _name in [name for name in os.environ if name.startswith("KITH_") and not name.startswith("KITH_TEST_")]:
+# Knobs of the test suite itself, kept; every other KITH_* configures a pod and is dropped.
+TEST_KNOBS = ("KITH_TEST_", "KITH_FUZZ_", "KITH_INTEROP_")
+for _name in [name for name in os.environ if name.startswith("KITH_") and not name.startswith(TEST_KNOBS)]:
     del os.environ[_name]
 _data_dir = tempfile.mkdtemp(prefix="kith-test-")
 atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
