@@ -8,6 +8,13 @@ host and date (and digest on requests with a body), the Digest matches the
 body, the Date is within the allowed skew, and the RSA signature verifies.
 Binding the key to the activity's actor is the caller's job (the key's owner
 comes back from `verify`).
+
+`check` does everything but the RSA check, so a caller can refuse a stale or
+tampered request before fetching any key; `verify_with` is the RSA check.  A
+signature that is well formed but does not verify raises `SignatureMismatch`:
+the only failure a fresh copy of the key (rotation) can cure.  hs2019's
+`(created)` and `(expires)` pseudo-headers are supported (the time window then
+applies to `created`).
 """
 
 from __future__ import annotations
@@ -28,11 +35,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ACCEPTED_ALGORITHMS = {"rsa-sha256", "hs2019"}
 DEFAULT_MAX_SKEW_SECONDS = 3600  # Mastodon allows about an hour either way
-_PARAM_RE = re.compile(r'\s*([a-zA-Z]+)\s*=\s*"([^"]*)"\s*(?:,|$)')
+_PARAM_RE = re.compile(r'\s*([a-zA-Z]+)\s*=\s*(?:"([^"]*)"|([0-9]{1,15}))\s*(?:,|$)')
 
 
 class SignatureError(Exception):
     """Why a request's signature is not acceptable (safe to return in a 401 body)."""
+
+
+class SignatureMismatch(SignatureError):
+    """Well formed, fresh and complete, but the key does not verify it (perhaps an old key)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class SignatureParams:
     algorithm: str
     headers: tuple[str, ...]
     signature: bytes
+    created: int | None = None
+    expires: int | None = None
 
 
 @lru_cache(maxsize=512)
@@ -73,11 +86,18 @@ def http_date(moment: datetime | None = None) -> str:
     return format_datetime(moment or datetime.now(UTC), usegmt=True)
 
 
-def _signing_string(method: str, target: str, headers: Mapping[str, str], names: tuple[str, ...]) -> bytes:
+def _signing_string(
+    method: str, target: str, headers: Mapping[str, str], names: tuple[str, ...], params: SignatureParams | None = None
+) -> bytes:
     lines = []
     for name in names:
         if name == "(request-target)":
             lines.append(f"(request-target): {method.lower()} {target}")
+        elif name in ("(created)", "(expires)"):
+            value = getattr(params, name[1:-1], None) if params is not None else None
+            if value is None:
+                raise SignatureError(f"{name} is signed but its parameter is missing")
+            lines.append(f"{name}: {value}")
         else:
             value = headers.get(name)
             if value is None:
@@ -129,7 +149,7 @@ def parse_signature_header(value: str) -> SignatureParams:
         match = _PARAM_RE.match(value, position)
         if match is None:
             raise SignatureError("the Signature header does not parse")
-        params[match.group(1)] = match.group(2)
+        params[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
     if "keyId" not in params or "signature" not in params:
         raise SignatureError("the Signature header needs keyId and signature")
@@ -141,7 +161,67 @@ def parse_signature_header(value: str) -> SignatureParams:
     except ValueError as exc:
         raise SignatureError("the signature is not base64") from exc
     names = tuple(params.get("headers", "date").lower().split())
-    return SignatureParams(params["keyId"], algorithm, names, signature)
+    created, expires = params.get("created"), params.get("expires")
+    if any(value is not None and not value.isdigit() for value in (created, expires)):
+        raise SignatureError("created and expires must be integers")
+    if algorithm != "hs2019" and ("(created)" in names or "(expires)" in names):
+        raise SignatureError("(created) and (expires) are only for hs2019")
+    return SignatureParams(
+        params["keyId"], algorithm, names, signature,
+        int(created) if created is not None else None, int(expires) if expires is not None else None,
+    )
+
+
+def check(
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    max_skew_seconds: int = DEFAULT_MAX_SKEW_SECONDS,
+    now: datetime | None = None,
+) -> SignatureParams:
+    """Everything but the key: the header parses, covers enough, the Digest matches, the time is right."""
+    raw = headers.get("signature")
+    if raw is None:
+        raise SignatureError("the request is not signed")
+    params = parse_signature_header(raw)
+    required = {"(request-target)", "host"} | ({"digest"} if method.upper() == "POST" else set())
+    if not ({"date", "(created)"} & set(params.headers)):
+        raise SignatureError("the signature must cover the date")
+    missing = required - set(params.headers)
+    if missing:
+        raise SignatureError(f"the signature must cover {', '.join(sorted(missing))}")
+    if "digest" in params.headers or method.upper() == "POST":
+        _check_digest(headers.get("digest", ""), body)
+    moment = now or datetime.now(UTC)
+    if "date" in params.headers:
+        _check_date(headers.get("date", ""), max_skew_seconds, moment)
+    created_skew = abs(moment.timestamp() - params.created) if params.created is not None else None
+    if "(created)" in params.headers and (created_skew is None or created_skew > max_skew_seconds):
+        raise SignatureError("the signature's created time is too far from now")
+    if params.expires is not None and params.expires < moment.timestamp():
+        raise SignatureError("the signature has expired")
+    return params
+
+
+def verify_with(
+    params: SignatureParams, method: str, path: str, query: str, headers: Mapping[str, str], public_key_pem: str
+) -> None:
+    """The RSA check of a request `check` accepted; SignatureMismatch if the key does not verify it.
+
+    The path is tried with the query string and then without, since some servers
+    sign one and some the other.
+    """
+    key = load_public_key(public_key_pem)
+    targets = [f"{path}?{query}", path] if query else [path]
+    for target in targets:
+        signed = _signing_string(method, target, headers, params.headers, params)
+        try:
+            key.verify(params.signature, signed, padding.PKCS1v15(), hashes.SHA256())
+            return
+        except InvalidSignature:
+            continue
+    raise SignatureMismatch("the signature does not verify")
 
 
 def verify(
@@ -157,33 +237,11 @@ def verify(
 ) -> SignatureParams:
     """Check a received request; raise SignatureError unless every check passes.
 
-    `headers` must map lower-case names to values.  The path is tried with the
-    query string and then without, since some servers sign one and some the other.
+    `headers` must map lower-case names to values.
     """
-    raw = headers.get("signature")
-    if raw is None:
-        raise SignatureError("the request is not signed")
-    params = parse_signature_header(raw)
-    required = {"(request-target)", "host"} | ({"digest"} if method.upper() == "POST" else set())
-    if not ({"date", "(created)"} & set(params.headers)):
-        raise SignatureError("the signature must cover the date")
-    missing = required - set(params.headers)
-    if missing:
-        raise SignatureError(f"the signature must cover {', '.join(sorted(missing))}")
-    if "digest" in params.headers or method.upper() == "POST":
-        _check_digest(headers.get("digest", ""), body)
-    if "date" in params.headers:
-        _check_date(headers.get("date", ""), max_skew_seconds, now)
-    key = load_public_key(public_key_pem)
-    targets = [f"{path}?{query}", path] if query else [path]
-    for target in targets:
-        signed = _signing_string(method, target, headers, params.headers)
-        try:
-            key.verify(params.signature, signed, padding.PKCS1v15(), hashes.SHA256())
-            return params
-        except InvalidSignature:
-            continue
-    raise SignatureError("the signature does not verify")
+    params = check(method, headers, body, max_skew_seconds=max_skew_seconds, now=now)
+    verify_with(params, method, path, query, headers, public_key_pem)
+    return params
 
 
 def _check_digest(value: str, body: bytes) -> None:
@@ -200,13 +258,13 @@ def _check_digest(value: str, body: bytes) -> None:
         raise SignatureError("the Digest does not match the body")
 
 
-def _check_date(value: str, max_skew_seconds: int, now: datetime | None) -> None:
+def _check_date(value: str, max_skew_seconds: int, now: datetime) -> None:
     try:
         sent = parsedate_to_datetime(value)
     except (TypeError, ValueError) as exc:
         raise SignatureError("the Date header does not parse") from exc
     if sent.tzinfo is None:
         raise SignatureError("the Date header has no time zone")
-    skew = abs(((now or datetime.now(UTC)) - sent).total_seconds())
+    skew = abs((now - sent).total_seconds())
     if skew > max_skew_seconds:
         raise SignatureError("the Date is too far from now")

@@ -116,6 +116,19 @@ def store_actor(data: ActorData) -> RemoteActor:
     return existing
 
 
+def _actor_from(uri: str, document: dict) -> RemoteActor:
+    """Parse, check and store an actor document fetched from `uri`."""
+    try:
+        data = parse_actor(document)
+    except ParseError as exc:
+        raise ResolveError(f"invalid actor at {uri}: {exc}") from exc
+    if data.id != uri:
+        raise ResolveError(f"the actor at {uri} claims to be {data.id}")
+    if not data.key_id or not data.public_key_pem:
+        raise ResolveError(f"the actor at {uri} has no public key, so nothing it sends can be verified")
+    return store_actor(data)
+
+
 def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
     if local_username_for(uri) is not None:
         raise ResolveError("that actor lives on this pod")
@@ -123,20 +136,14 @@ def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
     if known is not None and not refresh and _is_fresh(known):
         return known
     try:
-        data = parse_actor(fetch_json(uri))
-    except ParseError as exc:
+        document = fetch_json(uri)
         if known is not None:
-            return known  # keep what we had rather than lose the person on a bad refresh
-        raise ResolveError(f"invalid actor at {uri}: {exc}") from exc
-    except ResolveError:
+            parse_actor(document)  # a bad refresh keeps what we had rather than lose the person
+    except (ParseError, ResolveError):
         if known is not None:
             return known
         raise
-    if data.id != uri:
-        raise ResolveError(f"the actor at {uri} claims to be {data.id}")
-    if not data.key_id or not data.public_key_pem:
-        raise ResolveError(f"the actor at {uri} has no public key, so nothing it sends can be verified")
-    return store_actor(data)
+    return _actor_from(uri, document)
 
 
 def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
@@ -146,6 +153,8 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
         if known is not None:
             return known
     actor_uri = key_id.split("#", 1)[0]
+    if local_username_for(actor_uri) is not None:
+        raise ResolveError("that key belongs to an actor of this pod")
     known = RemoteActor.objects.filter(uri=actor_uri).first()
     if known is None:
         # Some servers use a separate key document: fetch it to learn its owner.
@@ -154,8 +163,11 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
             owner = document.get("owner")
             if not isinstance(owner, str) or not same_origin(owner, key_id):
                 raise ResolveError("the key's owner is not on the key's server")
-            actor_uri = owner
-    actor = resolve_actor(actor_uri, refresh=refresh)
+            actor = resolve_actor(owner, refresh=refresh)
+        else:
+            actor = _actor_from(actor_uri, document)  # the actor itself: no second fetch
+    else:
+        actor = resolve_actor(actor_uri, refresh=refresh)
     if actor.key_id != key_id:
         raise ResolveError("that key does not belong to the actor it names")
     return actor

@@ -155,13 +155,18 @@ def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     addressed = set(note.to) | set(note.cc)
     if addressed & PUBLIC_ALIASES:
         return (Visibility.PUBLIC if set(note.to) & PUBLIC_ALIASES else Visibility.UNLISTED), []
-    people = _addressed_people(addressed, author)
+    followers: list[Person] = []
+    visibility = Visibility.DIRECT if note.mentions else Visibility.LIMITED
     if author.followers_url and author.followers_url in addressed:
-        people += list(
+        followers = list(
             Person.objects.filter(following_rel__followee=author.person, following_rel__state=FollowState.ACCEPTED)
         )
-        return Visibility.LIMITED, people
-    return (Visibility.DIRECT if note.mentions else Visibility.LIMITED), people
+        visibility = Visibility.LIMITED
+    if not any(p.is_local for p in followers) and not any(local_person(uri) for uri in sorted(addressed)[:MAX_ADDRESSEES]):
+        # Nobody here is in it (the caller drops it): fetch none of the addressees, or one
+        # activity naming 200 URLs would have this pod fetch them all.
+        return visibility, []
+    return visibility, _addressed_people(addressed, author) + followers
 
 
 def _note_of(activity: ActivityData) -> NoteData:
@@ -393,9 +398,15 @@ def apply(inbound: InboundActivity) -> None:
             actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)
         if actor.person.state != AccountState.ACTIVE and activity.type != "Delete":
             raise Drop("the actor is not active here")
+        dropped: Drop | None = None
         with transaction.atomic():
-            handler(activity, actor)
-        state, error = InboundState.DONE, ""
+            try:
+                handler(activity, actor)
+            except Drop as reason:
+                # Kept: what a handler wrote before dropping (a Delete's tombstone for a Create
+                # still to come) must survive, or a Delete that arrives first would not win.
+                dropped = reason
+        state, error = (InboundState.DROPPED, str(dropped)) if dropped else (InboundState.DONE, "")
     except Drop as reason:
         state, error = InboundState.DROPPED, str(reason)
     except (ParseError, DomainError, actors.ResolveError, RemoteActor.DoesNotExist) as problem:
