@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 
 from kith.federation import httpsig
 from kith.people.keys import generate_pem_pair
@@ -248,7 +248,9 @@ class FakePeer:
     @classmethod
     def start(cls, address: str = "127.0.0.7") -> FakePeer:
         server = _Server((address, 0), _Handler)
-        thread = threading.Thread(target=server.serve_forever, name=f"fake-peer-{address}", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"fake-peer-{address}", daemon=True
+        )
         peer = cls(server, thread)
         thread.start()
         return peer
@@ -435,7 +437,7 @@ def rfc9421_headers(
     lines.append(f'"@signature-params": {signature_params}')
     base = "\n".join(lines).encode()
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    if alg == "ed25519":
+    if isinstance(key, ed25519.Ed25519PrivateKey):
         signature = key.sign(base)
     elif alg == "rsa-pss-sha512":
         signature = key.sign(base, padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64), hashes.SHA512())
