@@ -16,27 +16,24 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.harness import Pod
 from tests.harness.pod import free_port
+from tests.interop.peers import Peer
 
 HERE = Path(__file__).resolve().parent
 BOVINE_DIR = HERE / "bovine_peer"
 FEDIFY_DIR = HERE / "fedify_peer"
 INSTALL_TIMEOUT = 900
-START_TIMEOUT = 60.0
 
 BOVINE_HOST, FEDIFY_HOST = "127.0.0.5", "127.0.0.6"
 KITH_HOSTS = {"bovine": "127.0.0.7", "fedify": "127.0.0.8"}
@@ -113,58 +110,7 @@ def fedify_modules() -> Path:
     return _installed("fedify", _key(manifest, lockfile), build) / "node_modules"
 
 
-# ---- peers as processes --------------------------------------------------------------------------
-
-
-class Peer:
-    """A peer server process with its /_interop/ API."""
-
-    def __init__(self, name: str, command: list[str], host: str, port: int, workdir: Path, env: dict[str, str]):
-        self.name, self.host, self.port = name, host, port
-        self.url = f"http://{host}:{port}"
-        self.log_path = workdir / f"{name}.log"
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=workdir, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        self.http = httpx.Client(base_url=self.url, timeout=30)
-
-    def wait_ready(self, path: str) -> Peer:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited at start:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if self.http.get(path).status_code == 200:
-                    return self
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not answer within {START_TIMEOUT}s:\n{self.log()}")
-
-    def get(self, path: str, **params) -> dict:
-        response = self.http.get(path, params=params)
-        assert response.status_code == 200, f"{self.name} GET {path}: {response.status_code} {response.text[:2000]}"
-        return response.json()
-
-    def post(self, path: str, body: dict) -> dict:
-        response = self.http.post(path, json=body)
-        assert response.status_code == 200, f"{self.name} POST {path}: {response.status_code} {response.text[:2000]}"
-        return response.json()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
-
-    def stop(self) -> None:
-        self.http.close()
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+# ---- peers as processes, and the Kith pod they talk to ------------------------------------------
 
 
 @contextlib.contextmanager
@@ -202,7 +148,10 @@ def fedify(fedify_modules, tmp_path_factory, request) -> Iterator[Peer]:
         yield running
 
 
-def kith_pod(name: str, tmp_path_factory, request) -> Iterator[Pod]:
+@pytest.fixture(scope="module")
+def pod(tmp_path_factory, request) -> Iterator[Pod]:
+    """A Kith pod for one test module, on its own address (the module names its peer in PEER)."""
+    name = request.module.PEER
     pod = Pod(f"interop-{name}", tmp_path_factory.mktemp(f"kith-{name}"), host=KITH_HOSTS[name])
     try:
         yield pod.start()
@@ -219,11 +168,3 @@ def pytest_runtest_makereport(item, call):
     if report.failed:
         item.getparent(pytest.Module).interop_failed = True
     return report
-
-
-def activity_types(items: list[dict]) -> list[str]:
-    return [item.get("type") for item in items]
-
-
-def dump(items: list[dict]) -> str:
-    return json.dumps(items, indent=1)[:6000]

@@ -13,9 +13,10 @@ import pytest
 
 from tests.harness import WebSession
 from tests.harness.pod import wait_until
-from tests.interop.conftest import Peer, kith_pod
+from tests.interop.peers import Peer, kith_followers, kith_follows
 
 pytestmark = pytest.mark.server
+PEER = "bovine"  # the Kith pod fixture (conftest.pod) runs on this peer's neighbour address
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS}#Public"
@@ -60,11 +61,6 @@ def _object(activity: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def pod(tmp_path_factory, request):
-    yield from kith_pod("bovine", tmp_path_factory, request)
-
-
-@pytest.fixture(scope="module")
 def cow(bovine) -> Cow:
     me = bovine.get("/_interop/me")
     return Cow(bovine, me["id"], me["handle"], me["actor"])
@@ -81,28 +77,19 @@ def alice_id(pod) -> str:
     return f"{pod.url}/users/alice"
 
 
-def _kith_follows(alice: WebSession, handle: str) -> bool:
-    """Alice's page of the person says she follows them (not just a pending request)."""
-    return ">Unfollow</button>" in alice.get(f"/@{handle}")
-
-
-def _followers_section(alice: WebSession) -> str:
-    return alice.get("/contacts").split('id="followers-title"', 1)[1]
-
-
 @pytest.fixture(scope="module")
 def linked(pod, cow, alice, alice_id):
     """alice follows cow (cow accepts) and cow follows alice (Kith accepts by itself)."""
     alice.follow(cow.handle)  # Kith WebFingers cow@127.0.0.5:PORT, fetches the actor (signed GET)
     follow = cow.wait_for("Follow", lambda a: _id(a.get("actor")) == alice_id, "alice's Follow at bovine")
     assert _id(follow["object"]) == cow.id
-    assert not _kith_follows(alice, cow.handle), "a follow of a remote person waits for the Accept"
+    assert not kith_follows(alice, cow.handle), "a follow of a remote person waits for the Accept"
     cow.send({"type": "Accept", "object": follow["id"], "to": [alice_id]})
-    wait_until(lambda: _kith_follows(alice, cow.handle), timeout=WAIT, message="cow's Accept at Kith")
+    wait_until(lambda: kith_follows(alice, cow.handle), timeout=WAIT, message="cow's Accept at Kith")
 
     cows_follow = cow.send({"type": "Follow", "object": alice_id, "to": [alice_id]})
     cow.wait_for("Accept", lambda a: _id(a.get("object")) == cows_follow, "Kith's Accept of cow's Follow")
-    wait_until(lambda: cow.handle in _followers_section(alice), timeout=WAIT, message="cow among alice's followers")
+    wait_until(lambda: cow.handle in kith_followers(alice), timeout=WAIT, message="cow among alice's followers")
     return {"cows_follow": cows_follow}
 
 
@@ -110,8 +97,8 @@ def test_follow_both_ways(linked, cow, alice, alice_id):
     # bovine's own bookkeeping agrees: it applied Kith's Accept and its own.
     assert alice_id in cow.collection("following")
     assert alice_id in cow.collection("followers")
-    assert _kith_follows(alice, cow.handle)
-    assert cow.handle in _followers_section(alice)
+    assert kith_follows(alice, cow.handle)
+    assert cow.handle in kith_followers(alice)
 
 
 def test_posts_both_ways(linked, pod, cow, alice, alice_id):
@@ -190,10 +177,10 @@ def test_unfollow_both_ways(linked, cow, alice, alice_id):
     assert _object(undo).get("type", "Follow") == "Follow"
     wait_until(lambda: alice_id not in cow.collection("followers"), timeout=WAIT,
                message="alice gone from cow's followers")
-    assert not _kith_follows(alice, cow.handle)
+    assert not kith_follows(alice, cow.handle)
 
     # cow unfollows alice: Kith drops cow from alice's followers.
     cow.send({"type": "Undo", "to": [alice_id], "object": {
         "type": "Follow", "id": linked["cows_follow"], "actor": cow.id, "object": alice_id}})
-    wait_until(lambda: cow.handle not in _followers_section(alice), timeout=WAIT,
+    wait_until(lambda: cow.handle not in kith_followers(alice), timeout=WAIT,
                message="cow gone from alice's followers")

@@ -342,7 +342,11 @@ def federate_unfollow(follower_id: int, followee_id: int) -> None:
     if not (follower and followee and follower.is_local and not followee.is_local):
         return
     sent = Delivery.objects.filter(subject=f"follow:{follower_id}:{followee_id}").values_list("activity_uri", flat=True).first()
-    follow_object = sent or {"type": "Follow", "actor": render.actor_uri(follower), "object": render.actor_uri(followee)}
+    # The Follow is embedded, not just named: Kith does not serve its Follow activities, and
+    # receivers such as Fedify apps (undo.getObject()) must see what is undone (as Mastodon sends it).
+    follow_object = {"type": "Follow", "actor": render.actor_uri(follower), "object": render.actor_uri(followee)}
+    if sent:
+        follow_object = {"id": sent, **follow_object}
     activity = render.wrap(
         "Undo", follower, follow_object,
         activity_id=f"{uris.actor(follower.username)}/unfollows/{followee.id}-{int(time.time())}",
