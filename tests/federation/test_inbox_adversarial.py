@@ -25,6 +25,7 @@ from kith.federation import httpsig, safe_http
 from kith.federation.activitypub import actors, uris
 from kith.federation.activitypub.inbox import MAX_ACTIVITY_BYTES
 from kith.federation.activitypub.models import (
+    FollowActivity,
     InboundActivity,
     InboundState,
     RemoteActor,
@@ -32,13 +33,14 @@ from kith.federation.activitypub.models import (
     Tombstone,
 )
 from kith.federation.models import InstanceKey
-from kith.graph.models import Block, Follow
+from kith.graph import services as graph
+from kith.graph.models import Block, Follow, FollowState
 from kith.people.models import Person, PersonKey
 from kith.social import services
 from kith.social.models import Comment, Like, Media, PollOption, Post, PostAudience, PostRevision, Visibility
 from kith.timelines.models import Notification, StreamEntry
 from tests import factories
-from tests.federation.peers import AS_PUBLIC, FakePeer, key_pair, post_activity, signed_headers
+from tests.federation.peers import AS_PUBLIC, FakePeer, Route, key_pair, post_activity, signed_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -275,6 +277,27 @@ def test_full_cavage_signature_built_here_is_accepted(client, alice, bob):
     assert send(client, None, follow, tamper=replace_headers(headers)).status_code == 202
 
 
+@pytest.mark.parametrize(("age", "status"), [(0, 202), (3700, 401)])
+def test_hs2019_with_created_pseudo_header(client, alice, bob, peer, age, status):
+    """hs2019 may sign (created) instead of Date: the time window then applies to created."""
+    follow = bob.activity("Follow", uris.actor("alice"))
+    body = json.dumps(follow).encode()
+    created = int(datetime.now(UTC).timestamp()) - age
+    digest = httpsig.digest_header(body)
+    lines = ["(request-target): post /inbox", "host: testserver", f"(created): {created}", f"digest: {digest}"]
+    signature = httpsig.load_private_key(bob.private_pem).sign("\n".join(lines).encode(), PKCS1v15(), SHA256())
+    headers = {
+        "host": "testserver", "digest": digest, "content-type": "application/activity+json",
+        "signature": f'keyId="{bob.key_id}",algorithm="hs2019",created={created},'
+                     f'headers="(request-target) host (created) digest",signature="{base64.b64encode(signature).decode()}"',
+    }
+    response = send(client, None, follow, tamper=replace_headers(headers))
+    assert response.status_code == status, response.content
+    if status == 401:
+        assert "created time is too far" in response.json()["error"]
+        assert peer.requests == []
+
+
 def test_changed_host_header_is_refused(client, alice, bob):
     follow = bob.activity("Follow", uris.actor("alice"))
 
@@ -360,6 +383,18 @@ def test_oversize_body_is_refused(client, alice, bob):
 
 def test_non_json_is_refused(client, alice, bob):
     refused(send(client, bob, b"<html>not json</html>"), 400, "not JSON")
+
+
+def test_deeply_nested_json_is_refused_not_a_500(client, alice, bob):
+    """json.loads raises RecursionError (not ValueError) past ~1,000 levels: that was a 500."""
+    depth = 100_000
+    refused(send(client, bob, b"[" * depth + b"]" * depth), 400, "not JSON")
+
+
+def test_deeply_nested_actor_document_is_refused_not_a_500(client, alice, bob, peer):
+    depth = 50_000
+    peer.serve("/users/bob", Route(body=b'{"a":' * depth + b"1" + b"}" * depth))
+    refused(send(client, bob, bob.activity("Follow", uris.actor("alice"))), 401, "did not answer with JSON")
 
 
 def test_json_that_is_not_an_object_is_refused(client, alice, bob):
@@ -492,6 +527,27 @@ def test_undo_by_the_actor_is_applied(client, alice, bob):
     follow = _follow(client, bob, alice)
     accept(client, bob, bob.activity("Undo", follow))
     assert not Follow.objects.exists()
+
+
+def test_accept_or_reject_of_a_follow_by_someone_else(client, alice, bob, eve, mallory):
+    """alice asked bob; only bob answers.  eve (bob's server) and mallory (another) cannot."""
+    follow = graph.follow(alice, known(bob))
+    follow_uri = FollowActivity.objects.get(follow=follow).uri
+    embedded = {"id": follow_uri, "type": "Follow", "actor": uris.actor("alice"), "object": bob.uri}
+    for verdict in ("Accept", "Reject"):
+        response = send(client, eve, eve.activity(verdict, embedded))
+        assert response.status_code == 400  # the embedded Follow was not addressed to eve
+        assert "mismatch" in response.json()["error"]
+        by_id = eve.activity(verdict, follow_uri)
+        accept(client, eve, by_id)
+        stored_then(by_id, InboundState.DROPPED, "a follow we did not send")
+        by_other_server = mallory.activity(verdict, follow_uri)
+        accept(client, mallory, by_other_server)
+        stored_then(by_other_server, InboundState.DROPPED, "a follow we did not send")
+    assert Follow.objects.get(id=follow.id).state == FollowState.PENDING
+    # The control: bob's Accept is applied.
+    accept(client, bob, bob.activity("Accept", embedded))
+    assert Follow.objects.get(id=follow.id).state == FollowState.ACCEPTED
 
 
 # ---- limited posts -------------------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def fetch_json(url: str) -> dict:
         raise ResolveError(f"{url} answered {response.status}")
     try:
         document = json.loads(response.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # deep nesting raises RecursionError
         raise ResolveError(f"{url} did not answer with JSON") from exc
     if not isinstance(document, dict):
         raise ResolveError(f"{url} did not answer with a JSON object")
@@ -194,7 +194,7 @@ def resolve_handle(handle: str) -> Person:
             accept_types=("application/jrd+json", "application/json"),
         )
         document = json.loads(response.body) if response.status == 200 else {}
-    except (safe_http.FetchError, ValueError) as exc:
+    except (safe_http.FetchError, ValueError, RecursionError) as exc:
         raise ResolveError(f"WebFinger failed for {handle}: {exc}") from exc
     links = document.get("links") if isinstance(document, dict) else None
     for link in links if isinstance(links, list) else []:

@@ -100,7 +100,7 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
         return _error(404, "no such inbox")
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting raises RecursionError: a 400, not a 500
         return _error(400, "the body is not JSON")
     if not isinstance(document, dict):
         return _error(400, "the body is not a JSON object")
