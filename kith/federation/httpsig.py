@@ -29,7 +29,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -69,7 +69,7 @@ def load_private_key(pem: str) -> rsa.RSAPrivateKey:
 def load_public_key(pem: str) -> rsa.RSAPublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:  # an unknown key type is not a ValueError
         raise SignatureError("the key is not a valid PEM public key") from exc
     if not isinstance(key, rsa.RSAPublicKey):
         raise SignatureError("only RSA keys are supported")

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
@@ -398,7 +398,7 @@ def check_content_digest(value: str, body: bytes) -> None:
 def load_public_key(pem: str) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(pem.encode())
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:  # an unknown key type is not a ValueError
         raise SignatureError("the key is not a valid PEM public key") from exc
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < 1024:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.hashes import SHA256
 from django.core.cache import cache
@@ -731,6 +733,35 @@ def test_actor_with_bad_document_is_refused(client, alice, bob, change, reason):
     refused(send(client, bob, bob.activity("Follow", uris.actor("alice"))), 401, reason)
     assert not RemoteActor.objects.exists()
     assert not Person.objects.exclude(domain="").exists()
+
+
+def _pem(der: bytes) -> str:
+    return "-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PUBLIC KEY-----\n"
+
+
+UNKNOWN_KEY_TYPE = _pem(bytes.fromhex("300b" "3005" "06032a0304" "03020001"))  # an OID cryptography has never heard of
+EC_KEY = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+).decode()
+
+
+@pytest.mark.parametrize(
+    ("pem", "reason"),
+    [
+        (UNKNOWN_KEY_TYPE, "not a valid PEM public key"),  # cryptography raises UnsupportedAlgorithm: was a 500
+        ("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "not a valid PEM public key"),
+        (EC_KEY, "only RSA"),
+    ],
+)
+def test_actor_with_an_unusable_key_is_refused_not_a_500(client, alice, bob, pem, reason):
+    bob.update(publicKey={"id": bob.key_id, "owner": bob.uri, "publicKeyPem": pem})
+    refused(send(client, bob, bob.activity("Follow", uris.actor("alice"))), 401, reason)
+
+
+@pytest.mark.parametrize("key_id", ["not a url", "file:///etc/passwd", "ftp://127.0.0.7/key", "http://169.254.169.254/"])
+def test_key_id_that_cannot_be_fetched_is_refused(client, alice, bob, key_id, settings):
+    settings.KITH_ALLOW_PRIVATE_FEDERATION = False
+    refused(send(client, bob, bob.activity("Follow", uris.actor("alice")), key_id=key_id), 401, "signature not accepted")
 
 
 def test_key_owned_by_another_actor_in_the_document_is_refused(client, alice, bob, eve):
