@@ -232,6 +232,20 @@ def test_key_of_another_actor_on_a_create_is_only_believed_from_the_origin(clien
     assert domain_state() == before
 
 
+def test_forwarded_copy_cannot_squat_the_id_of_the_real_activity(client, alice, bob, mallory):
+    """mallory (any server) "forwards" a Create under the id bob's next activity will have, before
+    bob has written it; the refetch fails.  bob's real, signed Create with that id must still count."""
+    note = bob.note("next", "bob's next post", serve=False)
+    create = bob.create(note)
+    accept(client, mallory, create)
+    stored_then(create, InboundState.FAILED, "answered 404")
+    bob.note("next", "bob's next post")  # now it exists
+    accept(client, bob, create)
+    assert applied(create).state == InboundState.DONE
+    assert applied(create).forwarded_by == ""
+    assert "next post" in Post.objects.get().html
+
+
 def test_digest_not_matching_the_body_is_refused(client, alice, bob, peer):
     before = domain_state()
     follow = bob.activity("Follow", uris.actor("alice"))

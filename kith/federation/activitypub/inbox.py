@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from kith.federation import httpsig, rfc9421
 from kith.federation.activitypub import actors
 from kith.federation.activitypub.inbound import apply_inbound_job, local_person
-from kith.federation.activitypub.models import InboundActivity, RemoteActor
+from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
 from kith.federation.activitypub.parse import ParseError, parse_activity, same_origin
 from kith.federation.delivery import host_answered, inbox_host
 from kith.jobs import enqueue_on_commit
@@ -138,6 +138,15 @@ def _store(activity_id: str, actor_uri: str, activity_type: str, document: dict,
                 },
             )
             if created:
+                enqueue_on_commit(apply_inbound_job, stored.id)
+            elif stored.forwarded_by and not forwarded_by and stored.state != InboundState.DONE:
+                # A forwarded copy never stands in for the signed original: anyone could
+                # otherwise "forward" the ids of activities they expect (they are often
+                # predictable) and have the real ones ignored as repeats.
+                InboundActivity.objects.filter(id=stored.id).update(
+                    actor_uri=actor_uri, activity_type=activity_type, payload=document, forwarded_by="",
+                    state=InboundState.PENDING, error="", applied_at=None,
+                )
                 enqueue_on_commit(apply_inbound_job, stored.id)
     except IntegrityError:  # the same activity arriving twice at once
         pass
