@@ -503,6 +503,24 @@ def test_delete_of_someone_elses_note(client, alice, bob, eve, mallory):
     assert domain_state() == before
 
 
+def test_update_or_delete_of_someone_elses_actor(client, alice, bob, eve):
+    bob_person = known(bob)
+    before = domain_state()
+    embedded = eve.activity("Update", bob.document() | {"name": "Bob (hacked)"})
+    response = send(client, eve, embedded)
+    assert response.status_code == 400
+    assert "mismatch" in response.json()["error"]
+    by_reference = eve.activity("Update", bob.uri)
+    accept(client, eve, by_reference)
+    assert applied(by_reference).state == InboundState.FAILED  # bob's actor is not eve's note
+    delete = eve.activity("Delete", bob.uri)
+    accept(client, eve, delete)
+    assert applied(delete).state == InboundState.DROPPED
+    bob_person.refresh_from_db()
+    assert (bob_person.display_name, bob_person.state) == ("Bob", "active")
+    assert domain_state() == before
+
+
 def test_delete_of_someone_elses_comment(client, alice, bob, eve):
     post = services.publish_post(alice, "Public thoughts")
     reply = bob.note("r1", "bob's reply", inReplyTo=uris.post("alice", post.id))
@@ -604,6 +622,22 @@ def test_like_of_a_limited_post_from_outside_its_audience_is_refused(client, ali
     accept(client, eve, like)
     stored_then(like, InboundState.FAILED, "No such post")
     assert domain_state() == before
+
+
+def _signed_get(client, actor, path: str, *, private_pem: str | None = None):
+    url = f"http://testserver{path}"
+    headers = httpsig.sign("GET", url, {"Accept": "application/activity+json"}, None, key_id=actor.key_id,
+                           private_key_pem=private_pem or actor.private_pem)
+    extra = {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    return client.get(path, HTTP_ACCEPT="application/activity+json", **extra)
+
+
+def test_limited_post_is_served_only_to_a_signed_member_of_its_audience(client, alice, bob, eve, limited_post):
+    path = f"/users/alice/posts/{limited_post.id}"
+    assert _signed_get(client, bob, path).status_code == 200  # bob is in the audience
+    assert client.get(path).status_code == 404  # anonymous
+    assert _signed_get(client, eve, path).status_code == 404  # signed, but not in it
+    assert _signed_get(client, bob, path, private_pem=eve.private_pem).status_code == 404  # forged as bob
 
 
 def test_limited_post_for_nobody_here_fetches_nobody(client, alice, bob, peer):
