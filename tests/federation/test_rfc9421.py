@@ -434,3 +434,16 @@ def test_inbox_refetches_a_rotated_key_for_9421_once(client, inbox_setup):
     forged = post_9421(client, bob, bob.activity("Follow", uris.actor("alice")), private_pem=key_pair(4)[1])
     assert forged.status_code == 401
     assert peer.hits("/users/bob") == 2  # the throttle: no second refetch within the minute
+
+
+def test_inbox_behind_a_tls_proxy_verifies_the_https_target_uri(client, inbox_setup, settings):
+    """The peer signed https://...; the request reached Django as plain http from the proxy."""
+    settings.KITH_URL = "https://testserver"
+    _, bob = inbox_setup
+    activity = bob.activity("Follow", uris.actor("alice"))
+    body = json.dumps(activity).encode()
+    signature = rfc9421_headers(
+        "POST", "https://testserver/users/alice/inbox", body, key_id=bob.key_id, private_pem=bob.private_pem,
+    )
+    response = post_activity(client, None, activity, path="/users/alice/inbox", tamper=lambda h: h | signature)
+    assert response.status_code == 202, response.content
