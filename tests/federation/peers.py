@@ -328,9 +328,11 @@ class FakePeer:
     def _route_for(self, raw_path: str) -> Route:
         parts = urlsplit(raw_path)
         with self._lock:
+            if parts.path in self._routes:  # anything set explicitly wins, WebFinger included
+                return self._routes[parts.path]
             if parts.path == "/.well-known/webfinger":
                 return self._webfinger(parse_qs(parts.query).get("resource", [""])[0])
-            return self._routes.get(parts.path) or Route(status=404, body=b'{"error": "not found"}')
+            return Route(status=404, body=b'{"error": "not found"}')
 
     def _webfinger(self, resource: str) -> Route:
         username, _, host = resource.removeprefix("acct:").partition("@")

@@ -824,6 +824,27 @@ def test_actor_document_claiming_another_id_is_refused(client, alice, bob, peer,
     assert not RemoteActor.objects.exists()
 
 
+def test_webfinger_finds_the_actor(bob):
+    assert actors.resolve_handle(bob.handle) == remote_person(bob)
+
+
+@pytest.mark.parametrize(
+    "jrd",
+    [
+        {"links": "not a list"},
+        {"links": [{"rel": "self", "type": "application/activity+json", "href": "javascript:alert(1)"}]},
+        {"links": [{"rel": "self", "type": "text/html", "href": "http://127.0.0.7:1/users/bob"}]},
+        "deep",
+    ],
+)
+def test_hostile_webfinger_finds_nobody(bob, peer, jrd):
+    body = b'{"a":' * 50_000 + b"1" + b"}" * 50_000 if jrd == "deep" else json.dumps(jrd).encode()
+    peer.serve("/.well-known/webfinger", Route(body=body, content_type="application/jrd+json"))
+    with pytest.raises(actors.ResolveError):
+        actors.resolve_handle(bob.handle)
+    assert not RemoteActor.objects.exists()
+
+
 @pytest.fixture
 def only_peer_is_public(peer, settings, monkeypatch):
     """Production rules (no private addresses), except that the peer's address counts as public."""
