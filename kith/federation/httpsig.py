@@ -212,7 +212,10 @@ def verify_with(
     The path is tried with the query string and then without, since some servers
     sign one and some the other.
     """
-    key = load_public_key(public_key_pem)
+    try:
+        key = load_public_key(public_key_pem)
+    except SignatureError as exc:  # unusable: perhaps replaced by now, so worth a refetch
+        raise SignatureMismatch(str(exc)) from exc
     targets = [f"{path}?{query}", path] if query else [path]
     for target in targets:
         signed = _signing_string(method, target, headers, params.headers, params)

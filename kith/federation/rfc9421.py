@@ -18,8 +18,9 @@ header fields without parameters; anything else (`@query-param`, `;sf`, `;key`,
 `;bs`, `;req`, `;tr`) is refused rather than guessed at.
 
 Failures raise `httpsig.SignatureError`; a signature that is well formed but does not
-verify with the key raises its subclass `SignatureMismatch`, the one failure a fresh
-copy of the key (rotation) can cure.
+verify with the key (or names an algorithm the key cannot do, or the key is unusable)
+raises its subclass `SignatureMismatch`, the one failure a fresh copy of the key
+(rotation) can cure.
 """
 
 from __future__ import annotations
@@ -413,7 +414,7 @@ def _verify_bytes(algorithm: str | None, key, signature: bytes, base: bytes) -> 
     """Raise InvalidSignature or SignatureError unless `signature` is valid over `base`."""
     if isinstance(key, ed25519.Ed25519PublicKey):
         if algorithm not in (None, "ed25519"):
-            raise SignatureError(f"algorithm {algorithm!r} does not fit an Ed25519 key")
+            raise SignatureMismatch(f"algorithm {algorithm!r} does not fit an Ed25519 key")
         key.verify(signature, base)
         return
     if algorithm in (None, "rsa-v1_5-sha256"):
@@ -421,7 +422,7 @@ def _verify_bytes(algorithm: str | None, key, signature: bytes, base: bytes) -> 
     elif algorithm == "rsa-pss-sha512":
         key.verify(signature, base, padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=64), hashes.SHA512())
     else:
-        raise SignatureError(f"algorithm {algorithm!r} does not fit an RSA key")
+        raise SignatureMismatch(f"algorithm {algorithm!r} does not fit an RSA key")
 
 
 # ---- the whole check -----------------------------------------------------------------------------------
@@ -439,7 +440,12 @@ class PreparedSignature:
         return self.entry.key_id
 
     def verify_with(self, public_key_pem: str) -> None:
-        key = load_public_key(public_key_pem)
+        """SignatureMismatch unless the key verifies it (an unusable or ill-fitting key included:
+        the sender may have moved to a new key, which a refetch would find)."""
+        try:
+            key = load_public_key(public_key_pem)
+        except SignatureError as exc:
+            raise SignatureMismatch(str(exc)) from exc
         for base in self.bases:
             try:
                 _verify_bytes(self.entry.algorithm, key, self.entry.signature, base)

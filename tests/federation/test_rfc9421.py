@@ -447,3 +447,14 @@ def test_inbox_behind_a_tls_proxy_verifies_the_https_target_uri(client, inbox_se
     )
     response = post_activity(client, None, activity, path="/users/alice/inbox", tamper=lambda h: h | signature)
     assert response.status_code == 202, response.content
+
+
+def test_inbox_follows_a_move_from_an_rsa_to_an_ed25519_key(client, inbox_setup, ed_keys):
+    """A key of another type under the same id is a rotation too: refetched once, then verified."""
+    peer, bob = inbox_setup
+    assert post_9421(client, bob, bob.activity("Follow", uris.actor("alice"))).status_code == 202
+    bob.update(publicKey={"id": bob.key_id, "owner": bob.uri, "publicKeyPem": ed_keys[0]})
+    undo = bob.activity("Undo", bob.activity("Follow", uris.actor("alice")))
+    response = post_9421(client, bob, undo, private_pem=ed_keys[1], alg="ed25519")
+    assert response.status_code == 202, response.content
+    assert peer.hits("/users/bob") == 2
