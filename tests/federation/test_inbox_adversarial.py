@@ -380,6 +380,12 @@ def test_failing_signature_refetches_at_most_once(client, alice, carol, bob, eve
     assert domain_state() == before
 
 
+def test_forgery_at_first_contact_fetches_the_actor_once(client, alice, bob, eve, peer):
+    forged = bob.activity("Follow", uris.actor("alice"))
+    refused(send(client, bob, forged, private_pem=eve.private_pem), 401, "does not verify")
+    assert peer.hits("/users/bob") == 1  # just fetched for this request: a refetch would say the same
+
+
 def test_rotation_with_the_peer_unreachable_keeps_the_old_key(client, alice, carol, bob, peer):
     _follow(client, bob, alice)
     old_pem = bob.public_pem

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -75,12 +76,14 @@ def verify_signature(request: HttpRequest, body: bytes) -> RemoteActor:
             httpsig.verify_with(params, request.method, path, query, headers, pem)
     else:
         raise httpsig.SignatureError("the request is not signed")
+    asked_at = timezone.now()
     actor = actors.actor_for_key(key_id)
     try:
         check(actor.public_key_pem)
     except httpsig.SignatureMismatch:
-        # The key may have been rotated: fetch it again, once (and not for every forgery).
-        if not _may_refetch_key(key_id):
+        # The key may have been rotated: fetch it again, once (not when it was fetched for
+        # this very request, and not for every forgery).
+        if actor.fetched_at >= asked_at or not _may_refetch_key(key_id):
             raise
         actor = actors.actor_for_key(key_id, refresh=True)
         check(actor.public_key_pem)
