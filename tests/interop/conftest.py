@@ -113,28 +113,33 @@ def fedify_modules() -> Path:
 # ---- peers as processes, and the Kith pod they talk to ------------------------------------------
 
 
+# Session-scoped, not module-scoped: pytest-xdist may interleave the two modules' tests on
+# one worker, and module fixtures would then be torn down and set up again at every switch.
+_failed: set[str] = set()  # peers whose tests failed: their logs are printed at teardown
+
+
 @contextlib.contextmanager
-def _running(peer: Peer, ready_path: str, request: pytest.FixtureRequest) -> Iterator[Peer]:
+def _running(peer: Peer, ready_path: str) -> Iterator[Peer]:
     try:
         yield peer.wait_ready(ready_path)
     finally:
         peer.stop()
-        if getattr(request.node, "interop_failed", False):
+        if peer.name in _failed:
             sys.stderr.write(f"\n---- {peer.name} log ----\n{peer.log()}\n")
 
 
-@pytest.fixture(scope="module")
-def bovine(bovine_python, tmp_path_factory, request) -> Iterator[Peer]:
+@pytest.fixture(scope="session")
+def bovine(bovine_python, tmp_path_factory) -> Iterator[Peer]:
     workdir = tmp_path_factory.mktemp("bovine")
     port = free_port(BOVINE_HOST)
     peer = Peer("bovine", [str(bovine_python), str(BOVINE_DIR / "peer.py"), BOVINE_HOST, str(port), str(workdir)],
                 BOVINE_HOST, port, workdir, {"BUTCHER_ALLOW_HTTP": "1", "PYTHONUNBUFFERED": "1"})
-    with _running(peer, "/_interop/me", request) as running:
+    with _running(peer, "/_interop/me") as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def fedify(fedify_modules, tmp_path_factory, request) -> Iterator[Peer]:
+@pytest.fixture(scope="session")
+def fedify(fedify_modules, tmp_path_factory) -> Iterator[Peer]:
     workdir = tmp_path_factory.mktemp("fedify")
     # Node resolves imports next to the script: run a copy beside a link to the cached modules.
     shutil.copy(FEDIFY_DIR / "peer.mjs", workdir / "peer.mjs")
@@ -144,27 +149,36 @@ def fedify(fedify_modules, tmp_path_factory, request) -> Iterator[Peer]:
     port = free_port(FEDIFY_HOST)
     peer = Peer("fedify", [str(node), str(workdir / "peer.mjs"), FEDIFY_HOST, str(port)],
                 FEDIFY_HOST, port, workdir, {})
-    with _running(peer, "/.well-known/nodeinfo", request) as running:
+    with _running(peer, "/.well-known/nodeinfo") as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def pod(tmp_path_factory, request) -> Iterator[Pod]:
-    """A Kith pod for one test module, on its own address (the module names its peer in PEER)."""
-    name = request.module.PEER
+def _kith_pod(name: str, tmp_path_factory) -> Iterator[Pod]:
     pod = Pod(f"interop-{name}", tmp_path_factory.mktemp(f"kith-{name}"), host=KITH_HOSTS[name])
     try:
         yield pod.start()
     finally:
-        if getattr(request.node, "interop_failed", False):
-            sys.stderr.write(f"\n---- kith pod log ----\n{pod.log()}\n")
+        if name in _failed:
+            sys.stderr.write(f"\n---- kith pod (next to {name}) log ----\n{pod.log()}\n")
         pod.destroy()
+
+
+@pytest.fixture(scope="session")
+def bovine_pod(tmp_path_factory) -> Iterator[Pod]:
+    """The Kith pod that federates with bovine, on its own address."""
+    yield from _kith_pod("bovine", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fedify_pod(tmp_path_factory) -> Iterator[Pod]:
+    """The Kith pod that federates with the Fedify peer, on its own address."""
+    yield from _kith_pod("fedify", tmp_path_factory)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Remember a failure on the module, so the module fixtures print the peers' logs."""
+    """Remember which peer's tests failed, so its fixtures print the logs at teardown."""
     report = yield
-    if report.failed:
-        item.getparent(pytest.Module).interop_failed = True
+    if report.failed and getattr(item.module, "PEER", None):
+        _failed.add(item.module.PEER)
     return report

@@ -21,14 +21,26 @@ class Peer:
         self.name, self.host, self.port = name, host, port
         self.url = f"http://{host}:{port}"
         self.log_path = workdir / f"{name}.log"
-        with self.log_path.open("wb") as log:
+        self.command, self.workdir, self.env = command, workdir, {**os.environ, **env}
+        self.ready_path = "/"
+        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self._spawn()
+
+    def _spawn(self) -> None:
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=workdir, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                self.command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    def restart(self) -> Peer:
+        """Stop and start again on the same address (a Fedify peer comes back with new keys)."""
+        self._terminate()
+        self._spawn()
+        return self.wait_ready(self.ready_path)
 
     def wait_ready(self, path: str) -> Peer:
+        self.ready_path = path
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -53,7 +65,10 @@ class Peer:
         return self.log_path.read_text(errors="replace")[-8000:] if self.log_path.exists() else ""
 
     def stop(self) -> None:
+        self._terminate()
         self.http.close()
+
+    def _terminate(self) -> None:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from tests.harness import WebSession
 from tests.harness.pod import wait_until
 from tests.interop.peers import Peer, kith_followers, kith_follows
 
-pytestmark = pytest.mark.server
-PEER = "bovine"  # the Kith pod fixture (conftest.pod) runs on this peer's neighbour address
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("interop-bovine")]
+PEER = "bovine"  # which peer these tests talk to (conftest prints its logs on failure)
 
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = f"{AS}#Public"
@@ -60,24 +61,29 @@ def _object(activity: dict) -> dict:
     return value if isinstance(value, dict) else {"id": value}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cow(bovine) -> Cow:
     me = bovine.get("/_interop/me")
     return Cow(bovine, me["id"], me["handle"], me["actor"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def pod(bovine_pod):
+    return bovine_pod
+
+
+@pytest.fixture(scope="session")
 def alice(pod) -> WebSession:
     pod.create_user("alice")
     return pod.session("alice")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def alice_id(pod) -> str:
     return f"{pod.url}/users/alice"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def linked(pod, cow, alice, alice_id):
     """alice follows cow (cow accepts) and cow follows alice (Kith accepts by itself)."""
     alice.follow(cow.handle)  # Kith WebFingers cow@127.0.0.5:PORT, fetches the actor (signed GET)
@@ -94,6 +100,8 @@ def linked(pod, cow, alice, alice_id):
 
 
 def test_follow_both_ways(linked, cow, alice, alice_id):
+    # bovine answers unsigned GETs of its actors with 401: Kith found cow with signed fetches.
+    assert httpx.get(cow.id, headers={"Accept": "application/activity+json"}).status_code == 401
     # bovine's own bookkeeping agrees: it applied Kith's Accept and its own.
     assert alice_id in cow.collection("following")
     assert alice_id in cow.collection("followers")

@@ -18,8 +18,8 @@ from tests.harness import WebSession
 from tests.harness.pod import wait_until
 from tests.interop.peers import Peer, kith_followers, kith_follows
 
-pytestmark = pytest.mark.server
-PEER = "fedify"  # the Kith pod fixture (conftest.pod) runs on this peer's neighbour address
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("interop-fedify")]
+PEER = "fedify"  # which peer these tests talk to (conftest prints its logs on failure)
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 WAIT = 20.0
@@ -59,23 +59,28 @@ def _content(activity: dict) -> str:
     return _object(activity).get("content") or ""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fed(fedify) -> FedifyPeer:
     return FedifyPeer(fedify, f"{fedify.url}/users/peer", f"peer@{fedify.host}:{fedify.port}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def pod(fedify_pod):
+    return fedify_pod
+
+
+@pytest.fixture(scope="session")
 def alice(pod) -> WebSession:
     pod.create_user("alice")
     return pod.session("alice")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def alice_id(pod) -> str:
     return f"{pod.url}/users/alice"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def linked(pod, fed, alice, alice_id):
     """alice follows the peer (it accepts by itself) and the peer follows alice (so does Kith)."""
     alice.follow(fed.handle)  # Kith WebFingers peer@127.0.0.6:PORT and fetches the actor
@@ -89,10 +94,12 @@ def linked(pod, fed, alice, alice_id):
     return {"peers_follow": peers_follow}
 
 
-def test_follow_both_ways(linked, fed, alice, alice_id):
+def test_follow_both_ways(linked, pod, fed, alice, alice_id):
     assert alice_id in fed.state()["followers"]
     assert kith_follows(alice, fed.handle)
     assert fed.handle in kith_followers(alice)
+    # Fedify knocks with RFC 9421 first and remembers what a server accepted: Kith verified it.
+    assert fed.peer.get("/_interop/spec", origin=pod.url)["spec"] == "rfc9421"
 
 
 def test_posts_both_ways(linked, pod, fed, alice, alice_id):
@@ -159,3 +166,14 @@ def test_unfollow_both_ways(linked, fed, alice, alice_id):
     # The peer unfollows alice: Kith drops it from alice's followers.
     fed.act("unfollow", actor=alice_id, follow=linked["peers_follow"])
     wait_until(lambda: fed.handle not in kith_followers(alice), timeout=WAIT, message="the peer gone from alice's followers")
+
+
+def test_new_keys_after_a_restart(pod, fed, alice, alice_id):
+    """Fedify makes new keys on every start: Kith refetches the key once when a signature fails."""
+    post_id = alice.publish("Still there, Fedify?")
+    post_uri = f"{pod.url}/users/alice/posts/{post_id}"
+    fed.peer.restart()
+    fed.act("like", object=post_uri, actor=alice_id)
+    wait_until(lambda: "1 like" in alice.get(f"/posts/{post_id}"), timeout=WAIT,
+               message="a like signed with the peer's new key")
+    assert fed.peer.get("/_interop/spec", origin=pod.url)["spec"] == "rfc9421"

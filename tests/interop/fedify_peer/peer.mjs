@@ -25,7 +25,8 @@ const received = [];   // every activity that reached an inbox, as JSON-LD (comp
 const followers = new Map();  // actor id -> {id, inboxId, endpoints}
 const notes = new Map();  // note id -> Note
 
-const federation = createFederation({ kv: new MemoryKvStore(), allowPrivateAddress: true });
+const kv = new MemoryKvStore();
+const federation = createFederation({ kv, allowPrivateAddress: true });
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
     if (identifier !== "peer") return null;
@@ -129,6 +130,11 @@ const server = http.createServer(async (req, res) => {
     if (url.pathname === "/_interop/received") {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(JSON.stringify({ received, followers: [...followers.keys()] }));
+    }
+    if (url.pathname === "/_interop/spec") {  // the signature spec Fedify settled on for an origin
+      const spec = await kv.get(["_fedify", "httpMessageSignaturesSpec", url.searchParams.get("origin")]);
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ spec: spec ?? null }));
     }
     const action = url.pathname.startsWith("/_interop/") && actions[url.pathname.slice(10)];
     if (action && req.method === "POST") {
