@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from tests.harness import WebSession
@@ -153,6 +154,28 @@ def test_likes_and_boosts_both_ways(linked, pod, fed, alice, alice_id):
     announce = fed.wait_for("Announce", lambda a: _id(a.get("actor")) == alice_id, "alice's Announce at the peer")
     assert _id(like["object"]) == note_id
     assert _id(announce["object"]) == note_id
+
+
+def test_unlike_reaches_the_peer(linked, fed, alice, alice_id):
+    note_id = fed.act("post", content="<p>Like me, then think again</p>")["id"]
+    wait_until(lambda: alice.find_post("then think again") is not None, timeout=WAIT, message="the peer's post at Kith")
+    at_kith = alice.find_post("then think again")
+    alice.act(at_kith, "like")
+    like = fed.wait_for("Like", lambda a: _id(a.get("object")) == note_id, "alice's Like at the peer")
+    alice.act(at_kith, "unlike")
+    undo = fed.wait_for("Undo", lambda a: _id(a.get("object")) == like["id"], "alice's Undo of her Like at the peer")
+    inner = undo.get("object")
+    if not isinstance(inner, dict):  # named, not embedded: the peer would have to fetch it (undo.getObject())
+        fetched = httpx.get(inner, headers={"Accept": "application/activity+json"})
+        if fetched.status_code != 200:
+            # Kith bug, seen here: the Undo names the Like by an id Kith does not serve (404), so
+            # Fedify's undo.getObject() -- and Mastodon, which reads the embedded Like's object --
+            # cannot tell what was undone.  Embedding the Like needs the liked object's id, which
+            # LikeRemoved does not carry (kith/core/events.py, kith/social/services.unlike).
+            pytest.xfail(f"Kith's Undo(Like) does not embed the Like, and {inner} answers {fetched.status_code}")
+        inner = fetched.json()
+    assert inner["type"] == "Like"
+    assert _id(inner["object"]) == note_id
 
 
 def test_unfollow_both_ways(linked, fed, alice, alice_id):

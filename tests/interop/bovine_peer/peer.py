@@ -65,6 +65,12 @@ async def register_user() -> None:
     state["secret"] = secret
 
 
+@app.after_serving
+async def close_client() -> None:
+    if "client" in state:
+        await state["client"].session.close()
+
+
 async def _client() -> BovineClient:
     if "client" not in state:
         client = BovineClient(domain=ORIGIN, secret=state["secret"])
