@@ -22,3 +22,30 @@ def find_remote_person(handle: str) -> Person | None:
     except ResolveError as exc:
         log.info("could not find %s: %s", handle, exc)
         return None
+
+
+def find_remote_post(url: str):
+    """The public post at `url` on another server, fetched and stored on first sight; None otherwise.
+
+    Only public and unlisted posts are taken this way: the pod fetches as itself,
+    and a limited post must come to its audience by delivery, never by lookup.
+    """
+    from kith.federation.activitypub import actors, inbound
+    from kith.federation.activitypub.models import RemoteObject
+    from kith.federation.activitypub.parse import ParseError, classify_addressing, parse_note
+
+    known = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
+    if known is not None:
+        return known.post
+    if actors.local_username_for(url.split("/posts/")[0]) is not None:
+        return None  # ours: local search finds it
+    try:
+        note = parse_note(actors.fetch_json(url))
+        author = actors.resolve_actor(note.attributed_to)
+        if classify_addressing(note.to, note.cc, author.followers_url) not in ("public", "unlisted"):
+            return None
+        inbound.ingest_note(note, author)
+    except (actors.ResolveError, ParseError, inbound.Drop) as exc:
+        log.info("could not fetch %s: %s", url, exc)
+    found = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
+    return found.post if found else None

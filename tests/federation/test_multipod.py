@@ -80,6 +80,18 @@ def test_comments_likes_and_reshares_travel_to_the_author_and_on(people):
     # Onward: carol follows bob; alice's comment reaches her copy of bob's post through bob's pod.
     at_carol = _bobs_post_at(s["carol"], "Talk to me about federation")
     wait_until(lambda: "Alice was here" in s["carol"].get(f"/posts/{at_carol}"), message="the comment at carol's pod")
+    wait_until(lambda: "1 like" in s["carol"].get(f"/posts/{at_carol}"), message="the like at carol's pod")
+
+
+def test_search_finds_remote_people_by_handle_and_posts_by_address(pods, people):
+    handles, s = people
+    found = s["dave"].get(f"/search?q={handles['carol']}")
+    assert f"@{handles['carol']}" in found
+    bob_post = s["bob"].publish("Findable by its address")
+    address = f"{pods[1].url}/users/bob/posts/{bob_post}"
+    response = s["dave"].client.get("/search", params={"q": address})
+    assert response.status_code == 302, response.text[:300]
+    assert "Findable by its address" in s["dave"].get(response.headers["location"])
 
 
 def test_edits_and_deletions_propagate(people):

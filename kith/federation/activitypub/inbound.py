@@ -179,7 +179,12 @@ def _note_of(activity: ActivityData) -> NoteData:
 
 
 def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
-    note = _note_of(activity)
+    ingest_note(_note_of(activity), actor, activity.id)
+
+
+@transaction.atomic
+def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "") -> None:
+    """Store a note by `actor` as a post, a comment or a poll vote (once: its id is remembered)."""
     if note.attributed_to != actor.uri:
         raise ParseError("the note's author is not the activity's actor")
     if Tombstone.objects.filter(uri=note.id).exists():
@@ -196,13 +201,13 @@ def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
         if post is None:
             raise Drop("a reply to something we do not have")
         comment = remote.record_remote_comment(actor.person, post, content, parent=parent_comment, published=note.published)
-        RemoteObject.objects.create(uri=note.id, kind=ObjectKind.COMMENT, comment=comment, activity_uri=activity.id)
+        RemoteObject.objects.create(uri=note.id, kind=ObjectKind.COMMENT, comment=comment, activity_uri=activity_id)
         return
     visibility, audience = _audience(note, actor)
     if visibility in (Visibility.LIMITED, Visibility.DIRECT) and not any(p.is_local for p in audience):
         raise Drop("a limited post for nobody here")
     post = remote.record_remote_post(actor.person, content, visibility=visibility, audience=audience, published=note.published)
-    RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity.id)
+    RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity_id)
 
 
 def _vote(note: NoteData, actor: RemoteActor) -> None:
@@ -383,6 +388,17 @@ HANDLERS: dict[str, Callable[[ActivityData, RemoteActor], None]] = {
 }
 
 
+def _refetched(activity: ActivityData) -> ActivityData:
+    """A forwarded activity, as its own server tells it: nothing the forwarder sent is believed."""
+    if activity.type == "Like":
+        original = parse_activity(actors.fetch_json(activity.id))
+        if (original.type, original.actor, original.object_id) != (activity.type, activity.actor, activity.object_id):
+            raise ParseError("the forwarded Like is not what its own server says")
+        return original
+    # Create/Update: the object comes again from its own server.
+    return replace(activity, object=activity.object_id)
+
+
 def apply(inbound: InboundActivity) -> None:
     """Apply one stored activity; records the outcome on the row."""
     try:
@@ -391,8 +407,7 @@ def apply(inbound: InboundActivity) -> None:
         if handler is None:
             raise Drop(f"{activity.type} is not handled yet")
         if inbound.forwarded_by:
-            # Believe nothing embedded: the object comes again from its own server.
-            activity = replace(activity, object=activity.object_id)
+            activity = _refetched(activity)
             actor = actors.resolve_actor(activity.actor)
         else:
             actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)

@@ -121,13 +121,22 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
         # Inbox forwarding (a post's author passing a reply on to its audience): accepted
         # only for things that can be refetched from their own server, which is done
         # before anything is believed.
-        if activity.type not in FORWARDABLE or not activity.object_id or not same_origin(activity.object_id, activity.actor):
+        if not _forwardable(activity):
             return _error(401, "the signing key does not belong to the activity's actor")
         forwarded_by = signer.uri
     return _store(activity.id, activity.actor, activity.type, document, forwarded_by)
 
 
-FORWARDABLE = frozenset({"Create", "Update"})
+# Forwarded Create/Update: the object is refetched from its own server.  Forwarded
+# Like: the Like itself is refetched from the liker's server (Kith serves its likes).
+FORWARDABLE_BY_OBJECT = frozenset({"Create", "Update"})
+FORWARDABLE_BY_ID = frozenset({"Like"})
+
+
+def _forwardable(activity) -> bool:
+    if activity.type in FORWARDABLE_BY_OBJECT:
+        return bool(activity.object_id) and same_origin(activity.object_id, activity.actor)
+    return activity.type in FORWARDABLE_BY_ID and same_origin(activity.id, activity.actor)
 
 
 def _store(activity_id: str, actor_uri: str, activity_type: str, document: dict, forwarded_by: str = "") -> HttpResponse:

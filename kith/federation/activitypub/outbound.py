@@ -224,6 +224,29 @@ def _on_comment(event: events.CommentCreated) -> None:
 
 
 @task()
+def federate_comment_edit(comment_id: int) -> None:
+    comment = (
+        Comment.objects.select_related("author", "post__author__ap_actor", "post__ap_object", "parent__author")
+        .filter(id=comment_id, author__domain="")
+        .first()
+    )
+    if comment is None or comment.edited_at is None:
+        return
+    note = render.comment_note(comment, comment_addressing(comment))
+    activity = render.wrap(
+        "Update", comment.author, note, activity_id=uris.activity(note["id"], "update", int(comment.edited_at.timestamp())),
+        to=note["to"], cc=note["cc"],
+    )
+    subject = f"comment:{comment.id}"
+    _send(activity, _comment_inboxes(comment) | _previous_inboxes(subject), comment.author, subject)
+
+
+@events.subscribe(events.CommentEdited)
+def _on_comment_edit(event: events.CommentEdited) -> None:
+    federate_comment_edit(event.comment_id)
+
+
+@task()
 def federate_comment_delete(comment_id: int, post_id: int, author_id: int) -> None:
     author = Person.objects.filter(id=author_id).first()
     if author is None or not author.is_local:
@@ -248,7 +271,10 @@ def _on_comment_delete(event: events.CommentDeleted) -> None:
 @task()
 def federate_like(like_id: int) -> None:
     liked = Like.objects.select_related("person", "post__author", "comment__post__author", "comment__author").filter(id=like_id).first()
-    if liked is None or not liked.person.is_local:
+    if liked is None:
+        return
+    if not liked.person.is_local:
+        _forward_remote_like(liked)
         return
     post = liked.post or liked.comment.post
     target = render.post_uri(liked.post) if liked.post else render.comment_uri(liked.comment)
@@ -259,6 +285,22 @@ def federate_like(like_id: int) -> None:
     )
     inboxes = _shared_inboxes([author, post.author]) | (post_inboxes(post) if post.is_limited or post.author.is_local else set())
     _send(activity, inboxes, liked.person, f"like:{liked.id}")
+
+
+def _forward_remote_like(liked: Like) -> None:
+    """A remote like of a local public post travels on to the post's followers, like replies do.
+
+    Receivers refetch the Like from the liker's server before counting it.
+    """
+    post = liked.post or liked.comment.post
+    if not post.author.is_local or post.is_limited:
+        return
+    origin = RemoteObject.objects.filter(like=liked).first()
+    inbound = InboundActivity.objects.filter(activity_uri=origin.activity_uri).first() if origin else None
+    if inbound is None:
+        return
+    inboxes = {inbox for inbox in post_inboxes(post) if liked.person.domain not in inbox}
+    _send(inbound.payload, inboxes, post.author, f"like:{liked.id}")
 
 
 @task()

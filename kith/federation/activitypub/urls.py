@@ -20,4 +20,5 @@ urlpatterns = [
     re_path(rf"{USER}/following/?$", views.following, name="following"),
     re_path(rf"{USER}/posts/(?P<post_id>[0-9]{{1,20}})/?$", views.post_object, name="post"),
     re_path(rf"{USER}/comments/(?P<comment_id>[0-9]{{1,20}})/?$", views.comment_object, name="comment"),
+    re_path(rf"{USER}/likes/(?P<like_id>[0-9]{{1,20}})/?$", views.like_object, name="like"),
 ]

@@ -13,9 +13,9 @@ from kith.federation.activitypub.outbound import comment_addressing
 from kith.federation.keys import instance_key
 from kith.graph.models import Follow, FollowState
 from kith.people.models import AccountState, Person
-from kith.social.models import Comment, Post, Visibility
+from kith.social.models import Comment, Like, Post, Visibility
 from kith.social.selectors import post_for
-from kith.visibility import can_see_comment, visible_posts
+from kith.visibility import can_see_comment, can_see_post, visible_posts
 
 ACTIVITY_JSON = "application/activity+json; charset=utf-8"
 
@@ -162,3 +162,19 @@ def comment_object(request: HttpRequest, username: str, comment_id: int) -> Http
     if comment is None or not can_see_comment(_signed_viewer(request), comment):
         return activity_response({"error": "not found"}, status=404)
     return activity_response(render.comment_note(comment, comment_addressing(comment)))
+
+
+@require_GET
+def like_object(request: HttpRequest, username: str, like_id: int) -> HttpResponse:
+    """A local person's Like, so servers given a forwarded copy can check it (same visibility as its target)."""
+    liked = Like.objects.select_related("person", "post__author", "comment__author", "comment__post__author").filter(
+        id=like_id, person__username__iexact=username, person__domain=""
+    ).first()
+    if liked is None:
+        return activity_response({"error": "not found"}, status=404)
+    viewer = _signed_viewer(request)
+    visible = can_see_post(viewer, liked.post) if liked.post else can_see_comment(viewer, liked.comment)
+    if not visible:
+        return activity_response({"error": "not found"}, status=404)
+    target = render.post_uri(liked.post) if liked.post else render.comment_uri(liked.comment)
+    return activity_response(render.wrap("Like", liked.person, target, activity_id=uris.like(liked.person.username, liked.id)))
