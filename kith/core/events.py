@@ -163,3 +163,14 @@ class PollVoted:
 @dataclass(frozen=True)
 class AccountSuspended:
     account_id: int
+
+
+@dataclass(frozen=True)
+class AccountMoved:
+    person_id: int
+    target_id: int
+
+
+@dataclass(frozen=True)
+class ReportForwarded:
+    report_id: int

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from kith.core.errors import Invalid
 from kith.people.models import Person
-from kith.people.selectors import split_handle
+from kith.people.selectors import known_person, split_handle
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +50,42 @@ def find_remote_post(url: str):
         log.info("could not fetch %s: %s", url, exc)
     found = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
     return found.post if found else None
+
+
+def actor_uri(person: Person) -> str:
+    """The URI other servers know `person` by."""
+    from kith.federation.activitypub import render
+
+    return render.actor_uri(person)
+
+
+def resolve_aliases(owner: Person, handles: list[str]) -> list[str]:
+    """The actor URIs of the accounts named by `handles` (name@domain), for set_aliases."""
+    uris: list[str] = []
+    for raw in handles:
+        username, domain = split_handle(raw)
+        if not username:
+            continue
+        person = known_person(username, "") if not domain else find_remote_person(f"{username}@{domain}")
+        if person is None:
+            raise Invalid(f"No account {username}@{domain or 'this pod'} was found.")
+        if person.id == owner.id:
+            raise Invalid("An account is not its own alias.")
+        uris.append(actor_uri(person))
+    return uris
+
+
+def current_aliases(person: Person) -> list[str]:
+    """What `person` says it also is, now: a remote actor is fetched again (alsoKnownAs)."""
+    if person.is_local:
+        return list(person.also_known_as)
+    from kith.federation.activitypub import actors
+    from kith.federation.activitypub.parse import ParseError, parse_actor
+
+    try:
+        uri = actor_uri(person)
+        actors.resolve_actor(uri, refresh=True)
+        return list(parse_actor(actors.fetch_json(uri)).also_known_as)
+    except (actors.ResolveError, ParseError) as exc:
+        log.info("could not fetch the aliases of %s: %s", person.handle, exc)
+        return []

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
+from kith.core import events
 from kith.core.errors import Invalid
 from kith.moderation import audit
 from kith.moderation.models import Report
@@ -23,8 +24,12 @@ def file_report(
     reporter_domain: str = "",
     posts: Sequence[Post] = (),
     comment: str = "",
+    forward: bool = False,
 ) -> Report:
-    """A report for this pod's moderators.  Posts must be the target's own."""
+    """A report for this pod's moderators.  Posts must be the target's own.
+
+    `forward`: a report about someone of another server goes there too, anonymised.
+    """
     if reporter is not None and reporter.id == target.id:
         raise Invalid("You cannot report yourself.")
     if any(post.author_id != target.id for post in posts):
@@ -35,4 +40,6 @@ def file_report(
     )
     report.posts.set(posts)
     audit.record("report.file", target=report, reporter=reporter.handle if reporter else reporter_domain)
+    if forward and not target.is_local:
+        events.emit_on_commit(events.ReportForwarded(report.id))
     return report

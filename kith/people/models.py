@@ -48,6 +48,10 @@ class Person(models.Model):
     searchable = models.BooleanField(default=True, help_text="Listed in people search")
     locked = models.BooleanField(default=False, help_text="New followers need approval")
     state = models.CharField(max_length=16, choices=AccountState.choices, default=AccountState.ACTIVE)
+    # Account migration: the actor URIs this person also answers to (a local person's, set in
+    # settings), and the account they moved to.
+    also_known_as = models.JSONField(default=list, blank=True)
+    moved_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

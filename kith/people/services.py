@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from kith.core import events
-from kith.core.errors import Conflict, Invalid, NotAllowed
+from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed
 from kith.core.text import normalise_tag, render_markdown
 from kith.jobs import enqueue_on_commit
 from kith.moderation import audit
@@ -28,6 +29,7 @@ RESERVED_USERNAMES = {
     "well-known", "inbox", "outbox", "users", "tags", "settings", "notifications", "search", "about",
 }
 MAX_PROFILE_TAGS = 5
+MAX_ALIASES = 10
 
 
 def validate_username(username: str) -> None:
@@ -147,6 +149,65 @@ def update_profile(
         person.save(update_fields=[*changed, "updated_at"])
         # Only a real change travels: other pods are sent an Update for each one.
         events.emit_on_commit(events.ProfileUpdated(person.id))
+    return person
+
+
+# ---- account migration ---------------------------------------------------------------------
+# Other pods name people by URI, so aliases are stored as the URIs the protocol adapters
+# resolve handles to (kith.federation.lookup); this module never fetches anything itself.
+
+
+@transaction.atomic
+def set_aliases(person: Person, actor_uris: Sequence[str]) -> Person:
+    """The accounts `person` also is (alsoKnownAs): a new home must list the old one before a move."""
+    if not person.is_local:
+        raise NotAllowed("Only people of this pod have aliases set here.")
+    aliases = list(dict.fromkeys(uri.strip() for uri in actor_uris if uri.strip()))
+    if len(aliases) > MAX_ALIASES:
+        raise Invalid(f"At most {MAX_ALIASES} aliases.")
+    if any(not uri.startswith(("https://", "http://")) for uri in aliases):
+        raise Invalid("An alias is the address of an account.")
+    if aliases != person.also_known_as:
+        person.also_known_as = aliases
+        person.save(update_fields=["also_known_as", "updated_at"])
+        audit.record("account.aliases", actor=person.account, target=person, aliases=aliases)
+        events.emit_on_commit(events.ProfileUpdated(person.id))
+    return person
+
+
+@transaction.atomic
+def move_account(person: Person, target: Person, *, own_uri: str, target_aliases: Sequence[str]) -> Person:
+    """Move `person` to `target`: only if the target names `own_uri` among its aliases.
+
+    `target_aliases` is what the target says now (for a remote target, freshly fetched).
+    Local followers follow the target instead; other pods are told by a Move.
+    """
+    if not person.is_local:
+        raise NotAllowed("Only people of this pod can move from here.")
+    if target.id == person.id:
+        raise Invalid("An account cannot move to itself.")
+    if person.moved_to_id is not None:
+        raise Conflict("This account has moved already.")
+    if not target.is_active or target.moved_to_id is not None:
+        raise Invalid("That account cannot be moved to.")
+    if own_uri not in target_aliases:
+        raise NotAllowed("The new account must first list this one as an alias.")
+    from kith.graph import services as graph
+    from kith.graph.models import FollowState
+
+    person.moved_to = target
+    person.save(update_fields=["moved_to", "updated_at"])
+    followers = Person.objects.filter(
+        domain="", following_rel__followee=person, following_rel__state=FollowState.ACCEPTED
+    ).exclude(id=target.id)
+    for follower in followers:
+        try:
+            graph.follow(follower, target)
+        except DomainError:  # e.g. a block between them: that follower stays behind
+            continue
+        graph.unfollow(follower, person)
+    audit.record("account.move", actor=person.account, target=person, to=target.handle)
+    events.emit_on_commit(events.AccountMoved(person.id, target.id))
     return person
 
 

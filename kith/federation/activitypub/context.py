@@ -16,6 +16,8 @@ ACTOR_CONTEXT = [
         "PropertyValue": "schema:PropertyValue",
         "value": "schema:value",
         "Hashtag": "as:Hashtag",
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
     },
 ]
 

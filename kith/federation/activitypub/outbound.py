@@ -473,6 +473,26 @@ def federate_person_deleted(person_id: int) -> None:
     _send(activity, inboxes, person, f"delete:person:{person.id}")
 
 
+@task()
+def federate_move(person_id: int, target_id: int) -> None:
+    """Account migration: the old account's followers hear of the new one (Mastodon's Move)."""
+    people = {p.id: p for p in Person.objects.select_related("ap_actor").filter(id__in=[person_id, target_id])}
+    person, target = people.get(person_id), people.get(target_id)
+    if not (person and target and person.is_local):
+        return
+    old_uri = render.actor_uri(person)
+    activity = render.wrap(
+        "Move", person, old_uri, activity_id=f"{old_uri}/moves/{target.id}",
+        target=render.actor_uri(target), to=[uris.followers(person.username)],
+    )
+    _send(activity, _follower_inboxes(person), person, f"move:{person.id}")
+
+
+@events.subscribe(events.AccountMoved)
+def _on_move(event: events.AccountMoved) -> None:
+    federate_move(event.person_id, event.target_id)
+
+
 @events.subscribe(events.ProfileUpdated)
 def _on_profile(event: events.ProfileUpdated) -> None:
     federate_profile(event.person_id)
@@ -481,6 +501,36 @@ def _on_profile(event: events.ProfileUpdated) -> None:
 @events.subscribe(events.PersonDeleted)
 def _on_person_deleted(event: events.PersonDeleted) -> None:
     federate_person_deleted(event.person_id)
+
+
+# ---- reports -------------------------------------------------------------------------------
+
+
+@task()
+def federate_report(report_id: int) -> None:
+    """A report about someone of another server, sent to it as Mastodon does: a Flag from the
+    instance actor, so the reporter stays anonymous; the comment goes along, the posts by URI."""
+    from kith.moderation.models import Report
+
+    report = Report.objects.select_related("target__ap_actor").filter(id=report_id).first()
+    if report is None or report.target.is_local or not hasattr(report.target, "ap_actor"):
+        return
+    target = report.target
+    posts = report.posts.select_related("ap_object").filter(author=target, ap_object__isnull=False)
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{uris.instance_actor()}/flags/{report.id}",
+        "type": "Flag",
+        "actor": uris.instance_actor(),
+        "object": [render.actor_uri(target), *(render.post_uri(post) for post in posts)],
+        "content": report.comment,
+    }
+    _send(activity, [target.ap_actor.inbox], None, f"report:{report.id}")
+
+
+@events.subscribe(events.ReportForwarded)
+def _on_report_forwarded(event: events.ReportForwarded) -> None:
+    federate_report(event.report_id)
 
 
 # ---- polls ----------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ def actor(person: Person) -> dict[str, Any]:
         document["icon"] = _image(f"/avatars/{person.id}")
     if person.header:
         document["image"] = _image(f"/headers/{person.id}")
+    if person.also_known_as:
+        document["alsoKnownAs"] = list(person.also_known_as)
+    if person.moved_to_id is not None:
+        document["movedTo"] = actor_uri(person.moved_to)
     return document
 
 
