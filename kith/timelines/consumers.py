@@ -94,7 +94,8 @@ def surface_like(event: events.LikeAdded) -> None:
         return
     if liked.post is not None:
         notify(liked.post.author, NotificationKind.LIKED, liked.person, post=liked.post)
-    else:
+    elif can_see_comment(liked.comment.author, liked.comment):
+        # The commenter may have lost sight of the post since (a block by its author).
         notify(liked.comment.author, NotificationKind.LIKED, liked.person, post=liked.comment.post, comment=liked.comment)
 
 

@@ -251,3 +251,12 @@ def test_notifications_can_be_read_filtered_and_dismissed(alice, bob, carol):
     assert len(notification_selectors.notifications(alice)) == 1
     notification_services.clear_all(alice)
     assert notification_selectors.notifications(alice) == []
+
+
+def test_comment_like_does_not_notify_someone_who_no_longer_sees_the_post(alice, bob, carol):
+    post = social.publish_post(alice, "hi")
+    comment = social.add_comment(bob, post, "bob's comment")
+    graph.block(alice, bob)  # bob no longer sees alice's post, nor what hangs off it
+    Notification.objects.all().delete()
+    social.like(carol, comment=comment)
+    assert received(bob) == []
