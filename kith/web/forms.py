@@ -92,6 +92,45 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
+def _handles(raw: str) -> list[str]:
+    return [part.strip() for part in raw.replace(";", ",").replace("\n", ",").split(",") if part.strip()]
+
+
+class AliasesForm(forms.Form):
+    handles = forms.CharField(
+        label=_("Your other accounts"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("name@server, one a line: an account moving here from there must be listed first."),
+    )
+
+    def handle_list(self) -> list[str]:
+        return _handles(self.cleaned_data["handles"])
+
+
+class MoveForm(forms.Form):
+    handle = forms.CharField(label=_("The account you move to"), max_length=300, help_text=_("name@server"))
+    password = forms.CharField(
+        label=_("Your password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, account: Account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.account.check_password(password):
+            raise forms.ValidationError(_("The password is not right."))
+        return password
+
+
+class ReportForm(forms.Form):
+    comment = forms.CharField(label=_("What is wrong?"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    post = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    forward = forms.BooleanField(
+        label=_("Also send the report to their server (without your name)"), required=False, initial=True
+    )
+
+
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=100, required=False)
     bio = forms.CharField(label=_("Bio (Markdown)"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000, required=False)

@@ -56,6 +56,7 @@ urlpatterns = [
     # people
     path(PROFILE, people.profile, name="profile"),
     path(f"{PROFILE}/aspects", people.aspect_membership, name="person_aspects"),
+    path(f"{PROFILE}/report", people.report, name="person_report"),
     *(
         path(f"{PROFILE}/{action}", people.relate, {"action": action}, name=f"person_{action}")
         for action in people.ACTIONS
@@ -78,6 +79,8 @@ urlpatterns = [
     path("settings/password", accounts.password_change, name="password_change"),
     path("settings/delete", accounts.delete_account, name="delete_account"),
     path("settings/export", settings.export, name="export"),
+    path("settings/aliases", settings.aliases, name="settings_aliases"),
+    path("settings/move", settings.move, name="settings_move"),
     # photos and profile images, served only through visibility (kith/web/media.py)
     path("media/<int:media_id>/<str:kind>", media.media_file, name="media"),
     path("avatars/<int:person_id>", media.avatar, name="avatar"),

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.core.errors import DomainError
 from kith.graph import selectors as graph_selectors
 from kith.graph import services as graph
+from kith.moderation.services import file_report
 from kith.people.models import Person
 from kith.social import selectors
 from kith.visibility import Viewer, can_see_private_profile
-from kith.web.forms import AspectMembershipForm
-from kith.web.helpers import back, domain_errors, me, member, next_max_id, page_from
+from kith.web.forms import AspectMembershipForm, ReportForm
+from kith.web.helpers import (
+    back,
+    domain_errors,
+    me,
+    member,
+    next_max_id,
+    page_from,
+    parse_id,
+    render_form,
+    submitted,
+)
 from kith.web.lookup import find_person
 from kith.web.templatetags.kith_web import profile_path
 
@@ -84,3 +98,25 @@ def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
         for aspect_id in sorted(current - wanted):
             graph.remove_from_aspect(viewer, aspects[aspect_id], person)
     return back(request, profile_path(person))
+
+
+@member
+def report(request: HttpRequest, handle: str) -> HttpResponse:
+    """Report a person (or one of their posts) to this pod's moderators, and to their server if wanted."""
+    viewer = me(request)
+    person = person_or_404(handle, viewer)
+    form = ReportForm(submitted(request), initial={"post": parse_id(request.GET.get("post", ""))})
+    context = {"person": person}
+    if form.is_bound and form.is_valid():
+        post_id = form.cleaned_data["post"]
+        try:
+            posts = [selectors.post_for(viewer, post_id)] if post_id else []
+            file_report(
+                person, reporter=viewer, posts=posts, comment=form.cleaned_data["comment"],
+                forward=form.cleaned_data["forward"],
+            )
+        except DomainError as exc:
+            return render_form(request, "web/report.html", context, form=form, error=exc)
+        messages.success(request, _("Thank you: the moderators will look at it."))
+        return redirect(profile_path(person))
+    return render_form(request, "web/report.html", context, form=form)
