@@ -310,3 +310,13 @@ def make_pod(_pod_template, tmp_path_factory):
         if pod.database_url:
             name = urlsplit(pod.database_url).path.lstrip("/")
             _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `server` in one module run on one xdist worker (`make test` uses
+    --dist loadgroup): they share module-scoped pods, which are costly to start, and some
+    follow on from each other (a follow made in one test, used by the next)."""
+    for item in items:
+        if item.get_closest_marker("server") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
