@@ -90,6 +90,9 @@ class LikeAdded:
 class LikeRemoved:
     like_id: int
     person_id: int
+    # What was liked (the like row is gone by the time consumers run).
+    post_id: int | None = None
+    comment_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -390,7 +390,9 @@ def unlike(person: Person, *, post: Post | None = None, comment: Comment | None 
         Post.objects.filter(id=post.id, like_count__gt=0).update(like_count=F("like_count") - 1)
     else:
         Comment.objects.filter(id=comment.id, like_count__gt=0).update(like_count=F("like_count") - 1)
-    events.emit_on_commit(events.LikeRemoved(like_id, person.id))
+    events.emit_on_commit(
+        events.LikeRemoved(like_id, person.id, post.id if post is not None else None, comment.id if comment is not None else None)
+    )
 
 
 # ---- polls ------------------------------------------------------------------------

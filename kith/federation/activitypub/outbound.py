@@ -304,14 +304,23 @@ def _forward_remote_like(liked: Like) -> None:
 
 
 @task()
-def federate_unlike(like_id: int, person_id: int) -> None:
+def federate_unlike(like_id: int, person_id: int, post_id: int | None = None, comment_id: int | None = None) -> None:
     person = Person.objects.filter(id=person_id).first()
     if person is None or not person.is_local:
         return
     subject = f"like:{like_id}"
     drop_deliveries(subject)
     like_uri = uris.like(person.username, like_id)
-    activity = render.wrap("Undo", person, like_uri, activity_id=uris.activity(like_uri, "undo"))
+    # The Like is embedded: it no longer exists to be fetched by its id.
+    like: str | dict = like_uri
+    post = Post.objects.select_related("author__ap_actor", "ap_object").filter(id=post_id).first() if post_id else None
+    comment = (
+        Comment.objects.select_related("author__ap_actor", "ap_object").filter(id=comment_id).first() if comment_id else None
+    )
+    if post is not None or comment is not None:
+        target = render.post_uri(post) if post is not None else render.comment_uri(comment)
+        like = {"id": like_uri, "type": "Like", "actor": render.actor_uri(person), "object": target}
+    activity = render.wrap("Undo", person, like, activity_id=uris.activity(like_uri, "undo"))
     _send(activity, _previous_inboxes(subject), person, f"undo:{subject}")
 
 
@@ -322,7 +331,7 @@ def _on_like(event: events.LikeAdded) -> None:
 
 @events.subscribe(events.LikeRemoved)
 def _on_unlike(event: events.LikeRemoved) -> None:
-    federate_unlike(event.like_id, event.person_id)
+    federate_unlike(event.like_id, event.person_id, event.post_id, event.comment_id)
 
 
 # ---- the graph -----------------------------------------------------------------------------------
