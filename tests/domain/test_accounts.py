@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.contrib.auth import authenticate
 from django.core.files.base import ContentFile
@@ -181,8 +183,6 @@ def test_account_deletion_removes_everything_the_person_made(alice, bob, carol):
     assert kept.like_count == 0
     assert list(Comment.objects.filter(post=bobs_post)) == [kept]
     # Files are gone from storage too.
-    import os
-
     assert not os.path.exists(photo_path)
     assert not os.path.exists(stray_photo.file.path)
 
