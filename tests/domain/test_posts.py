@@ -366,3 +366,23 @@ def test_only_the_author_deletes(alice, bob):
     with pytest.raises(NotAllowed):
         social.delete_post(bob, post)
     assert Post.objects.filter(id=post.id).exists()
+
+
+def test_a_photo_is_seen_by_whoever_sees_its_post_and_before_that_by_its_owner_only(alice, bob, carol):
+    from kith.social.models import Media, MediaState
+    from kith.visibility import can_see_media
+
+    photo = Media.objects.create(owner=alice, file="media/p.png", content_type="image/png", state=MediaState.READY)
+    assert can_see_media(alice, photo)
+    assert not can_see_media(bob, photo)
+    assert not can_see_media(None, photo)
+    friends = factories.aspect(alice, "Friends", bob)
+    social.publish_post(alice, "look", visibility=Visibility.LIMITED, aspect_ids=[friends.id], media_ids=[photo.id])
+    photo.refresh_from_db()
+    assert can_see_media(bob, photo)
+    assert not can_see_media(carol, photo)
+    assert not can_see_media(None, photo)
+    with pytest.raises(Invalid):  # attached already
+        social.publish_post(alice, "again", media_ids=[photo.id])
+    with pytest.raises(Invalid):  # not hers
+        social.publish_post(bob, "mine now", media_ids=[photo.id])
