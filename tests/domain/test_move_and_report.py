@@ -102,3 +102,12 @@ def test_a_report_not_forwarded_stays_home(alice):
     remote = _remote_actor("spammer")
     file_report(remote.person, reporter=alice, comment="spam")
     assert not Delivery.objects.exists()
+
+
+def test_the_instance_actor_of_a_pod_with_a_port_parses(settings):
+    from kith.federation.activitypub.parse import parse_actor
+    from kith.federation.keys import instance_key
+
+    settings.KITH_URL, settings.KITH_DOMAIN = "http://127.0.0.4:8080", "127.0.0.4:8080"
+    document = render.instance_actor(instance_key().public_key_pem)
+    assert parse_actor(document).preferred_username == "127.0.0.4"

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.harness import Pod
-from tests.harness.pod import wait_until
+from tests.harness.pod import PASSWORD, wait_until
 
 pytestmark = pytest.mark.server
 
@@ -137,6 +137,35 @@ def test_votes_in_a_remote_poll_reach_its_author(people):
     at_alice = _bobs_post_at(s["alice"], "Tea or coffee?")
     s["alice"].post(f"/posts/{at_alice}/vote", {"option": "1"})
     wait_until(lambda: "1 person voted" in s["bob"].get(f"/posts/{bob_post}"), message="alice's vote at bob's pod")
+
+
+def test_an_account_moves_to_another_pod_and_its_followers_follow(pods, people):
+    handles, s = people
+    a, b, c = pods
+    old_handle, new_handle = b.create_user("olda"), c.create_user("newa")
+    old, new = b.session("olda"), c.session("newa")
+    s["alice"].follow(old_handle)
+    wait_until(lambda: "alice" in old.get("/contacts"), message="alice following olda")
+    new.post("/settings/aliases", {"handles": old_handle})
+    response = old.post("/settings/move", {"handle": new_handle, "password": PASSWORD})
+    assert response.headers["location"] == "/settings/move"
+    wait_until(lambda: "alice" in new.get("/contacts"), message="alice following newa after the Move")
+
+
+def test_a_report_reaches_the_reported_persons_pod_anonymously(pods, people):
+    handles, s = people
+    a = pods[0]
+    s["carol"].post(f"/@{handles['dave']}/report", {"comment": "Reported from C", "forward": "on"})
+
+    def reports_at_a() -> str:
+        code = (
+            "from kith.moderation.models import Report; "
+            "print([(r.reporter_id, r.reporter_domain, r.target.username, r.comment) for r in Report.objects.all()])"
+        )
+        return a.kith("manage", "shell", "-c", code).stdout
+
+    wait_until(lambda: "Reported from C" in reports_at_a(), message="the Flag at dave's pod")
+    assert f"(None, '{pods[2].domain}', 'dave', 'Reported from C')" in reports_at_a()
 
 
 def test_a_stopped_pod_gets_everything_when_it_is_back(pods, people):

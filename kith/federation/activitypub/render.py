@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -64,7 +65,8 @@ def instance_actor(public_key_pem: str) -> dict[str, Any]:
         "@context": ACTOR_CONTEXT,
         "id": uris.instance_actor(),
         "type": "Application",
-        "preferredUsername": settings.KITH_DOMAIN,
+        # The host name as Mastodon has it, without a port: a name with ":" is no valid username.
+        "preferredUsername": urlsplit(settings.KITH_URL).hostname or settings.KITH_DOMAIN,
         "name": settings.KITH_DOMAIN,
         "url": f"{settings.KITH_URL}/about",
         "inbox": uris.shared_inbox(),
