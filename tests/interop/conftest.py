@@ -115,17 +115,16 @@ def fedify_modules() -> Path:
 
 # Session-scoped, not module-scoped: pytest-xdist may interleave the two modules' tests on
 # one worker, and module fixtures would then be torn down and set up again at every switch.
-_failed: set[str] = set()  # peers whose tests failed: their logs are printed at teardown
+_logs: dict[str, list[tuple[str, Callable[[], str]]]] = {}  # peer name -> (title, log reader) of its processes
 
 
 @contextlib.contextmanager
 def _running(peer: Peer, ready_path: str) -> Iterator[Peer]:
+    _logs.setdefault(peer.name, []).append((f"{peer.name} log", peer.log))
     try:
         yield peer.wait_ready(ready_path)
     finally:
         peer.stop()
-        if peer.name in _failed:
-            sys.stderr.write(f"\n---- {peer.name} log ----\n{peer.log()}\n")
 
 
 @pytest.fixture(scope="session")
@@ -155,11 +154,10 @@ def fedify(fedify_modules, tmp_path_factory) -> Iterator[Peer]:
 
 def _kith_pod(name: str, tmp_path_factory) -> Iterator[Pod]:
     pod = Pod(f"interop-{name}", tmp_path_factory.mktemp(f"kith-{name}"), host=KITH_HOSTS[name])
+    _logs.setdefault(name, []).append((f"kith pod (next to {name}) log", pod.log))
     try:
         yield pod.start()
     finally:
-        if name in _failed:
-            sys.stderr.write(f"\n---- kith pod (next to {name}) log ----\n{pod.log()}\n")
         pod.destroy()
 
 
@@ -177,8 +175,10 @@ def fedify_pod(tmp_path_factory) -> Iterator[Pod]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Remember which peer's tests failed, so its fixtures print the logs at teardown."""
+    """On failure, attach the logs of the pod and peer involved to the report (shown under xdist too)."""
     report = yield
-    if report.failed and getattr(item.module, "PEER", None):
-        _failed.add(item.module.PEER)
+    name = getattr(item.module, "PEER", None)
+    if report.failed and name:
+        for title, read in _logs.get(name, []):
+            report.sections.append((title, read()))
     return report

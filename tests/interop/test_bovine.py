@@ -181,8 +181,8 @@ def test_likes_and_boosts_both_ways(linked, pod, cow, alice, alice_id):
 def test_unfollow_both_ways(linked, cow, alice, alice_id):
     # alice unfollows cow: an Undo of her Follow, and bovine drops her from cow's followers.
     alice.relate(cow.handle, "unfollow")
-    undo = cow.wait_for("Undo", lambda a: _id(a.get("actor")) == alice_id, "alice's Undo at bovine")
-    assert _object(undo).get("type", "Follow") == "Follow"
+    undo = cow.wait_for("Undo", lambda a: _id(a.get("actor")) == alice_id and _object(a).get("type") == "Follow", "alice's Undo at bovine")
+    assert _id(_object(undo)["object"]) == cow.id  # the Follow is embedded, as Mastodon sends it
     wait_until(lambda: alice_id not in cow.collection("followers"), timeout=WAIT,
                message="alice gone from cow's followers")
     assert not kith_follows(alice, cow.handle)

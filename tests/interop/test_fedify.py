@@ -173,8 +173,8 @@ def test_unlike_reaches_the_peer(linked, fed, alice, alice_id):
 def test_unfollow_both_ways(linked, fed, alice, alice_id):
     # alice unfollows the peer: an Undo of her Follow, and the peer drops her from its followers.
     alice.relate(fed.handle, "unfollow")
-    undo = fed.wait_for("Undo", lambda a: _id(a.get("actor")) == alice_id, "alice's Undo at the peer")
-    assert _object(undo).get("type", "Follow") == "Follow"
+    undo = fed.wait_for("Undo", lambda a: _id(a.get("actor")) == alice_id and _object(a).get("type") == "Follow", "alice's Undo at the peer")
+    assert _id(_object(undo)["object"]) == fed.id  # the Follow is embedded, as Mastodon sends it
     wait_until(lambda: alice_id not in fed.state()["followers"], timeout=WAIT, message="alice gone from the peer's followers")
     assert not kith_follows(alice, fed.handle)
 
