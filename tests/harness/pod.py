@@ -263,7 +263,7 @@ class WebSession:
         return self.client.get(f"/posts/{post_id}").status_code == 200
 
 
-def wait_until(condition, timeout: float = 20.0, interval: float = 0.2, message: str = "condition") -> None:
+def wait_until(condition, timeout: float = 60.0, interval: float = 0.2, message: str = "condition") -> None:
     """Poll `condition()` until it is true (bounded: federation is asynchronous, tests are not timed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
