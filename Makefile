@@ -25,7 +25,7 @@ test: $(DEV_STAMP)
 	$(MAKE) --no-print-directory lint migrations-check pytest
 
 pytest: $(DEV_STAMP)
-	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -314,9 +314,12 @@ def make_pod(_pod_template, tmp_path_factory):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `server` in one module run on one xdist worker (`make test` uses
-    --dist loadgroup): they share module-scoped pods, which are costly to start, and some
-    follow on from each other (a follow made in one test, used by the next)."""
+    """Tests marked `server` in one module run on one xdist worker: they share module-scoped pods, which are costly to start, and some
+    follow on from each other (a follow made in one test, used by the next).
+
+    Seen here: under loadgroup a multi-pod module was still split over two workers, so
+    `make test` uses --dist loadfile, which keeps every module on one worker; the group
+    markers stay for anyone running with loadgroup."""
     for item in items:
         if item.get_closest_marker("server") and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -11,7 +11,7 @@ import pytest
 from tests.harness import Pod
 from tests.harness.pod import PASSWORD
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("real-server")]
 
 
 @pytest.fixture(scope="module")

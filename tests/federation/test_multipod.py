@@ -9,7 +9,7 @@ import pytest
 from tests.harness import Pod
 from tests.harness.pod import PASSWORD, wait_until
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.xdist_group("multipod")]
 
 
 @pytest.fixture(scope="module")
