@@ -260,3 +260,27 @@ def test_comment_like_does_not_notify_someone_who_no_longer_sees_the_post(alice,
     Notification.objects.all().delete()
     social.like(carol, comment=comment)
     assert received(bob) == []
+
+
+def test_notify_itself_refuses_self_remote_inactive_blocked_and_muted(alice, bob, carol, dave):
+    """The last line of defence, whatever a consumer forgot to check."""
+    from kith.timelines.notify import notify
+
+    remote = factories.remote_person("zed")
+    graph.block(bob, alice)
+    graph.mute(carol, alice)
+    delete_target = factories.person("gone")
+    from kith.people.services import delete_account
+
+    delete_account(delete_target.account)
+    delete_target.refresh_from_db()
+    assert notify(alice, K.FOLLOWED, alice) is None
+    assert notify(remote, K.FOLLOWED, alice) is None
+    assert notify(bob, K.FOLLOWED, alice) is None
+    assert notify(alice, K.FOLLOWED, bob) is None
+    assert notify(carol, K.FOLLOWED, alice) is None
+    assert notify(delete_target, K.FOLLOWED, alice) is None
+    assert notify(dave, K.FOLLOWED, delete_target) is None
+    assert notify(dave, K.FOLLOWED, alice) is not None
+    assert notify(dave, K.FOLLOWED, alice) is not None  # the same one again, not a second
+    assert Notification.objects.count() == 1
