@@ -481,6 +481,14 @@ def _web_stream(w, key, item):
     return shown, expected
 
 
+def _web_search(w, key, item):
+    shown = _page_shows(w, key, f"/search?q={item.token}", item.token)
+    # The words are the original's; a reshare wrapper has none of its own.
+    return shown, w.model.sees_post(key, item.fact.reshare_of or item.fact)
+
+
+if _page_ready("/search"):
+    PATHS.append(Path("web-search", _web_search, viewers="local+anonymous"))
 if _page_ready("/posts/1"):
     PATHS.append(Path("web-post", _web_post, viewers="local+anonymous"))
     PATHS.append(Path("web-post-comment", _web_comment, viewers="local+anonymous", needs_attachments=True))
