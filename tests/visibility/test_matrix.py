@@ -482,7 +482,10 @@ def _web_stream(w, key, item):
 
 
 def _web_search(w, key, item):
-    shown = _page_shows(w, key, f"/search?q={item.token}", item.token)
+    """The search page echoes the query, so look for the found post's link rather than its words."""
+    root_id = Post.objects.get(id=item.post.id).reshare_of_id or item.post.id
+    response = _client_for(w, key).get(f"/search?q={item.token}", follow=True)
+    shown = response.status_code == 200 and f'href="/posts/{root_id}"' in response.content.decode()
     # The words are the original's; a reshare wrapper has none of its own.
     return shown, w.model.sees_post(key, item.fact.reshare_of or item.fact)
 
