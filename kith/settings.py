@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "kith.federation",
     "kith.federation.activitypub",
     "kith.web",
+    "oauth2_provider",
+    "kith.api",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kith.web.middleware.SecurityHeadersMiddleware",
+    "kith.api.middleware.ApiRequestMiddleware",
 ]
 
 ROOT_URLCONF = "kith.urls"
@@ -177,3 +180,24 @@ LOGGING = {
     # httpx logs every request at INFO: one line per delivery would drown the log.
     "loggers": {"huey": {"level": "WARNING"}, "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# ---- OAuth 2 for Mastodon clients (kith/api/oauth.py) --------------------------------------
+from kith.api import scopes as _api_scopes  # noqa: E402
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {scope: _api_scopes.SCOPE_DESCRIPTIONS.get(scope, scope) for scope in _api_scopes.ALL_SCOPES},
+    "DEFAULT_SCOPES": [_api_scopes.DEFAULT_SCOPES],
+    # Only the SHA-256 of each token is stored: a leaked database holds no usable token.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Mastodon's tokens do not expire; apps keep them until revoked.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 10 * 365 * 24 * 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": None,
+    "ROTATE_REFRESH_TOKEN": True,
+    # Most Mastodon apps send no PKCE challenge; one sent is enforced (kith/api/oauth.py).
+    "PKCE_REQUIRED": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn", "com", "org", "app", "net", "io"],
+}
+# Mastodon's default: 300 requests per 5 minutes per token (or per address, anonymously).
+KITH_API_RATE_LIMIT = int(os.environ.get("KITH_API_RATE_LIMIT", "300"))
+KITH_API_RATE_PERIOD = 300
+KITH_API_ALLOW_PASSWORD_GRANT = config.env_flag("KITH_API_ALLOW_PASSWORD_GRANT", default=False)

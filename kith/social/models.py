@@ -222,3 +222,27 @@ class TagFollow(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "tag"], name="tag_follow_unique")]
         indexes = [models.Index(fields=["tag", "person"], name="tag_follow_tag_idx")]
+
+
+class Bookmark(models.Model):
+    """A post a person saved for later: private to them (Mastodon's bookmarks)."""
+
+    id = SnowflakeField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="bookmarks")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "post"], name="bookmark_unique")]
+
+
+class Pin(models.Model):
+    """One of an author's own posts shown first on their profile."""
+
+    id = SnowflakeField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="pins")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "post"], name="pin_unique")]

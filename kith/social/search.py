@@ -31,7 +31,7 @@ from kith.core.text import normalise_tag, plain_text
 from kith.people.models import AccountState, Person
 from kith.people.selectors import split_handle
 from kith.social.models import Post, PostTag, Tag, Visibility
-from kith.social.selectors import FIRST_PAGE, Page, _load_in_order, paginate
+from kith.social.selectors import FIRST_PAGE, Page, _load_in_order, page_ids
 from kith.visibility import Viewer, visible_persons, visible_posts
 
 MAX_QUERY_CHARS = 500
@@ -177,7 +177,7 @@ def search_posts(viewer: Viewer, query: str, page: Page = FIRST_PAGE) -> list[Po
     if not words:
         return []
     candidates = Post.objects.filter(id__in=_engine().matching_ids(words))
-    ids = list(paginate(visible_posts(viewer, candidates), page).values_list("id", flat=True))
+    ids = page_ids(visible_posts(viewer, candidates), page)
     return _load_in_order(viewer, ids)
 
 

@@ -23,26 +23,42 @@ MAX_PAGE_SIZE = 40
 
 @dataclass(frozen=True)
 class Page:
-    """Keyset pagination on time-sortable ids: newest first."""
+    """Keyset pagination on time-sortable ids, as Mastodon pages: results are newest first.
 
-    max_id: int | None = None  # strictly older than this
-    min_id: int | None = None  # strictly newer than this
+    `max_id`: strictly older than this.  `since_id`: strictly newer, the newest
+    `limit` of them.  `min_id`: strictly newer, the `limit` *just after* it (for
+    paging forward without a gap)."""
+
+    max_id: int | None = None
+    min_id: int | None = None
     limit: int = PAGE_SIZE
+    since_id: int | None = None
 
     def clamp(self) -> Page:
-        return Page(self.max_id, self.min_id, max(1, min(self.limit, MAX_PAGE_SIZE)))
+        return Page(self.max_id, self.min_id, max(1, min(self.limit, MAX_PAGE_SIZE)), self.since_id)
 
 
 FIRST_PAGE = Page()
 
 
 def paginate(queryset: QuerySet, page: Page, field: str = "id") -> QuerySet:
+    """The page's rows as a queryset, in reading order: newest first, except that a
+    `min_id` page is read oldest first (the rows just after `min_id`); use
+    `page_ids`, which returns every page newest first."""
     page = page.clamp()
     if page.max_id is not None:
         queryset = queryset.filter(**{f"{field}__lt": page.max_id})
+    if page.since_id is not None:
+        queryset = queryset.filter(**{f"{field}__gt": page.since_id})
     if page.min_id is not None:
-        queryset = queryset.filter(**{f"{field}__gt": page.min_id})
+        return queryset.filter(**{f"{field}__gt": page.min_id}).order_by(field)[: page.limit]
     return queryset.order_by(f"-{field}")[: page.limit]
+
+
+def page_ids(queryset: QuerySet, page: Page, field: str = "id") -> list[int]:
+    """The ids (`field` values) on the page, newest first."""
+    ids = list(paginate(queryset, page, field).values_list(field, flat=True))
+    return sorted(ids, reverse=True) if page.min_id is not None else ids
 
 
 def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -93,7 +109,7 @@ def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
         Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
     )
-    post_ids = list(paginate(rows, page, field="post_id").values_list("post_id", flat=True))
+    post_ids = page_ids(rows, page, field="post_id")
     return _load_in_order(viewer, post_ids)
 
 
@@ -103,21 +119,21 @@ def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
 
 
 def person_posts(viewer: Viewer, person: Person, page: Page = FIRST_PAGE) -> list[Post]:
-    ids = list(paginate(visible_posts(viewer, Post.objects.filter(author=person)), page).values_list("id", flat=True))
+    ids = page_ids(visible_posts(viewer, Post.objects.filter(author=person)), page)
     return _load_in_order(viewer, ids)
 
 
 def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
     """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
     tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
-    ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
+    ids = page_ids(visible_posts(viewer, tagged), page)
     return _load_in_order(viewer, ids)
 
 
 def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     tag_ids = viewer.followed_tags.values("tag_id")
     tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
-    ids = list(paginate(visible_posts(viewer, tagged), page).values_list("id", flat=True))
+    ids = page_ids(visible_posts(viewer, tagged), page)
     return _load_in_order(viewer, ids)
 
 
@@ -126,7 +142,7 @@ def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = 
     public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
     if local_only:
         public = public.filter(author__domain="")
-    ids = list(paginate(visible_posts(viewer, public), page).values_list("id", flat=True))
+    ids = page_ids(visible_posts(viewer, public), page)
     return _load_in_order(viewer, ids)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kith.people.models import Person
-from kith.social.selectors import FIRST_PAGE, Page, paginate
+from kith.social.selectors import FIRST_PAGE, Page, page_ids
 from kith.timelines.models import Notification
 from kith.visibility import visible_notifications
 
@@ -12,11 +12,11 @@ def notifications(viewer: Person, page: Page = FIRST_PAGE, kinds: list[str] | No
     rows = visible_notifications(viewer)
     if kinds:
         rows = rows.filter(kind__in=kinds)
-    return list(
-        paginate(rows, page).select_related(
-            "actor", "post__author", "comment__author", "comment__post", "conversation"
-        )
-    )
+    ids = page_ids(rows, page)
+    by_id = Notification.objects.select_related(
+        "actor", "post__author", "comment__author", "comment__post", "conversation"
+    ).in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def unread_count(viewer: Person) -> int:

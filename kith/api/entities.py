@@ -1,0 +1,404 @@
+"""Domain objects -> Mastodon's JSON entities, a page at a time.
+
+Each renderer takes a whole list and loads what the entities need in a fixed
+number of queries (authors and their counts, tags, mentions, the viewer's
+favourites, boosts, bookmarks and votes), so a page of 40 statuses costs the
+same as a page of one.  Nothing here decides visibility: the lists come from
+selectors that asked `kith.visibility`.
+
+Kith's posts and comments both appear as Mastodon statuses: a comment is a
+status with `in_reply_to_id` (its parent comment, or the post).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from kith.federation.activitypub import uris
+from kith.federation.activitypub.models import RemoteActor, RemoteObject
+from kith.graph.models import Follow, FollowState
+from kith.people.models import Person
+from kith.people.selectors import profile_url
+from kith.social.models import (
+    Bookmark,
+    Comment,
+    Like,
+    Media,
+    MediaState,
+    Pin,
+    Poll,
+    Post,
+    PostMention,
+    PostTag,
+    Visibility,
+)
+from kith.visibility import Viewer
+
+MASTODON_VISIBILITY = {
+    Visibility.PUBLIC: "public",
+    Visibility.UNLISTED: "unlisted",
+    Visibility.LIMITED: "private",
+    Visibility.DIRECT: "direct",
+}
+MISSING_AVATAR = "/static/web/avatar-missing.png"
+MISSING_HEADER = "/static/web/header-missing.png"
+
+
+def absolute(path: str) -> str:
+    return f"{settings.KITH_URL}{path}"
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def acct(person: Person) -> str:
+    return person.username if person.is_local else f"{person.username}@{person.domain}"
+
+
+# ---- accounts ---------------------------------------------------------------------
+
+
+def accounts(persons: Sequence[Person], *, with_moved: bool = True) -> list[dict[str, Any]]:
+    """Account entities for `persons`, in order, with counts, in four queries at most."""
+    persons = list(persons)
+    ids = {p.id for p in persons}
+    if not ids:
+        return []
+    followers = dict(
+        Follow.objects.filter(followee_id__in=ids, state=FollowState.ACCEPTED)
+        .values_list("followee_id")
+        .annotate(n=Count("id"))
+    )
+    following = dict(
+        Follow.objects.filter(follower_id__in=ids, state=FollowState.ACCEPTED)
+        .values_list("follower_id")
+        .annotate(n=Count("id"))
+    )
+    post_stats = {
+        row["author_id"]: row
+        for row in Post.objects.filter(author_id__in=ids)
+        .values("author_id")
+        .annotate(n=Count("id"), last=Max("created_at"))
+    }
+    remote_ids = [p.id for p in persons if not p.is_local]
+    actor_uris = (
+        dict(RemoteActor.objects.filter(person_id__in=remote_ids).values_list("person_id", "uri"))
+        if remote_ids
+        else {}
+    )
+    moved_ids = {p.moved_to_id for p in persons if p.moved_to_id} if with_moved else set()
+    moved = (
+        {int(m["id"]): m for m in accounts(list(Person.objects.filter(id__in=moved_ids)), with_moved=False)}
+        if moved_ids
+        else {}
+    )
+    rendered = []
+    for person in persons:
+        stats = post_stats.get(person.id, {})
+        entity = _account(person, actor_uris.get(person.id))
+        entity["followers_count"] = followers.get(person.id, 0)
+        entity["following_count"] = following.get(person.id, 0)
+        entity["statuses_count"] = stats.get("n", 0)
+        last = stats.get("last")
+        entity["last_status_at"] = last.date().isoformat() if last else None
+        entity["moved"] = moved.get(person.moved_to_id) if person.moved_to_id else None
+        rendered.append(entity)
+    return rendered
+
+
+def account(person: Person) -> dict[str, Any]:
+    return accounts([person])[0]
+
+
+def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
+    avatar = absolute(f"/avatars/{person.id}") if person.avatar else absolute(MISSING_AVATAR)
+    header = absolute(f"/headers/{person.id}") if person.header else absolute(MISSING_HEADER)
+    return {
+        "id": str(person.id),
+        "username": person.username,
+        "acct": acct(person),
+        "url": profile_url(person),
+        "uri": uris.actor(person.username) if person.is_local else (actor_uri or profile_url(person)),
+        "display_name": person.display_name,
+        "note": person.bio_html,
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "locked": person.locked,
+        "fields": [],
+        "emojis": [],
+        "bot": False,
+        "group": False,
+        "discoverable": person.searchable,
+        "indexable": person.searchable,
+        "noindex": not person.searchable,
+        "hide_collections": False,
+        "suspended": not person.is_active,
+        "limited": False,
+        "created_at": iso(person.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
+        "roles": [],
+    }
+
+
+def credential_account(person: Person) -> dict[str, Any]:
+    """verify_credentials / update_credentials: the account plus its editable `source`."""
+    from kith.graph.selectors import follow_requests
+
+    entity = account(person)
+    entity["source"] = {
+        "privacy": "public",
+        "sensitive": False,
+        "language": "",
+        "note": person.bio_source,
+        "fields": [],
+        "follow_requests_count": follow_requests(person).count(),
+        "hide_collections": False,
+        "discoverable": person.searchable,
+        "indexable": person.searchable,
+    }
+    return entity
+
+
+# ---- media, polls, tags -----------------------------------------------------------------
+
+
+def media_attachment(media: Media) -> dict[str, Any]:
+    ready = media.state == MediaState.READY
+    original = absolute(f"/media/{media.id}/original") if ready else None
+    preview = absolute(f"/media/{media.id}/thumbnail") if ready and media.thumbnail else original
+    meta: dict[str, Any] = {"focus": {"x": media.focus_x, "y": media.focus_y}}
+    if media.width and media.height:
+        meta["original"] = {
+            "width": media.width,
+            "height": media.height,
+            "size": f"{media.width}x{media.height}",
+            "aspect": media.width / media.height,
+        }
+    return {
+        "id": str(media.id),
+        "type": "image" if media.content_type.startswith("image/") else "unknown",
+        "url": original,
+        "preview_url": preview,
+        "remote_url": media.remote_url or None,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": meta,
+        "description": media.description or None,
+        "blurhash": media.blurhash or None,
+    }
+
+
+def poll(post: Post, poll_row: Poll, own_option_ids: set[int] | None) -> dict[str, Any]:
+    options = list(poll_row.options.all())
+    expired = poll_row.expires_at is not None and poll_row.expires_at <= timezone.now()
+    own = own_option_ids or set()
+    return {
+        "id": str(post.id),
+        "expires_at": iso(poll_row.expires_at),
+        "expired": expired,
+        "multiple": poll_row.multiple,
+        "votes_count": sum(option.votes_count for option in options),
+        "voters_count": poll_row.voters_count,
+        "options": [{"title": option.title, "votes_count": option.votes_count} for option in options],
+        "emojis": [],
+        "voted": bool(own) if own_option_ids is not None else None,
+        "own_votes": [index for index, option in enumerate(options) if option.id in own]
+        if own_option_ids is not None
+        else None,
+    }
+
+
+def tag(name: str) -> dict[str, Any]:
+    return {"name": name, "url": absolute(f"/tags/{name}")}
+
+
+# ---- statuses ---------------------------------------------------------------------
+
+
+class _Batch:
+    """Everything a page of statuses needs beyond the rows themselves."""
+
+    def __init__(self, viewer: Viewer, posts: list[Post], comments: list[Comment]) -> None:
+        post_ids = {p.id for p in posts}
+        persons: dict[int, Person] = {}
+        for post in posts:
+            persons[post.author_id] = post.author
+        for comment in comments:
+            persons[comment.author_id] = comment.author
+        self.tags: dict[int, list[str]] = defaultdict(list)
+        self.mentions: dict[int, list[Person]] = defaultdict(list)
+        if post_ids:
+            for post_id, name in PostTag.objects.filter(post_id__in=post_ids).values_list("post_id", "tag__name"):
+                self.tags[post_id].append(name)
+            for row in PostMention.objects.filter(post_id__in=post_ids).select_related("person"):
+                self.mentions[row.post_id].append(row.person)
+        remote_post_ids = [p.id for p in posts if not p.author.is_local]
+        remote_comment_ids = [c.id for c in comments if not c.author.is_local]
+        self.remote_uris: dict[tuple[str, int], str] = {}
+        if remote_post_ids or remote_comment_ids:
+            rows = RemoteObject.objects.filter(
+                Q(post_id__in=remote_post_ids) | Q(comment_id__in=remote_comment_ids)
+            ).values_list("post_id", "comment_id", "uri")
+            for post_id, comment_id, uri in rows:
+                self.remote_uris[("post", post_id) if post_id else ("comment", comment_id)] = uri
+        self.bookmarked: set[int] = set()
+        self.pinned: set[int] = set()
+        self.liked_comments: set[int] = set()
+        self.reply_counts: dict[int, int] = {}
+        if viewer is not None and post_ids:
+            self.bookmarked = set(
+                Bookmark.objects.filter(person=viewer, post_id__in=post_ids).values_list("post_id", flat=True)
+            )
+            self.pinned = set(Pin.objects.filter(person=viewer, post_id__in=post_ids).values_list("post_id", flat=True))
+        comment_ids = [c.id for c in comments]
+        if comment_ids:
+            if viewer is not None:
+                self.liked_comments = set(
+                    Like.objects.filter(person=viewer, comment_id__in=comment_ids).values_list("comment_id", flat=True)
+                )
+            self.reply_counts = dict(
+                Comment.objects.filter(parent_id__in=comment_ids).values_list("parent_id").annotate(n=Count("id"))
+            )
+        self.accounts = {
+            int(entity["id"]): entity
+            for entity in accounts(list(persons.values()))
+        }
+
+
+def statuses(viewer: Viewer, items: Sequence[Post | Comment]) -> list[dict[str, Any]]:
+    """Status entities for posts and comments the viewer may see (already checked), in order.
+
+    Posts should come from kith.social.selectors (authors, media, polls and the
+    viewer's likes, reshares and votes attached); comments with `author`,
+    `post__author` and `parent` selected."""
+    posts: list[Post] = []
+    comments: list[Comment] = []
+    for item in items:
+        if isinstance(item, Comment):
+            comments.append(item)
+        else:
+            posts.append(item)
+            if item.reshare_of_id:
+                posts.append(item.reshare_of)
+    batch = _Batch(viewer, posts, comments)
+    return [
+        _comment_status(item, batch, viewer) if isinstance(item, Comment) else _post_status(item, batch, viewer)
+        for item in items
+    ]
+
+
+def status(viewer: Viewer, item: Post | Comment) -> dict[str, Any]:
+    return statuses(viewer, [item])[0]
+
+
+def _post_uri(post: Post, batch: _Batch) -> str:
+    if post.author.is_local:
+        return uris.post(post.author.username, post.id)
+    return batch.remote_uris.get(("post", post.id), absolute(f"/posts/{post.id}"))
+
+
+def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
+    shown = post.reshare_of if post.reshare_of_id else post
+    entity = {
+        "id": str(post.id),
+        "uri": _post_uri(post, batch),
+        "url": absolute(f"/posts/{post.id}") if post.author.is_local else _post_uri(post, batch),
+        "created_at": iso(post.created_at),
+        "edited_at": iso(post.edited_at),
+        "account": batch.accounts[post.author_id],
+        "content": "" if post.reshare_of_id else post.html,
+        "visibility": MASTODON_VISIBILITY[post.visibility],
+        "sensitive": bool(post.content_warning),
+        "spoiler_text": post.content_warning,
+        "language": post.language or None,
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "reblog": _post_status(shown, batch, viewer) if post.reshare_of_id else None,
+        "media_attachments": [] if post.reshare_of_id else [media_attachment(m) for m in post.media.all()],
+        "mentions": [
+            {"id": str(p.id), "username": p.username, "acct": acct(p), "url": profile_url(p)}
+            for p in batch.mentions.get(post.id, [])
+        ],
+        "tags": [tag(name) for name in batch.tags.get(post.id, [])],
+        "emojis": [],
+        "card": None,
+        "application": None,
+        "poll": None,
+        "replies_count": shown.comment_count,
+        "reblogs_count": shown.reshare_count,
+        "favourites_count": shown.like_count,
+        "filtered": [],
+    }
+    poll_row = getattr(post, "poll", None) if not post.reshare_of_id else None
+    if poll_row is not None:
+        votes = getattr(post, "viewer_votes", None) if viewer is not None else None
+        entity["poll"] = poll(post, poll_row, votes)
+    if viewer is not None:
+        entity["favourited"] = bool(getattr(shown, "viewer_liked", False))
+        entity["reblogged"] = bool(getattr(shown, "viewer_reshared", False))
+        entity["bookmarked"] = shown.id in batch.bookmarked
+        entity["pinned"] = post.id in batch.pinned
+        entity["muted"] = False
+    return entity
+
+
+def _comment_status(comment: Comment, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
+    post = comment.post
+    if comment.parent_id:
+        reply_to_id, reply_to_account = comment.parent_id, comment.parent.author_id
+    else:
+        reply_to_id, reply_to_account = post.id, post.author_id
+    if comment.author.is_local:
+        uri = uris.comment(comment.author.username, comment.id)
+        url = absolute(f"/posts/{post.id}#comment-{comment.id}")
+    else:
+        uri = url = batch.remote_uris.get(("comment", comment.id), absolute(f"/posts/{post.id}#comment-{comment.id}"))
+    entity = {
+        "id": str(comment.id),
+        "uri": uri,
+        "url": url,
+        "created_at": iso(comment.created_at),
+        "edited_at": iso(comment.edited_at),
+        "account": batch.accounts[comment.author_id],
+        "content": comment.html,
+        "visibility": MASTODON_VISIBILITY[post.visibility],
+        "sensitive": False,
+        "spoiler_text": "",
+        "language": None,
+        "in_reply_to_id": str(reply_to_id),
+        "in_reply_to_account_id": str(reply_to_account),
+        "reblog": None,
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [],
+        "emojis": [],
+        "card": None,
+        "application": None,
+        "poll": None,
+        "replies_count": batch.reply_counts.get(comment.id, 0),
+        "reblogs_count": 0,
+        "favourites_count": comment.like_count,
+        "filtered": [],
+    }
+    if viewer is not None:
+        entity["favourited"] = comment.id in batch.liked_comments
+        entity["reblogged"] = False
+        entity["bookmarked"] = False
+        entity["pinned"] = False
+        entity["muted"] = False
+    return entity
+
+
+def ids_of(items: Iterable[Any]) -> list[int]:
+    return [item.id for item in items]

@@ -1,0 +1,192 @@
+"""Mastodon's entities as schemas: the served OpenAPI description is generated from these,
+and every response is checked against them (a renderer that drifts fails loudly in tests).
+
+Field lists follow docs.joinmastodon.org/entities (Mastodon 4.3).  Optional
+fields that depend on a viewer (`favourited` ...) are absent for anonymous
+readers, as in Mastodon.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Schema
+
+
+class Error(Schema):
+    error: str
+    error_description: str | None = None
+
+
+class Empty(Schema):
+    pass
+
+
+class CustomEmoji(Schema):
+    shortcode: str
+    url: str
+    static_url: str
+    visible_in_picker: bool
+    category: str | None = None
+
+
+class Field(Schema):
+    name: str
+    value: str
+    verified_at: str | None = None
+
+
+class Account(Schema):
+    id: str
+    username: str
+    acct: str
+    url: str
+    uri: str
+    display_name: str
+    note: str
+    avatar: str
+    avatar_static: str
+    header: str
+    header_static: str
+    locked: bool
+    fields: list[Field]
+    emojis: list[CustomEmoji]
+    bot: bool
+    group: bool
+    discoverable: bool | None
+    indexable: bool
+    noindex: bool | None
+    hide_collections: bool | None
+    suspended: bool
+    limited: bool
+    created_at: str
+    last_status_at: str | None
+    statuses_count: int
+    followers_count: int
+    following_count: int
+    moved: Account | None = None
+    roles: list[dict[str, Any]] = []
+
+
+class AccountSource(Schema):
+    privacy: str
+    sensitive: bool
+    language: str
+    note: str
+    fields: list[Field]
+    follow_requests_count: int
+    hide_collections: bool | None = None
+    discoverable: bool | None = None
+    indexable: bool | None = None
+
+
+class CredentialAccount(Account):
+    source: AccountSource
+
+
+class MediaAttachment(Schema):
+    id: str
+    type: str
+    url: str | None
+    preview_url: str | None
+    remote_url: str | None
+    preview_remote_url: str | None = None
+    text_url: str | None = None
+    meta: dict[str, Any]
+    description: str | None
+    blurhash: str | None
+
+
+class PollOption(Schema):
+    title: str
+    votes_count: int | None
+
+
+class Poll(Schema):
+    id: str
+    expires_at: str | None
+    expired: bool
+    multiple: bool
+    votes_count: int
+    voters_count: int | None
+    options: list[PollOption]
+    emojis: list[CustomEmoji]
+    voted: bool | None = None
+    own_votes: list[int] | None = None
+
+
+class StatusMention(Schema):
+    id: str
+    username: str
+    url: str
+    acct: str
+
+
+class StatusTag(Schema):
+    name: str
+    url: str
+
+
+class FilterResult(Schema):
+    filter: dict[str, Any]
+    keyword_matches: list[str] | None = None
+    status_matches: list[str] | None = None
+
+
+class Status(Schema):
+    id: str
+    uri: str
+    url: str | None
+    created_at: str
+    edited_at: str | None
+    account: Account
+    content: str
+    visibility: str
+    sensitive: bool
+    spoiler_text: str
+    language: str | None
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    reblog: Status | None
+    media_attachments: list[MediaAttachment]
+    mentions: list[StatusMention]
+    tags: list[StatusTag]
+    emojis: list[CustomEmoji]
+    card: dict[str, Any] | None
+    application: dict[str, Any] | None
+    poll: Poll | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    filtered: list[FilterResult] = []
+    favourited: bool | None = None
+    reblogged: bool | None = None
+    muted: bool | None = None
+    bookmarked: bool | None = None
+    pinned: bool | None = None
+    text: str | None = None
+
+
+class Relationship(Schema):
+    id: str
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: list[str] | None = None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+    muting_notifications: bool
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool
+    endorsed: bool
+    note: str
+
+
+class Tag(Schema):
+    name: str
+    url: str
+    history: list[dict[str, str]] = []
+    following: bool | None = None
