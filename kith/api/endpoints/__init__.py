@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from kith.api.endpoints import accounts, statuses
+from kith.api.endpoints import (
+    accounts,
+    apps,
+    discovery,
+    instance,
+    lists,
+    media,
+    notifications,
+    relationships,
+    statuses,
+    timelines,
+)
 
-ROUTERS = [accounts.router, statuses.router]
+ROUTERS = [
+    instance.router,
+    apps.router,
+    accounts.router,
+    relationships.router,
+    statuses.router,
+    media.router,
+    timelines.router,
+    lists.router,
+    notifications.router,
+    discovery.router,
+]

@@ -1,0 +1,7 @@
+"""(being written: see docs/status.md)"""
+
+from __future__ import annotations
+
+from kith.api.routing import ApiRouter
+
+router = ApiRouter(tags=["media"])
