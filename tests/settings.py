@@ -37,3 +37,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KITH_PREGENERATE_KEYS = False  # keys are made on first use; 2048-bit generation is slow
+KITH_EVENTS_RAISE = True  # a failing event consumer fails the test (production logs and goes on)

@@ -39,8 +39,21 @@ def emit_on_commit(event: object) -> None:
 
 
 def dispatch(event: object) -> None:
+    """Call every consumer of the event, each on its own: one failing consumer (say, a
+    local notification) must not keep another (federation) from running.  Failures are
+    logged; with settings.KITH_EVENTS_RAISE (the test suite) the first is re-raised after
+    all consumers ran, so a broken consumer fails the test that triggered it."""
+    from django.conf import settings
+
+    failures: list[Exception] = []
     for handler in _subscribers.get(type(event), ()):
-        handler(event)
+        try:
+            handler(event)
+        except Exception as error:  # isolate consumers from each other
+            log.exception("event consumer %s failed on %r", getattr(handler, "__qualname__", handler), event)
+            failures.append(error)
+    if failures and getattr(settings, "KITH_EVENTS_RAISE", False):
+        raise failures[0]
 
 
 # ---- the events ---------------------------------------------------------------
