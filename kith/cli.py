@@ -5,6 +5,8 @@
     kith worker [--threads N]  job worker only
     kith migrate               create or update the database schema
     kith user create NAME --email E [--password P] [--admin]
+    kith token create USER NAME [--scopes S]   print a new API bearer token for USER
+    kith token list USER | kith token revoke USER ID
     kith check                 configuration and health report
     kith manage ARGS...        any Django management command
 
@@ -250,6 +252,60 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         raise Refused(f"could not create {args.name!r}: {exc}") from None
     role = " (admin)" if args.admin else ""
     print(f"created {account.person.handle}{role}")
+    return EXIT_OK
+
+
+def _local_account(username: str):  # -> kith.people.models.Account
+    from kith.people.models import Account
+
+    account = Account.objects.filter(username__iexact=username, person__domain="").first()
+    if account is None:
+        raise Refused(f"there is no local account named {username!r}")
+    return account
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from kith.api.tokens import issue_token
+    from kith.core.errors import DomainError
+
+    require_migrated()
+    account = _local_account(args.user)
+    try:
+        token = issue_token(account, args.name, args.scopes)
+    except DomainError as exc:
+        raise Refused(f"could not make a token: {exc}") from None
+    # The token alone on stdout, for scripts: `TOKEN=$(kith token create ...)`.
+    print(token)
+    print(f"kith: token for {account.username} ({args.scopes}); only its hash is stored, so keep it now",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from kith.api.tokens import account_tokens
+
+    require_migrated()
+    account = _local_account(args.user)
+    tokens = account_tokens(account)
+    if not tokens:
+        print(f"{account.username} has no tokens")
+    for token in tokens:
+        app = token.application.name if token.application else "(no app)"
+        print(f"{token.id}\t{app}\t{token.scope}\tcreated {token.created:%Y-%m-%d %H:%M}")
+    return EXIT_OK
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    setup_django()
+    from kith.api.tokens import revoke_token
+
+    require_migrated()
+    account = _local_account(args.user)
+    if not revoke_token(account, args.id):
+        raise Refused(f"{account.username} has no token {args.id} (see `kith token list {account.username}`)")
+    print(f"revoked token {args.id} of {account.username}")
     return EXIT_OK
 
 
@@ -499,6 +555,22 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", help="the password (if left out: asked for, or read from standard input)")
     create.add_argument("--admin", action="store_true", help="make the account a pod administrator")
     create.set_defaults(handler=cmd_user_create)
+
+    token = commands.add_parser("token", help="API bearer tokens for scripts (Mastodon client API)")
+    token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    token_create = token_commands.add_parser("create", help="print a new bearer token for a local account")
+    token_create.add_argument("user", help="the local account's username")
+    token_create.add_argument("name", help="what the token is for (shown as its app, e.g. 'backup script')")
+    token_create.add_argument("--scopes", default="read write follow",
+                              help='space-separated OAuth scopes (default: "read write follow")')
+    token_create.set_defaults(handler=cmd_token_create)
+    token_list = token_commands.add_parser("list", help="list an account's tokens (id, app, scopes)")
+    token_list.add_argument("user")
+    token_list.set_defaults(handler=cmd_token_list)
+    token_revoke = token_commands.add_parser("revoke", help="revoke one of an account's tokens by id")
+    token_revoke.add_argument("user")
+    token_revoke.add_argument("id", type=int, help="the token's id, from `kith token list`")
+    token_revoke.set_defaults(handler=cmd_token_revoke)
 
     check = commands.add_parser("check", help="configuration and health report (exit 0 healthy, 1 not)")
     check.set_defaults(handler=cmd_check)

@@ -195,9 +195,16 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     # Most Mastodon apps send no PKCE challenge; one sent is enforced (kith/api/oauth.py).
     "PKCE_REQUIRED": False,
+    # A challenge must be S256: "plain" protects nothing against someone who reads the request.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    # Mastodon's grant rules (several grants per app, registered scopes) and JSON bodies.
+    "OAUTH2_VALIDATOR_CLASS": "kith.api.oauth.MastodonValidator",
+    "OAUTH2_BACKEND_CLASS": "kith.api.oauth.MastodonOAuthLibCore",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn", "com", "org", "app", "net", "io"],
 }
 # Mastodon's default: 300 requests per 5 minutes per token (or per address, anonymously).
 KITH_API_RATE_LIMIT = int(os.environ.get("KITH_API_RATE_LIMIT", "300"))
 KITH_API_RATE_PERIOD = 300
 KITH_API_ALLOW_PASSWORD_GRANT = config.env_flag("KITH_API_ALLOW_PASSWORD_GRANT", default=False)
+# Pod rules shown by /api/v1/instance/rules and the instance entities, one per line.
+KITH_POD_RULES = [line.strip() for line in os.environ.get("KITH_POD_RULES", "").splitlines() if line.strip()]

@@ -402,3 +402,28 @@ def _comment_status(comment: Comment, batch: _Batch, viewer: Viewer) -> dict[str
 
 def ids_of(items: Iterable[Any]) -> list[int]:
     return [item.id for item in items]
+
+
+# ---- applications (kith/api/clients.py) ------------------------------------------------
+
+
+def application(app: Any, *, client_secret: str | None = None) -> dict[str, Any]:
+    """An oauth2_provider Application as Mastodon's Application; with its secret (only known
+    at registration) as a CredentialApplication."""
+    from kith.api.clients import registration
+
+    registered = registration(app)
+    uris = app.redirect_uris.split()
+    entity: dict[str, Any] = {
+        "id": str(app.id),
+        "name": app.name,
+        "website": (registered.website or None) if registered else None,
+        "scopes": registered.scope_list() if registered else [],
+        # Deprecated in 4.3 but still read by clients: the URIs newline-separated.
+        "redirect_uri": "\n".join(uris),
+        "redirect_uris": uris,
+    }
+    if client_secret is not None:
+        entity.update(client_id=app.client_id, client_secret=client_secret, client_secret_expires_at=0)
+    return entity
+

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIXES = ("/api/", "/oauth/")
 
@@ -31,4 +36,44 @@ class ApiRequestMiddleware:
                 request.method = "POST"
                 request._load_post_and_files()
                 request.method = method
+        if path.startswith("/api/"):
+            return self.rate_limited(request)
         return self.get_response(request)
+
+    def rate_limited(self, request: HttpRequest) -> HttpResponse:
+        """Mastodon's throttle: KITH_API_RATE_LIMIT requests per KITH_API_RATE_PERIOD seconds per
+        token (per client address without one), counted in the cache in fixed windows; beyond
+        it a 429.  Every answer says where the caller stands (X-RateLimit-*).  0 switches it off."""
+        limit = settings.KITH_API_RATE_LIMIT
+        if limit <= 0:
+            return self.get_response(request)
+        period = max(1, int(settings.KITH_API_RATE_PERIOD))
+        now = time.time()
+        window = int(now // period) * period
+        key = f"kith:api:rate:{_caller(request)}:{window}"
+        cache.add(key, 0, timeout=period + 5)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # the window's key expired between add and incr
+            cache.set(key, 1, timeout=period + 5)
+            used = 1
+        if used > limit:
+            response: HttpResponse = JsonResponse({"error": "Too many requests"}, status=429)
+            response["Retry-After"] = str(max(1, int(window + period - now)))
+        else:
+            response = self.get_response(request)
+        response["X-RateLimit-Limit"] = str(limit)
+        response["X-RateLimit-Remaining"] = str(max(0, limit - used))
+        # An ISO 8601 time, as Mastodon sends it (Mastodon.py parses it as a date).
+        reset = datetime.fromtimestamp(window + period, UTC)
+        response["X-RateLimit-Reset"] = reset.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return response
+
+
+def _caller(request: HttpRequest) -> str:
+    """Who is counted: the bearer token (hashed: the cache never holds it) or the address."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+    return "address:" + (request.META.get("REMOTE_ADDR") or "unknown")

@@ -190,3 +190,63 @@ class Tag(Schema):
     url: str
     history: list[dict[str, str]] = []
     following: bool | None = None
+
+
+class Application(Schema):
+    id: str
+    name: str
+    website: str | None
+    scopes: list[str]
+    redirect_uri: str
+    redirect_uris: list[str]
+
+class CredentialApplication(Application):
+    client_id: str
+    client_secret: str
+    client_secret_expires_at: int
+
+class Rule(Schema):
+    id: str
+    text: str
+    hint: str = ""
+
+class InstanceV1(Schema):
+    uri: str
+    title: str
+    short_description: str
+    description: str
+    email: str
+    version: str
+    urls: dict[str, str]
+    stats: dict[str, int]
+    thumbnail: str | None
+    languages: list[str]
+    registrations: bool
+    approval_required: bool
+    invites_enabled: bool
+    configuration: dict[str, Any]
+    contact_account: Account | None
+    rules: list[Rule]
+
+class InstanceContact(Schema):
+    email: str
+    account: Account | None
+
+class InstanceV2(Schema):
+    domain: str
+    title: str
+    version: str
+    source_url: str
+    description: str
+    usage: dict[str, Any]
+    thumbnail: dict[str, Any]
+    icon: list[dict[str, str]]
+    languages: list[str]
+    configuration: dict[str, Any]
+    registrations: dict[str, Any]
+    api_versions: dict[str, int]
+    contact: InstanceContact
+    rules: list[Rule]
+
+
+# ---- notifications, markers, filters ----------------------------------------------------

@@ -46,3 +46,20 @@ def issue_token(account: Account, name: str, scopes: str = "read write follow") 
     set_token_value(token, raw)  # stores only the checksum (COMPLIANT_BCP_RFC9700_TOKEN_STORAGE)
     token.save()
     return raw
+
+
+def account_tokens(account: Account) -> list[AccessToken]:
+    """The access tokens `account` holds (any app, the CLI's included), oldest first."""
+    return list(AccessToken.objects.filter(user=account).select_related("application").order_by("id"))
+
+
+@transaction.atomic
+def revoke_token(account: Account, token_id: int) -> bool:
+    """Revoke one of `account`'s tokens (and its refresh token); False if it has no such token."""
+    from oauth2_provider.models import revoke_access_token
+
+    token = AccessToken.objects.filter(user=account, id=token_id).first()
+    if token is None:
+        return False
+    revoke_access_token(token)
+    return True

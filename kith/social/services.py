@@ -50,6 +50,8 @@ MAX_CONTENT_WARNING_CHARS = 500
 MAX_MEDIA_PER_POST = 4
 MAX_POLL_OPTIONS = 10
 MAX_POLL_OPTION_CHARS = 200
+MIN_POLL_DURATION = timedelta(minutes=5)
+MAX_POLL_DURATION = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ def _create_poll(post: Post, draft: PollDraft) -> Poll:
         raise Invalid(f"Poll options are at most {MAX_POLL_OPTION_CHARS} characters.")
     if len(set(options)) != len(options):
         raise Invalid("Poll options must differ.")
-    if draft.expires_in is not None and not timedelta(minutes=5) <= draft.expires_in <= timedelta(days=31):
+    if draft.expires_in is not None and not MIN_POLL_DURATION <= draft.expires_in <= MAX_POLL_DURATION:
         raise Invalid("A poll runs for 5 minutes to 31 days.")
     poll = Poll.objects.create(
         post=post,
