@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "kith.web.middleware.SecurityHeadersMiddleware",
     "kith.api.middleware.ApiRequestMiddleware",
 ]
+# kith.api.middleware parses PATCH/PUT/DELETE form and multipart bodies (files too) itself.
+NINJA_FIX_REQUEST_FILES_METHODS: set[str] = set()
 
 ROOT_URLCONF = "kith.urls"
 WSGI_APPLICATION = "kith.wsgi.application"

@@ -16,13 +16,14 @@ The rules, in order:
 6. A reshare is seen only if the reshared post is seen too.
 7. Comments and likes are seen by whoever sees their post, minus blocks
    between the viewer and the comment's or like's author.
+8. Notifications from a domain the viewer blocked (graph.DomainBlock) are hidden.
 """
 
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from kith.graph.models import AspectMembership, Block
+from kith.graph.models import AspectMembership, Block, DomainBlock
 from kith.people.models import AccountState, Person
 from kith.social.models import PUBLIC_VISIBILITIES, Comment, Like, Media, Post, PostAudience, Visibility
 from kith.timelines.models import Notification
@@ -202,6 +203,10 @@ def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
         return False
     if notification.actor.state != AccountState.ACTIVE or blocked_either_way(viewer, notification.actor_id):
         return False
+    if notification.actor.domain and DomainBlock.objects.filter(
+        person_id=viewer.id, domain=notification.actor.domain
+    ).exists():
+        return False  # the viewer blocked the actor's whole domain (their own choice, graph.DomainBlock)
     if notification.post_id is not None and not can_see_post(viewer, notification.post):
         return False
     return notification.comment_id is None or can_see_comment(viewer, notification.comment)
@@ -210,6 +215,9 @@ def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
 def visible_notifications(viewer: Person) -> QuerySet[Notification]:
     notifications = Notification.objects.filter(recipient_id=viewer.id, actor__state=AccountState.ACTIVE)
     notifications = notifications.exclude(_blocks_with(viewer, "actor_id"))
+    notifications = notifications.exclude(
+        Exists(DomainBlock.objects.filter(person_id=viewer.id, domain=OuterRef("actor__domain")))
+    )
     post_ok = Q(post__isnull=True) | Q(post__in=visible_posts(viewer))
     comment_ok = Q(comment__isnull=True) | Q(comment__in=visible_comments_anywhere(viewer))
     return notifications.filter(post_ok & comment_ok)

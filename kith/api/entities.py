@@ -404,6 +404,43 @@ def ids_of(items: Iterable[Any]) -> list[int]:
     return [item.id for item in items]
 
 
+# ---- relationships ------------------------------------------------------------------------
+
+
+def relationships(viewer: Person, persons: Sequence[Person]) -> list[dict[str, Any]]:
+    """Relationship entities between the viewer and each person, in order, in a fixed number of
+    queries (kith.graph.selectors.relationships)."""
+    from kith.graph.selectors import relationships as graph_relationships
+
+    found = graph_relationships(viewer, persons)
+    rendered = []
+    for person in persons:
+        rel = found[person.id]
+        rendered.append({
+            "id": str(person.id),
+            "following": rel.following,
+            # Kith has no per-follow "hide their boosts": a follow (or request) shows them.
+            "showing_reblogs": rel.following or rel.requested,
+            "notifying": False,
+            "languages": None,
+            "followed_by": rel.followed_by,
+            "blocking": rel.blocking,
+            "blocked_by": rel.blocked_by,
+            "muting": rel.muting,
+            "muting_notifications": rel.muting_notifications,
+            "requested": rel.requested,
+            "requested_by": rel.requested_by,
+            "domain_blocking": rel.domain_blocking,
+            "endorsed": False,
+            "note": "",
+        })
+    return rendered
+
+
+def relationship(viewer: Person, person: Person) -> dict[str, Any]:
+    return relationships(viewer, [person])[0]
+
+
 # ---- applications (kith/api/clients.py) ------------------------------------------------
 
 

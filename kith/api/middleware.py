@@ -18,7 +18,8 @@ class ApiRequestMiddleware:
     """Mastodon clients call routes with and without a trailing slash (`/api/v1/instance/`):
     strip it here so every route is declared once.  Django parses form bodies for POST
     only; Mastodon's `PATCH /api/v1/accounts/update_credentials` sends multipart, so
-    PATCH and PUT bodies are parsed the same way."""
+    PATCH and PUT bodies are parsed the same way (and DELETE's: Mastodon.py sends
+    `DELETE /api/v1/domain_blocks` with a form body)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -28,7 +29,7 @@ class ApiRequestMiddleware:
         if path.startswith(API_PREFIXES):
             if len(path) > 1 and path.endswith("/"):
                 request.path_info = path.rstrip("/")
-            if request.method in ("PATCH", "PUT") and request.content_type in (
+            if request.method in ("PATCH", "PUT", "DELETE") and request.content_type in (
                 "multipart/form-data",
                 "application/x-www-form-urlencoded",
             ):

@@ -185,6 +185,26 @@ class Relationship(Schema):
     note: str
 
 
+class MutedAccount(Account):
+    """An Account in GET /api/v1/mutes: with when the mute ends (None: never)."""
+
+    mute_expires_at: str | None = None
+
+
+class FamiliarFollowers(Schema):
+    id: str
+    accounts: list[Account]
+
+
+class AccountList(Schema):
+    """A List as GET /api/v1/accounts/:id/lists renders it (Kith's aspects)."""
+
+    id: str
+    title: str
+    replies_policy: str
+    exclusive: bool
+
+
 class Tag(Schema):
     name: str
     url: str

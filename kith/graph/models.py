@@ -64,9 +64,29 @@ class Block(models.Model):
 
 
 class Mute(models.Model):
+    """`muter` no longer sees `muted`'s posts in their stream (nor, by default, their notifications)."""
+
     muter = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="mutes_made")
     muted = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="mutes_received")
+    # False: only the posts are hidden, notifications from them still arrive (Mastodon's `notifications`).
+    notifications = models.BooleanField(default=True)
+    # A mute for a while: removed by graph.jobs.expire_mutes once this has passed.
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["muter", "muted"], name="mute_unique")]
+
+
+class DomainBlock(models.Model):
+    """A person's own block of a whole remote domain (Mastodon's user-level domain blocks).
+
+    That domain's posts and notifications are hidden from the person where they
+    read them, its people may no longer follow them, and its followers are removed."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="domain_blocks")
+    domain = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "domain"], name="domain_block_unique")]

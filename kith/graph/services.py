@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.graph.models import Aspect, AspectMembership, Block, Follow, FollowState, Mute
+from kith.graph.models import Aspect, AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
 from kith.people.models import Person
 from kith.visibility import blocked_either_way
 
@@ -35,6 +39,8 @@ def follow(follower: Person, followee: Person) -> Follow:
     existing = Follow.objects.filter(follower=follower, followee=followee).first()
     if existing:
         return existing
+    if follower.domain and DomainBlock.objects.filter(person=followee, domain=follower.domain).exists():
+        raise NotAllowed("That person does not take followers from your server.")
     # A remote person's server answers with Accept or Reject; until then it is a request.
     state = FollowState.PENDING if followee.locked or not followee.is_local else FollowState.ACCEPTED
     relation = Follow.objects.create(follower=follower, followee=followee, state=state)
@@ -77,9 +83,10 @@ def reject_follow_request(followee: Person, follower: Person) -> None:
 
 @transaction.atomic
 def remove_follower(followee: Person, follower: Person) -> None:
-    """Stop someone following you (Mastodon's 'remove from followers')."""
-    Follow.objects.filter(follower=follower, followee=followee).delete()
-    events.emit_on_commit(events.FollowRejected(follower.id, followee.id))
+    """Stop someone following you (Mastodon's 'remove from followers'); a pending request is refused too."""
+    deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
+    if deleted:
+        events.emit_on_commit(events.FollowRejected(follower.id, followee.id))
 
 
 # ---- aspects (sharing) ----------------------------------------------------------------
@@ -186,12 +193,68 @@ def unblock(blocker: Person, blocked: Person) -> None:
         events.emit_on_commit(events.PersonUnblocked(blocker.id, blocked.id))
 
 
-def mute(muter: Person, muted: Person) -> Mute:
+MAX_MUTE_SECONDS = 10 * 365 * 24 * 3600
+
+
+def mute(muter: Person, muted: Person, *, notifications: bool = True, duration: int | None = None) -> Mute:
+    """Hide `muted`'s posts from `muter`'s stream, and their notifications unless `notifications` is False.
+
+    `duration` (seconds; None or 0 for ever) makes the mute end by itself.  Muting
+    again replaces the options, as Mastodon does."""
     if muter.id == muted.id:
         raise Invalid("You cannot mute yourself.")
-    relation, _ = Mute.objects.get_or_create(muter=muter, muted=muted)
+    if duration is not None and not 0 <= duration <= MAX_MUTE_SECONDS:
+        raise Invalid("A mute lasts between 0 (for ever) and ten years.")
+    expires_at = timezone.now() + timedelta(seconds=duration) if duration else None
+    relation, _ = Mute.objects.update_or_create(
+        muter=muter, muted=muted, defaults={"notifications": notifications, "expires_at": expires_at}
+    )
     return relation
 
 
 def unmute(muter: Person, muted: Person) -> None:
     Mute.objects.filter(muter=muter, muted=muted).delete()
+
+
+def expire_mutes() -> int:
+    """Remove mutes whose time is up; returns how many (run periodically by graph.jobs)."""
+    deleted, _ = Mute.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
+
+
+# ---- domain blocks (a person's own) ------------------------------------------------------
+
+
+def normalise_domain(raw: str) -> str:
+    """'https://Example.COM/path', '@example.com' or 'bücher.example' -> the host as Person.domain holds it."""
+    text = (raw or "").strip().lower()
+    text = text.split("://", 1)[-1].lstrip("@").split("/", 1)[0].split("?", 1)[0].rstrip(".")
+    if not text or len(text) > 253 or any(c.isspace() for c in text) or "@" in text:
+        raise Invalid("That is not a domain.")
+    try:
+        text = text.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise Invalid("That is not a domain.") from exc
+    if text == settings.KITH_DOMAIN.lower():
+        raise Invalid("You cannot block your own server.")
+    return text
+
+
+@transaction.atomic
+def block_domain(person: Person, raw_domain: str) -> DomainBlock:
+    """Hide a whole remote domain from `person` (as Mastodon's user-level domain blocks do).
+
+    Its posts and notifications are hidden where they are read (social.selectors,
+    kith.visibility), its people can no longer follow `person`, and those who do
+    are removed from their followers (their server is told, as for any removal).
+    `person`'s own follows of people there stay, as in Mastodon."""
+    domain = normalise_domain(raw_domain)
+    relation, created = DomainBlock.objects.get_or_create(person=person, domain=domain)
+    if created:
+        for follow_row in Follow.objects.filter(followee=person, follower__domain=domain).select_related("follower"):
+            remove_follower(person, follow_row.follower)
+    return relation
+
+
+def unblock_domain(person: Person, raw_domain: str) -> None:
+    DomainBlock.objects.filter(person=person, domain=normalise_domain(raw_domain)).delete()

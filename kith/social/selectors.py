@@ -109,8 +109,24 @@ def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
         Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
     )
+    rows = without_blocked_domains(viewer, rows, "post__")
     post_ids = page_ids(rows, page, field="post_id")
     return _load_in_order(viewer, post_ids)
+
+
+def without_blocked_domains(viewer: Viewer, rows: QuerySet, prefix: str = "") -> QuerySet:
+    """Drop rows whose post at `prefix` (or the post it reshares) comes from a domain the viewer
+    blocked (graph.DomainBlock): one EXISTS, answered from the (person, domain) unique index."""
+    if viewer is None:
+        return rows
+    from django.db.models import Q
+
+    from kith.graph.models import DomainBlock
+
+    blocked = DomainBlock.objects.filter(person_id=viewer.id).filter(
+        Q(domain=OuterRef(f"{prefix}author__domain")) | Q(domain=OuterRef(f"{prefix}reshare_of__author__domain"))
+    )
+    return rows.exclude(Exists(blocked))
 
 
 def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
@@ -123,10 +139,61 @@ def person_posts(viewer: Viewer, person: Person, page: Page = FIRST_PAGE) -> lis
     return _load_in_order(viewer, ids)
 
 
+def person_statuses(
+    viewer: Viewer,
+    person: Person,
+    page: Page = FIRST_PAGE,
+    *,
+    replies: bool = True,
+    reshares: bool = True,
+    only_media: bool = False,
+    pinned: bool = False,
+    tagged: str | None = None,
+) -> list[Post | Comment]:
+    """What a profile lists as the person's statuses (Mastodon's account statuses), newest first.
+
+    Posts, and with `replies` their comments too (a Mastodon client shows comments
+    as replies).  `pinned`: only the posts they pinned; `only_media`: only posts
+    with photos; `tagged`: only posts with that tag; `reshares=False` leaves
+    reshares out.  Both lists are filtered by kith.visibility and paged on the
+    same time-sortable ids, so a page is a fixed number of queries."""
+    from kith.social.models import Pin
+
+    posts = Post.objects.filter(author=person)
+    if not reshares:
+        posts = posts.filter(reshare_of__isnull=True)
+    if only_media:
+        posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("id"), state=MediaState.READY)))
+    if pinned:
+        posts = posts.filter(Exists(Pin.objects.filter(person=person, post_id=OuterRef("id"))))
+    if tagged is not None:
+        from kith.core.text import normalise_tag
+
+        posts = posts.filter(tags__name=normalise_tag(tagged.strip()))
+    post_ids = page_ids(visible_posts(viewer, posts), page)
+    if not replies or only_media or pinned or tagged is not None:
+        return _load_in_order(viewer, post_ids)
+    from kith.visibility import visible_comments_anywhere
+
+    comment_ids = page_ids(visible_comments_anywhere(viewer, Comment.objects.filter(author=person)), page)
+    newest = sorted([*post_ids, *comment_ids], reverse=True)
+    if page.min_id is not None:
+        newest = newest[-page.clamp().limit:]  # the ones just after min_id
+    else:
+        newest = newest[: page.clamp().limit]
+    kept = set(newest)
+    loaded: dict[int, Post | Comment] = {p.id: p for p in _load_in_order(viewer, [i for i in post_ids if i in kept])}
+    comments = Comment.objects.select_related("author", "parent", "post__author").filter(
+        id__in=[i for i in comment_ids if i in kept]
+    )
+    loaded.update({c.id: c for c in comments})
+    return [loaded[i] for i in newest if i in loaded]
+
+
 def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
     """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
     tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
-    ids = page_ids(visible_posts(viewer, tagged), page)
+    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
     return _load_in_order(viewer, ids)
 
 
@@ -142,6 +209,8 @@ def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = 
     public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
     if local_only:
         public = public.filter(author__domain="")
+    else:
+        public = without_blocked_domains(viewer, public)
     ids = page_ids(visible_posts(viewer, public), page)
     return _load_in_order(viewer, ids)
 

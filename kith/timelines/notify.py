@@ -18,7 +18,8 @@ def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notificati
         return None
     from kith.graph.models import Mute
 
-    if Mute.objects.filter(muter=recipient, muted=actor).exists():
+    # A mute made with notifications=False hides only the posts (Mastodon's mute option).
+    if Mute.objects.filter(muter=recipient, muted=actor, notifications=True).exists():
         return None
     keys = {"post": None, "comment": None, "conversation": None, **targets}
     existing = Notification.objects.filter(recipient=recipient, kind=kind, actor=actor, **keys).first()

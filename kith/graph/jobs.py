@@ -1,0 +1,15 @@
+"""Background work of the sharing graph."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from kith.graph.services import expire_mutes
+from kith.jobs import periodic
+
+
+@periodic(crontab(minute="*"))
+def expire_mutes_job() -> None:
+    """Mutes with a duration end within a minute of their time: the stream and notifications read
+    mutes without looking at the clock (graph.selectors do look, so relationships are exact)."""
+    expire_mutes()
