@@ -319,7 +319,7 @@ def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
         "account": batch.accounts[post.author_id],
         "content": "" if post.reshare_of_id else post.html,
         "visibility": MASTODON_VISIBILITY[post.visibility],
-        "sensitive": bool(post.content_warning),
+        "sensitive": post.sensitive or bool(post.content_warning),
         "spoiler_text": post.content_warning,
         "language": post.language or None,
         "in_reply_to_id": None,
@@ -464,3 +464,86 @@ def application(app: Any, *, client_secret: str | None = None) -> dict[str, Any]
         entity.update(client_id=app.client_id, client_secret=client_secret, client_secret_expires_at=0)
     return entity
 
+
+# ---- status edits, sources and scheduled statuses (statuses endpoints) ---------------------
+
+
+def status_edits(item: Post | Comment, revisions: Sequence[Any], media: Sequence[Media]) -> list[dict[str, Any]]:
+    """StatusEdit entities, oldest first, ending with the current version.  `revisions` are the
+    item's PostRevision / CommentRevision rows (oldest first); `media` the post's photos now
+    (an earlier version shows those of its photos that are still attached)."""
+    author = account(item.author)
+    by_id = {m.id: m for m in media}
+    current_poll = getattr(item, "poll", None) if isinstance(item, Post) else None
+
+    def version(html: str, warning: str, sensitive: bool, created: datetime, media_ids: Sequence[int],
+                poll_titles: Sequence[str] | None) -> dict[str, Any]:
+        return {
+            "content": html,
+            "spoiler_text": warning,
+            "sensitive": sensitive or bool(warning),
+            "created_at": iso(created),
+            "account": author,
+            "poll": {"options": [{"title": t} for t in poll_titles]} if poll_titles is not None else None,
+            "media_attachments": [media_attachment(by_id[i]) for i in media_ids if i in by_id],
+            "emojis": [],
+        }
+
+    if isinstance(item, Comment):
+        versions = [version(r.html, "", False, r.created_at, (), None) for r in revisions]
+        return [*versions, version(item.html, "", False, item.edited_at or item.created_at, (), None)]
+    versions = [
+        version(r.html, r.content_warning, r.sensitive, r.created_at, r.media_ids or (), r.poll_options)
+        for r in revisions
+    ]
+    titles = [o.title for o in current_poll.options.all()] if current_poll is not None else None
+    current = version(item.html, item.content_warning, item.sensitive, item.edited_at or item.created_at,
+                      [m.id for m in media], titles)
+    return [*versions, current]
+
+
+def status_source(item: Post | Comment) -> dict[str, Any]:
+    return {
+        "id": str(item.id),
+        "text": item.source,
+        "spoiler_text": item.content_warning if isinstance(item, Post) else "",
+    }
+
+
+def scheduled_statuses(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """ScheduledStatus entities for kith.social ScheduledPost rows (their photos in one query)."""
+    from kith.social.drafts import Draft
+
+    drafts = {row.id: Draft.from_json(row.draft) for row in rows}
+    media_ids = {media_id for draft in drafts.values() for media_id in draft.media_ids}
+    media = Media.objects.in_bulk(list(media_ids)) if media_ids else {}
+    rendered = []
+    for row in rows:
+        draft = drafts[row.id]
+        poll_draft = draft.poll
+        rendered.append({
+            "id": str(row.id),
+            "scheduled_at": iso(row.scheduled_at),
+            "params": {
+                "text": draft.text,
+                "poll": None if poll_draft is None else {
+                    "options": list(poll_draft.options),
+                    "expires_in": str(int(poll_draft.expires_in.total_seconds())) if poll_draft.expires_in else None,
+                    "multiple": poll_draft.multiple,
+                    "hide_totals": False,
+                },
+                "media_ids": [str(i) for i in draft.media_ids] or None,
+                "sensitive": draft.sensitive,
+                "spoiler_text": draft.content_warning or None,
+                "visibility": draft.extra.get("visibility") or MASTODON_VISIBILITY[draft.visibility],
+                "in_reply_to_id": str(draft.in_reply_to_id) if draft.in_reply_to_id else None,
+                "language": draft.language or None,
+                "application_id": None,
+                "scheduled_at": None,
+                "idempotency": draft.extra.get("idempotency"),
+                "with_rate_limit": False,
+                "kith_aspect_ids": [str(i) for i in draft.aspect_ids] or None,
+            },
+            "media_attachments": [media_attachment(media[i]) for i in draft.media_ids if i in media],
+        })
+    return rendered

@@ -270,3 +270,55 @@ class InstanceV2(Schema):
 
 
 # ---- notifications, markers, filters ----------------------------------------------------
+
+
+# ---- statuses: context, edits, source, scheduled (kith/api/endpoints/statuses.py) ----------
+
+
+class Context(Schema):
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class StatusEditPoll(Schema):
+    options: list[dict[str, str]]
+
+
+class StatusEdit(Schema):
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+    account: Account
+    poll: StatusEditPoll | None = None
+    media_attachments: list[MediaAttachment]
+    emojis: list[CustomEmoji]
+
+
+class StatusSource(Schema):
+    id: str
+    text: str
+    spoiler_text: str
+
+
+class ScheduledStatusParams(Schema):
+    text: str
+    poll: dict[str, Any] | None = None
+    media_ids: list[str] | None = None
+    sensitive: bool | None = None
+    spoiler_text: str | None = None
+    visibility: str
+    in_reply_to_id: str | None = None
+    language: str | None = None
+    application_id: str | None = None
+    scheduled_at: str | None = None
+    idempotency: str | None = None
+    with_rate_limit: bool = False
+    kith_aspect_ids: list[str] | None = None
+
+
+class ScheduledStatus(Schema):
+    id: str
+    scheduled_at: str
+    params: ScheduledStatusParams
+    media_attachments: list[MediaAttachment]

@@ -38,6 +38,8 @@ class Post(models.Model):
     source = models.TextField(blank=True)  # Markdown as written
     html = models.TextField(blank=True)  # rendered and sanitised
     content_warning = models.CharField(max_length=500, blank=True)
+    # Photos hidden behind a click even without a content warning (Mastodon's "sensitive").
+    sensitive = models.BooleanField(default=False)
     language = models.CharField(max_length=16, blank=True)
     reshare_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="reshares"
@@ -106,6 +108,11 @@ class PostRevision(models.Model):
     source = models.TextField(blank=True)
     html = models.TextField(blank=True)
     content_warning = models.CharField(max_length=500, blank=True)
+    sensitive = models.BooleanField(default=False)
+    # What the version carried besides text: photo ids in order (those still attached
+    # are shown in its history) and its poll's option titles (None: no poll).
+    media_ids = models.JSONField(default=list, blank=True)
+    poll_options = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -246,3 +253,35 @@ class Pin(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "post"], name="pin_unique")]
+
+
+class ScheduledPost(models.Model):
+    """A post to publish later (Mastodon's scheduled status): the draft as given, published
+    by `kith.social.scheduling` when due, exactly once; the row goes when it is published."""
+
+    id = SnowflakeField()
+    author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="scheduled_posts")
+    scheduled_at = models.DateTimeField()
+    # The draft: text, visibility, aspect_ids, content_warning, sensitive, language,
+    # media_ids, poll {options, multiple, expires_in}, in_reply_to_id.
+    draft = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["scheduled_at"], name="scheduled_post_due_idx")]
+
+
+class PublishKey(models.Model):
+    """An Idempotency-Key a person sent when posting, and what it made: the same key within
+    KEY_LIFETIME returns the same post, comment or scheduled post instead of a second one.
+    Stored in the database because several processes may take posting requests."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    scheduled = models.ForeignKey(ScheduledPost, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "key"], name="publish_key_unique")]

@@ -225,7 +225,9 @@ def post_for(viewer: Viewer, post_id: int) -> Post:
 
 def comments_for(viewer: Viewer, post: Post) -> list[Comment]:
     """The post's comments in thread order (oldest first), with the viewer's likes marked."""
-    comments = list(visible_comments(viewer, post).select_related("author").order_by("id"))
+    comments = list(visible_comments(viewer, post).select_related("author", "parent").order_by("id"))
+    for comment in comments:
+        comment.post = post  # already loaded (and checked): no query per comment
     liked: set[int] = set()
     if viewer is not None and comments:
         liked = set(
@@ -270,3 +272,120 @@ def followed_tag_names(person: Person) -> list[str]:
     from kith.social.models import TagFollow
 
     return list(TagFollow.objects.filter(person=person).order_by("tag__name").values_list("tag__name", flat=True))
+
+
+# ---- statuses for the client API: posts and comments by id, threads, saved things ------------
+
+
+def posts_by_ids(viewer: Viewer, post_ids: Sequence[int]) -> list[Post]:
+    """The posts among `post_ids` the viewer may see, loaded for rendering, in the given order."""
+    visible = list(visible_posts(viewer, Post.objects.filter(id__in=post_ids)).values_list("id", flat=True))
+    shown = set(visible)
+    return _load_in_order(viewer, [i for i in dict.fromkeys(post_ids) if i in shown])
+
+
+def _comment_rows(queryset: QuerySet[Comment]) -> QuerySet[Comment]:
+    return queryset.select_related("author", "parent", "post__author")
+
+
+def comments_by_ids(viewer: Viewer, comment_ids: Sequence[int]) -> list[Comment]:
+    """The comments among `comment_ids` the viewer may see, loaded for rendering, in the given order."""
+    from kith.visibility import visible_comments_anywhere
+
+    rows = _comment_rows(visible_comments_anywhere(viewer, Comment.objects.filter(id__in=comment_ids)))
+    by_id = {c.id: c for c in rows}
+    return [by_id[i] for i in dict.fromkeys(comment_ids) if i in by_id]
+
+
+def posts_and_comments_by_ids(viewer: Viewer, ids: Sequence[int]) -> list[Post | Comment]:
+    """Posts and comments (a client's "statuses") by id, visible ones only, in the given order."""
+    posts = {p.id: p for p in posts_by_ids(viewer, ids)}
+    rest = [i for i in ids if i not in posts]
+    comments = {c.id: c for c in comments_by_ids(viewer, rest)} if rest else {}
+    found: dict[int, Post | Comment] = {**comments, **posts}
+    return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def thread_context(viewer: Viewer, item: Post | Comment) -> tuple[list[Post | Comment], list[Comment]]:
+    """(ancestors, descendants) of a post or comment the viewer sees, as Mastodon's context:
+    ancestors from the post down to the comment's parent, descendants depth first.
+    Comments hidden from the viewer are left out, and so are replies beneath them."""
+    post = item.post if isinstance(item, Comment) else item
+    if post.reshare_of_id:
+        post = post.reshare_of
+    loaded_post = _load_in_order(viewer, [post.id])[0]
+    comments = comments_for(viewer, loaded_post)
+    by_id = {c.id: c for c in comments}
+    children: dict[int | None, list[Comment]] = {}
+    for comment in comments:
+        children.setdefault(comment.parent_id, []).append(comment)
+
+    def below(parent_id: int | None) -> list[Comment]:
+        found: list[Comment] = []
+        pending = list(reversed(children.get(parent_id, [])))
+        while pending:
+            current = pending.pop()
+            found.append(current)
+            pending.extend(reversed(children.get(current.id, [])))
+        return found
+
+    if isinstance(item, Post):
+        return [], below(None)
+    chain: list[Post | Comment] = []
+    parent_id = item.parent_id
+    while parent_id is not None and parent_id in by_id:
+        chain.append(by_id[parent_id])
+        parent_id = by_id[parent_id].parent_id
+    # A hidden comment breaks the chain: what is above it stays out, the post never does.
+    return [loaded_post, *reversed(chain)], below(item.id)
+
+
+def bookmarked_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[tuple[int, Post]]:
+    """(bookmark id, post) for the viewer's bookmarks they may still see, newest bookmark first."""
+    from kith.social.models import Bookmark
+    from kith.visibility import filter_by_post_visibility
+
+    rows = filter_by_post_visibility(viewer, Bookmark.objects.filter(person=viewer), "post")
+    pairs = list(paginate(rows, page).values_list("id", "post_id"))
+    pairs.sort(reverse=True)
+    posts = {p.id: p for p in _load_in_order(viewer, [post_id for _, post_id in pairs])}
+    return [(bookmark_id, posts[post_id]) for bookmark_id, post_id in pairs if post_id in posts]
+
+
+def liked_items(viewer: Person, page: Page = FIRST_PAGE) -> list[tuple[int, Post | Comment]]:
+    """(like id, post or comment) for what the viewer liked and may still see, newest like first."""
+    from django.db.models import Q
+
+    from kith.visibility import visible_comments_anywhere
+
+    rows = Like.objects.filter(person=viewer).filter(
+        Q(post__in=visible_posts(viewer)) | Q(comment__in=visible_comments_anywhere(viewer))
+    )
+    triples = sorted(paginate(rows, page).values_list("id", "post_id", "comment_id"), reverse=True)
+    posts = {p.id: p for p in _load_in_order(viewer, [p for _, p, _ in triples if p])}
+    comment_ids = [c for _, _, c in triples if c]
+    comments = {c.id: c for c in _comment_rows(Comment.objects.filter(id__in=comment_ids))} if comment_ids else {}
+    items: list[tuple[int, Post | Comment]] = []
+    for like_id, post_id, comment_id in triples:
+        found = posts.get(post_id) if post_id else comments.get(comment_id)
+        if found is not None:
+            items.append((like_id, found))
+    return items
+
+
+def likers_page(viewer: Viewer, item: Post | Comment, page: Page = FIRST_PAGE) -> list[tuple[int, Person]]:
+    """(like id, person) for the likes of a post or comment the caller has checked, newest first."""
+    from kith.visibility import visible_likes
+
+    likes = Like.objects.filter(comment=item) if isinstance(item, Comment) else Like.objects.filter(post=item)
+    pairs = sorted(paginate(visible_likes(viewer, likes), page).values_list("id", "person_id"), reverse=True)
+    persons = Person.objects.in_bulk([person_id for _, person_id in pairs])
+    return [(like_id, persons[person_id]) for like_id, person_id in pairs if person_id in persons]
+
+
+def resharers_page(viewer: Viewer, post: Post, page: Page = FIRST_PAGE) -> list[tuple[int, Person]]:
+    """(reshare id, person) for the reshares of a post the caller has checked, newest first."""
+    reshares = visible_posts(viewer, Post.objects.filter(reshare_of_id=post.id))
+    pairs = sorted(paginate(reshares, page).values_list("id", "author_id"), reverse=True)
+    persons = Person.objects.in_bulk([author_id for _, author_id in pairs])
+    return [(reshare_id, persons[author_id]) for reshare_id, author_id in pairs if author_id in persons]

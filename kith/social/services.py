@@ -8,12 +8,12 @@ one else saves these models.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -25,10 +25,13 @@ from kith.graph.models import Aspect, AspectMembership, Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import known_person, profile_url
 from kith.social.models import (
+    PUBLIC_VISIBILITIES,
+    Bookmark,
     Comment,
     CommentRevision,
     Like,
     Media,
+    Pin,
     Poll,
     PollOption,
     PollVote,
@@ -37,6 +40,8 @@ from kith.social.models import (
     PostMention,
     PostRevision,
     PostTag,
+    PublishKey,
+    ScheduledPost,
     Tag,
     TagFollow,
     Visibility,
@@ -125,6 +130,7 @@ def publish_post(
     person_ids: Sequence[int] = (),
     all_aspects: bool = False,
     content_warning: str = "",
+    sensitive: bool = False,
     media_ids: Sequence[int] = (),
     poll: PollDraft | None = None,
     language: str = "",
@@ -171,6 +177,7 @@ def publish_post(
         source=source,
         html=rendered.html,
         content_warning=content_warning,
+        sensitive=sensitive,
         language=language[:16],
         created_at=now,
     )
@@ -191,7 +198,7 @@ def publish_post(
     return post
 
 
-def _create_poll(post: Post, draft: PollDraft) -> Poll:
+def _create_poll(post: Post, draft: PollDraft, *, start: datetime | None = None) -> Poll:
     options = [o.strip() for o in draft.options if o and o.strip()]
     if not 2 <= len(options) <= MAX_POLL_OPTIONS:
         raise Invalid(f"A poll has 2 to {MAX_POLL_OPTIONS} options.")
@@ -204,7 +211,7 @@ def _create_poll(post: Post, draft: PollDraft) -> Poll:
     poll = Poll.objects.create(
         post=post,
         multiple=draft.multiple,
-        expires_at=(post.created_at + draft.expires_in) if draft.expires_in else None,
+        expires_at=((start or post.created_at) + draft.expires_in) if draft.expires_in else None,
     )
     PollOption.objects.bulk_create(
         PollOption(poll=poll, position=index, title=title) for index, title in enumerate(options)
@@ -239,30 +246,93 @@ def undo_reshare(person: Person, post: Post) -> None:
 
 
 @transaction.atomic
-def edit_post(editor: Person, post: Post, source: str, *, content_warning: str | None = None) -> Post:
-    """Change a post's text; the old version is kept as a revision.  The audience never changes."""
+def edit_post(
+    editor: Person,
+    post: Post,
+    source: str,
+    *,
+    content_warning: str | None = None,
+    sensitive: bool | None = None,
+    language: str | None = None,
+    media_ids: Sequence[int] | None = None,
+    poll: PollDraft | None = None,
+    change_poll: bool = False,
+) -> Post:
+    """Change a post's text (and, when given, its photos and poll); the old version is kept
+    as a revision.  The audience never changes.
+
+    `media_ids` (None: unchanged) is the whole new list: the author's unattached photos
+    or ones already on this post; photos left out are deleted.  With `change_poll`, `poll`
+    replaces the poll (None removes it); a poll whose options and kind stay the same keeps
+    its votes, otherwise the votes start again (as in Mastodon)."""
     post = Post.objects.select_for_update().get(id=post.id)
     if post.author_id != editor.id:
         raise NotAllowed("Only the author can edit a post.")
     if post.reshare_of_id:
         raise Invalid("A reshare has no text to edit.")
     source = _check_text(source, MAX_POST_CHARS, "post")
-    if not source and not post.media.exists() and not hasattr(post, "poll"):
+    current_media = list(Media.objects.filter(post=post).order_by("position", "id"))
+    current_poll = Poll.objects.filter(post=post).first()
+    new_media = current_media if media_ids is None else _media_for_edit(editor, post, media_ids)
+    has_poll = (poll is not None) if change_poll else current_poll is not None
+    if not source and not new_media and not has_poll:
         raise Invalid("A post needs some text, a photo or a poll.")
     PostRevision.objects.create(
         post=post, source=post.source, html=post.html, content_warning=post.content_warning,
+        sensitive=post.sensitive, media_ids=[m.id for m in current_media],
+        poll_options=[o.title for o in current_poll.options.all()] if current_poll else None,
         created_at=post.edited_at or post.created_at,
     )
     rendered = render_for(source)
     post.source, post.html = source, rendered.html
     if content_warning is not None:
         post.content_warning = _check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
+    if sensitive is not None:
+        post.sensitive = sensitive
+    if language is not None:
+        post.language = language[:16]
     post.edited_at = timezone.now()
-    post.save(update_fields=["source", "html", "content_warning", "edited_at"])
+    post.save(update_fields=["source", "html", "content_warning", "sensitive", "language", "edited_at"])
     _set_tags(post, rendered.tags)
     _set_mentions(post, _mentioned_persons(rendered))
+    if media_ids is not None:
+        kept = {m.id for m in new_media}
+        removed = Media.objects.filter(post=post).exclude(id__in=kept)
+        _delete_media_files(removed)
+        removed.delete()
+        for position, item in enumerate(new_media):
+            item.post, item.position = post, position
+            item.save(update_fields=["post", "position"])
+    if change_poll:
+        _replace_poll(post, current_poll, poll)
     events.emit_on_commit(events.PostEdited(post.id))
     return post
+
+
+def _media_for_edit(editor: Person, post: Post, media_ids: Sequence[int]) -> list[Media]:
+    media_ids = list(dict.fromkeys(media_ids))
+    if len(media_ids) > MAX_MEDIA_PER_POST:
+        raise Invalid(f"A post has at most {MAX_MEDIA_PER_POST} photos.")
+    found = {
+        m.id: m
+        for m in Media.objects.filter(id__in=media_ids, owner=editor).filter(
+            models.Q(post__isnull=True) | models.Q(post=post)
+        )
+    }
+    if len(found) != len(media_ids):
+        raise Invalid("One of those photos is not yours or is attached already.")
+    return [found[media_id] for media_id in media_ids]
+
+
+def _replace_poll(post: Post, current: Poll | None, draft: PollDraft | None) -> None:
+    if current is not None and draft is not None:
+        titles = [o.strip() for o in draft.options if o and o.strip()]
+        if titles == [o.title for o in current.options.all()] and draft.multiple == current.multiple:
+            return  # the same question: votes stay
+    if current is not None:
+        current.delete()
+    if draft is not None:
+        _create_poll(post, draft, start=timezone.now())
 
 
 @transaction.atomic
@@ -422,6 +492,103 @@ def vote(person: Person, post: Post, option_positions: Sequence[int]) -> list[Po
     Poll.objects.filter(pk=poll.pk).update(voters_count=F("voters_count") + 1)
     events.emit_on_commit(events.PollVoted(tuple(v.id for v in votes)))
     return votes
+
+
+# ---- bookmarks and pins --------------------------------------------------------------
+
+MAX_PINS = 5
+
+
+def bookmark(person: Person, post: Post) -> Bookmark:
+    """Save a post one may see (a reshare saves the reshared post); private to the person."""
+    target = post.reshare_of if post.reshare_of_id else post
+    if not can_see_post(person, target):
+        raise NotFound("No such post.")
+    saved, _ = Bookmark.objects.get_or_create(person=person, post=target)
+    return saved
+
+
+def unbookmark(person: Person, post: Post) -> None:
+    target_id = post.reshare_of_id or post.id
+    Bookmark.objects.filter(person=person, post_id=target_id).delete()
+
+
+@transaction.atomic
+def pin(person: Person, post: Post) -> Pin:
+    """Show one's own public or unlisted post first on one's profile (at most MAX_PINS)."""
+    if post.author_id != person.id:
+        raise Invalid("Only your own posts can be pinned.")
+    if post.reshare_of_id or post.visibility not in PUBLIC_VISIBILITIES:
+        raise Invalid("Only public and unlisted posts can be pinned (not reshares or limited posts).")
+    # Lock the person's row so two requests cannot both pass the limit.
+    Person.objects.select_for_update().filter(id=person.id).first()
+    existing = Pin.objects.filter(person=person, post=post).first()
+    if existing:
+        return existing
+    if Pin.objects.filter(person=person).count() >= MAX_PINS:
+        raise Invalid(f"You have already pinned the maximum number of posts ({MAX_PINS}).")
+    return Pin.objects.create(person=person, post=post)
+
+
+def unpin(person: Person, post: Post) -> None:
+    Pin.objects.filter(person=person, post_id=post.id).delete()
+
+
+# ---- idempotent posting ----------------------------------------------------------------
+
+PUBLISH_KEY_LIFETIME = timedelta(hours=1)
+MAX_PUBLISH_KEY_CHARS = 200
+
+
+def publish_once(person: Person, key: str, make: Callable[[], Post | Comment | ScheduledPost]) -> tuple[
+        Post | Comment | ScheduledPost, bool]:
+    """Run `make` (which publishes something) unless `person` already sent `key` within
+    PUBLISH_KEY_LIFETIME; returns (what the key made, whether it was made now).
+
+    A client that retries a request whose answer it lost sends the same key: the
+    first request's result comes back and nothing is published twice, even when the
+    two requests run in different processes at once (the unique (person, key) row is
+    written in the same transaction as the post)."""
+    key = key[:MAX_PUBLISH_KEY_CHARS]
+    for _attempt in range(3):
+        found = _made_by_key(person, key)
+        if found is not None:
+            return found, False
+        try:
+            with transaction.atomic():
+                # An expired key, or one whose post was deleted since, may be used again.
+                PublishKey.objects.filter(person=person, key=key).filter(
+                    models.Q(created_at__lt=timezone.now() - PUBLISH_KEY_LIFETIME)
+                    | models.Q(post__isnull=True, comment__isnull=True, scheduled__isnull=True)
+                ).delete()
+                row = PublishKey.objects.create(person=person, key=key, created_at=timezone.now())
+                made = make()
+                _record_made(row, made)
+                return made, True
+        except IntegrityError:
+            continue  # another request with this key committed first: answer with what it made
+    raise Conflict("Another request with this Idempotency-Key is being processed.")
+
+
+def _made_by_key(person: Person, key: str) -> Post | Comment | ScheduledPost | None:
+    row = (
+        PublishKey.objects.filter(person=person, key=key, created_at__gte=timezone.now() - PUBLISH_KEY_LIFETIME)
+        .select_related("post", "comment", "scheduled")
+        .first()
+    )
+    if row is None:
+        return None
+    return row.post or row.comment or row.scheduled
+
+
+def _record_made(row: PublishKey, made: Post | Comment | ScheduledPost) -> None:
+    if isinstance(made, Post):
+        row.post = made
+    elif isinstance(made, Comment):
+        row.comment = made
+    else:
+        row.scheduled = made
+    row.save(update_fields=["post", "comment", "scheduled"])
 
 
 # ---- tags -------------------------------------------------------------------------
