@@ -213,7 +213,10 @@ class ComposeForm(forms.Form):
         for slot in range(1, MAX_MEDIA_PER_POST + 1):
             self.fields[f"photo_{slot}"] = forms.FileField(
                 label=_("Photo %(slot)s") % {"slot": slot}, required=False,
-                widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
+                widget=forms.ClearableFileInput(attrs={
+                    "accept": "image/jpeg,image/png,image/gif,image/webp",
+                    "data-preview": _("Preview of photo %(slot)s") % {"slot": slot},
+                }),
             )
             self.fields[f"alt_{slot}"] = forms.CharField(
                 label=_("Description of photo %(slot)s, for people who cannot see it") % {"slot": slot},

@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from kith.core.errors import DomainError
@@ -93,3 +94,27 @@ def render_form(
     elif form.is_bound and form.errors:
         status = 400
     return render(request, template, {"form": form, **context}, status=status)
+
+
+# ---- htmx: the same views answer with a fragment when the page asked for one --------
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """True for a request htmx sent from a page (it swaps the answer into that page)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def fragment(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    """A piece of a page for htmx to swap in; `Vary` keeps caches from mixing it up with the page."""
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def list_page(request: HttpRequest, template: str, context: dict, items: str = "web/_post_page.html") -> HttpResponse:
+    """A page with a "load more" list: htmx's "load more" gets only the next items (and the next link)."""
+    if is_htmx(request) and "max_id" in request.GET:
+        return fragment(request, items, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response

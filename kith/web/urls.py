@@ -38,6 +38,7 @@ urlpatterns = [
     # posts and comments
     path("posts", posts.create, name="post_create"),
     path("posts/new", posts.new, name="post_new"),
+    path("posts/audience", posts.audience_preview, name="audience_preview"),
     path("posts/<int:post_id>", posts.detail, name="post"),
     path("posts/<int:post_id>/edit", posts.edit, name="post_edit"),
     path("posts/<int:post_id>/delete", posts.delete, name="post_delete"),

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from kith.timelines import selectors, services
-from kith.web.helpers import me, member, next_max_id, page_from
+from kith.web.helpers import list_page, me, member, next_max_id, page_from
 
 
 @member
 def notifications(request: HttpRequest) -> HttpResponse:
     rows = selectors.notifications(me(request), page_from(request))
-    return render(request, "web/notifications.html", {"notifications": rows, "next_max_id": next_max_id(rows)})
+    context = {"notifications": rows, "next_max_id": next_max_id(rows)}
+    return list_page(request, "web/notifications.html", context, items="web/_notification_page.html")
 
 
 @member

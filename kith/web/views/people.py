@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,6 +19,9 @@ from kith.web.forms import AspectMembershipForm, ReportForm
 from kith.web.helpers import (
     back,
     domain_errors,
+    fragment,
+    is_htmx,
+    list_page,
     me,
     member,
     next_max_id,
@@ -51,12 +54,22 @@ def profile(request: HttpRequest, handle: str) -> HttpResponse:
         "show_private": can_see_private_profile(viewer, person),
     }
     if viewer is not None and viewer.id != person.id:
-        relationship = graph_selectors.relationship(viewer, person)
-        context["relationship"] = relationship
-        context["membership_form"] = AspectMembershipForm(
-            aspects=list(graph_selectors.aspects_of(viewer)), initial={"aspects": relationship.aspect_ids}
-        )
-    return render(request, "web/profile.html", context)
+        context |= relationship_context(viewer, person)
+    return list_page(request, "web/profile.html", context)
+
+
+def relationship_context(viewer: Person, person: Person) -> dict:
+    """What the profile's relationship box shows: how the two relate, and the viewer's aspects as a menu."""
+    relationship = graph_selectors.relationship(viewer, person)
+    form = AspectMembershipForm(aspects=list(graph_selectors.aspects_of(viewer)), initial={"aspects": relationship.aspect_ids})
+    return {"person": person, "relationship": relationship, "membership_form": form}
+
+
+def relationship_changed(request: HttpRequest, viewer: Person, person: Person) -> HttpResponse:
+    """After an action on the profile: htmx gets the relationship box anew, a plain form goes back."""
+    if is_htmx(request):
+        return fragment(request, "web/_relationship.html", relationship_context(viewer, person))
+    return back(request, profile_path(person))
 
 
 # Each is called as action(viewer, person).
@@ -79,7 +92,7 @@ def relate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
     viewer = me(request)
     person = person_or_404(handle, viewer)
     ACTIONS[action](viewer, person)
-    return back(request, profile_path(person))
+    return relationship_changed(request, viewer, person)
 
 
 @member
@@ -97,7 +110,7 @@ def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
             graph.add_to_aspect(viewer, aspects[aspect_id], person)
         for aspect_id in sorted(current - wanted):
             graph.remove_from_aspect(viewer, aspects[aspect_id], person)
-    return back(request, profile_path(person))
+    return relationship_changed(request, viewer, person)
 
 
 @member

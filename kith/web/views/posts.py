@@ -20,7 +20,17 @@ from kith.social.models import Comment, Media, Post
 from kith.visibility import can_reshare
 from kith.web import audience
 from kith.web.forms import CommentForm, ComposeForm, EditCommentForm, EditPostForm, VoteForm
-from kith.web.helpers import back, domain_errors, me, member, render_form, submitted
+from kith.web.helpers import (
+    back,
+    domain_errors,
+    fragment,
+    is_htmx,
+    me,
+    member,
+    parse_id,
+    render_form,
+    submitted,
+)
 
 
 def compose_form(person: Person, data=None, files=None) -> ComposeForm:
@@ -46,23 +56,40 @@ def create(request: HttpRequest) -> HttpResponse:
     """Publish, or with `preview` show first who will see the post.
 
     Photos are uploaded as soon as they arrive; a preview (or an error) sends
-    their ids back in the page so they are not lost.
+    their ids back in the page so they are not lost.  From the stream's compose
+    box (htmx) the answer is the box again, with the new post for the top of the list.
     """
     person = me(request)
     form = compose_form(person, request.POST, request.FILES)
     media_ids = form.kept_media_ids
+    template = "web/_compose.html" if is_htmx(request) else "web/compose.html"
+    context = {"inline": is_htmx(request)}
     if not form.is_valid():
-        return render_form(request, "web/compose.html", {"photos": pending_media(person, media_ids)}, form=form)
+        return render_form(request, template, {**context, "photos": pending_media(person, media_ids)}, form=form)
     try:
         for photo, alt in form.new_photos():
             media_ids.append(upload_media(person, photo, alt).id)
         if "preview" in request.POST:
-            context = {"preview": audience.preview(form, form.aspects), "photos": pending_media(person, media_ids)}
-            return render_form(request, "web/compose.html", context, form=form)
+            context |= {"preview": audience.preview(form, form.aspects), "photos": pending_media(person, media_ids)}
+            return render_form(request, template, context, form=form)
         post = services.publish_post(person, form.cleaned_data["text"], media_ids=media_ids, **form.service_arguments())
     except DomainError as exc:
-        return render_form(request, "web/compose.html", {"photos": pending_media(person, media_ids)}, form=form, error=exc)
+        return render_form(request, template, {**context, "photos": pending_media(person, media_ids)}, form=form, error=exc)
+    if is_htmx(request):
+        context |= {
+            "form": compose_form(person), "published": selectors.post_for(person, post.id), "next_url": reverse("web:stream"),
+        }
+        return fragment(request, "web/_compose.html", context)
     return redirect("web:post", post.id)
+
+
+@member
+@require_POST
+def audience_preview(request: HttpRequest) -> HttpResponse:
+    """Who the compose box's current choice reaches, named (htmx asks on every change; nothing is uploaded)."""
+    form = compose_form(me(request), request.POST)
+    context = {"preview": audience.preview(form, form.aspects) if form.is_valid() else None, "form": form}
+    return fragment(request, "web/_audience_preview.html", context)
 
 
 def thread(comments: list[Comment]) -> list[Comment]:
@@ -132,10 +159,18 @@ POST_ACTIONS = {
 @member
 @require_POST
 def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
-    """Like, unlike, reshare or undo a reshare, then go back where the button was."""
+    """Like, unlike, reshare or undo a reshare, then go back where the button was (htmx: new buttons in place)."""
     person = me(request)
     post = selectors.post_for(person, post_id)
     POST_ACTIONS[action](person, post)
+    if is_htmx(request):
+        shown = selectors.post_for(person, post.reshare_of_id or post.id)
+        context = {
+            "shown": shown,
+            "item_id": parse_id(request.POST.get("item", "")) or shown.id,
+            "next_url": request.POST.get("next", "").split("#", 1)[0] or reverse("web:post", args=[shown.id]),
+        }
+        return fragment(request, "web/_post_actions.html", context)
     return back(request, reverse("web:post", args=[post.reshare_of_id or post.id]))
 
 
@@ -149,8 +184,12 @@ def vote(request: HttpRequest, post_id: int) -> HttpResponse:
     form = VoteForm(request.POST, options=list(post.poll.options.all()))
     if form.is_valid():
         services.vote(person, post, form.cleaned_data["option"])
-    else:
+    elif not is_htmx(request):
         messages.error(request, _("Choose an answer to vote."))
+    if is_htmx(request):
+        post = selectors.post_for(person, post.id)
+        context = {"post": post, "poll": post.poll, "vote_error": not form.is_valid(), "next_url": request.POST.get("next", "")}
+        return fragment(request, "web/_poll.html", context, status=200 if form.is_valid() else 400)
     return back(request, reverse("web:post", args=[post.id]))
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 
 from kith.federation.lookup import find_remote_post
 from kith.social import search as engine
 from kith.visibility import can_see_post
 from kith.web.forms import SearchForm
-from kith.web.helpers import me, next_max_id, page_from
+from kith.web.helpers import list_page, me, next_max_id, page_from
 from kith.web.lookup import find_person
 
 URL_RE = re.compile(r"^https?://\S+$")
@@ -44,4 +44,4 @@ def search(request: HttpRequest) -> HttpResponse:
             "posts": posts,
             "next_max_id": next_max_id(posts),
         }
-    return render(request, "web/search.html", context)
+    return list_page(request, "web/search.html", context)

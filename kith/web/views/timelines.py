@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kith.core.text import normalise_tag
 from kith.social import selectors, services
-from kith.web.helpers import back, me, member, next_max_id, page_from
+from kith.web.helpers import back, list_page, me, member, next_max_id, page_from
 from kith.web.views.posts import compose_form
 
 
 def _timeline(request: HttpRequest, template: str, posts: list, **context) -> HttpResponse:
-    return render(request, template, {"posts": posts, "next_max_id": next_max_id(posts), **context})
+    return list_page(request, template, {"posts": posts, "next_max_id": next_max_id(posts), **context})
 
 
 def stream(request: HttpRequest) -> HttpResponse:
@@ -23,7 +23,7 @@ def stream(request: HttpRequest) -> HttpResponse:
     if person is None:
         return redirect("web:public")
     posts = selectors.stream(person, page_from(request))
-    return _timeline(request, "web/stream.html", posts, form=compose_form(person))
+    return _timeline(request, "web/stream.html", posts, form=compose_form(person), inline=True)
 
 
 def public(request: HttpRequest) -> HttpResponse:
