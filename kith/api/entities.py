@@ -547,3 +547,56 @@ def scheduled_statuses(rows: Sequence[Any]) -> list[dict[str, Any]]:
             "media_attachments": [media_attachment(media[i]) for i in draft.media_ids if i in media],
         })
     return rendered
+
+
+# ---- tags with history, reports (search, trends, followed tags, reports) ----------------
+
+
+def _unix_day(day: Any) -> str:
+    return str(int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()))
+
+
+def tags(viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Tag entities with seven days of history (and `following` for a logged-in viewer) for a
+    list of kith.social Tag rows, in two queries whatever the length.  A Tag not stored yet
+    (`id` None: asked for by name, never used) renders with an empty history."""
+    from kith.social.selectors import blank_history, followed_tag_ids, tag_histories
+
+    rows = list(rows)
+    stored = [row.id for row in rows if row.id is not None]
+    histories = tag_histories(stored)
+    followed = followed_tag_ids(viewer, stored)
+    blank = blank_history()
+    rendered = []
+    for row in rows:
+        entity = {
+            "id": str(row.id) if row.id is not None else "",
+            **tag(row.name),
+            "history": [
+                {"day": _unix_day(use.day), "uses": str(use.uses), "accounts": str(use.accounts)}
+                for use in histories.get(row.id, blank)
+            ],
+        }
+        if viewer is not None:
+            entity["following"] = row.id in followed
+        rendered.append(entity)
+    return rendered
+
+
+def report(report_row: Any) -> dict[str, Any]:
+    """A Report entity (kith.moderation Report with target, posts and comments loaded)."""
+    from kith.moderation.models import ReportState
+
+    status_ids = [*(p.id for p in report_row.posts.all()), *(c.id for c in report_row.comments.all())]
+    return {
+        "id": str(report_row.id),
+        "action_taken": report_row.state != ReportState.OPEN,
+        "action_taken_at": None,
+        "category": report_row.category,
+        "comment": report_row.comment,
+        "forwarded": report_row.forwarded,
+        "created_at": iso(report_row.created_at),
+        "status_ids": [str(i) for i in sorted(status_ids)],
+        "rule_ids": None,
+        "target_account": account(report_row.target),
+    }

@@ -206,6 +206,7 @@ class AccountList(Schema):
 
 
 class Tag(Schema):
+    id: str | None = None
     name: str
     url: str
     history: list[dict[str, str]] = []
@@ -322,3 +323,28 @@ class ScheduledStatus(Schema):
     scheduled_at: str
     params: ScheduledStatusParams
     media_attachments: list[MediaAttachment]
+
+
+class SearchResults(Schema):
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Tag]
+
+
+class Report(Schema):
+    id: str
+    action_taken: bool
+    action_taken_at: str | None
+    category: str
+    comment: str
+    forwarded: bool
+    created_at: str
+    status_ids: list[str] | None
+    rule_ids: list[str] | None
+    target_account: Account
+
+
+class Suggestion(Schema):
+    source: str
+    sources: list[str]
+    account: Account

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import Q
+
 from kith.core.errors import Invalid
 from kith.people.models import Person
 from kith.people.selectors import known_person, split_handle
+from kith.social.models import Post
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +92,28 @@ def current_aliases(person: Person) -> list[str]:
     except (actors.ResolveError, ParseError) as exc:
         log.info("could not fetch the aliases of %s: %s", person.handle, exc)
         return []
+
+
+def find_remote_by_url(url: str) -> Person | Post | None:
+    """The remote person or public post whose ActivityPub id is `url` (the client API's search
+    with `resolve=true`): known ones at once, others fetched once to learn what they are."""
+    from kith.federation.activitypub import actors
+    from kith.federation.activitypub.models import RemoteActor, RemoteObject
+    from kith.federation.activitypub.parse import ACTOR_TYPES
+
+    known_post = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
+    if known_post is not None:
+        return known_post.post
+    known_actor = RemoteActor.objects.select_related("person").filter(Q(uri=url) | Q(profile_url=url)).first()
+    if known_actor is not None:
+        return known_actor.person
+    if actors.local_username_for(url.split("/posts/")[0]) is not None:
+        return None  # ours: the caller looks locally
+    try:
+        kind = actors.fetch_json(url).get("type")
+        if kind in ACTOR_TYPES:
+            return actors.resolve_actor(url).person
+    except actors.ResolveError as exc:
+        log.info("could not fetch %s: %s", url, exc)
+        return None
+    return find_remote_post(url)

@@ -29,6 +29,15 @@ class ReportState(models.TextChoices):
     DISMISSED = "dismissed", "dismissed"
 
 
+class ReportCategory(models.TextChoices):
+    """Mastodon's report categories.  `violation` names pod rules, which Kith pods do not have yet."""
+
+    SPAM = "spam", "spam"
+    LEGAL = "legal", "legal"
+    VIOLATION = "violation", "violation"
+    OTHER = "other", "other"
+
+
 class Report(models.Model):
     """Someone asks this pod's moderators to look at a person (and some of their posts)."""
 
@@ -39,6 +48,11 @@ class Report(models.Model):
     reporter_domain = models.CharField(max_length=255, blank=True)
     target = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="reports_received")
     posts = models.ManyToManyField("social.Post", blank=True, related_name="+")
+    # Replies (Kith comments) reported as statuses through the client API.
+    comments = models.ManyToManyField("social.Comment", blank=True, related_name="+")
     comment = models.TextField(blank=True)
+    category = models.CharField(max_length=16, choices=ReportCategory.choices, default=ReportCategory.OTHER)
+    # Whether a copy went to the reported person's own server.
+    forwarded = models.BooleanField(default=False)
     state = models.CharField(max_length=16, choices=ReportState.choices, default=ReportState.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -23,7 +23,7 @@ from typing import Protocol
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from kith.core import events
@@ -173,12 +173,20 @@ def search_posts(viewer: Viewer, query: str, page: Page = FIRST_PAGE) -> list[Po
     A fixed number of queries whatever the number of matches: one for the ids
     (index, visibility and paging in one statement), then selectors' page load.
     """
-    words = _query_words(query)
-    if not words:
+    candidates = posts_matching(query)
+    if candidates is None:
         return []
-    candidates = Post.objects.filter(id__in=_engine().matching_ids(words))
     ids = page_ids(visible_posts(viewer, candidates), page)
     return _load_in_order(viewer, ids)
+
+
+def posts_matching(query: str) -> QuerySet[Post] | None:
+    """All posts containing every word of `query`, unfiltered (None for a query without words):
+    callers narrow it with kith.visibility before reading anything."""
+    words = _query_words(query)
+    if not words:
+        return None
+    return Post.objects.filter(id__in=_engine().matching_ids(words))
 
 
 def _clean_query(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
@@ -197,9 +205,14 @@ def search_people(viewer: Viewer, query: str, limit: int = 10) -> list[Person]:
     handle (`@name` or `name@domain`), as in diaspora*: a person one already
     knows the address of can still be reached.  Exact matches come first.
     """
+    return list(people_matching(viewer, query)[: _clamp(limit)])
+
+
+def people_matching(viewer: Viewer, query: str) -> QuerySet[Person]:
+    """search_people's matches as an ordered queryset (exact handle first), for paging by offset."""
     text = _clean_query(query, 320)
     if not text.lstrip("@"):
-        return []
+        return Person.objects.none()
     username, domain = split_handle(text)
     if "@" in text:
         exact = Q(username__iexact=username, domain=domain)
@@ -207,12 +220,11 @@ def search_people(viewer: Viewer, query: str, limit: int = 10) -> list[Person]:
     else:
         exact = Q(pk__in=[])
         partial = Q(username__istartswith=text) | Q(display_name__icontains=text)
-    found = (
+    return (
         visible_persons(viewer, Person.objects.filter(exact | (Q(searchable=True) & partial)))
         .annotate(exact=Case(When(exact, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("-exact", "username", "domain")
     )
-    return list(found[: _clamp(limit)])
 
 
 def search_tags(query: str, limit: int = 10) -> list[Tag]:
@@ -222,17 +234,46 @@ def search_tags(query: str, limit: int = 10) -> list[Tag]:
     tags used only in limited posts, and listing it would tell strangers what
     is being said in private.
     """
+    return list(tags_matching(query)[: _clamp(limit)])
+
+
+def tags_matching(query: str) -> QuerySet[Tag]:
+    """search_tags' matches as an ordered queryset (exact name first), for paging by offset."""
     first_word = re.match(r"\w+", normalise_tag(_clean_query(query, 65)))
     if first_word is None:
-        return []
+        return Tag.objects.none()
     name = first_word.group(0)[:64]
     in_public_post = PostTag.objects.filter(
         tag_id=OuterRef("id"), post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE
     )
-    tags = (
+    return (
         Tag.objects.filter(name__startswith=name)
         .filter(Exists(in_public_post))
         .annotate(exact=Case(When(name=name, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("-exact", "name")
     )
-    return list(tags[: _clamp(limit)])
+
+
+def search_posts_page(
+    viewer: Viewer, query: str, page: Page = FIRST_PAGE, *, offset: int = 0, author_id: int | None = None
+) -> list[Post]:
+    """search_posts for the client API: also paged by `offset` (Mastodon's search paging) and
+    optionally narrowed to one author.  Same fixed number of queries."""
+    candidates = posts_matching(query)
+    if candidates is None:
+        return []
+    if author_id is not None:
+        candidates = candidates.filter(author_id=author_id)
+    page = page.clamp()
+    visible = visible_posts(viewer, candidates)
+    if page.max_id is not None:
+        visible = visible.filter(id__lt=page.max_id)
+    if page.since_id is not None:
+        visible = visible.filter(id__gt=page.since_id)
+    start = max(0, offset)
+    if page.min_id is not None:
+        oldest_first = visible.filter(id__gt=page.min_id).order_by("id")
+        ids = sorted(oldest_first.values_list("id", flat=True)[start : start + page.limit], reverse=True)
+    else:
+        ids = list(visible.order_by("-id").values_list("id", flat=True)[start : start + page.limit])
+    return _load_in_order(viewer, ids)

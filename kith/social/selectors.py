@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from kith.core.errors import NotFound
 from kith.people.models import Person
 from kith.social.models import Comment, Like, Media, MediaState, PollOption, PollVote, Post, Tag, Visibility
-from kith.visibility import Viewer, can_see_post, visible_comments, visible_posts
+from kith.visibility import Viewer, can_see_post, visible_comments, visible_persons, visible_posts
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 40
@@ -274,6 +277,135 @@ def followed_tag_names(person: Person) -> list[str]:
     return list(TagFollow.objects.filter(person=person).order_by("tag__name").values_list("tag__name", flat=True))
 
 
+# ---- tags: one tag, followed tags, usage history and trends ------------------------------
+# Usage counts only public posts of active authors: the same posts a tag page lists.  A tag
+# used in limited or unlisted posts says nothing to anyone outside their audience.
+
+TREND_DAYS = 7
+FOLLOWED_TAGS_PAGE = 100
+MAX_FOLLOWED_TAGS_PAGE = 200
+
+
+def normalised_tag_name(raw: str) -> str | None:
+    """`#Cats` -> `cats`; None unless it is a tag name a post could carry (as the tag pages accept)."""
+    from kith.core.text import HASHTAG_RE, normalise_tag
+
+    name = normalise_tag(raw.strip())
+    if not name or len(name) > 64 or not HASHTAG_RE.fullmatch(f"#{name}"):
+        return None
+    return name
+
+
+def tag_named(name: str) -> Tag | None:
+    return Tag.objects.filter(name=name).first()
+
+
+def followed_tag_ids(person: Person | None, tag_ids: Sequence[int]) -> set[int]:
+    """Which of these tags `person` follows, in one query."""
+    from kith.social.models import TagFollow
+
+    if person is None or not tag_ids:
+        return set()
+    return set(TagFollow.objects.filter(person=person, tag_id__in=tag_ids).values_list("tag_id", flat=True))
+
+
+def followed_tags(person: Person, page: Page) -> list:
+    """The person's TagFollow rows (with their tag) newest first, keyset-paged by the row's id.
+
+    Not through `paginate`: a page of followed tags holds up to 200 rows (Mastodon's limit)."""
+    from kith.social.models import TagFollow
+
+    limit = max(1, min(page.limit, MAX_FOLLOWED_TAGS_PAGE))
+    rows = TagFollow.objects.filter(person=person).select_related("tag")
+    if page.max_id is not None:
+        rows = rows.filter(id__lt=page.max_id)
+    if page.since_id is not None:
+        rows = rows.filter(id__gt=page.since_id)
+    if page.min_id is not None:
+        return sorted(rows.filter(id__gt=page.min_id).order_by("id")[:limit], key=lambda row: row.id, reverse=True)
+    return list(rows.order_by("-id")[:limit])
+
+
+@dataclass(frozen=True)
+class DayUse:
+    """How much a tag was used on one day (UTC): posts carrying it and distinct authors."""
+
+    day: date
+    uses: int
+    accounts: int
+
+
+def _trend_days(days: int, today: date | None) -> list[date]:
+    today = today or timezone.now().astimezone(UTC).date()
+    return [today - timedelta(days=offset) for offset in range(days)]
+
+
+def _counted_tag_uses() -> QuerySet:
+    from kith.people.models import AccountState
+    from kith.social.models import PostTag
+
+    return PostTag.objects.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
+
+
+def _since_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def tag_histories(tag_ids: Sequence[int], days: int = TREND_DAYS, today: date | None = None) -> dict[int, list[DayUse]]:
+    """Each tag's use on each of the last `days` days, newest day first, in one grouped query."""
+    calendar = _trend_days(days, today)
+    counts: dict[tuple[int, date], tuple[int, int]] = {}
+    if tag_ids:
+        rows = (
+            _counted_tag_uses()
+            .filter(tag_id__in=list(tag_ids), post__created_at__gte=_since_midnight(calendar[-1]))
+            .annotate(day=TruncDate("post__created_at", tzinfo=UTC))
+            .values("tag_id", "day")
+            .annotate(uses=Count("post_id"), accounts=Count("post__author_id", distinct=True))
+        )
+        counts = {(row["tag_id"], row["day"]): (row["uses"], row["accounts"]) for row in rows}
+    return {
+        tag_id: [DayUse(day, *counts.get((tag_id, day), (0, 0))) for day in calendar] for tag_id in tag_ids
+    }
+
+
+def blank_history(days: int = TREND_DAYS) -> list[DayUse]:
+    """The history of a tag nobody has used: every day at zero."""
+    return [DayUse(day, 0, 0) for day in _trend_days(days, None)]
+
+
+def trending_tags(limit: int = 10, offset: int = 0, days: int = TREND_DAYS) -> list[Tag]:
+    """Tags of the last `days` days' public posts, most distinct authors first (then most posts).
+
+    Authors rather than posts rank them, so one person posting a tag fifty times
+    does not make it trend."""
+    start = _since_midnight(_trend_days(days, None)[-1])
+    ranked = list(
+        _counted_tag_uses()
+        .filter(post__created_at__gte=start)
+        .values("tag_id", "tag__name")
+        .annotate(accounts=Count("post__author_id", distinct=True), uses=Count("post_id"))
+        .order_by("-accounts", "-uses", "tag__name")[offset : offset + limit]
+    )
+    return [Tag(id=row["tag_id"], name=row["tag__name"]) for row in ranked]
+
+
+def trending_posts(viewer: Viewer, limit: int = 20, offset: int = 0, days: int = TREND_DAYS) -> list[Post]:
+    """This pod's public posts of the last `days` days with the most likes and reshares."""
+    start = timezone.now() - timedelta(days=days)
+    candidates = (
+        Post.objects.filter(
+            visibility=Visibility.PUBLIC, reshare_of__isnull=True, author__domain="", created_at__gte=start
+        )
+        .annotate(score=F("like_count") + F("reshare_count"))
+        .filter(score__gt=0)
+    )
+    ids = list(
+        visible_posts(viewer, candidates).order_by("-score", "-id").values_list("id", flat=True)[offset : offset + limit]
+    )
+    return _load_in_order(viewer, ids)
+
+
 # ---- statuses for the client API: posts and comments by id, threads, saved things ------------
 
 
@@ -389,3 +521,73 @@ def resharers_page(viewer: Viewer, post: Post, page: Page = FIRST_PAGE) -> list[
     pairs = sorted(paginate(reshares, page).values_list("id", "author_id"), reverse=True)
     persons = Person.objects.in_bulk([author_id for _, author_id in pairs])
     return [(reshare_id, persons[author_id]) for reshare_id, author_id in pairs if author_id in persons]
+
+
+# ---- people to discover: the directory and follow suggestions ----------------------------
+# Only people who chose to be `searchable` (Mastodon's "discoverable") are listed; people
+# who moved away are listed at their new address instead.
+
+
+def _discoverable(viewer: Viewer) -> QuerySet[Person]:
+    from kith.graph.models import Mute
+
+    people = visible_persons(viewer, Person.objects.filter(searchable=True, moved_to__isnull=True))
+    if viewer is not None:
+        people = people.exclude(Exists(Mute.objects.filter(muter_id=viewer.id, muted_id=OuterRef("id"))))
+    return people
+
+
+def directory(viewer: Viewer, *, local_only: bool = False, newest: bool = False, limit: int = 40,
+              offset: int = 0) -> list[Person]:
+    """The profile directory: discoverable people, most recently posting first (`newest`: newest
+    accounts first).  The last post comes from the (author, -id) index, one lookup per person."""
+    people = _discoverable(viewer)
+    if local_only:
+        people = people.filter(domain="")
+    if newest:
+        people = people.order_by("-created_at", "-id")
+    else:
+        last_post = Post.objects.filter(author_id=OuterRef("id")).order_by("-id").values("created_at")[:1]
+        people = people.annotate(last_post_at=Subquery(last_post)).order_by(
+            F("last_post_at").desc(nulls_last=True), "-id"
+        )
+    return list(people[max(0, offset) : max(0, offset) + limit])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Someone the viewer might follow, and why (Mastodon's suggestion sources)."""
+
+    person: Person
+    source: str  # "friends_of_friends" or "most_followed"
+
+
+def suggestions(viewer: Person, limit: int = 40) -> list[Suggestion]:
+    """People followed by those the viewer follows (most shared first), then this pod's most
+    followed people: discoverable, visible, not muted, not already followed or asked.
+    Three queries whatever the number of follows."""
+    from kith.graph.models import Follow, FollowState
+
+    followees = Follow.objects.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values("followee_id")
+    known = Follow.objects.filter(follower_id=viewer.id).values("followee_id")  # accepted or pending
+    eligible = _discoverable(viewer).exclude(id=viewer.id).exclude(id__in=known)
+    friends_of_friends = list(
+        Follow.objects.filter(follower_id__in=followees, state=FollowState.ACCEPTED, followee__in=eligible)
+        .values("followee_id")
+        .annotate(shared=Count("follower_id", distinct=True))
+        .order_by("-shared", "followee_id")
+        .values_list("followee_id", flat=True)[:limit]
+    )
+    picked: list[tuple[int, str]] = [(person_id, "friends_of_friends") for person_id in friends_of_friends]
+    if len(picked) < limit:
+        popular = (
+            eligible.filter(domain="")
+            .exclude(id__in=friends_of_friends)
+            .annotate(followers=Count("follower_rel", filter=Q(follower_rel__state=FollowState.ACCEPTED)))
+            .filter(followers__gt=0)
+            .order_by("-followers", "id")
+            .values_list("id", flat=True)[: limit - len(picked)]
+        )
+        picked += [(person_id, "most_followed") for person_id in popular]
+    people = Person.objects.in_bulk([person_id for person_id, _ in picked])
+    return [Suggestion(people[person_id], source) for person_id, source in picked if person_id in people]
