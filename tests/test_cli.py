@@ -67,6 +67,58 @@ def test_user_create_refuses_an_unmigrated_database(make_pod):
     assert "kith migrate" in done.stderr
 
 
+# ---- kith token -----------------------------------------------------------------------------
+
+
+@server
+def test_token_create_prints_a_bearer_token_then_list_and_revoke(make_pod):
+    import hashlib
+
+    pod = make_pod()
+    assert pod.kith("user", "create", "alice", "--email", "alice@example.test", "--password", "a long passphrase"
+                    ).returncode == 0
+    done = pod.kith("token", "create", "alice", "backup script", "--scopes", "read write")
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    assert len(token) > 30
+    assert "\n" not in token  # the token alone on stdout, for TOKEN=$(kith token create ...)
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    [(scope, app, username)] = pod.query(
+        "SELECT t.scope, a.name, u.username FROM oauth2_provider_accesstoken t "
+        "JOIN oauth2_provider_application a ON a.id = t.application_id "
+        "JOIN people_account u ON u.id = t.user_id WHERE t.token_checksum = ?", (checksum,)
+    )
+    assert (scope, app, username) == ("read write", "backup script", "alice")
+    assert pod.query("SELECT COUNT(*) FROM oauth2_provider_accesstoken WHERE token = ?", (token,))[0][0] == 0
+
+    listed = pod.kith("token", "list", "alice")
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.strip().splitlines()
+    token_id, app_name, scopes = line.split("\t")[:3]
+    assert (app_name, scopes) == ("backup script", "read write")
+
+    revoked = pod.kith("token", "revoke", "alice", token_id)
+    assert revoked.returncode == 0, revoked.stderr
+    assert pod.query("SELECT COUNT(*) FROM oauth2_provider_accesstoken")[0][0] == 0
+    again = pod.kith("token", "revoke", "alice", token_id)
+    assert again.returncode == 2
+    assert "has no token" in again.stderr
+
+
+@server
+def test_token_create_refuses_unknown_people_and_scopes(make_pod):
+    pod = make_pod()
+    nobody = pod.kith("token", "create", "nobody", "script")
+    assert nobody.returncode == 2
+    assert "no local account named 'nobody'" in nobody.stderr
+    assert pod.kith("user", "create", "bob", "--email", "bob@example.test", "--password", "a long passphrase"
+                    ).returncode == 0
+    bad = pod.kith("token", "create", "bob", "script", "--scopes", "read launch")
+    assert bad.returncode == 2
+    assert "Unknown scope: launch" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
 # ---- kith check ---------------------------------------------------------------------------
 
 
