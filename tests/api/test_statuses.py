@@ -40,6 +40,14 @@ def test_post_a_public_status(api_as, alice, form):
     assert api_as(None).get(f"/api/v1/statuses/{post.id}")[0] == 200
 
 
+def test_json_nulls_mean_not_given(api_as, alice):
+    status, body = _create(api_as(alice), {"status": "nulls", "media_ids": None, "spoiler_text": None,
+                                           "in_reply_to_id": None, "poll": None, "sensitive": None,
+                                           "scheduled_at": None, "visibility": None})
+    assert status == 200, body
+    assert body["visibility"] == "public"
+
+
 def test_unlisted_maps_to_unlisted(api_as, alice):
     _, body = _create(api_as(alice), {"status": "quiet", "visibility": "unlisted"}, form=True)
     assert Post.objects.get(id=int(body["id"])).visibility == Visibility.UNLISTED
@@ -496,3 +504,32 @@ def test_scheduled_status_with_the_same_key_is_not_scheduled_twice(api_as, alice
     post = Post.objects.get(author=alice)
     # Once published, the key answers with the post.
     assert _create(client, data, headers={"Idempotency-Key": "s"})[1]["id"] == str(post.id)
+
+
+def _queries(client, path: str, params: dict | None = None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        status, _ = client.get(path, params)
+        assert status == 200
+    return len(queries)
+
+
+def test_batch_get_and_reblogged_by_and_scheduled_cost_the_same_for_one_or_many(api_as, alice, bob):
+    client = api_as(alice)
+    target = services.publish_post(alice, "share me")
+    posts = [services.publish_post(bob, "p", poll=services.PollDraft(options=("a", "b")))]
+    comments = [services.add_comment(bob, target, "c")]
+    services.reshare(bob, target)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    drafts.schedule(alice, later, drafts.Draft(text="s"))
+    ids = {"id[]": [p.id for p in posts] + [c.id for c in comments]}
+    one = (_queries(client, "/api/v1/statuses", ids), _queries(client, f"/api/v1/statuses/{target.id}/reblogged_by"),
+           _queries(client, "/api/v1/scheduled_statuses"))
+    for n in range(5):
+        posts.append(services.publish_post(factories.person(), f"p{n}"))
+        comments.append(services.add_comment(factories.person(), target, f"c{n}", parent=comments[0]))
+        services.reshare(factories.person(), target)
+        drafts.schedule(alice, later + timedelta(minutes=n + 1), drafts.Draft(text=f"s{n}"))
+    ids = {"id[]": [p.id for p in posts] + [c.id for c in comments]}
+    many = (_queries(client, "/api/v1/statuses", ids), _queries(client, f"/api/v1/statuses/{target.id}/reblogged_by"),
+            _queries(client, "/api/v1/scheduled_statuses"))
+    assert many == one

@@ -80,6 +80,14 @@ def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _none_to_empty_list(value: Any) -> Any:
+    return [] if value is None or value == "" else value
+
+
+def _none_to_empty_text(value: Any) -> Any:
+    return "" if value is None else value
+
+
 # ---- posting ---------------------------------------------------------------------------
 
 
@@ -98,9 +106,12 @@ class StatusForm(Schema):
     scheduled_at: datetime | None = None
     kith_aspect_ids: list[int] = []
 
+    # Clients send absent things as "", null or nothing at all: all mean "not given".
     _blanks = field_validator(
         "in_reply_to_id", "visibility", "language", "scheduled_at", "poll", "sensitive", mode="before"
     )(_blank_to_none)
+    _lists = field_validator("media_ids", "kith_aspect_ids", mode="before")(_none_to_empty_list)
+    _texts = field_validator("status", "spoiler_text", mode="before")(_none_to_empty_text)
 
     @field_validator("sensitive", mode="after")
     @classmethod
@@ -241,6 +252,8 @@ class EditForm(Schema):
     media_attributes: list[dict[str, Any]] = []
 
     _blanks = field_validator("poll", "sensitive", "language", mode="before")(_blank_to_none)
+    _lists = field_validator("media_ids", "media_attributes", mode="before")(_none_to_empty_list)
+    _texts = field_validator("status", mode="before")(_none_to_empty_text)
 
 
 @router.put("/v1/statuses/{status_id}", response=Status, auth=OAuth("write:statuses"))
