@@ -600,3 +600,85 @@ def report(report_row: Any) -> dict[str, Any]:
         "rule_ids": None,
         "target_account": account(report_row.target),
     }
+
+
+# ---- notifications, lists, markers, filters (kith/api/endpoints/{notifications,lists,timelines,filters}.py)
+
+# Kith's notification kinds as Mastodon's types.  A comment is a reply status, so being
+# commented on (or commented after) is a mention whose status is the comment.  Private
+# messages (kith.messaging) are no statuses and have no Mastodon type: the API leaves them out.
+NOTIFICATION_TYPES = {
+    "mentioned": "mention",
+    "commented": "mention",
+    "also_commented": "mention",
+    "liked": "favourite",
+    "reshared": "reblog",
+    "followed": "follow",
+    "started_sharing": "follow",
+    "follow_request": "follow_request",
+    "poll_ended": "poll",
+}
+NOTIFICATION_KINDS_WITHOUT_TYPE = ("private_message",)
+
+
+def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) -> list[dict[str, Any]]:
+    """Notification entities for `rows`, in order, with their actors and statuses rendered in one
+    batch each.  `targets` (timelines.selectors.notification_targets) holds the post or comment
+    of each row the viewer may see; a row about something missing from it is dropped, so a
+    notification never carries (nor hints at) a status its recipient can no longer see."""
+    shown = [
+        row for row in rows
+        if row.kind in NOTIFICATION_TYPES and (row.id in targets or (row.post_id is None and row.comment_id is None))
+    ]
+    actors = {int(entity["id"]): entity for entity in accounts(list({row.actor_id: row.actor for row in shown}.values()))}
+    with_status = [row for row in shown if row.id in targets]
+    rendered = dict(zip([row.id for row in with_status], statuses(viewer, [targets[row.id] for row in with_status]),
+                        strict=True))
+    return [
+        {
+            "id": str(row.id),
+            "type": NOTIFICATION_TYPES[row.kind],
+            "created_at": iso(row.created_at),
+            "group_key": f"ungrouped-{row.id}",
+            "account": actors[row.actor_id],
+            "status": rendered.get(row.id),
+        }
+        for row in shown
+    ]
+
+
+def list_entity(aspect: Any) -> dict[str, Any]:
+    """An aspect as a Mastodon list.  Kith's list timeline holds the members' posts only (comments
+    are not timeline entries), which is what `replies_policy: list` means to a client; an aspect
+    never hides its members from the home timeline, so it is never `exclusive`."""
+    return {"id": str(aspect.id), "title": aspect.name, "replies_policy": "list", "exclusive": False}
+
+
+def markers(rows: Sequence[Any]) -> dict[str, Any]:
+    return {
+        row.timeline: {"last_read_id": str(row.last_read_id), "version": row.version, "updated_at": iso(row.updated_at)}
+        for row in rows
+    }
+
+
+def filter_keyword(keyword: Any) -> dict[str, Any]:
+    return {"id": str(keyword.id), "keyword": keyword.keyword, "whole_word": keyword.whole_word}
+
+
+def filter_status(row: Any) -> dict[str, Any]:
+    return {"id": str(row.id), "status_id": str(row.post_id or row.comment_id)}
+
+
+def filter_entity(filter_row: Any, *, parts: bool = True) -> dict[str, Any]:
+    """A v2 Filter; `parts=False` leaves keywords and statuses out (as inside a FilterResult)."""
+    entity: dict[str, Any] = {
+        "id": str(filter_row.id),
+        "title": filter_row.title,
+        "context": list(filter_row.contexts),
+        "expires_at": iso(filter_row.expires_at),
+        "filter_action": filter_row.action,
+    }
+    if parts:
+        entity["keywords"] = [filter_keyword(k) for k in filter_row.keywords.all()]
+        entity["statuses"] = [filter_status(s) for s in filter_row.statuses.all()]
+    return entity

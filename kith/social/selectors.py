@@ -591,3 +591,84 @@ def suggestions(viewer: Person, limit: int = 40) -> list[Suggestion]:
         picked += [(person_id, "most_followed") for person_id in popular]
     people = Person.objects.in_bulk([person_id for person_id, _ in picked])
     return [Suggestion(people[person_id], source) for person_id, source in picked if person_id in people]
+
+
+# ---- timelines of the client API: an aspect's members, public and tag timelines with options --
+
+
+def aspect_stream(viewer: Person, aspect_id: int, page: Page = FIRST_PAGE) -> list[Post]:
+    """The viewer's stream narrowed to posts by the members of one of their aspects (Mastodon's
+    list timeline): the same precomputed rows, visibility, mutes and domain blocks as `stream`,
+    so it stays an index read on (owner, post) and shows nothing the stream would not."""
+    from kith.graph.models import AspectMembership, Mute
+    from kith.timelines.models import StreamEntry
+    from kith.visibility import filter_by_post_visibility
+
+    members = AspectMembership.objects.filter(aspect_id=aspect_id, aspect__owner_id=viewer.id).values("person_id")
+    rows = StreamEntry.objects.filter(owner=viewer, post__author_id__in=members)
+    rows = filter_by_post_visibility(viewer, rows, "post")
+    muted = Mute.objects.filter(muter_id=viewer.id)
+    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
+        Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
+    )
+    rows = without_blocked_domains(viewer, rows, "post__")
+    return _load_in_order(viewer, page_ids(rows, page, field="post_id"))
+
+
+def _placed_and_with_media(posts: QuerySet[Post], *, local: bool, remote: bool, only_media: bool) -> QuerySet[Post]:
+    """Mastodon's `local` (this pod's authors only), `remote` (other pods' only), `only_media`."""
+    if local:
+        posts = posts.filter(author__domain="")
+    elif remote:
+        posts = posts.exclude(author__domain="")
+    if only_media:
+        posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("id"), state=MediaState.READY)))
+    return posts
+
+
+def public_timeline(
+    viewer: Viewer, page: Page = FIRST_PAGE, *, local: bool = False, remote: bool = False, only_media: bool = False
+) -> list[Post]:
+    """Mastodon's public timeline: public original posts (no reshares, no unlisted) this pod
+    knows, from here (`local`), from elsewhere (`remote`) or both."""
+    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    public = _placed_and_with_media(public, local=local, remote=remote, only_media=only_media)
+    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, public)), page)
+    return _load_in_order(viewer, ids)
+
+
+def tag_timeline(
+    viewer: Viewer,
+    tag_name: str,
+    page: Page = FIRST_PAGE,
+    *,
+    any_tags: Sequence[str] = (),
+    all_tags: Sequence[str] = (),
+    none_tags: Sequence[str] = (),
+    local: bool = False,
+    remote: bool = False,
+    only_media: bool = False,
+) -> list[Post]:
+    """Public posts with `tag_name` or any of `any_tags`, and all of `all_tags`, and none of
+    `none_tags` (names as typed: '#Cats' finds 'cats').  Limited posts stay out, as on tag pages."""
+    from kith.core.text import normalise_tag
+    from kith.social.models import PostTag
+
+    def names(raw: Sequence[str]) -> list[str]:
+        # As typed by a person: '#Cats' is the tag 'cats'; blanks are no tags.
+        return [name for name in (normalise_tag(r.strip()) for r in raw) if name]
+
+    wanted = names([tag_name, *any_tags])
+    if not wanted:
+        return []
+    tagged = Post.objects.filter(visibility=Visibility.PUBLIC).filter(
+        Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=wanted))
+    )
+    for name in names(all_tags):
+        tagged = tagged.filter(Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name=name)))
+    unwanted = names(none_tags)
+    if unwanted:
+        tagged = tagged.exclude(Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=unwanted)))
+    tagged = _placed_and_with_media(tagged, local=local, remote=remote, only_media=only_media)
+    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
+    return _load_in_order(viewer, ids)

@@ -90,3 +90,73 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "-id"], name="notification_recipient_idx"),
             models.Index(fields=["recipient", "read"], name="notification_unread_idx"),
         ]
+
+
+class MarkerTimeline(models.TextChoices):
+    HOME = "home", "home"
+    NOTIFICATIONS = "notifications", "notifications"
+
+
+class Marker(models.Model):
+    """Where a person stopped reading a timeline, saved so their other apps resume there."""
+
+    owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    timeline = models.CharField(max_length=16, choices=MarkerTimeline.choices)
+    last_read_id = models.BigIntegerField()
+    version = models.PositiveIntegerField(default=0)  # bumped on every change (optimistic locking in clients)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "timeline"], name="marker_unique")]
+
+
+class FilterContext(models.TextChoices):
+    HOME = "home", "home and lists"
+    NOTIFICATIONS = "notifications", "notifications"
+    PUBLIC = "public", "public and tag timelines"
+    THREAD = "thread", "conversations"
+    ACCOUNT = "account", "profiles"
+
+
+class FilterAction(models.TextChoices):
+    WARN = "warn", "show behind a warning"
+    HIDE = "hide", "hide completely"
+
+
+class Filter(models.Model):
+    """A person's own content filter: keywords and chosen statuses, hidden or shown behind a warning."""
+
+    owner = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=256)
+    contexts = models.JSONField(default=list)  # FilterContext values
+    action = models.CharField(max_length=8, choices=FilterAction.choices, default=FilterAction.WARN)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "id"], name="filter_owner_idx")]
+
+
+class FilterKeyword(models.Model):
+    filter = models.ForeignKey(Filter, on_delete=models.CASCADE, related_name="keywords")
+    keyword = models.CharField(max_length=512)
+    whole_word = models.BooleanField(default=True)
+
+
+class FilterStatus(models.Model):
+    """A post or a comment the filter's owner filters by hand."""
+
+    filter = models.ForeignKey(Filter, on_delete=models.CASCADE, related_name="statuses")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(post__isnull=False, comment__isnull=True)
+                | models.Q(post__isnull=True, comment__isnull=False),
+                name="filter_status_one_target",
+            ),
+            models.UniqueConstraint(fields=["filter", "post"], name="filter_status_post_unique"),
+            models.UniqueConstraint(fields=["filter", "comment"], name="filter_status_comment_unique"),
+        ]

@@ -6,6 +6,7 @@ from kith.api.endpoints import (
     accounts,
     apps,
     discovery,
+    filters,
     instance,
     lists,
     media,
@@ -25,5 +26,6 @@ ROUTERS = [
     timelines.router,
     lists.router,
     notifications.router,
+    filters.router,
     discovery.router,
 ]
