@@ -1,0 +1,60 @@
+"""Domain events -> StreamEvent rows (edits and deletions) for the streaming processes.
+
+New posts, stream rows and notifications need no record of their own: the
+streaming processes tail those tables directly.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from kith.api.streaming import wake
+from kith.api.streaming.models import RETENTION, StreamEvent, StreamEventKind
+from kith.core import events
+from kith.social.models import PUBLIC_VISIBILITIES, Post
+
+
+def _record(event: StreamEvent) -> None:
+    event.save()
+    prune()
+    wake.publish()
+
+
+def prune() -> None:
+    """Drop events every streaming process has long read (one indexed range delete)."""
+    StreamEvent.objects.filter(created_at__lt=timezone.now() - RETENTION).delete()
+
+
+@events.subscribe(events.PostEdited)
+def record_edit(event: events.PostEdited) -> None:
+    author_id = Post.objects.filter(id=event.post_id).values_list("author_id", flat=True).first()
+    if author_id is not None:
+        _record(StreamEvent(kind=StreamEventKind.EDITED, post_id=event.post_id, author_id=author_id))
+
+
+@events.subscribe(events.PostDeleted)
+def record_deletion(event: events.PostDeleted) -> None:
+    _record(
+        StreamEvent(
+            kind=StreamEventKind.DELETED,
+            post_id=event.post_id,
+            author_id=event.author_id,
+            public=event.visibility in PUBLIC_VISIBILITIES,
+            audience=sorted(event.local_audience_ids),
+        )
+    )
+
+
+@events.subscribe(events.PostPublished)
+def wake_on_publish(event: events.PostPublished) -> None:
+    # The post and (inline fan-out, which ran before this consumer) its stream rows are
+    # committed: streaming processes that listen can poll now instead of at their next tick.
+    wake.publish()
+
+
+@events.subscribe(events.FollowRequested)
+@events.subscribe(events.LikeAdded)
+@events.subscribe(events.CommentCreated)
+@events.subscribe(events.StartedSharing)
+def wake_on_notification(event: object) -> None:
+    wake.publish()
