@@ -3,6 +3,7 @@
     kith serve                 web + job worker in one process (the embedded default)
     kith web [--workers N]     web only (scale-out; run `kith worker` beside it)
     kith worker [--threads N]  job worker only
+    kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` starts it itself)
     kith migrate               create or update the database schema
     kith user create NAME --email E [--password P] [--admin]
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
@@ -24,6 +25,7 @@ import getpass
 import logging
 import os
 import stat
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -48,6 +50,7 @@ INTEGER_VARIABLES = {
     "KITH_MAX_UPLOAD_BYTES": 1,
     "KITH_SMTP_PORT": 1,
     "KITH_API_RATE_LIMIT": 0,
+    "KITH_STREAMING_PORT": 1,
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -189,6 +192,71 @@ def _serve_http(*, workers: int, embedded: bool, threads: int | None) -> int:
     return EXIT_OK
 
 
+STREAMING_TARGET = "kith.api.streaming.asgi:application"
+
+
+def _serve_streaming(*, workers: int, bind: str | None) -> int:
+    """The streaming API (SSE and WebSocket) in its own ASGI server (docs/adr/0004-streaming.md)."""
+    from django.conf import settings
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    from kith import config
+
+    require_migrated()
+    pod = settings.POD
+    host, port = config.parse_bind(bind) if bind else (pod.bind_host, pod.streaming_port)
+    _release_connections()
+    _exit_with_parent()
+    print(f"kith: streaming API on {host}:{port} (clients are told {pod.streaming_url})", file=sys.stderr)
+    Granian(
+        target=STREAMING_TARGET,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        log_level=LogLevels(os.environ.get("KITH_LOG_LEVEL", "INFO").lower()),
+        websockets=True,
+        respawn_failed_workers=True,
+    ).serve()
+    return EXIT_OK
+
+
+def _exit_with_parent() -> None:
+    """Started by `kith serve`: stop when it is gone, even if it was killed outright."""
+    parent = os.environ.pop("KITH_STREAMING_PARENT_PID", "")
+    if not parent.isdigit():
+        return
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="kith-parent-watch", daemon=True).start()
+
+
+def _start_streaming_beside() -> subprocess.Popen:
+    """`kith serve` runs the streaming API as a second server process, beside the WSGI web."""
+    env = {**os.environ, "KITH_STREAMING_PARENT_PID": str(os.getpid())}
+    env.pop("KITH_EMBEDDED_WORKER", None)
+    return subprocess.Popen([sys.executable, "-m", "kith.cli", "streaming"], env=env)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 def _apply_bind(args: argparse.Namespace) -> None:
     if getattr(args, "bind", None):
         os.environ["KITH_BIND"] = args.bind
@@ -200,7 +268,17 @@ def _apply_bind(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     _apply_bind(args)
     setup_django()
-    return _serve_http(workers=1, embedded=True, threads=args.threads)
+    require_migrated()
+    streaming = _start_streaming_beside()
+    try:
+        return _serve_http(workers=1, embedded=True, threads=args.threads)
+    finally:
+        _stop(streaming)
+
+
+def cmd_streaming(args: argparse.Namespace) -> int:
+    setup_django()
+    return _serve_streaming(workers=args.workers, bind=args.bind)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -539,6 +617,15 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--workers", type=int, default=1, help="web worker processes (default 1)")
     web.add_argument("--threads", type=int, help="request threads per process (default: KITH_WEB_THREADS)")
     web.set_defaults(handler=cmd_web)
+
+    streaming = commands.add_parser(
+        "streaming", help="the streaming API (SSE and WebSocket) only; `kith serve` starts it itself"
+    )
+    streaming.add_argument(
+        "--bind", help="address:port to listen on (default: KITH_BIND's address and KITH_STREAMING_PORT)"
+    )
+    streaming.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    streaming.set_defaults(handler=cmd_streaming)
 
     worker = commands.add_parser("worker", help="job worker only (SIGTERM lets running jobs finish)")
     worker.add_argument("--threads", type=int, help="worker threads (default: KITH_WORKER_THREADS or 2)")

@@ -40,6 +40,9 @@ class PodConfig:
     debug: bool
     registrations_open: bool
     allow_private_federation: bool
+    # The streaming API (an ASGI process beside the WSGI web): its port and the URL clients are told.
+    streaming_port: int = 0
+    streaming_url: str = ""
 
     @property
     def media_dir(self) -> Path:
@@ -69,6 +72,36 @@ def parse_bind(raw: str) -> tuple[str, int]:
     return host.strip("[]"), port_number
 
 
+def parse_streaming(bind_port: int, url: str, scheme: str) -> tuple[int, str]:
+    """KITH_STREAMING_PORT (default: the web port + 1) and KITH_STREAMING_URL, the address
+    Mastodon clients open streams at (`urls.streaming_api`).
+
+    The default URL is the pod's host on the streaming port (ws://) for a plain-http pod.  An
+    https pod sits behind a TLS proxy, and Kith's streaming server speaks no TLS itself, so
+    there the default is the pod's own origin (wss://host): the proxy routes /api/v1/streaming
+    to the streaming port (docs/operations.md)."""
+    raw_port = os.environ.get("KITH_STREAMING_PORT", "").strip()
+    try:
+        port = int(raw_port) if raw_port else bind_port + 1
+    except ValueError:
+        raise ConfigError(f"KITH_STREAMING_PORT must be a number, not {raw_port!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"KITH_STREAMING_PORT must be between 1 and 65535, not {port}")
+    if raw_url := os.environ.get("KITH_STREAMING_URL", "").strip():
+        parts = urlsplit(raw_url)
+        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
+            raise ConfigError(f"KITH_STREAMING_URL must be a ws(s):// or http(s):// URL, not {raw_url!r}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ConfigError(f"KITH_STREAMING_URL must not have a path, query or fragment (got {raw_url!r})")
+        return port, f"{parts.scheme}://{parts.netloc.lower()}"
+    parts = urlsplit(url)
+    if scheme == "https":
+        return port, f"wss://{parts.netloc}"
+    host = parts.hostname or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    return port, f"ws://{host}:{port}"
+
+
 def load_secret_key(data_dir: Path) -> str:
     """KITH_SECRET_KEY, or a key generated once into the data directory."""
     if key := os.environ.get("KITH_SECRET_KEY"):
@@ -90,6 +123,7 @@ def load() -> PodConfig:
     default_url = f"http://localhost:{bind_port}" if bind_host in ("127.0.0.1", "localhost", "0.0.0.0") else f"http://{bind_host}:{bind_port}"  # noqa: S104
     url, scheme, domain = parse_url(os.environ.get("KITH_URL", default_url))
     data_dir = Path(os.environ.get("KITH_DATA_DIR", "./data")).resolve()
+    streaming_port, streaming_url = parse_streaming(bind_port, url, scheme)
     return PodConfig(
         url=url,
         scheme=scheme,
@@ -103,4 +137,6 @@ def load() -> PodConfig:
         debug=env_flag("KITH_DEBUG"),
         registrations_open=env_flag("KITH_REGISTRATIONS_OPEN", default=True),
         allow_private_federation=env_flag("KITH_ALLOW_PRIVATE_FEDERATION"),
+        streaming_port=streaming_port,
+        streaming_url=streaming_url,
     )

@@ -18,6 +18,9 @@ KITH_DATA_DIR = POD.data_dir
 KITH_REDIS_URL = POD.redis_url
 KITH_REGISTRATIONS_OPEN = POD.registrations_open
 KITH_ALLOW_PRIVATE_FEDERATION = POD.allow_private_federation
+# The streaming API's own ASGI server (kith/api/streaming, docs/operations.md).
+KITH_STREAMING_PORT = POD.streaming_port
+KITH_STREAMING_URL = POD.streaming_url
 
 # Audiences above this size are fanned out by the worker instead of inside the request.
 KITH_INLINE_FANOUT_LIMIT = int(os.environ.get("KITH_INLINE_FANOUT_LIMIT", "50"))
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "kith.web",
     "oauth2_provider",
     "kith.api",
+    "kith.api.streaming",
 ]
 
 MIDDLEWARE = [

@@ -75,6 +75,10 @@ class PostEdited:
 class PostDeleted:
     post_id: int
     author_id: int
+    # Who could see it, captured before the rows went: its visibility and, for a limited
+    # post, the local people in its audience (live streams tell only them of the deletion).
+    visibility: str = ""
+    local_audience_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

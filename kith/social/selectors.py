@@ -593,6 +593,33 @@ def suggestions(viewer: Person, limit: int = 40) -> list[Suggestion]:
     return [Suggestion(people[person_id], source) for person_id, source in picked if person_id in people]
 
 
+def live_post_ids(viewer: Person, post_ids: Sequence[int]) -> list[int]:
+    """Of `post_ids`, the ones a live stream may push to `viewer`, oldest first: what they may
+    see (kith.visibility), minus authors they muted and domains they blocked, as their stream does."""
+    from kith.graph.models import Mute
+
+    if not post_ids:
+        return []
+    rows = visible_posts(viewer, Post.objects.filter(id__in=list(post_ids)))
+    muted = Mute.objects.filter(muter_id=viewer.id)
+    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("author_id")))).exclude(
+        Exists(muted.filter(muted_id=OuterRef("reshare_of__author_id")))
+    )
+    rows = without_blocked_domains(viewer, rows)
+    return list(rows.order_by("id").values_list("id", flat=True))
+
+
+def live_posts(viewer: Viewer, post_ids: Sequence[int]) -> list[Post]:
+    """The posts of `post_ids` a live stream may push to `viewer` (anonymous: public ones only),
+    oldest first, loaded for rendering in a fixed number of queries."""
+    if viewer is None:
+        rows = visible_posts(None, Post.objects.filter(id__in=list(post_ids)))
+        ids = list(rows.order_by("id").values_list("id", flat=True))
+    else:
+        ids = live_post_ids(viewer, post_ids)
+    return _load_in_order(viewer, ids)
+
+
 # ---- timelines of the client API: an aspect's members, public and tag timelines with options --
 
 

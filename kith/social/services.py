@@ -340,11 +340,15 @@ def delete_post(actor: Person, post: Post) -> None:
     if post.author_id != actor.id:
         raise NotAllowed("Only the author can delete a post.")
     author_id, post_id, reshare_of_id = post.author_id, post.id, post.reshare_of_id
+    visibility = post.visibility
+    local_audience = tuple(
+        PostAudience.objects.filter(post_id=post_id, person__domain="").values_list("person_id", flat=True)
+    ) if post.is_limited else ()
     _delete_media_files(Media.objects.filter(post_id=post_id))
     post.delete()
     if reshare_of_id:
         Post.objects.filter(id=reshare_of_id, reshare_count__gt=0).update(reshare_count=F("reshare_count") - 1)
-    events.emit_on_commit(events.PostDeleted(post_id, author_id))
+    events.emit_on_commit(events.PostDeleted(post_id, author_id, visibility, local_audience))
 
 
 def _delete_media_files(media: Iterable[Media]) -> None:
