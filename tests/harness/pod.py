@@ -103,6 +103,7 @@ class Pod:
             KITH_ALLOW_PRIVATE_FEDERATION="true",
             KITH_LOG_LEVEL="WARNING",
             KITH_WEB_THREADS="8",
+            KITH_STREAMING_PORT=str(self.streaming_port),
         )
         if self.database_url:
             env["KITH_DATABASE_URL"] = self.database_url
@@ -136,7 +137,10 @@ class Pod:
             if self.process.poll() is not None:
                 raise RuntimeError(f"pod {self.name} exited at start:\n{self.log()}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=2).status_code == 200:
+                if (
+                    httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=2).status_code == 200
+                    and httpx.get(f"{self.streaming_url}/api/v1/streaming/health", timeout=2).status_code == 200
+                ):
                     return self
             time.sleep(0.1)
         raise RuntimeError(f"pod {self.name} did not start within {START_TIMEOUT}s:\n{self.log()}")
