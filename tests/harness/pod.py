@@ -84,6 +84,10 @@ class Pod:
         self.data_dir = data_dir
         self.url = f"http://{host}:{self.port}"
         self.domain = f"{host}:{self.port}"
+        # The streaming API's own server, which `kith serve` starts beside the web.
+        self.streaming_port = free_port(host)
+        self.streaming_url = f"http://{host}:{self.streaming_port}"
+        self.websocket_url = f"ws://{host}:{self.streaming_port}/api/v1/streaming"
         self.database_name = f"kith_pod_{name}_{secrets.token_hex(4)}"
         self.database_url = _postgres_database(self.database_name)
         self.extra_env = env
