@@ -231,9 +231,10 @@ def test_delete_returns_the_source_for_redraft(api_as, alice, bob):
     assert api_as(alice).get(f"/api/v1/statuses/{post.id}")[0] == 404
 
 
-def test_delete_a_comment(api_as, alice, bob):
+def test_delete_a_comment(api_as, alice, bob, carol):
     post = services.publish_post(alice, "root")
     comment = services.add_comment(bob, post, "oops")
+    assert api_as(carol).delete(f"/api/v1/statuses/{comment.id}")[0] == 404
     status, body = api_as(bob).delete(f"/api/v1/statuses/{comment.id}")
     assert status == 200
     assert body["text"] == "oops"

@@ -309,7 +309,9 @@ def delete_status(request: HttpRequest, status_id: int) -> dict:
     """Delete; the answer is the status as it was, with its `text` source (delete-and-redraft)."""
     person = me(request)
     item = visible_status(request, status_id)
-    if isinstance(item, Post) and item.author_id != person.id:
+    # Someone else's status answers 404 (a post's author may also remove comments on it).
+    allowed = (item.author_id, item.post.author_id) if isinstance(item, Comment) else (item.author_id,)
+    if person.id not in allowed:
         raise NotFound("Record not found")
     entity = render(request, item)
     entity["text"] = item.source
