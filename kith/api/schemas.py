@@ -273,6 +273,46 @@ class InstanceV2(Schema):
 # ---- notifications, markers, filters ----------------------------------------------------
 
 
+class Notification(Schema):
+    id: str
+    type: str
+    created_at: str
+    group_key: str
+    account: Account
+    status: Status | None = None
+
+
+class UnreadCount(Schema):
+    count: int
+
+
+class Marker(Schema):
+    last_read_id: str
+    version: int
+    updated_at: str
+
+
+class FilterKeyword(Schema):
+    id: str
+    keyword: str
+    whole_word: bool
+
+
+class FilterStatus(Schema):
+    id: str
+    status_id: str
+
+
+class Filter(Schema):
+    id: str
+    title: str
+    context: list[str]
+    expires_at: str | None
+    filter_action: str
+    keywords: list[FilterKeyword] = []
+    statuses: list[FilterStatus] = []
+
+
 # ---- statuses: context, edits, source, scheduled (kith/api/endpoints/statuses.py) ----------
 
 
