@@ -236,3 +236,14 @@ def _publish_one(scheduled_id: int) -> int:
 @periodic(crontab(minute="*"))
 def publish_due_job() -> None:
     publish_due()
+
+
+def forget_old_publish_keys() -> int:
+    """Idempotency keys answer for an hour; older rows only take space."""
+    cutoff = timezone.now() - services.PUBLISH_KEY_LIFETIME
+    return PublishKey.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+@periodic(crontab(minute="17"))
+def forget_old_publish_keys_job() -> None:
+    forget_old_publish_keys()

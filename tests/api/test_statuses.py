@@ -534,3 +534,13 @@ def test_batch_get_and_reblogged_by_and_scheduled_cost_the_same_for_one_or_many(
     many = (_queries(client, "/api/v1/statuses", ids), _queries(client, f"/api/v1/statuses/{target.id}/reblogged_by"),
             _queries(client, "/api/v1/scheduled_statuses"))
     assert many == one
+
+
+def test_old_idempotency_keys_are_forgotten(api_as, alice):
+    from kith.social.models import PublishKey
+
+    _create(api_as(alice), {"status": "a"}, headers={"Idempotency-Key": "old"})
+    _create(api_as(alice), {"status": "b"}, headers={"Idempotency-Key": "new"})
+    PublishKey.objects.filter(key="old").update(created_at=datetime.now(UTC) - timedelta(hours=2))
+    assert drafts.forget_old_publish_keys() == 1
+    assert list(PublishKey.objects.values_list("key", flat=True)) == ["new"]
