@@ -3,6 +3,8 @@ from django.urls import include, path
 from kith.api.api import api
 
 urlpatterns = [
+    # Before the API: the streaming paths answer with a redirect to the streaming server.
+    path("", include("kith.api.streaming.urls")),
     path("api/", api.urls),
     path("", include("kith.api.urls")),
     path("", include("kith.federation.activitypub.urls")),

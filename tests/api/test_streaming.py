@@ -125,8 +125,28 @@ def is_update_of(text: str) -> Callable[[str, Any], bool]:
     return lambda event, payload: event == "update" and text in payload["content"]
 
 
+def test_streaming_url_defaults(monkeypatch):
+    from kith.config import ConfigError, parse_streaming
+
+    monkeypatch.delenv("KITH_STREAMING_PORT", raising=False)
+    monkeypatch.delenv("KITH_STREAMING_URL", raising=False)
+    assert parse_streaming(8000, "http://localhost:8000", "http") == (8001, "ws://localhost:8001")
+    # Behind TLS the proxy routes the streaming paths: the pod's own origin.
+    assert parse_streaming(8000, "https://pod.example", "https") == (8001, "wss://pod.example")
+    monkeypatch.setenv("KITH_STREAMING_PORT", "4000")
+    monkeypatch.setenv("KITH_STREAMING_URL", "wss://streaming.pod.example/")
+    assert parse_streaming(8000, "https://pod.example", "https") == (4000, "wss://streaming.pod.example")
+    monkeypatch.setenv("KITH_STREAMING_URL", "ftp://pod.example")
+    with pytest.raises(ConfigError):
+        parse_streaming(8000, "https://pod.example", "https")
+
+
 def test_health_and_refusals(pod):
     assert httpx.get(f"{pod.streaming_url}/api/v1/streaming/health").text == "OK"
+    # On the web host, the streaming paths point to the streaming server (as Mastodon's do).
+    moved = httpx.get(f"{pod.url}/api/v1/streaming/hashtag?tag=kith")
+    assert moved.status_code == 301
+    assert moved.headers["location"] == f"{pod.streaming_url}/api/v1/streaming/hashtag?tag=kith"
     handle, _web, bearer = person(pod, "refused")
     missing = httpx.get(f"{pod.streaming_url}/api/v1/streaming/user")
     assert missing.status_code == 401
