@@ -184,3 +184,19 @@ def test_filters_cost_a_fixed_number_of_queries(api_as, alice, bob):
     for n in range(15):
         services.publish_post(bob, f"cats and dogs {n}")
     assert queries() == one
+
+
+def test_account_and_thread_contexts(api_as, alice, bob):
+    cats = services.publish_post(bob, "cats on a profile")
+    plain = services.publish_post(bob, "nothing to see")
+    comment = services.add_comment(bob, plain, "cats in a thread")
+    client = api_as(alice)
+    made = make_filter(client, action="hide", context=("account",))
+    shown = [s["id"] for s in client.get(f"/api/v1/accounts/{bob.id}/statuses")[1]]
+    assert str(cats.id) not in shown
+    assert str(plain.id) in shown
+    client.put(f"/api/v2/filters/{made['id']}", {"context": ["thread"], "filter_action": "warn"})
+    assert str(cats.id) in [s["id"] for s in client.get(f"/api/v1/accounts/{bob.id}/statuses")[1]]
+    context = client.get(f"/api/v1/statuses/{plain.id}/context")[1]
+    assert [s["id"] for s in context["descendants"]] == [str(comment.id)]
+    assert context["descendants"][0]["filtered"][0]["keyword_matches"] == ["cats"]

@@ -14,6 +14,7 @@ from ninja.files import UploadedFile
 
 from kith.api import entities
 from kith.api.auth import PUBLIC, OAuth, me, viewer
+from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, AccountList, CredentialAccount, Status
@@ -172,7 +173,7 @@ def account_statuses(request: HttpRequest, response: HttpResponse, account_id: i
         only_media=params.only_media, pinned=params.pinned, tagged=params.tagged or None,
     )
     link_header(request, response, [item.id for item in items], limit=paging.limit)
-    return entities.statuses(viewer(request), items)
+    return apply_filters(viewer(request), "account", entities.statuses(viewer(request), items))
 
 
 @router.get("/v1/accounts/{int:account_id}/followers", response=list[Account], auth=PUBLIC)

@@ -28,6 +28,7 @@ from pydantic import field_validator
 
 from kith.api import entities
 from kith.api.auth import PUBLIC, OAuth, me, viewer
+from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
 from kith.api.routing import ApiRouter
 from kith.api.schemas import (
@@ -213,7 +214,8 @@ def status_context(request: HttpRequest, status_id: int) -> dict:
     reader = viewer(request)
     ancestors, descendants = posts.thread_context(reader, visible_status(request, status_id))
     rendered = entities.statuses(reader, [*ancestors, *descendants])
-    return {"ancestors": rendered[: len(ancestors)], "descendants": rendered[len(ancestors):]}
+    return {"ancestors": apply_filters(reader, "thread", rendered[: len(ancestors)]),
+            "descendants": apply_filters(reader, "thread", rendered[len(ancestors):])}
 
 
 @router.get("/v1/statuses/{status_id}/source", response=StatusSource, auth=OAuth("read:statuses"))
