@@ -54,7 +54,7 @@ def test_limited_post_is_a_404_for_outsiders_and_shown_to_its_audience(api_as, a
     graph.add_to_aspect(alice, aspect, bob)
     post = services.publish_post(alice, "family only", visibility=Visibility.LIMITED, aspect_ids=[aspect.id])
     assert api_as(bob).get(f"/api/v1/statuses/{post.id}")[1]["visibility"] == "private"
-    assert api_as(carol).get(f"/api/v1/statuses/{post.id}") == (404, {"error": "No such post."})
+    assert api_as(carol).get(f"/api/v1/statuses/{post.id}") == (404, {"error": "Record not found"})
     assert api_as(None).get(f"/api/v1/statuses/{post.id}")[0] == 404
 
 
@@ -91,3 +91,21 @@ def test_rails_style_keys_nest():
         "fields_attributes": [{"name": "x"}, {"name": "y"}],
         "status": "hi",
     }
+
+
+def test_limited_photos_are_linked_for_the_viewer_and_public_ones_stably(api_as, alice, bob):
+    from django.test import Client
+
+    from tests import factories
+    from tests.test_media import photo_of
+
+    friends = factories.aspect(alice, "Friends", bob)
+    limited = services.publish_post(alice, "holiday", visibility=Visibility.LIMITED, aspect_ids=[friends.id],
+                                    media_ids=[photo_of(alice).id])
+    public = services.publish_post(alice, "view", media_ids=[photo_of(alice).id])
+    _, body = api_as(bob).get(f"/api/v1/statuses/{limited.id}")
+    url = body["media_attachments"][0]["url"]
+    assert "?t=" in url
+    assert Client().get(url.removeprefix("http://testserver")).status_code == 200
+    _, body = api_as(bob).get(f"/api/v1/statuses/{public.id}")
+    assert "?t=" not in body["media_attachments"][0]["url"]

@@ -180,6 +180,15 @@ class Pod:
     def session(self, username: str) -> WebSession:
         return WebSession(self, username).login()
 
+    def token(self, username: str, scopes: str = "read write follow push") -> str:
+        """A bearer token for `username` from `kith token create`, as a script would get one."""
+        output = self.kith("token", "create", username, "--scopes", scopes).stdout
+        return output.strip().splitlines()[-1].strip()
+
+    def email(self, username: str) -> str:
+        """The e-mail address `create_user` gave `username` (clients log in with it)."""
+        return f"{username}@{self.host}.test"
+
 
 class WebSession:
     """One person using a pod through its web pages, as a browser without JavaScript would."""

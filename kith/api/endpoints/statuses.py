@@ -61,12 +61,15 @@ MAX_BATCH_IDS = 20  # GET /api/v1/statuses?id[]=...: Mastodon's limit
 def visible_status(request: HttpRequest, status_id: int) -> Post | Comment:
     """The post or comment with this id, if the viewer may see it; NotFound otherwise."""
     reader = viewer(request)
-    if Post.objects.filter(id=status_id).exists():
-        return posts.post_for(reader, status_id)
-    comment = posts.comment_for(reader, status_id)
-    if comment is None:
-        raise NotFound("Record not found")
-    return comment
+    try:
+        if Post.objects.filter(id=status_id).exists():
+            return posts.post_for(reader, status_id)
+        return posts.comment_for(reader, status_id)
+    except NotFound:
+        # One answer for hidden posts, hidden comments and nothing at all: the selectors'
+        # own messages differ ("No such post." / "No such comment."), which would tell a
+        # stranger that a post they may not see exists.
+        raise NotFound("Record not found") from None
 
 
 def render(request: HttpRequest, item: Post | Comment) -> dict:
