@@ -25,6 +25,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render, resolve_url
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.http import OAuth2ResponseRedirect
@@ -137,6 +139,7 @@ def _registered_schemes(application: Application | None, request: HttpRequest) -
     return sorted(schemes - clients.FORBIDDEN_REDIRECT_SCHEMES)
 
 
+@method_decorator(never_cache, name="dispatch")  # the pages carry a form for one request, or a code
 class AuthorizeView(dot_views.AuthorizationView):
     """The consent page: GET shows the app and the scopes it asks for to the person logged
     in to the web UI (others go to the log-in page first), POST approves or denies."""

@@ -210,6 +210,7 @@ def test_out_of_band_shows_the_code_on_a_page(alice):
     assert "copy into the app" in page.content.decode()
     assert answer.status_code == 200
     code = answer.context["code"]
+    assert "no-store" in answer["Cache-Control"]
     assert code
     assert code in answer.content.decode()
     status, token = exchange(app, code, redirect_uri=OOB)
