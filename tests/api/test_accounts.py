@@ -17,7 +17,7 @@ from kith.people.models import AccountState
 from kith.people.services import suspend_account
 from kith.social import services
 from kith.social.media import upload_media
-from kith.social.models import Pin, Visibility
+from kith.social.models import Visibility
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -145,7 +145,7 @@ def test_account_statuses_filters(api_as, alice, bob):
     pictured = services.publish_post(alice, "a picture", media_ids=[media.id])
     bobs = services.publish_post(bob, "bob's post")
     shared = services.reshare(alice, bobs)
-    Pin.objects.create(person=alice, post=plain)  # (no pin service yet in kith.social.services)
+    services.pin(alice, plain)
     reply = services.add_comment(alice, bobs, "a reply to bob")
     client = api_as(None)
     path = f"/api/v1/accounts/{alice.id}/statuses"
