@@ -7,7 +7,7 @@ kith/api/oauth.py call these.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -48,8 +48,18 @@ def parse_redirect_uris(value: str | list[str] | None) -> list[str]:
     return uris
 
 
+def _split(value: str, what: str) -> SplitResult:
+    """urlsplit, with unparseable input (`http://[`, control characters) as a 422."""
+    if any(ord(char) < 32 for char in value):
+        raise Invalid(f"Validation failed: {what} is invalid")
+    try:
+        return urlsplit(value)
+    except ValueError:
+        raise Invalid(f"Validation failed: {what} is invalid") from None
+
+
 def check_redirect_uri(uri: str) -> None:
-    parts = urlsplit(uri)
+    parts = _split(uri, "Redirect URI")
     scheme = parts.scheme.lower()
     # `icecubesapp://` is a whole URI: a scheme and an empty authority.
     if not scheme or len(uri) <= len(scheme) + 1 or " " in uri:
@@ -79,6 +89,8 @@ def register_app(name: str, redirect_uris: str | list[str] | None, scopes: str |
     name = (name or "").strip()
     if not name:
         raise Invalid("Validation failed: Application name can't be blank")
+    if any(ord(char) < 32 for char in name):
+        raise Invalid("Validation failed: Application name is invalid")
     if len(name) > NAME_LIMIT:
         raise Invalid(f"Validation failed: Application name is too long (maximum is {NAME_LIMIT} characters)")
     uris = parse_redirect_uris(redirect_uris)
@@ -86,7 +98,7 @@ def register_app(name: str, redirect_uris: str | list[str] | None, scopes: str |
     website = (website or "").strip()
     if len(website) > URI_LIMIT:
         raise Invalid(f"Validation failed: Website is too long (maximum is {URI_LIMIT} characters)")
-    if website and urlsplit(website).scheme.lower() not in ("http", "https"):
+    if website and _split(website, "Website").scheme.lower() not in ("http", "https"):
         raise Invalid("Validation failed: Website is invalid")
     secret = generate_client_secret()
     application = Application.objects.create(

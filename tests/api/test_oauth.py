@@ -98,6 +98,9 @@ def test_register_app_returns_a_credential_application():
     ({"redirect_uris": "not a uri"}, "absolute URI"),
     ({"redirect_uris": "https://app.example/cb#fragment"}, "fragment"),
     ({"scopes": "read launch:missiles"}, "launch:missiles"),
+    ({"redirect_uris": "http://[broken"}, "Redirect URI is invalid"),
+    ({"website": "https://app.example/\x00"}, "Website is invalid"),
+    ({"client_name": "nul\x00name"}, "Application name is invalid"),
 ])
 def test_register_app_refuses_bad_fields(fields, message):
     data = {"client_name": "Test App", "redirect_uris": CALLBACK, **fields}
