@@ -452,3 +452,45 @@ def test_a_report_about_a_remote_person_can_be_forwarded(api_as, alice):
     assert status == 200
     assert body["forwarded"] is True
     assert Delivery.objects.filter(subject=f"report:{body['id']}", inbox=remote.inbox).exists()
+
+
+# ---- resolve against another real pod ----------------------------------------------------------
+
+
+@pytest.mark.server
+@pytest.mark.xdist_group("discovery-pods")
+def test_resolve_finds_a_person_and_a_post_on_another_real_pod(tmp_path_factory):
+    """Two `kith serve` processes on loopback: alice@A resolves bob@B by handle, by actor id and
+    one of his posts by its address, through the client API as an app would."""
+    import httpx
+
+    from tests.harness import Pod
+
+    here, there = (Pod(name, tmp_path_factory.mktemp(f"pod-{name}"), host=host)
+                   for name, host in (("search-a", "127.0.0.7"), ("search-b", "127.0.0.8")))
+    try:
+        here.start()
+        there.start()
+        here.create_user("alice")
+        bob = there.create_user("bob")
+        post_id = there.session("bob").publish("Resolvable from afar")
+        token = here.kith("token", "create", "alice", "discovery test", "--scopes", "read").stdout.split()[0]
+        api = httpx.Client(base_url=here.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+        def search(query: str, **params: str) -> dict:
+            response = api.get("/api/v2/search", params={"q": query, "resolve": "true", **params})
+            assert response.status_code == 200, response.text[:500]
+            return response.json()
+
+        assert api.get("/api/v2/search", params={"q": bob, "type": "accounts"}).json()["accounts"] == []
+        found = search(bob, type="accounts")["accounts"]
+        assert found[0]["acct"] == bob
+        assert found[0]["url"].startswith(here.url)
+        assert [a["acct"] for a in search(f"{there.url}/users/bob")["accounts"]] == [bob]
+        statuses = search(f"{there.url}/users/bob/posts/{post_id}")["statuses"]
+        assert len(statuses) == 1
+        assert "Resolvable from afar" in statuses[0]["content"]
+        assert statuses[0]["account"]["acct"] == bob
+    finally:
+        here.destroy()
+        there.destroy()
