@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from kith.graph import services as graph
@@ -36,7 +37,7 @@ from tests import factories
 from tests.api.conftest import ApiClient
 from tests.api.richdata import photo
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SECRET_TAG = "hiddenwalktag"
 SHARED_TAG = "walktag"
@@ -425,10 +426,21 @@ def walk(scene: Scene, viewer: Person | None, client: ApiClient, document: dict)
     return result
 
 
+@pytest.fixture(scope="module")
+def built_scene(django_db_setup, django_db_blocker):
+    """Built once and committed (its events ran: stream rows, notifications); every call of
+    the walk is rolled back, and the tests' own transactions too, so it stays as built."""
+    with django_db_blocker.unblock():
+        built = build_scene()
+    yield built
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def scene(settings):
-    settings.KITH_API_RATE_LIMIT = 1_000_000
-    return build_scene()
+def scene(built_scene, settings):
+    settings.KITH_API_RATE_LIMIT = 1_000_000  # the walk makes thousands of calls with one token
+    return built_scene
 
 
 @pytest.fixture
