@@ -330,3 +330,34 @@ def test_profile_image_with_an_unknown_suffix_is_not_served(client, alice):
     alice.avatar.save("evil.html", ContentFile(b"<script>alert(1)</script>"))
 
     assert client.get(f"/avatars/{alice.id}").status_code == 404
+
+
+def test_viewer_link_opens_a_limited_photo_for_that_viewer_only(client, limited_photo, alice, bob, carol):
+    """Apps load images without credentials: the API links a limited photo with a token bound
+    to the viewer, and the view still asks visibility for that viewer."""
+    from django.core import signing
+
+    from kith.web.media import MEDIA_LINK_SALT, viewer_link_token
+
+    base = f"/media/{limited_photo.id}/original"
+    assert client.get(f"{base}?t={viewer_link_token(limited_photo.id, bob.id)}").status_code == 200
+    # a link minted for carol (outside the audience), for another photo, or forged: 404
+    assert client.get(f"{base}?t={viewer_link_token(limited_photo.id, carol.id)}").status_code == 404
+    assert client.get(f"{base}?t={viewer_link_token(limited_photo.id + 1, bob.id)}").status_code == 404
+    forged = signing.dumps([limited_photo.id, bob.id], salt="another-salt", compress=False)
+    assert client.get(f"{base}?t={forged}").status_code == 404
+    assert MEDIA_LINK_SALT != "another-salt"
+    # a block since the link was made hides the photo again
+    graph.block(alice, bob)
+    assert client.get(f"{base}?t={viewer_link_token(limited_photo.id, bob.id)}").status_code == 404
+
+
+def test_viewer_link_expires(client, limited_photo, bob, monkeypatch):
+    import time as time_module
+
+    from kith.web.media import MEDIA_LINK_MAX_AGE, viewer_link_token
+
+    token = viewer_link_token(limited_photo.id, bob.id)
+    real_time = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real_time() + MEDIA_LINK_MAX_AGE + 60)
+    assert client.get(f"/media/{limited_photo.id}/original?t={token}").status_code == 404

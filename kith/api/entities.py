@@ -27,6 +27,7 @@ from kith.graph.models import Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import profile_url
 from kith.social.models import (
+    PUBLIC_VISIBILITIES,
     Bookmark,
     Comment,
     Like,
@@ -40,6 +41,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.visibility import Viewer
+from kith.web.media import viewer_link_token
 
 MASTODON_VISIBILITY = {
     Visibility.PUBLIC: "public",
@@ -173,10 +175,15 @@ def credential_account(person: Person) -> dict[str, Any]:
 # ---- media, polls, tags -----------------------------------------------------------------
 
 
-def media_attachment(media: Media) -> dict[str, Any]:
+def media_attachment(media: Media, viewer: Viewer = None) -> dict[str, Any]:
+    """A photo.  Photos of public posts have stable URLs; any other photo's URLs carry a
+    link token for `viewer` (apps load images without credentials: kith/web/media.py)."""
     ready = media.state == MediaState.READY
-    original = absolute(f"/media/{media.id}/original") if ready else None
-    preview = absolute(f"/media/{media.id}/thumbnail") if ready and media.thumbnail else original
+    suffix = ""
+    if viewer is not None and (media.post_id is None or media.post.visibility not in PUBLIC_VISIBILITIES):
+        suffix = f"?t={viewer_link_token(media.id, viewer.id)}"
+    original = absolute(f"/media/{media.id}/original{suffix}") if ready else None
+    preview = absolute(f"/media/{media.id}/thumbnail{suffix}") if ready and media.thumbnail else original
     meta: dict[str, Any] = {"focus": {"x": media.focus_x, "y": media.focus_y}}
     if media.width and media.height:
         meta["original"] = {
@@ -325,7 +332,7 @@ def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
         "in_reply_to_id": None,
         "in_reply_to_account_id": None,
         "reblog": _post_status(shown, batch, viewer) if post.reshare_of_id else None,
-        "media_attachments": [] if post.reshare_of_id else [media_attachment(m) for m in post.media.all()],
+        "media_attachments": [] if post.reshare_of_id else [media_attachment(m, viewer) for m in post.media.all()],
         "mentions": [
             {"id": str(p.id), "username": p.username, "acct": acct(p), "url": profile_url(p)}
             for p in batch.mentions.get(post.id, [])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from django.core import signing
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
@@ -32,6 +33,31 @@ PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
 PROFILE_IMAGE_CACHE = "public, max-age=600"
 MEDIA_CSP = "default-src 'none'; sandbox"
+
+
+# Apps (Mastodon clients) load images without cookies or tokens.  A photo that is not
+# public is linked for them with `?t=<signed (media id, viewer id)>`: the URL stands for
+# that viewer for a week, and the view still asks kith.visibility whether that viewer may
+# see the photo now (a block or deletion since the link was made still hides it).
+MEDIA_LINK_SALT = "kith.web.media.viewer-link"
+MEDIA_LINK_MAX_AGE = 7 * 24 * 3600
+
+
+def viewer_link_token(media_id: int, viewer_id: int) -> str:
+    return signing.dumps([media_id, viewer_id], salt=MEDIA_LINK_SALT, compress=False)
+
+
+def _linked_viewer(request: HttpRequest, media_id: int) -> Viewer:
+    token = request.GET.get("t", "")
+    if not token or len(token) > 200:
+        return None
+    try:
+        linked_media_id, viewer_id = signing.loads(token, salt=MEDIA_LINK_SALT, max_age=MEDIA_LINK_MAX_AGE)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if linked_media_id != media_id:
+        return None
+    return Person.objects.filter(id=viewer_id).first()
 
 
 def _viewer(request: HttpRequest) -> Viewer:
@@ -61,7 +87,9 @@ def media_file(request: HttpRequest, media_id: int, kind: str) -> FileResponse:
         .filter(id=media_id, state=MediaState.READY)
         .first()
     )
-    if media is None or kind not in ("original", "thumbnail") or not can_see_media(_viewer(request), media):
+    if media is None or kind not in ("original", "thumbnail"):
+        raise Http404
+    if not can_see_media(_viewer(request), media) and not can_see_media(_linked_viewer(request, media_id), media):
         raise Http404
     public = media.post is not None and media.post.visibility in PUBLIC_VISIBILITIES
     stored = media.file if kind == "original" else media.thumbnail

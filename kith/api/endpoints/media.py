@@ -40,7 +40,8 @@ def _answer(media: Media, processing: int = 202) -> Status:
     """200 when the photo is ready; while the worker makes it, 202 (v2 upload) or 206 (GET, PUT)."""
     if media.state == MediaState.FAILED:
         raise Invalid("This file could not be processed: it is not a photo Kith can read.")
-    return Status(200 if media.state == MediaState.READY else processing, entities.media_attachment(media))
+    attachment = entities.media_attachment(media, media.owner)  # only the owner reads their uploads
+    return Status(200 if media.state == MediaState.READY else processing, attachment)
 
 
 @router.post("/v2/media", response={200: MediaAttachment, 202: MediaAttachment}, auth=OAuth("write:media"))
@@ -57,7 +58,7 @@ def upload_v1(request: HttpRequest, file: File[UploadedFile], form: Form[MediaFo
     media = _upload(request, file, form)
     process_media(media.id)
     media.refresh_from_db()
-    return entities.media_attachment(_ready_or_refused(media))
+    return entities.media_attachment(_ready_or_refused(media), me(request))
 
 
 def _ready_or_refused(media: Media) -> Media:
