@@ -68,6 +68,7 @@ class RemoteContent:
     html: str
     source: str = ""
     content_warning: str = ""
+    sensitive: bool = False  # media marked sensitive (a content warning implies it)
     language: str = ""
     tags: Sequence[str] = ()
     mentioned: Sequence[Person] = ()
@@ -109,6 +110,7 @@ def record_remote_post(
         source=content.source[:MAX_REMOTE_HTML],
         html=html,
         content_warning=content_warning,
+        sensitive=content.sensitive or bool(content_warning),
         language=content.language[:16],
         created_at=created_at,
     )
@@ -152,7 +154,8 @@ def update_remote_post(editor: Person, post: Post, content: RemoteContent, *, ed
     if post.author_id != editor.id:
         raise NotAllowed("Only the author can edit a post.")
     html, content_warning = _clean(content)
-    if html == post.html and content_warning == post.content_warning:
+    sensitive = content.sensitive or bool(content_warning)
+    if html == post.html and content_warning == post.content_warning and sensitive == post.sensitive:
         _update_poll_counts(post, content.poll)
         return post
     PostRevision.objects.create(
@@ -160,8 +163,9 @@ def update_remote_post(editor: Person, post: Post, content: RemoteContent, *, ed
         created_at=post.edited_at or post.created_at,
     )
     post.html, post.source, post.content_warning = html, content.source[:MAX_REMOTE_HTML], content_warning
+    post.sensitive = sensitive
     post.edited_at = min(edited_at or timezone.now(), timezone.now())
-    post.save(update_fields=["html", "source", "content_warning", "edited_at"])
+    post.save(update_fields=["html", "source", "content_warning", "sensitive", "edited_at"])
     _set_tags(post, content.tags)
     _set_mentions(post, {p.id: p for p in content.mentioned}.values())
     _update_poll_counts(post, content.poll)

@@ -79,3 +79,21 @@ def test_move_must_come_from_the_account_itself(alice):
         "object": f"{REMOTE}/users/someone_else", "target": f"{REMOTE}/users/ann2",
     })
     assert applied.state == InboundState.FAILED
+
+
+def test_a_note_marked_sensitive_without_a_warning_stays_sensitive_both_ways(alice):
+    import json
+    from pathlib import Path
+
+    from kith.federation.activitypub import render
+    from kith.social.models import Post
+
+    actor = _remote_actor("alice")
+    note = json.loads(Path("tests/fixtures/remote/mastodon/note__public.json").read_text())
+    note.update(sensitive=True, summary=None, attributedTo=actor.uri)
+    assert _apply({"id": f"{note['id']}/activity", "type": "Create", "actor": actor.uri,
+                   "object": note}).state == "done"
+    assert Post.objects.get(author=actor.person).sensitive is True
+
+    local = publish_post(alice, "photos from the clinic", sensitive=True)
+    assert render.note(local)["sensitive"] is True

@@ -119,7 +119,7 @@ def _content(note: NoteData) -> remote.RemoteContent:
         )
     return remote.RemoteContent(
         html=note.content_html or "", source=note.source_markdown or "", content_warning=note.summary or "",
-        language=note.language or "", tags=list(note.hashtags), mentioned=mentioned, media=media, poll=poll,
+        sensitive=note.sensitive, language=note.language or "", tags=list(note.hashtags), mentioned=mentioned, media=media, poll=poll,
     )
 
 

@@ -166,7 +166,7 @@ def note(post, audience: list[Person] | None = None) -> dict[str, Any]:
         "content": post.html,
         "source": {"content": post.source, "mediaType": "text/markdown"},
         "summary": post.content_warning or None,
-        "sensitive": bool(post.content_warning),
+        "sensitive": post.sensitive or bool(post.content_warning),
         "published": _iso(post.created_at),
         "url": f"{settings.KITH_URL}/posts/{post.id}",
         **addressing(post, audience),
