@@ -454,6 +454,18 @@ def test_a_report_about_a_remote_person_can_be_forwarded(api_as, alice):
     assert Delivery.objects.filter(subject=f"report:{body['id']}", inbox=remote.inbox).exists()
 
 
+def test_numbers_beyond_the_databases_range_are_refused_not_crashed_on(api_as, alice):
+    client = api_as(alice)
+    huge = 2**70
+    for params in ({"account_id": huge}, {"max_id": huge}, {"min_id": -huge}, {"offset": huge}):
+        assert client.get("/api/v2/search", {"q": "x", **params})[0] == 422
+    assert client.get("/api/v1/followed_tags", {"max_id": huge})[0] == 422
+    assert client.get("/api/v1/trends/tags", {"offset": huge})[0] == 422
+    assert client.get("/api/v1/directory", {"offset": huge})[0] == 422
+    assert client.post("/api/v1/reports", {"account_id": huge})[0] == 422
+    assert client.post("/api/v1/reports", {"account_id": alice.id, "status_ids": [huge]})[0] == 422
+
+
 # ---- resolve against another real pod ----------------------------------------------------------
 
 

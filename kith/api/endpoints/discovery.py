@@ -8,7 +8,7 @@ Mastodon's parameters and renders entities.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -37,6 +37,10 @@ from kith.visibility import Viewer, visible_persons
 from kith.web.lookup import find_person
 
 router = ApiRouter(tags=["discovery"])
+
+# Ids and offsets bounded to what the database can compare: a larger number is a 422, not a 500.
+DbId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Offset = Annotated[int, Field(ge=0, le=2**31)]
 
 SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 40
@@ -73,13 +77,13 @@ class SearchParams(Schema):
     type: str | None = None
     resolve: bool = False
     following: bool = False
-    account_id: int | None = None
+    account_id: DbId | None = None
     # Kith has no review of hashtags: every tag of a public post counts as reviewed.
     exclude_unreviewed: bool = False
-    max_id: int | None = None
-    min_id: int | None = None
+    max_id: DbId | None = None
+    min_id: DbId | None = None
     limit: int = SEARCH_LIMIT
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 def _resolve_url(reader: Person, url: str) -> Person | Post | Comment | None:
@@ -213,6 +217,9 @@ def unfollow_tag(request: HttpRequest, name: str) -> dict[str, Any]:
 
 
 class FollowedTagsPage(PageParams):
+    max_id: DbId | None = None
+    since_id: DbId | None = None
+    min_id: DbId | None = None
     limit: int = social.FOLLOWED_TAGS_PAGE
 
 
@@ -230,7 +237,7 @@ def followed_tags(request: HttpRequest, response: HttpResponse, page: Query[Foll
 
 class OffsetParams(Schema):
     limit: int = 0
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("/v1/trends/tags", response=list[Tag], auth=PUBLIC, exclude_none=True)
@@ -266,7 +273,7 @@ def trending_links(request: HttpRequest) -> list[dict]:
 
 
 class DirectoryParams(Schema):
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
     limit: int = 0
     order: str = "active"
     local: bool = False
@@ -303,12 +310,12 @@ def suggestions(request: HttpRequest, params: Query[SuggestionParams]) -> list[d
 
 
 class ReportForm(Schema):
-    account_id: int
-    status_ids: list[int] = []
+    account_id: DbId
+    status_ids: list[DbId] = Field([], max_length=100)
     comment: str = Field("", max_length=1000)
     forward: bool = False
     category: str = "other"
-    rule_ids: list[int] = []
+    rule_ids: list[DbId] = []
 
 
 @router.post("/v1/reports", response=ReportEntity, auth=OAuth("write:reports"))
