@@ -1,0 +1,1 @@
+"""Kith benchmarks: scenarios run against real pod processes (docs/performance.md)."""

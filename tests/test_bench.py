@@ -1,0 +1,72 @@
+"""`make bench` cannot rot: the seeder writes what fan-out would, and a tiny run of the scenarios
+works end to end against a real pod.  No speed is asserted here: targets live in the
+benchmark output (docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kith.bench.seed import BENCH_PEOPLE, SeedRefused, seed
+from tests.conftest import REPO_ROOT
+
+
+@pytest.mark.django_db
+def test_seed_writes_people_posts_and_the_streams_fan_out_would():
+    from kith.graph.models import Follow
+    from kith.people.models import Person
+    from kith.social.models import Comment, Post, PostAudience, Visibility
+    from kith.social.selectors import stream
+    from kith.timelines.models import StreamEntry
+
+    result = seed(30, 400, 4)
+
+    assert result.posts == Post.objects.count() == 400
+    assert Person.objects.filter(username__in=BENCH_PEOPLE).count() == len(BENCH_PEOPLE)
+    heavy = Person.objects.get(username="bench_heavy")
+    assert result.stream_sizes["bench_heavy"] == StreamEntry.objects.filter(owner=heavy).count() == 400
+    assert result.stream_entries == StreamEntry.objects.count()
+    # Every post is in its author's stream and in each follower's, and nowhere else.
+    for post in Post.objects.order_by("?")[:20]:
+        followers = set(Follow.objects.filter(followee_id=post.author_id).values_list("follower_id", flat=True))
+        owners = set(StreamEntry.objects.filter(post=post).values_list("owner_id", flat=True))
+        assert owners == followers | {post.author_id}
+        if post.visibility == Visibility.LIMITED:
+            assert set(PostAudience.objects.filter(post=post).values_list("person_id", flat=True)) == followers
+    thread = Post.objects.get(id=result.thread_post_id)
+    assert thread.comment_count == Comment.objects.filter(post=thread).count() >= 200
+    # The seeded stream reads like any other: newest first, through kith.visibility.
+    page = stream(heavy)
+    assert len(page) == 20
+    assert [p.id for p in page] == sorted((p.id for p in page), reverse=True)
+    with pytest.raises(SeedRefused):
+        seed(30, 10, 1)
+
+
+@pytest.mark.server
+def test_tiny_benchmark_run_writes_results(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+    env["KITH_BENCH_CACHE"] = str(tmp_path / "cache")
+    if database := os.environ.get("KITH_TEST_DATABASE_URL"):
+        env["KITH_TEST_DATABASE_URL"] = database
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--size", "tiny", "--only", "1,6", "--out", str(tmp_path / "results"),
+         "--work", str(tmp_path / "work")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [path] = (tmp_path / "results").glob("*.json")
+    results = json.loads(path.read_text())
+    assert results["cpu_count"] == os.cpu_count()
+    assert len(results["load_average_at_start"]) == 3
+    cases = {row["case"]: row for row in results["results"]}
+    timeline = [row for row in results["results"] if row["case"].startswith("home timeline") and "p99_ms" in row]
+    assert len(timeline) == 4
+    assert all(row["statuses"] == {"200": row["runs"]} and row["runs"] > 0 for row in timeline)
+    assert all("met" in row and "load_average" in row for row in timeline)
+    assert cases["kith serve, idle"]["value"] > 0
+    assert "load" in done.stdout
