@@ -1,6 +1,7 @@
 # `make run`  : set up .venv, migrate, serve the pod on http://localhost:8000 (KITH_* honoured)
 # `make test` : set up .venv with the test tools, then lint, migration check and the whole suite
 # KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
+# `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small for a quick run
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run install test pytest lint migrations-check clean
+.PHONY: run install test pytest lint migrations-check clean bench
 
 run: $(RUN_STAMP)
 	$(KITH) migrate --verbosity 0
@@ -47,6 +48,13 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	$(PIP) install --no-deps -e .
 	touch $@ $(RUN_STAMP)
+
+BENCH_SIZE ?= full
+# wrk (Debian) cross-checks the load generator; installed when missing and we are root.
+bench: $(RUN_STAMP)
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1) || echo "make bench: wrk not installed"
+	$(PY) -m bench.run --size $(BENCH_SIZE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

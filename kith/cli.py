@@ -9,6 +9,7 @@
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
     kith token list USER | kith token revoke USER ID
     kith check                 configuration and health report
+    kith bench seed --people N --posts M --follows K   fill an empty pod for benchmarks
     kith manage ARGS...        any Django management command
 
 Exit codes: 0 success; 1 `kith check` found a problem, or the command failed;
@@ -388,6 +389,26 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench_seed(args: argparse.Namespace) -> int:
+    setup_django()
+    from kith.bench.seed import SeedRefused, seed
+
+    require_migrated()
+    print(f"kith: seeding {args.people} people, {args.posts} posts, {args.follows} follows each ({database_label()})",
+          file=sys.stderr)
+    try:
+        result = seed(args.people, args.posts, args.follows, rng_seed=args.seed,
+                      out=lambda line: print(line, file=sys.stderr))
+    except SeedRefused as exc:
+        raise Refused(str(exc)) from None
+    sizes = ", ".join(f"{name} {size}" for name, size in result.stream_sizes.items())
+    print(
+        f"seeded in {result.seconds:.1f} s: {result.people} people, {result.posts} posts, {result.follows} follows, "
+        f"{result.stream_entries} stream entries ({sizes}), {result.comments} comments, {result.likes} likes"
+    )
+    return EXIT_OK
+
+
 def cmd_manage(rest: Sequence[str]) -> int:
     setup_django()
     from django.core.management import execute_from_command_line
@@ -659,6 +680,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("user")
     token_revoke.add_argument("id", type=int, help="the token's id, from `kith token list`")
     token_revoke.set_defaults(handler=cmd_token_revoke)
+
+    bench = commands.add_parser("bench", help="benchmark support (the scenarios: `make bench`)")
+    bench_commands = bench.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    bench_seed = bench_commands.add_parser("seed", help="fill an empty, migrated pod with a realistic data set")
+    bench_seed.add_argument("--people", type=int, default=1000, help="local people (default 1000)")
+    bench_seed.add_argument("--posts", type=int, default=1000, help="posts (default 1000)")
+    bench_seed.add_argument("--follows", type=int, default=10, help="follows per person (default 10)")
+    bench_seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bench_seed.set_defaults(handler=cmd_bench_seed)
 
     check = commands.add_parser("check", help="configuration and health report (exit 0 healthy, 1 not)")
     check.set_defaults(handler=cmd_check)
