@@ -187,7 +187,7 @@ class ComposeForm(forms.Form):
     by an earlier preview come back as hidden `media` ids.
     """
 
-    text = forms.CharField(label=_("What do you want to share?"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    text = forms.CharField(label=_("What do you want to share?"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     content_warning = forms.CharField(label=_("Content warning (optional)"), max_length=MAX_CONTENT_WARNING_CHARS, required=False)
     audience = forms.MultipleChoiceField(label=_("Who will see this?"), required=False, widget=forms.CheckboxSelectMultiple)
     people = forms.CharField(

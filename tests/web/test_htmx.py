@@ -1,0 +1,119 @@
+"""The same views answer htmx with fragments to swap in place, and plain forms as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.graph.models import Follow
+from kith.social import services
+from kith.social.models import Like, Post, Visibility
+from tests import factories
+from tests.web.conftest import page
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_publishing_from_the_stream_returns_a_fresh_box_and_the_post_for_the_top(as_alice):
+    response = as_alice.post("/posts", {"text": "in place", "audience": ["public"]}, **HX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    post = Post.objects.get()
+    assert post.visibility == Visibility.PUBLIC
+    assert 'id="compose"' in html
+    assert 'hx-swap-oob="afterbegin:#post-list"' in html
+    assert f'id="post-{post.id}"' in html
+    assert "in place</textarea>" not in html  # the new box is empty
+    assert "HX-Request" in response["Vary"]
+
+
+def test_an_invalid_post_comes_back_in_the_box_with_its_error(as_alice):
+    response = as_alice.post("/posts", {"text": "nobody", "audience": []}, **HX)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Choose who will see the post." in html
+    assert "<html" not in html
+    assert not Post.objects.exists()
+
+
+def test_preview_names_the_audience_without_publishing(alice, bob, carol, as_alice):
+    factories.aspect(alice, "Family", bob)
+    factories.aspect(alice, "Work", carol)
+    family = alice.aspects.get(name="Family")
+    response = as_alice.post("/posts/audience", {"audience": [f"aspect:{family.id}"]}, **HX)
+    html = response.content.decode()
+    assert "Only you and 1 person" in html
+    assert "@bob@" in html
+    assert "carol" not in html
+    assert not Post.objects.exists()
+    mixed = as_alice.post("/posts/audience", {"audience": ["public", f"aspect:{family.id}"]}, **HX).content.decode()
+    assert "A public post goes to everyone" in mixed
+
+
+def test_like_and_reshare_answer_with_the_post_actions(bob, as_alice):
+    post = services.publish_post(bob, "likeable")
+    response = as_alice.post(f"/posts/{post.id}/like", {"next": "/public#post-1", "item": str(post.id)}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.strip().startswith('<footer class="post-actions">')
+    assert "Unlike" in html
+    assert "1 like" in html
+    assert 'value="/public#post-' in html  # the plain form still comes back to the page it was on
+    assert Like.objects.filter(post=post).count() == 1
+    html = as_alice.post(f"/posts/{post.id}/reshare", {"item": str(post.id)}, **HX).content.decode()
+    assert "Undo reshare" in html
+    assert "1 reshare" in html
+
+
+def test_without_htmx_the_like_goes_back_to_the_page(bob, as_alice):
+    post = services.publish_post(bob, "likeable")
+    response = as_alice.post(f"/posts/{post.id}/like", {"next": "/public"})
+    assert response.status_code == 302
+    assert response["Location"] == "/public"
+
+
+def test_a_vote_answers_with_the_poll(bob, as_alice):
+    post = services.publish_post(bob, "tea?", poll=services.PollDraft(["tea", "coffee"]))
+    empty = as_alice.post(f"/posts/{post.id}/vote", {}, **HX)
+    assert empty.status_code == 400
+    assert "Choose an answer to vote." in empty.content.decode()
+    html = as_alice.post(f"/posts/{post.id}/vote", {"option": "1"}, **HX).content.decode()
+    assert html.strip().startswith('{}<section class="poll"'.format("") ) or '<section class="poll"' in html
+    assert "coffee <span class=\"voted\">" in html
+
+
+def test_following_answers_with_the_relationship_box(bob, as_alice):
+    html = as_alice.post("/@bob/follow", **HX).content.decode()
+    assert 'id="relationship"' in html
+    assert "Unfollow" in html
+    assert "<html" not in html
+    assert Follow.objects.filter(follower__username="alice", followee=bob).exists()
+
+
+def test_load_more_gets_only_the_next_posts_and_link(alice, as_alice):
+    for number in range(45):
+        services.publish_post(alice, f"number {number}")
+    first = page(as_alice, "/")
+    assert first.count('<article class="post"') == 20
+    next_id = first.split("max_id=")[1].split('"')[0]
+    response = as_alice.get(f"/?max_id={next_id}", **HX)
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.count('<article class="post"') == 20
+    assert "data-first-new" in html
+    assert 'hx-swap-oob="true"' in html
+    assert "number 24" in html
+    assert "HX-Request" in response["Vary"]
+    # Plain "load more" still gets the whole page.
+    assert "<html" in page(as_alice, f"/?max_id={next_id}")
+
+
+def test_notifications_load_more_in_place(alice, bob, as_alice):
+    for number in range(25):
+        services.add_comment(bob, services.publish_post(alice, f"post {number}"), "hi")
+    first = page(as_alice, "/notifications")
+    next_id = first.split("max_id=")[1].split('"')[0]
+    html = as_alice.get(f"/notifications?max_id={next_id}", **HX).content.decode()
+    assert html.count('class="notification') == 5
+    assert "<html" not in html
