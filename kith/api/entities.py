@@ -604,7 +604,7 @@ def report(report_row: Any) -> dict[str, Any]:
         "forwarded": report_row.forwarded,
         "created_at": iso(report_row.created_at),
         "status_ids": [str(i) for i in sorted(status_ids)],
-        "rule_ids": None,
+        "rule_ids": [rule["id"] for rule in report_row.rules] or None,
         "target_account": account(report_row.target),
     }
 

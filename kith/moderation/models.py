@@ -30,7 +30,7 @@ class ReportState(models.TextChoices):
 
 
 class ReportCategory(models.TextChoices):
-    """Mastodon's report categories.  `violation` names pod rules, which Kith pods do not have yet."""
+    """Mastodon's report categories.  `violation` names the pod rules broken (KITH_POD_RULES)."""
 
     SPAM = "spam", "spam"
     LEGAL = "legal", "legal"
@@ -54,5 +54,8 @@ class Report(models.Model):
     category = models.CharField(max_length=16, choices=ReportCategory.choices, default=ReportCategory.OTHER)
     # Whether a copy went to the reported person's own server.
     forwarded = models.BooleanField(default=False)
+    # The pod rules named (category `violation`), as they read when the report was filed:
+    # [{"id": "2", "text": "..."}]; rules are numbered lines of KITH_POD_RULES, which can change.
+    rules = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=16, choices=ReportState.choices, default=ReportState.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

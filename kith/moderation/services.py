@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
 
 from kith.core import events
@@ -14,6 +15,17 @@ from kith.people.models import Person
 from kith.social.models import Comment, Post
 
 MAX_REPORT_COMMENT = 5000
+
+
+def _named_rules(rule_ids: Sequence[int]) -> list[dict[str, str]]:
+    """The pod rules with these numbers, as they read now; an unknown number is refused."""
+    texts = list(getattr(settings, "KITH_POD_RULES", []))
+    named = []
+    for number in dict.fromkeys(rule_ids):
+        if not 1 <= number <= len(texts):
+            raise Invalid(f"This pod has no rule {number}.")
+        named.append({"id": str(number), "text": texts[number - 1]})
+    return named
 
 
 @transaction.atomic
@@ -32,9 +44,9 @@ def file_report(
     """A report for this pod's moderators.  Posts and comments must be the target's own.
 
     `forward`: a report about someone of another server goes there too, anonymised.
-    `category` is one of Mastodon's; `violation` must name the pod rules broken, and
-    a Kith pod has no rules yet, so it cannot be chosen (clients offer it only when
-    the instance lists rules).
+    `category` is one of Mastodon's; `violation` must name the pod rules broken
+    (`rule_ids`: positions in KITH_POD_RULES, from 1, as /api/v1/instance/rules numbers
+    them), and only `violation` may name rules.
     """
     if reporter is not None and reporter.id == target.id:
         raise Invalid("You cannot report yourself.")
@@ -42,12 +54,16 @@ def file_report(
         raise Invalid("A report names posts of the reported person only.")
     if category not in ReportCategory.values:
         raise Invalid(f"Unknown report category: {category}")
-    if rule_ids or category == ReportCategory.VIOLATION:
-        raise Invalid("This pod has no rules to name in a report.")
+    rules = _named_rules(rule_ids)
+    if category == ReportCategory.VIOLATION and not rules:
+        raise Invalid("A report of a rule violation names the rules broken.")
+    if rules and category != ReportCategory.VIOLATION:
+        raise Invalid("Only a report of a rule violation names rules.")
     forwarded = forward and not target.is_local
     report = Report.objects.create(
         reporter=reporter, reporter_domain=reporter_domain[:255], target=target,
         comment=(comment or "").strip()[:MAX_REPORT_COMMENT], category=category, forwarded=forwarded,
+        rules=rules,
     )
     report.posts.set(posts)
     if comments:

@@ -433,6 +433,22 @@ def test_a_report_may_not_name_someone_elses_or_unseen_statuses(api_as, alice, b
     assert not Report.objects.exists()
 
 
+def test_a_report_of_a_violation_names_the_pods_rules(api_as, alice, bob, settings):
+    settings.KITH_POD_RULES = ["Be kind.", "No advertising."]
+    client = api_as(alice)
+    status, body = client.post("/api/v1/reports", {"account_id": bob.id, "category": "violation", "rule_ids": [2]})
+    assert status == 200
+    assert (body["category"], body["rule_ids"]) == ("violation", ["2"])
+    assert Report.objects.get(id=body["id"]).rules == [{"id": "2", "text": "No advertising."}]
+    # Rules alone mean a violation (clients that send only rule_ids[]).
+    _, body = client.post("/api/v1/reports", {"account_id": bob.id, "rule_ids[]": ["1"]}, form=True)
+    assert (body["category"], body["rule_ids"]) == ("violation", ["1"])
+    for wrong in ({"category": "violation"}, {"category": "violation", "rule_ids": [3]},
+                  {"category": "spam", "rule_ids": [1]}, {"category": "nonsense"}):
+        assert client.post("/api/v1/reports", {"account_id": bob.id, **wrong})[0] == 422
+    assert Report.objects.count() == 2
+
+
 def test_reports_refuse_rules_a_pod_does_not_have_and_hidden_people(api_as, alice, bob):
     client = api_as(alice)
     assert client.post("/api/v1/reports", {"account_id": bob.id, "category": "violation", "rule_ids": [1]})[0] == 422

@@ -314,7 +314,7 @@ class ReportForm(Schema):
     status_ids: list[DbId] = Field([], max_length=100)
     comment: str = Field("", max_length=1000)
     forward: bool = False
-    category: str = "other"
+    category: str | None = None
     rule_ids: list[DbId] = []
 
 
@@ -327,6 +327,7 @@ def create_report(request: HttpRequest, form: Form[ReportForm]) -> dict[str, Any
     posts, comments = moderation.reportable_statuses(reporter, target, form.status_ids)
     report = file_report(
         target, reporter=reporter, posts=posts, comments=comments, comment=form.comment,
-        forward=form.forward, category=form.category or "other", rule_ids=form.rule_ids,
+        forward=form.forward, category=form.category or ("violation" if form.rule_ids else "other"),
+        rule_ids=form.rule_ids,
     )
     return entities.report(moderation.report_with_statuses(report.id))
