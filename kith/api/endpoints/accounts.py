@@ -198,7 +198,4 @@ def following(request: HttpRequest, response: HttpResponse, account_id: int, pag
 def lists_containing(request: HttpRequest, account_id: int) -> list[dict]:
     """The viewer's aspects (Mastodon lists) this account is in."""
     person = visible_account(request, account_id)
-    return [
-        {"id": str(aspect.id), "title": aspect.name, "replies_policy": "list", "exclusive": False}
-        for aspect in graph.aspects_containing(me(request), person)
-    ]
+    return [entities.list_entity(aspect) for aspect in graph.aspects_containing(me(request), person)]
