@@ -45,9 +45,8 @@ def consent_form(page: str) -> tuple[str, dict[str, list[str]]]:
             if input_type in ("checkbox", "radio") and "checked" not in tag.lower():
                 continue
             fields.setdefault(name, []).append(field.get("value", ""))
-        if approve is not None or "csrfmiddlewaretoken" in fields:
-            if approve is not None:
-                fields[approve[0]] = [approve[1]]
+        if approve is not None:  # the page has other forms (search, log out): take the approving one
+            fields[approve[0]] = [approve[1]]
             return attrs.get("action", ""), fields
     raise AssertionError(f"no consent form on the authorize page:\n{page[:3000]}")
 
@@ -66,7 +65,8 @@ def authorize_in_browser(session: WebSession, authorize_url: str) -> str:
         return code[0]
     assert answer.status_code == 200, f"approving answered {answer.status_code}: {answer.text[:1000]}"
     # Out-of-band: the page shows the code for the person to paste into the app.
-    match = re.search(r'<(?:code|input)\b[^>]*?(?:value="([\w-]{20,})")?[^>]*>\s*([\w-]{20,})?', answer.text)
-    code = match and (match.group(1) or match.group(2))
-    assert code, f"no code on the out-of-band page:\n{answer.text[:3000]}"
-    return code
+    shown = [_attrs(tag).get("value", "") for kind, tag in _INPUT.findall(answer.text) if "readonly" in tag]
+    shown += re.findall(r"<code>\s*([\w.~-]{16,})\s*</code>", answer.text)
+    codes = [value for value in shown if re.fullmatch(r"[\w.~-]{16,}", value)]
+    assert len(codes) == 1, f"expected one code on the out-of-band page, found {codes}:\n{answer.text[:3000]}"
+    return codes[0]

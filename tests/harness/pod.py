@@ -182,8 +182,8 @@ class Pod:
 
     def token(self, username: str, scopes: str = "read write follow push") -> str:
         """A bearer token for `username` from `kith token create`, as a script would get one."""
-        output = self.kith("token", "create", username, "--scopes", scopes).stdout
-        return output.strip().splitlines()[-1].strip()
+        output = self.kith("token", "create", username, "harness", "--scopes", scopes).stdout
+        return output.strip().splitlines()[0].strip()
 
     def email(self, username: str) -> str:
         """The e-mail address `create_user` gave `username` (clients log in with it)."""
