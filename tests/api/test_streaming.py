@@ -16,7 +16,7 @@ import httpx
 import pytest
 import websocket
 
-from tests.harness.pod import Pod, WebSession
+from tests.harness.pod import PASSWORD, Pod, WebSession
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("streaming")]
 
@@ -41,11 +41,30 @@ def token(pod: Pod, username: str, scopes: str = "read write follow") -> str:
     return pod.kith("token", "create", username, "streaming tests", "--scopes", scopes).stdout.strip()
 
 
-def person(pod: Pod, stem: str) -> tuple[str, WebSession, str]:
-    """A fresh account: (handle, web session, bearer token). Each test uses its own people."""
-    username = f"{stem}{next(_names)}"
-    handle = pod.create_user(username)
-    return handle, pod.session(username), token(pod, username)
+def tokens_for(pod: Pod, usernames: list[str]) -> list[str]:
+    """Tokens for several people from one `kith manage shell` (one process start, not one each)."""
+    code = (
+        "from kith.api.tokens import issue_token\n"
+        "from kith.people.models import Account\n"
+        f"for name in {usernames!r}:\n"
+        "    print(issue_token(Account.objects.get(username=name), 'streaming tests', 'read write follow'))\n"
+    )
+    printed = pod.kith("manage", "shell", "--verbosity", "0", "-c", code).stdout.split()
+    return printed[-len(usernames):]
+
+
+def people(pod: Pod, *stems: str) -> list[tuple[str, WebSession, str]]:
+    """Fresh accounts, signed up through the web pages: (handle, logged-in session, bearer token).
+    Each test has its own people, so no test sees another's posts or follows."""
+    sessions = []
+    for stem in stems:
+        username = f"{stem}{next(_names)}"
+        web = WebSession(pod, username)
+        email = f"{username}@{pod.host}.test"
+        web.post("/signup", {"username": username, "email": email, "password": PASSWORD, "password2": PASSWORD})
+        sessions.append(web)
+    bearer = tokens_for(pod, [web.username for web in sessions])
+    return [(f"{web.username}@{pod.domain}", web, token) for web, token in zip(sessions, bearer, strict=True)]
 
 
 class SSE:
@@ -147,7 +166,7 @@ def test_health_and_refusals(pod):
     moved = httpx.get(f"{pod.url}/api/v1/streaming/hashtag?tag=kith")
     assert moved.status_code == 301
     assert moved.headers["location"] == f"{pod.streaming_url}/api/v1/streaming/hashtag?tag=kith"
-    handle, _web, bearer = person(pod, "refused")
+    (handle, _web, bearer), (_other, other_web, _) = people(pod, "refused", "lister")
     missing = httpx.get(f"{pod.streaming_url}/api/v1/streaming/user")
     assert missing.status_code == 401
     assert missing.json() == {"error": "Missing access token"}
@@ -164,7 +183,6 @@ def test_health_and_refusals(pod):
         websocket.create_connection(f"{pod.websocket_url}?stream=user&access_token=nope", timeout=10)
     assert refused.value.status_code == 401
     # Someone else's list answers like a list that does not exist.
-    _other, other_web, _ = person(pod, "lister")
     their_list = other_web.create_aspect("Close friends")
     foreign = httpx.get(f"{pod.streaming_url}/api/v1/streaming/list?list={their_list}",
                         headers={"Authorization": f"Bearer {bearer}"})
@@ -172,8 +190,7 @@ def test_health_and_refusals(pod):
 
 
 def test_user_stream_gets_followed_posts_and_notifications(pod, streams):
-    author, author_web, _ = person(pod, "author")
-    reader, reader_web, reader_token = person(pod, "reader")
+    (author, author_web, _), (reader, reader_web, reader_token) = people(pod, "author", "reader")
     reader_web.follow(author)
     home = streams(pod, "/api/v1/streaming/user", reader_token)
 
@@ -191,8 +208,7 @@ def test_user_stream_gets_followed_posts_and_notifications(pod, streams):
 
 
 def test_hashtag_stream(pod, streams):
-    _author, author_web, _ = person(pod, "tagger")
-    _reader, _web, token = person(pod, "tagreader")
+    (_author, author_web, _), (_reader, _web, token) = people(pod, "tagger", "tagreader")
     tagged = streams(pod, "/api/v1/streaming/hashtag?tag=LiveTag", token)
 
     author_web.publish("Nothing tagged in this one")
@@ -204,8 +220,7 @@ def test_hashtag_stream(pod, streams):
 
 
 def test_websocket_user_and_public_updates_and_delete(pod):
-    author, author_web, _ = person(pod, "wsauthor")
-    _reader, reader_web, token = person(pod, "wsreader")
+    (author, author_web, _), (_reader, reader_web, token) = people(pod, "wsauthor", "wsreader")
     reader_web.follow(author)
     socket = websocket.create_connection(
         pod.websocket_url, header=[f"Authorization: Bearer {token}"], timeout=EVENT_TIMEOUT
@@ -244,9 +259,8 @@ def test_websocket_user_and_public_updates_and_delete(pod):
 
 
 def test_limited_post_reaches_its_audience_only(pod, streams):
-    author, author_web, _ = person(pod, "limited")
-    member, member_web, member_token = person(pod, "member")
-    outsider, outsider_web, outsider_token = person(pod, "outsider")
+    crowd = people(pod, "limited", "member", "outsider")
+    (author, author_web, _), (member, member_web, member_token), (_outsider, outsider_web, outsider_token) = crowd
     # Both follow the author; only the member is in the aspect the post goes to.
     member_web.follow(author)
     outsider_web.follow(author)
@@ -270,9 +284,8 @@ def test_limited_post_reaches_its_audience_only(pod, streams):
 
 
 def test_block_stops_the_authors_stream(pod, streams):
-    author, author_web, _ = person(pod, "blocked")
-    _blocker, blocker_web, blocker_token = person(pod, "blocker")
-    _bystander, _web, bystander_token = person(pod, "bystander")
+    crowd = people(pod, "blocked", "blocker", "bystander")
+    (author, author_web, _), (_blocker, blocker_web, blocker_token), (_bystander, _web, bystander_token) = crowd
     blocker_web.relate(author, "block")
     blocker_public = streams(pod, "/api/v1/streaming/public/local", blocker_token)
     bystander_public = streams(pod, "/api/v1/streaming/public/local", bystander_token)
@@ -285,9 +298,8 @@ def test_block_stops_the_authors_stream(pod, streams):
 
 
 def test_list_stream_carries_members_posts(pod, streams):
-    owner, owner_web, owner_token = person(pod, "listowner")
-    member, member_web, _ = person(pod, "listmember")
-    other, other_web, _ = person(pod, "nonmember")
+    crowd = people(pod, "listowner", "listmember", "nonmember")
+    (_owner, owner_web, owner_token), (member, member_web, _), (other, other_web, _) = crowd
     owner_web.follow(other)
     close = owner_web.create_aspect("Close")
     owner_web.add_to_aspect(close, member)  # sharing with them also follows them
