@@ -5,12 +5,13 @@ date accept` on GET, rsa-sha256, as Mastodon does.  Verifying checks, in order,
 everything a forged or replayed request could get wrong: the header parses,
 the algorithm is one we accept, the covered headers include the request target,
 host and date (and digest on requests with a body), the Digest matches the
-body, the Date is within the allowed skew, and the RSA signature verifies.
+body, the Date is within the allowed skew, and the signature verifies (RSA;
+Ed25519 for hs2019, the Multikeys of FEP-521a).
 Binding the key to the activity's actor is the caller's job (the key's owner
 comes back from `verify`).
 
-`check` does everything but the RSA check, so a caller can refuse a stale or
-tampered request before fetching any key; `verify_with` is the RSA check.  A
+`check` does everything but the key check, so a caller can refuse a stale or
+tampered request before fetching any key; `verify_with` is the key check.  A
 signature that is well formed but does not verify raises `SignatureMismatch`:
 the only failure a fresh copy of the key (rotation) can cure.  hs2019's
 `(created)` and `(expires)` pseudo-headers are supported (the time window then
@@ -31,7 +32,7 @@ from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 ACCEPTED_ALGORITHMS = {"rsa-sha256", "hs2019"}
 DEFAULT_MAX_SKEW_SECONDS = 3600  # Mastodon allows about an hour either way
@@ -66,13 +67,16 @@ def load_private_key(pem: str) -> rsa.RSAPrivateKey:
 
 
 @lru_cache(maxsize=4096)
-def load_public_key(pem: str) -> rsa.RSAPublicKey:
+def load_public_key(pem: str) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
+    """RSA (rsa-sha256 or hs2019) or Ed25519 (hs2019 only: FEP-521a Multikeys)."""
     try:
         key = serialization.load_pem_public_key(pem.encode())
     except (ValueError, UnsupportedAlgorithm) as exc:  # an unknown key type is not a ValueError
         raise SignatureError("the key is not a valid PEM public key") from exc
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return key
     if not isinstance(key, rsa.RSAPublicKey):
-        raise SignatureError("only RSA keys are supported")
+        raise SignatureError("only RSA and Ed25519 keys are supported")
     if key.key_size < 1024:
         raise SignatureError("the key is too short")
     return key
@@ -207,20 +211,26 @@ def check(
 def verify_with(
     params: SignatureParams, method: str, path: str, query: str, headers: Mapping[str, str], public_key_pem: str
 ) -> None:
-    """The RSA check of a request `check` accepted; SignatureMismatch if the key does not verify it.
+    """The key check of a request `check` accepted; SignatureMismatch if the key does not verify it.
 
     The path is tried with the query string and then without, since some servers
-    sign one and some the other.
+    sign one and some the other.  An Ed25519 key verifies only `hs2019` signatures
+    (the algorithm comes from the key); `rsa-sha256` names RSA.
     """
     try:
         key = load_public_key(public_key_pem)
     except SignatureError as exc:  # unusable: perhaps replaced by now, so worth a refetch
         raise SignatureMismatch(str(exc)) from exc
+    if isinstance(key, ed25519.Ed25519PublicKey) and params.algorithm != "hs2019":
+        raise SignatureMismatch(f"algorithm {params.algorithm!r} does not fit an Ed25519 key")
     targets = [f"{path}?{query}", path] if query else [path]
     for target in targets:
         signed = _signing_string(method, target, headers, params.headers, params)
         try:
-            key.verify(params.signature, signed, padding.PKCS1v15(), hashes.SHA256())
+            if isinstance(key, ed25519.Ed25519PublicKey):
+                key.verify(params.signature, signed)
+            else:
+                key.verify(params.signature, signed, padding.PKCS1v15(), hashes.SHA256())
             return
         except InvalidSignature:
             continue

@@ -107,3 +107,63 @@ def test_hs2019_accepted(keys):
     headers = _signed(keys)
     headers["signature"] = headers["signature"].replace('algorithm="rsa-sha256"', 'algorithm="hs2019"')
     assert _verify(headers, keys[0]).algorithm == "hs2019"
+
+
+# ---- Ed25519 keys (FEP-521a Multikeys) sign hs2019 --------------------------------------------------
+
+
+def _ed25519_signed(private, algorithm="hs2019", body=BODY):
+    """draft-cavage headers signed with an Ed25519 key, built by hand from the draft's rules."""
+    import base64
+    import hashlib
+
+    headers = {
+        "host": "pod.example",
+        "date": httpsig.http_date(),
+        "digest": "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode(),
+    }
+    signing = "\n".join([
+        "(request-target): post /users/alice/inbox?x=1",
+        f"host: {headers['host']}", f"date: {headers['date']}", f"digest: {headers['digest']}",
+    ]).encode()
+    signature = base64.b64encode(private.sign(signing)).decode()
+    headers["signature"] = (
+        f'keyId="https://pod.example/users/bob#ed25519-key",algorithm="{algorithm}",'
+        f'headers="(request-target) host date digest",signature="{signature}"'
+    )
+    return headers
+
+
+def _ed25519_pair():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = ed25519.Ed25519PrivateKey.generate()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public_pem
+
+
+def test_hs2019_with_an_ed25519_key_verifies():
+    private, public_pem = _ed25519_pair()
+    assert _verify(_ed25519_signed(private), public_pem).key_id == "https://pod.example/users/bob#ed25519-key"
+
+
+def test_ed25519_refuses_tampering_another_key_and_rsa_sha256():
+    private, public_pem = _ed25519_pair()
+    _, other_pem = _ed25519_pair()
+    with pytest.raises(httpsig.SignatureMismatch, match="does not verify"):
+        _verify(_ed25519_signed(private), other_pem)
+    headers = _ed25519_signed(private)
+    headers["host"] = "elsewhere.example"
+    with pytest.raises(httpsig.SignatureMismatch):
+        _verify(headers, public_pem)
+    with pytest.raises(httpsig.SignatureMismatch, match="does not fit an Ed25519 key"):
+        _verify(_ed25519_signed(private, algorithm="rsa-sha256"), public_pem)
+
+
+def test_an_rsa_signature_does_not_verify_with_an_ed25519_key(keys):
+    _, public_pem = _ed25519_pair()
+    with pytest.raises(httpsig.SignatureMismatch):
+        _verify(_signed(keys), public_pem)

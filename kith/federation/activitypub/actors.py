@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from kith.federation import httpsig, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
-from kith.federation.activitypub.models import RemoteActor
+from kith.federation.activitypub.models import RemoteActor, RemoteKey
 from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin
 from kith.federation.keys import instance_key
 from kith.people.models import Person
@@ -101,11 +103,12 @@ def store_actor(data: ActorData) -> RemoteActor:
     existing.followers_url = data.followers or ""
     existing.following_url = data.following or ""
     existing.profile_url = data.url or ""
-    existing.key_id = data.key_id
-    existing.public_key_pem = data.public_key_pem
+    existing.key_id = data.key_id or ""  # empty for an actor that publishes only Multikeys
+    existing.public_key_pem = data.public_key_pem or ""
     existing.actor_type = data.type
     existing.fetched_at = timezone.now()
     existing.save()
+    _store_multikeys(existing, data.multikeys)
     update_remote_profile(
         existing.person,
         display_name=data.name or "",
@@ -116,6 +119,45 @@ def store_actor(data: ActorData) -> RemoteActor:
     return existing
 
 
+def _store_multikeys(actor: RemoteActor, multikeys: tuple[tuple[str, str], ...]) -> None:
+    """Keep exactly the Multikeys the document lists now (a dropped key stops verifying)."""
+    published = dict(multikeys)
+    stored = {key.key_id: key for key in RemoteKey.objects.filter(actor=actor)}
+    gone = [key.id for key_id, key in stored.items() if key_id not in published]
+    if gone:
+        RemoteKey.objects.filter(id__in=gone).delete()
+    for key_id, pem in published.items():
+        known = stored.get(key_id)
+        if known is None:
+            RemoteKey.objects.create(actor=actor, key_id=key_id, public_key_pem=pem)
+        elif known.public_key_pem != pem:
+            RemoteKey.objects.filter(id=known.id).update(public_key_pem=pem)
+
+
+def public_key_pem(actor: RemoteActor, key_id: str) -> str:
+    """The PEM of the actor's key named `key_id`: its `publicKey`, or one of its Multikeys."""
+    if key_id and key_id == actor.key_id:
+        return actor.public_key_pem
+    pem = RemoteKey.objects.filter(actor=actor, key_id=key_id).values_list("public_key_pem", flat=True).first()
+    if pem is None:
+        raise ResolveError("that key does not belong to the actor it names")
+    return pem
+
+
+def _owns_key(actor: RemoteActor, key_id: str) -> bool:
+    return (bool(key_id) and actor.key_id == key_id) or RemoteKey.objects.filter(actor=actor, key_id=key_id).exists()
+
+
+REFETCH_ACTOR_INTERVAL = 60  # seconds
+
+
+def _may_refetch_actor(actor_uri: str) -> bool:
+    """Signatures naming keys an actor does not have (random fragments) must not each cost a
+    fetch from its server."""
+    marker = "kith:ap:actor-refetch:" + hashlib.sha256(actor_uri.encode()).hexdigest()
+    return cache.add(marker, 1, REFETCH_ACTOR_INTERVAL)
+
+
 def _actor_from(uri: str, document: dict) -> RemoteActor:
     """Parse, check and store an actor document fetched from `uri`."""
     try:
@@ -124,7 +166,7 @@ def _actor_from(uri: str, document: dict) -> RemoteActor:
         raise ResolveError(f"invalid actor at {uri}: {exc}") from exc
     if data.id != uri:
         raise ResolveError(f"the actor at {uri} claims to be {data.id}")
-    if not data.key_id or not data.public_key_pem:
+    if not (data.key_id and data.public_key_pem) and not data.multikeys:
         raise ResolveError(f"the actor at {uri} has no public key, so nothing it sends can be verified")
     return store_actor(data)
 
@@ -148,8 +190,15 @@ def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
 
 def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
     """The actor owning a signature's keyId (the key document may be the actor itself)."""
+    if not key_id:
+        raise ResolveError("the signature names no key")
     if not refresh:
         known = RemoteActor.objects.select_related("person").filter(key_id=key_id).first()
+        if known is None:
+            # An FEP-521a Multikey: its id is a fragment of its actor's id, so this is one actor.
+            known = RemoteActor.objects.select_related("person").filter(
+                uri=key_id.split("#", 1)[0], multikeys__key_id=key_id
+            ).first()
         if known is not None:
             return known
     actor_uri = key_id.split("#", 1)[0]
@@ -168,7 +217,11 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
             actor = _actor_from(actor_uri, document)  # the actor itself: no second fetch
     else:
         actor = resolve_actor(actor_uri, refresh=refresh)
-    if actor.key_id != key_id:
+        if not refresh and not _owns_key(actor, key_id) and _may_refetch_actor(actor_uri):
+            # A key id this actor did not list when we last fetched it (a key added since,
+            # or a Multikey stored before Kith read them): one fresh look, at most once a minute.
+            actor = resolve_actor(actor_uri, refresh=True)
+    if not _owns_key(actor, key_id):
         raise ResolveError("that key does not belong to the actor it names")
     return actor
 

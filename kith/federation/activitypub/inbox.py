@@ -79,14 +79,14 @@ def verify_signature(request: HttpRequest, body: bytes) -> RemoteActor:
     asked_at = timezone.now()
     actor = actors.actor_for_key(key_id)
     try:
-        check(actor.public_key_pem)
+        check(actors.public_key_pem(actor, key_id))  # its publicKey or an FEP-521a Multikey
     except httpsig.SignatureMismatch:
         # The key may have been rotated: fetch it again, once (not when it was fetched for
         # this very request, and not for every forgery).
         if actor.fetched_at >= asked_at or not _may_refetch_key(key_id):
             raise
         actor = actors.actor_for_key(key_id, refresh=True)
-        check(actor.public_key_pem)
+        check(actors.public_key_pem(actor, key_id))
     return actor
 
 

@@ -35,6 +35,22 @@ class RemoteActor(models.Model):
         return self.shared_inbox or self.inbox
 
 
+class RemoteKey(models.Model):
+    """A further key an actor publishes as an FEP-521a `assertionMethod` Multikey (Ed25519 or RSA).
+
+    The actor's `publicKey` stays on RemoteActor; these are the others, replaced
+    whenever the actor document is fetched again.  Key ids are fragments of the
+    actor's id, so a key id names one actor.
+    """
+
+    actor = models.ForeignKey(RemoteActor, on_delete=models.CASCADE, related_name="multikeys")
+    key_id = models.CharField(max_length=2048, db_index=True)
+    public_key_pem = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["actor", "key_id"], name="remote_key_once_per_actor")]
+
+
 class ObjectKind(models.TextChoices):
     POST = "post", "post"
     COMMENT = "comment", "comment"
@@ -95,3 +111,17 @@ class FollowActivity(models.Model):
 
     follow = models.OneToOneField("graph.Follow", on_delete=models.CASCADE, related_name="ap_activity")
     uri = models.URLField(max_length=2048, unique=True)
+
+
+class PollUpdate(models.Model):
+    """A local poll whose counts changed: followers get an Update(Question), at most one a minute.
+
+    Written when a vote is counted; `due_at` is when the next Update goes (null: nothing
+    pending).  The job that sends it, or the minute sweep if that job was lost, clears
+    `due_at` in the same transaction that hands the Update to the delivery engine.
+    """
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_count = models.PositiveIntegerField(default=0)

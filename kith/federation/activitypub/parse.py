@@ -71,6 +71,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from kith.core.text import normalise_tag, sanitise_html
+from kith.federation import multikey
 from kith.federation.activitypub.context import AS_PUBLIC, PUBLIC_ALIASES
 
 MAX_URL_LENGTH = 2048
@@ -147,6 +148,8 @@ class ActorData:
     moved_to: str | None
     also_known_as: tuple[str, ...]
     fields: tuple[tuple[str, str], ...]  # (name as plain text, value as sanitised HTML)
+    # FEP-521a `assertionMethod` Multikeys: (key id, SubjectPublicKeyInfo PEM), Ed25519 or RSA.
+    multikeys: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -508,6 +511,41 @@ def _public_key(doc: dict[str, Any], actor_id: str) -> tuple[str | None, str | N
     return None, None
 
 
+MAX_MULTIKEYS = 10
+
+
+def _multikeys(doc: dict[str, Any], actor_id: str) -> tuple[tuple[str, str], ...]:
+    """The actor's FEP-521a `assertionMethod` keys, as (key id, PEM).
+
+    A key must be controlled by the actor and named by a fragment of the actor's id
+    (so one key id can only ever mean one actor); a key naming another controller or
+    another origin makes the document invalid, as a foreign `publicKey` does.  Keys of
+    a type Kith cannot read (P-256, a key document by reference, a bad encoding) are
+    skipped: the actor stays usable with the keys it can read.
+    """
+    value = doc.get("assertionMethod")
+    items = value if isinstance(value, list) else ([] if value is None else [value])
+    found: dict[str, str] = {}
+    for item in items[:MAX_MULTIKEYS]:
+        if not isinstance(item, dict) or item.get("type") != "Multikey":
+            continue
+        controller = _iri(item.get("controller"), "assertionMethod.controller", required=True)
+        if controller != actor_id:
+            raise ParseError("key_owner_mismatch", "assertionMethod.controller")
+        key_id = _iri(item.get("id"), "assertionMethod.id", required=True, allow_fragment=True)
+        assert key_id is not None  # noqa: S101 - required above; narrows the type
+        if not same_origin(key_id, actor_id):
+            raise ParseError("not_same_origin", "assertionMethod.id")
+        if key_id.split("#", 1)[0] != actor_id or key_id == actor_id:
+            continue
+        encoded = item.get("publicKeyMultibase")
+        try:
+            found.setdefault(key_id, multikey.decode_to_pem(encoded))
+        except multikey.MultikeyError:
+            continue
+    return tuple(found.items())
+
+
 def _profile_fields(value: object) -> tuple[tuple[str, str], ...]:
     items = value if isinstance(value, list) else ([] if value is None else [value])
     fields: list[tuple[str, str]] = []
@@ -568,6 +606,7 @@ def parse_actor(doc: object) -> ActorData:
         moved_to=_iri(doc.get("movedTo"), "movedTo"),
         also_known_as=_iri_list(doc.get("alsoKnownAs"), "alsoKnownAs", MAX_ALIASES),
         fields=_profile_fields(doc.get("attachment")),
+        multikeys=_multikeys(doc, actor_id),
     )
 
 
