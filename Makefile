@@ -14,7 +14,7 @@ JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run install test pytest lint migrations-check clean bench
+.PHONY: run install test pytest lint migrations-check clean system-packages messages bench
 
 run: $(RUN_STAMP)
 	$(KITH) migrate --verbosity 0
@@ -25,7 +25,7 @@ install: $(RUN_STAMP)
 test: $(DEV_STAMP)
 	$(MAKE) --no-print-directory lint migrations-check pytest
 
-pytest: $(DEV_STAMP)
+pytest: $(DEV_STAMP) system-packages
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
 
 lint: $(DEV_STAMP)
@@ -55,6 +55,19 @@ bench: $(RUN_STAMP)
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1) || echo "make bench: wrk not installed"
 	$(PY) -m bench.run --size $(BENCH_SIZE) $(BENCH_ARGS)
+
+# Debian packages the tests use: chromium (browser tests, driven by pip's playwright) and
+# gettext (msgfmt, for the translation checks and `make messages`).  sudo only when not root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system-packages:
+	@command -v chromium >/dev/null 2>&1 && command -v msgfmt >/dev/null 2>&1 || \
+		($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null)
+
+# Update the German catalog from the code (then translate what is new) and compile it.
+messages: $(DEV_STAMP) system-packages
+	cd kith && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. ../$(PY) -m django makemessages -l de \
+		--ignore 'api/*' --ignore 'federation/*' --no-location --no-obsolete
+	msgfmt --check -o kith/locale/de/LC_MESSAGES/django.mo kith/locale/de/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
