@@ -1,7 +1,8 @@
 # `make run`  : set up .venv, migrate, serve the pod on http://localhost:8000 (KITH_* honoured)
 # `make test` : set up .venv with the test tools, then lint, migration check and the whole suite
 # KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
-# `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small for a quick run
+# `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small for a quick run,
+#                BENCH_PROFILE=1 to profile scenario 1 with py-spy
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -54,7 +55,8 @@ BENCH_SIZE ?= full
 bench: $(RUN_STAMP)
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -qq wrk >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1) || echo "make bench: wrk not installed"
-	$(PY) -m bench.run --size $(BENCH_SIZE) $(BENCH_ARGS)
+	$(if $(BENCH_PROFILE),$(PIP) install py-spy==0.4.3)
+	$(PY) -m bench.run --size $(BENCH_SIZE) $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE)) $(BENCH_ARGS)
 
 # Debian packages the tests use: chromium (browser tests, driven by pip's playwright) and
 # gettext (msgfmt, for the translation checks and `make messages`).  sudo only when not root.

@@ -46,7 +46,7 @@ SIZES: dict[str, dict] = {
     "small": dict(people=1000, posts=10_000, follows=10, duration=5.0, warmup=1.0, fanout_posts=10,
                   remote_followers=2000, remote_hosts=500, inbox=2000, silent_runs=1),
     "full": dict(people=5000, posts=1_000_000, follows=5, duration=10.0, warmup=2.0, fanout_posts=20,
-                 remote_followers=2000, remote_hosts=500, inbox=5000, silent_runs=2),
+                 remote_followers=2000, remote_hosts=500, inbox=3000, silent_runs=2),
 }
 
 
@@ -101,7 +101,7 @@ class Results:
             figure += f"{row['throughput']:>9.1f}/s"
         if "p50_ms" in row:
             figure += f"  p50 {row['p50_ms']:>7.1f} ms  p99 {row['p99_ms']:>7.1f} ms"
-        if "value" in row:
+        if "value" in row and not figure:
             figure += f"  {row['value']} {row.get('unit', '')}"
         verdict = ""
         if "target" in row:
@@ -152,6 +152,13 @@ def run_load(url: str, *, connections: int, duration: float, warmup: float, meth
     if done.returncode != 0:
         raise RuntimeError(f"load generator failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
+
+
+def _get_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def wait_for(condition, timeout: float, interval: float = 0.01):
@@ -302,6 +309,22 @@ class Bench:
         non_2xx = next((line.strip() for line in done.stdout.splitlines() if "Non-2xx" in line), "")
         self.results.add("1", "home timeline, small stream, 16 conn, wrk", throughput=rate,
                          detail=non_2xx or "all 2xx", runs=int(rate * cfg["duration"]))
+
+    def generator_ceiling(self) -> None:
+        """What bench/load.py reaches against a server that only answers (the sink's stats page)."""
+        keys = self.work / "no-keys.json"
+        keys.write_text("{}")
+        port = free_port()
+        sink = subprocess.Popen([sys.executable, "-m", "bench.sink", "--port", str(port), "--keys", str(keys)],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/_sink/stats"), timeout=30, interval=0.1)
+            result = run_load(f"http://127.0.0.1:{port}/_sink/stats", connections=16,
+                              duration=min(3.0, self.cfg["duration"]), warmup=0.5)
+            self.results.add("1", "load generator ceiling (16 conn, canned answers)", **load_fields(result))
+        finally:
+            sink.terminate()
+            sink.wait(timeout=10)
 
     # ---- 2. posting ------------------------------------------------------------------------------
 
@@ -588,6 +611,69 @@ class Bench:
             worker.stop()
 
 
+class Profiler:
+    """py-spy (when installed) sampling the pod's processes through one scenario; writes collapsed
+    stacks and a summary of where the time went (inclusive share of Kith's own functions)."""
+
+    def __init__(self, pid: int, out: Path, label: str) -> None:
+        self.pid, self.out, self.label = pid, out, label
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Profiler:
+        spy = Path(sys.executable).with_name("py-spy")
+        if not spy.exists() and shutil.which("py-spy") is None:
+            print("  (py-spy not installed: no profile; pip install py-spy)", flush=True)
+            return self
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [str(spy if spy.exists() else "py-spy"), "record", "--pid", str(self.pid), "--subprocesses",
+             "--rate", "250", "--format", "raw", "--nonblocking", "--output", str(self.out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(2)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=60)
+        if self.out.exists():
+            summary = summarise_profile(self.out)
+            self.out.with_suffix(".summary.txt").write_text(f"profile of {self.label}\n{summary}")
+            print(summary, flush=True)
+
+
+def summarise_profile(path: Path, top: int = 40) -> str:
+    """Inclusive and self share of each function in collapsed stacks (`frame;frame;... count`), idle excluded."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    idle_markers = ("select (", "epoll_wait", "wait (threading", "_wait_for_tstate_lock", "sleep (", "accept (",
+                    "poll (", "recv_into (", "_recv_bytes", "get (queue", "dequeue (huey", "readinto (socket")
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        if any(marker in frames[-1] for marker in idle_markers):
+            continue
+        n = int(count)
+        total += n
+        for frame in dict.fromkeys(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+    if not total:
+        return "no busy samples"
+    lines = [f"{total} busy samples; inclusive share of Kith's functions:"]
+    kith = sorted(((n, f) for f, n in inclusive.items() if "(kith/" in f or "/kith/" in f and "/site-packages/" not in f), reverse=True)
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for n, f in kith[:top]]
+    lines.append("self time, top frames:")
+    lines += [f"  {100 * n / total:5.1f}%  {f}" for n, f in sorted(((n, f) for f, n in own.items()), reverse=True)[:25]]
+    return "\n".join(lines)
+
+
 def _schema_stamp() -> str:
     """Changes when a migration or the seeder changes, so a cached seeded database is not reused then."""
     import hashlib
@@ -605,6 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenario numbers (default: all)")
     parser.add_argument("--reseed", action="store_true", help="seed again even if a seeded database is cached")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where the result JSON goes")
+    parser.add_argument("--profile", default="", help="scenario number to profile with py-spy (e.g. 1)")
     parser.add_argument("--work", help="working directory (default: a temporary one, removed afterwards)")
     args = parser.parse_args(argv)
     chosen = {s.strip() for s in args.only.split(",") if s.strip()} or {"1", "2", "3", "4", "5", "6"}
@@ -619,19 +706,31 @@ def main(argv: list[str] | None = None) -> int:
         bench.start_embedded()
         if "6" in chosen:
             bench.memory_idle()
+        def profiled(number: str):
+            if args.profile != number:
+                return contextlib.nullcontext()
+            return Profiler(bench.pod.pid, Path(args.out) / f"profile-{number}-{results.meta['commit']}.txt",
+                            f"scenario {number}")
+
         if "1" in chosen:
-            bench.home_timeline()
+            with profiled("1"):
+                bench.home_timeline()
             bench.wrk_crosscheck()
+            bench.generator_ceiling()
             if "6" in chosen:
                 bench.record_memory("kith serve, under scenario 1 load (peak)", bench.memory_under_load, target=True)
         if "2" in chosen:
-            bench.posting()
+            with profiled("2"):
+                bench.posting()
         if "3" in chosen:
-            bench.remote_fanout()
+            with profiled("3"):
+                bench.remote_fanout()
         if "4" in chosen:
-            bench.inbox()
+            with profiled("4"):
+                bench.inbox()
         if "5" in chosen:
-            bench.web_pages()
+            with profiled("5"):
+                bench.web_pages()
         bench.stop()
         if "6" in chosen:
             bench.memory_split()
