@@ -8,23 +8,28 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Schema
+from pydantic import Field
 
 from kith.social.selectors import Page
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
+MAX_ID = 2**63 - 1
 
 
 class PageParams(Schema):
     """Declare as `page: Query[PageParams]`.  Ids are strings in Mastodon; junk is a 422."""
 
-    max_id: int | None = None
-    since_id: int | None = None
-    min_id: int | None = None
-    limit: int = DEFAULT_LIMIT
+    # Ids are 64-bit: anything outside is no id at all (and would overflow the database).
+    max_id: int | None = Field(None, ge=0, le=MAX_ID)
+    since_id: int | None = Field(None, ge=0, le=MAX_ID)
+    min_id: int | None = Field(None, ge=0, le=MAX_ID)
+    limit: int | None = Field(None, ge=0, le=MAX_ID)
 
     def to_page(self, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Page:
-        limit = self.limit if self.limit else default
+        """The page asked for; no (or a zero) limit means the endpoint's default, and a limit
+        above the endpoint's maximum is lowered to it, as Mastodon does."""
+        limit = self.limit or default
         return Page(
             max_id=self.max_id, min_id=self.min_id, since_id=self.since_id, limit=max(1, min(limit, maximum))
         )

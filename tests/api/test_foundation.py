@@ -109,3 +109,12 @@ def test_limited_photos_are_linked_for_the_viewer_and_public_ones_stably(api_as,
     assert Client().get(url.removeprefix("http://testserver")).status_code == 200
     _, body = api_as(bob).get(f"/api/v1/statuses/{public.id}")
     assert "?t=" not in body["media_attachments"][0]["url"]
+
+
+def test_page_ids_beyond_64_bits_or_negative_are_a_422_not_a_crash(api_as, alice):
+    client = api_as(alice)
+    for params in ({"max_id": 2**70}, {"min_id": -1}, {"since_id": "1e400"}, {"limit": -5}):
+        status, body = client.get(f"/api/v1/accounts/{alice.id}/statuses", params)
+        assert status == 422, params
+        assert body["error"].startswith("Validation failed")
+    assert client.get(f"/api/v1/accounts/{alice.id}/statuses", {"limit": 0})[0] == 200
