@@ -113,9 +113,15 @@ def _content(note: NoteData) -> remote.RemoteContent:
     ]
     poll = None
     if note.poll is not None:
+        votes = [option.votes for option in note.poll.options]
+        voters = note.poll.voters_count
+        if voters is None:
+            # No votersCount (older servers): one vote per voter in a single-choice poll; for a
+            # multiple-choice one the busiest option is a lower bound.
+            voters = max(votes, default=0) if note.poll.multiple else sum(votes)
         poll = remote.RemotePoll(
             options=[(option.name, option.votes) for option in note.poll.options],
-            multiple=note.poll.multiple, expires_at=note.poll.end_time, voters_count=note.poll.voters_count or 0,
+            multiple=note.poll.multiple, expires_at=note.poll.end_time, voters_count=voters,
         )
     return remote.RemoteContent(
         html=note.content_html or "", source=note.source_markdown or "", content_warning=note.summary or "",
