@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, axe_violations, label, run_in_pod, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, axe_violations, run_in_pod, screenshot
 from tests.harness.pod import PASSWORD
 
 pytestmark = pytest.mark.server
@@ -42,9 +42,9 @@ def open_as(people, who: str | None, **options):
     page = people.page(bypass_csp=True, **options)
     if who:
         page.goto("/login")
-        page.get_by_label("Username or e-mail address").fill(who)
-        page.get_by_label(label("Password")).fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        page.locator("#id_username").fill(who)
+        page.locator("#id_password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
         page.wait_for_url("**/")
     return page
 
