@@ -43,3 +43,17 @@ def remove_remote_person(person: Person) -> None:
     person.display_name = ""
     person.bio_html = ""
     person.save(update_fields=["state", "display_name", "bio_html", "updated_at"])
+
+
+@transaction.atomic
+def record_remote_move(person: Person, target: Person) -> Person:
+    """A remote person moved to `target` (their server sent a Move the adapter checked): their
+    profile here says where they went.  Following them along is the graph's business."""
+    if person.is_local:
+        raise Invalid("Local accounts move through people.services.move_account.")
+    if target.id == person.id:
+        raise Invalid("An account cannot move to itself.")
+    if person.moved_to_id != target.id:
+        person.moved_to = target
+        person.save(update_fields=["moved_to", "updated_at"])
+    return person

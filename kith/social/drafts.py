@@ -168,6 +168,7 @@ def _check_draft(author: Person, draft: Draft) -> None:
 
 def schedule(author: Person, scheduled_at: datetime, draft: Draft) -> ScheduledPost:
     """Keep a draft to publish at `scheduled_at` (at least five minutes from now)."""
+    services.check_can_publish(author)
     _check_schedule_time(author, scheduled_at)
     _check_draft(author, draft)
     return ScheduledPost.objects.create(author=author, scheduled_at=scheduled_at, draft=draft.to_json())

@@ -104,6 +104,13 @@ def _check_text(source: str, limit: int, what: str) -> str:
     return source
 
 
+def check_can_publish(person: Person) -> None:
+    """A person who moved away publishes nothing new here: their followers went to the new
+    account (kith.people.services.move_account), and so should their posts."""
+    if person.moved_to_id is not None:
+        raise NotAllowed(f"This account has moved to {person.moved_to.handle} and can no longer post here.")
+
+
 def _limited_audience(author: Person, aspect_ids: Sequence[int], person_ids: Sequence[int]) -> set[int]:
     aspects = list(Aspect.objects.filter(owner=author, id__in=aspect_ids))
     if len(aspects) != len(set(aspect_ids)):
@@ -140,6 +147,7 @@ def publish_post(
     people mentioned plus chosen people."""
     if not author.is_active:
         raise NotAllowed("This account cannot post.")
+    check_can_publish(author)
     if visibility not in Visibility.values:
         raise Invalid("Unknown visibility.")
     source = _check_text(source, MAX_POST_CHARS, "post")
@@ -222,6 +230,7 @@ def _create_poll(post: Post, draft: PollDraft, *, start: datetime | None = None)
 @transaction.atomic
 def reshare(person: Person, post: Post) -> Post:
     """Reshare a public post to one's followers; one reshare per person and post."""
+    check_can_publish(person)
     target = post.reshare_of if post.reshare_of_id else post
     if not can_reshare(person, target):
         raise NotAllowed("Only other people's public posts can be reshared.")
@@ -369,6 +378,7 @@ def _delete_media_files(media: Iterable[Media]) -> None:
 
 @transaction.atomic
 def add_comment(author: Person, post: Post, source: str, *, parent: Comment | None = None) -> Comment:
+    check_can_publish(author)
     if post.reshare_of_id:
         post = post.reshare_of
     if not can_interact(author, post):

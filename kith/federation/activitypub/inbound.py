@@ -43,7 +43,7 @@ from kith.graph.models import Follow, FollowState
 from kith.jobs import task
 from kith.moderation.services import file_report
 from kith.people.models import AccountState, Person
-from kith.people.remote import remove_remote_person
+from kith.people.remote import record_remote_move, remove_remote_person
 from kith.social import remote, services
 from kith.social.models import Comment, Post, Visibility
 
@@ -366,6 +366,7 @@ def _move(activity: ActivityData, actor: RemoteActor) -> None:
     if actor.uri not in new_home.also_known_as:
         raise ParseError("the new account does not name the old one in alsoKnownAs")
     successor = actors.resolve_actor(activity.target, refresh=True).person
+    record_remote_move(actor.person, successor)  # the profile here says where they went
     followers = Person.objects.filter(
         domain="", following_rel__followee=actor.person, following_rel__state=FollowState.ACCEPTED
     )
