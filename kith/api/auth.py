@@ -89,4 +89,11 @@ def write(what: str) -> OAuth:
     return OAuth(f"write:{what}")
 
 
-PUBLIC = OAuth(required=False)  # anonymous allowed; a token, if sent, must be valid
+def public_read(scope: str | None = None) -> OAuth:
+    """Anonymous allowed, as are apps' own (client-credentials) tokens, which read as nobody.
+    A token that is sent must be valid and, as Mastodon's `authorize_if_got_token!`, carry
+    `scope`: a token granted only `profile` or `write:media` reads no one's limited posts."""
+    return OAuth(scope, required=False, user=False)
+
+
+PUBLIC = public_read()  # anonymous allowed; a token, if sent, must be valid

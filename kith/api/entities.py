@@ -86,9 +86,11 @@ def accounts(persons: Sequence[Person], *, with_moved: bool = True) -> list[dict
         .values_list("follower_id")
         .annotate(n=Count("id"))
     )
+    # Public and unlisted posts only: counting limited and direct ones would show anyone
+    # when a person posts to their aspects (a new limited post moves the count and the date).
     post_stats = {
         row["author_id"]: row
-        for row in Post.objects.filter(author_id__in=ids)
+        for row in Post.objects.filter(author_id__in=ids, visibility__in=PUBLIC_VISIBILITIES)
         .values("author_id")
         .annotate(n=Count("id"), last=Max("created_at"))
     }

@@ -13,7 +13,7 @@ from ninja import File, Form, Query, Schema
 from ninja.files import UploadedFile
 
 from kith.api import entities
-from kith.api.auth import PUBLIC, OAuth, me, viewer
+from kith.api.auth import OAuth, me, public_read, viewer
 from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
 from kith.api.routing import ApiRouter
@@ -102,7 +102,7 @@ class LookupParams(Schema):
     acct: str
 
 
-@router.get("/v1/accounts/lookup", response=Account, auth=PUBLIC)
+@router.get("/v1/accounts/lookup", response=Account, auth=public_read("read:accounts"))
 def lookup(request: HttpRequest, params: Query[LookupParams]) -> dict:
     """An account known here by its handle (`name` or `name@domain`); never asks other servers."""
     found = person_by_handle(params.acct, viewer(request))
@@ -147,7 +147,7 @@ def search_accounts(request: HttpRequest, params: Query[AccountSearchParams]) ->
 # ---- one account ------------------------------------------------------------------------
 
 
-@router.get("/v1/accounts/{int:account_id}", response=Account, auth=PUBLIC)
+@router.get("/v1/accounts/{int:account_id}", response=Account, auth=public_read("read:accounts"))
 def get_account(request: HttpRequest, account_id: int) -> dict:
     return entities.account(visible_account(request, account_id))
 
@@ -160,7 +160,7 @@ class AccountStatusesParams(Schema):
     tagged: str | None = None
 
 
-@router.get("/v1/accounts/{int:account_id}/statuses", response=list[Status], auth=PUBLIC)
+@router.get("/v1/accounts/{int:account_id}/statuses", response=list[Status], auth=public_read("read:statuses"))
 def account_statuses(request: HttpRequest, response: HttpResponse, account_id: int,
                      page: Query[PageParams], params: Query[AccountStatusesParams]) -> list[dict]:
     """The account's posts (and, unless exclude_replies, their comments, which clients show as
@@ -176,7 +176,7 @@ def account_statuses(request: HttpRequest, response: HttpResponse, account_id: i
     return apply_filters(viewer(request), "account", entities.statuses(viewer(request), items))
 
 
-@router.get("/v1/accounts/{int:account_id}/followers", response=list[Account], auth=PUBLIC)
+@router.get("/v1/accounts/{int:account_id}/followers", response=list[Account], auth=public_read("read:accounts"))
 def followers(request: HttpRequest, response: HttpResponse, account_id: int, page: Query[PageParams]) -> list[dict]:
     person = visible_account(request, account_id)
     paging = accounts_page(request, page)
@@ -185,7 +185,7 @@ def followers(request: HttpRequest, response: HttpResponse, account_id: int, pag
     return entities.accounts([row.follower for row in rows])
 
 
-@router.get("/v1/accounts/{int:account_id}/following", response=list[Account], auth=PUBLIC)
+@router.get("/v1/accounts/{int:account_id}/following", response=list[Account], auth=public_read("read:accounts"))
 def following(request: HttpRequest, response: HttpResponse, account_id: int, page: Query[PageParams]) -> list[dict]:
     person = visible_account(request, account_id)
     paging = accounts_page(request, page)

@@ -14,7 +14,7 @@ from ninja import Form, Query, Schema
 from pydantic import ValidationError as PydanticValidationError
 
 from kith.api import entities
-from kith.api.auth import PUBLIC, OAuth, me, viewer
+from kith.api.auth import OAuth, me, public_read, viewer
 from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
 from kith.api.routing import ApiRouter
@@ -51,7 +51,7 @@ class PublicParams(Schema):
     only_media: bool = False
 
 
-@router.get("/v1/timelines/public", response=list[Status], auth=PUBLIC)
+@router.get("/v1/timelines/public", response=list[Status], auth=public_read("read:statuses"))
 def public(request: HttpRequest, response: HttpResponse, page: Query[PageParams],
            params: Query[PublicParams]) -> list[dict]:
     items = posts.public_timeline(
@@ -66,7 +66,7 @@ class TagParams(PublicParams):
     none: list[str] = []
 
 
-@router.get("/v1/timelines/tag/{hashtag}", response=list[Status], auth=PUBLIC)
+@router.get("/v1/timelines/tag/{hashtag}", response=list[Status], auth=public_read("read:statuses"))
 def tag(request: HttpRequest, response: HttpResponse, hashtag: str, page: Query[PageParams],
         params: Query[TagParams]) -> list[dict]:
     items = posts.tag_timeline(
