@@ -15,7 +15,7 @@ JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run install test pytest lint migrations-check clean system-packages messages bench
+.PHONY: run install test pytest lint migrations-check clean system-packages messages bench screenshots
 
 run: $(RUN_STAMP)
 	$(KITH) migrate --verbosity 0
@@ -64,6 +64,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system-packages:
 	@command -v chromium >/dev/null 2>&1 && command -v msgfmt >/dev/null 2>&1 || \
 		($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null)
+
+# Refresh docs/screenshots/ (the browser tests write them to a scratch directory otherwise).
+screenshots: $(DEV_STAMP) system-packages
+	KITH_TEST_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/browser/test_pages.py
 
 # Update the German catalog from the code (then translate what is new) and compile it.
 messages: $(DEV_STAMP) system-packages
