@@ -135,8 +135,12 @@ def test_votes_in_a_remote_poll_reach_its_author(people):
     response = s["bob"].post("/posts", {"text": "Tea or coffee?", "audience": "public", "poll_options": "Tea\nCoffee"})
     bob_post = int(response.headers["location"].rstrip("/").rsplit("/", 1)[1])
     at_alice = _bobs_post_at(s["alice"], "Tea or coffee?")
+    at_carol = _bobs_post_at(s["carol"], "Tea or coffee?")
     s["alice"].post(f"/posts/{at_alice}/vote", {"option": "1"})
     wait_until(lambda: "1 person voted" in s["bob"].get(f"/posts/{bob_post}"), message="alice's vote at bob's pod")
+    # Bob's pod sends the new counts on (an Update of the Question, debounced by a few seconds):
+    # carol, who follows bob from a third pod, sees alice's vote counted.
+    wait_until(lambda: "1 person voted" in s["carol"].get(f"/posts/{at_carol}"), message="the new counts at carol's pod")
 
 
 def test_an_account_moves_to_another_pod_and_its_followers_follow(pods, people):
