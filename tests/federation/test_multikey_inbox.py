@@ -15,7 +15,7 @@ from django.core.cache import cache
 from kith.federation import httpsig, multikey
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor, RemoteKey
-from kith.federation.activitypub.parse import ParseError, parse_actor
+from kith.federation.activitypub.parse import parse_actor
 from kith.federation.models import InstanceKey
 from kith.graph.models import Follow
 from kith.people.models import PersonKey
@@ -203,9 +203,16 @@ def test_parse_reads_multikeys_and_skips_what_it_cannot_use():
     [
         _entry(controller="https://fedify.example/users/someone-else"),
         _entry(id="https://elsewhere.example/users/peer#ed25519-key"),
+        _entry(id="https://fedify.example/users/peer-two#ed25519-key"),
+        _entry(id=f"{BASE['id']}#"),
+        _entry(id=BASE["id"]),
         _entry(controller=None),
+        _entry(id=None),
+        _entry(id=["https://fedify.example/users/peer#a"]),
     ],
 )
-def test_parse_refuses_keys_claimed_for_someone_else(entry):
-    with pytest.raises(ParseError):
-        parse_actor(BASE | {"assertionMethod": [entry]})
+def test_keys_claimed_for_someone_else_are_not_taken_and_the_actor_stays_usable(entry):
+    data = parse_actor(BASE | {"assertionMethod": [entry], "publicKey": {
+        "id": f"{BASE['id']}#main-key", "owner": BASE["id"], "publicKeyPem": key_pair(0)[0]}})
+    assert data.multikeys == ()
+    assert data.key_id == f"{BASE['id']}#main-key"
