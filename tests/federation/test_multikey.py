@@ -107,3 +107,12 @@ def test_a_fresh_ed25519_key_round_trips():
     decoded = multikey.decode(multikey.encode(key))
     raw = serialization.Encoding.Raw, serialization.PublicFormat.Raw
     assert decoded.public_bytes(*raw) == key.public_bytes(*raw)
+
+
+def test_a_did_key_vector_matches_its_jwk():
+    """A second, independent vector: a did:key Ed25519 key and the same key as a JWK (`x`)."""
+    import base64
+
+    key = multikey.decode("z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp")
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == "O2onvM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2ik"
