@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
+from pydantic import Field
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 MAX_KEY_DEPTH = 4
+# An id the database can compare: a larger number is no id, and a 422 rather than an overflow (500).
+DbId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 def _split_key(key: str) -> list[str]:

@@ -86,3 +86,50 @@ def test_replying_to_a_hidden_post_answers_like_replying_to_nothing(api_as, alic
     scheduled = {"status": "hi", "in_reply_to_id": str(post.id), "scheduled_at": "2099-01-01T00:00:00Z"}
     assert api.post("/api/v1/statuses", scheduled) == missing
     assert api_as(bob).post("/api/v1/statuses", {"status": "hi", "in_reply_to_id": str(post.id)})[0] == 200
+
+
+# ---- hostile numbers: a 422 (or 404), never a database overflow (500) -------------------------
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("path", [
+    f"/api/v1/statuses?id[]={HUGE}",
+    f"/api/v1/accounts/relationships?id[]={HUGE}",
+    f"/api/v1/accounts/familiar_followers?id[]={HUGE}",
+    f"/api/v1/notifications?account_id={HUGE}",
+    f"/api/v1/notifications/unread_count?account_id={HUGE}",
+])
+def test_huge_ids_in_queries(api_as, alice, path):
+    status, body = api_as(alice).get(path)
+    assert status == 422, (path, status, body)
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/statuses", {"status": "x", "media_ids": [HUGE]}),
+    ("/api/v1/statuses", {"status": "x", "kith_aspect_ids": [HUGE]}),
+    ("/api/v1/statuses", {"status": "x", "media_ids": ["1"] * 1000}),
+    ("/api/v1/statuses", {"status": "x", "poll": {"options": ["a", "b"], "expires_in": 10**20}}),
+    ("/api/v1/markers", {"home": {"last_read_id": HUGE}}),
+    ("/api/v2/filters", {"title": "t", "context": ["home"], "expires_in": 10**20}),
+    ("/api/v2/filters", {"title": "t", "context": ["home"], "expires_in": -(10**20)}),
+])
+def test_huge_numbers_in_bodies(api_as, alice, path, body):
+    status, answer = api_as(alice).post(path, body)
+    assert status in (200, 422), (path, status, answer)
+
+
+def test_huge_numbers_in_votes_filters_and_lists(api_as, alice, bob):
+    poll = services.publish_post(
+        bob, "which?", visibility=Visibility.PUBLIC, poll=services.PollDraft(options=("a", "b"), multiple=False),
+    )
+    api = api_as(alice)
+    assert api.post(f"/api/v1/polls/{poll.id}/votes", {"choices": [HUGE]})[0] == 422
+    filter_id = api.post("/api/v2/filters", {"title": "t", "context": ["home"]})[1]["id"]
+    assert api.post(f"/api/v2/filters/{filter_id}/statuses", {"status_id": HUGE})[0] == 422
+    list_id = api.post("/api/v1/lists", {"title": "friends"})[1]["id"]
+    assert api.post(f"/api/v1/lists/{list_id}/accounts", {"account_ids": [HUGE]})[0] == 422
+    assert api.delete(f"/api/v1/lists/{list_id}/accounts?account_ids[]={HUGE}")[0] == 422
+    # ... and thousands of people cannot be shared with (followed, notified) in one request.
+    assert api.post(f"/api/v1/lists/{list_id}/accounts", {"account_ids": [str(bob.id)] * 101})[0] == 422
+    assert api.post(f"/api/v1/lists/{list_id}/accounts", {"account_ids": [str(bob.id)]})[0] == 200

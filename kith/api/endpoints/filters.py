@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from kith.api import entities
 from kith.api.auth import OAuth, me
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Empty, Filter, FilterKeyword, FilterStatus
 from kith.core.errors import Invalid, NotFound
@@ -26,6 +27,7 @@ router = ApiRouter(tags=["filters"])
 
 _as_bool = TypeAdapter(bool)
 KEYWORD_FIELDS = ("keyword", "whole_word", "id", "_destroy")
+MAX_EXPIRES_IN_SECONDS = 2**31
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -40,9 +42,11 @@ def _seconds(value: Any) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        seconds = int(value)
     except (TypeError, ValueError) as error:
         raise Invalid("expires_in is a number of seconds.") from error
+    # The domain caps a filter's life at ten years; far beyond would overflow a timedelta (a 500).
+    return min(seconds, MAX_EXPIRES_IN_SECONDS)
 
 
 def _keyword_changes(request: HttpRequest, raw: Any) -> list[KeywordChange]:
@@ -185,7 +189,7 @@ def filtered_statuses(request: HttpRequest, filter_id: int) -> list[dict]:
 
 
 class FilterStatusBody(Schema):
-    status_id: int
+    status_id: DbId
 
 
 @router.post("/v2/filters/{int:filter_id}/statuses", response=FilterStatus, auth=OAuth("write:filters"))

@@ -12,10 +12,12 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from ninja import Form, Query, Schema
+from pydantic import Field
 
 from kith.api import entities
 from kith.api.auth import OAuth, me
 from kith.api.pagination import PageParams, link_header
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, AccountList, Empty
 from kith.core.errors import Invalid, NotFound
@@ -31,6 +33,9 @@ router = ApiRouter(tags=["lists"])
 REPLIES_POLICIES = ("followed", "list", "none")
 LIST_ACCOUNTS_PAGE = 40
 MAX_LIST_ACCOUNTS_PAGE = 80
+# Adding someone shares with and follows them (a notification, a Follow to their server):
+# one request may not do that to thousands of people at once.
+MAX_ACCOUNT_IDS = 100
 
 
 def own_aspect(request: HttpRequest, list_id: int) -> Aspect:
@@ -107,7 +112,7 @@ def list_accounts(request: HttpRequest, response: HttpResponse, list_id: int,
 
 
 class AccountIds(Schema):
-    account_ids: list[int] = []
+    account_ids: list[DbId] = Field([], max_length=MAX_ACCOUNT_IDS)
 
 
 def _people(request: HttpRequest, account_ids: list[int]) -> list[Person]:
@@ -118,6 +123,8 @@ def _people(request: HttpRequest, account_ids: list[int]) -> list[Person]:
             account_ids = [int(value) for value in raw]
         except ValueError as error:
             raise Invalid("account_ids are account ids.") from error
+        if len(account_ids) > MAX_ACCOUNT_IDS or any(not -(2**63) <= i < 2**63 for i in account_ids):
+            raise Invalid(f"account_ids are at most {MAX_ACCOUNT_IDS} account ids.")
     if not account_ids:
         raise Invalid("account_ids is required.")
     found = {p.id: p for p in visible_persons(me(request), Person.objects.filter(id__in=account_ids))}

@@ -14,6 +14,7 @@ from kith.api import entities
 from kith.api.auth import OAuth, me
 from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Empty, Notification, UnreadCount
 from kith.core.errors import NotFound
@@ -36,7 +37,7 @@ def kinds_of(types: list[str]) -> list[str]:
 class TypeParams(Schema):
     types: list[str] = []
     exclude_types: list[str] = []
-    account_id: int | None = None
+    account_id: DbId | None = None
 
     def choice(self) -> dict:
         return {

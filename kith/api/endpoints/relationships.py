@@ -18,6 +18,7 @@ from kith.api import entities
 from kith.api.auth import OAuth, me
 from kith.api.endpoints.accounts import accounts_page, visible_account
 from kith.api.pagination import PageParams, link_header
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, Empty, FamiliarFollowers, MutedAccount, Relationship
 from kith.core.errors import Invalid, NotFound
@@ -115,7 +116,7 @@ def unmute(request: HttpRequest, account_id: int) -> dict:
 
 
 class IdsParams(Schema):
-    id: list[int] = []
+    id: list[DbId] = []
 
 
 def _ids(params: IdsParams) -> list[int]:

@@ -24,12 +24,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Form, Query, Schema
 from ninja.errors import HttpError
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from kith.api import entities
 from kith.api.auth import OAuth, me, public_read, viewer
 from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import (
     Account,
@@ -56,6 +57,7 @@ VISIBILITIES = {
     "direct": Visibility.DIRECT,
 }
 MAX_BATCH_IDS = 20  # GET /api/v1/statuses?id[]=...: Mastodon's limit
+MAX_LISTED_IDS = 100  # media_ids, kith_aspect_ids, choices: far above what a post can use
 
 
 def visible_status(request: HttpRequest, status_id: int) -> Post | Comment:
@@ -100,15 +102,15 @@ class StatusForm(Schema):
     (`poll[options][]=...` in forms), validated by PollForm."""
 
     status: str = ""
-    media_ids: list[int] = []
+    media_ids: list[DbId] = Field([], max_length=MAX_LISTED_IDS)
     poll: dict[str, Any] | None = None
-    in_reply_to_id: int | None = None
+    in_reply_to_id: DbId | None = None
     sensitive: bool = False
     spoiler_text: str = ""
     visibility: str | None = None
     language: str | None = None
     scheduled_at: datetime | None = None
-    kith_aspect_ids: list[int] = []
+    kith_aspect_ids: list[DbId] = Field([], max_length=MAX_LISTED_IDS)
 
     # Clients send absent things as "", null or nothing at all: all mean "not given".
     _blanks = field_validator(
@@ -125,7 +127,7 @@ class StatusForm(Schema):
 
 class PollForm(Schema):
     options: list[str]
-    expires_in: int | None = None  # seconds
+    expires_in: int | None = Field(None, ge=0, le=2**31)  # seconds
     multiple: bool = False
     hide_totals: bool = False
 
@@ -206,7 +208,7 @@ def create_status(request: HttpRequest, form: Form[StatusForm]) -> dict:
 
 
 @router.get("/v1/statuses", response=list[Status], auth=public_read("read:statuses"))
-def get_statuses(request: HttpRequest, id: Query[list[int]]) -> list[dict]:
+def get_statuses(request: HttpRequest, id: Query[list[DbId]]) -> list[dict]:
     """Several statuses at once (`id[]=1&id[]=2`); hidden and unknown ones are left out."""
     found = posts.posts_and_comments_by_ids(viewer(request), id[:MAX_BATCH_IDS])
     return entities.statuses(viewer(request), found)
@@ -257,7 +259,7 @@ class EditForm(Schema):
     spoiler_text: str | None = None
     sensitive: bool | None = None
     language: str | None = None
-    media_ids: list[int] = []
+    media_ids: list[DbId] = Field([], max_length=MAX_LISTED_IDS)
     poll: dict[str, Any] | None = None
     media_attributes: list[dict[str, Any]] = []
 
@@ -475,7 +477,7 @@ def get_poll(request: HttpRequest, poll_id: int) -> dict:
 
 
 class VoteForm(Schema):
-    choices: list[int]
+    choices: list[DbId] = Field(max_length=MAX_LISTED_IDS)
 
 
 @router.post("/v1/polls/{poll_id}/votes", response=Poll, auth=OAuth("write:statuses"))

@@ -17,6 +17,7 @@ from kith.api import entities
 from kith.api.auth import OAuth, me, public_read, viewer
 from kith.api.filtering import apply_filters
 from kith.api.pagination import PageParams, link_header
+from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Marker, Status
 from kith.core.errors import Invalid, NotFound
@@ -99,7 +100,7 @@ def get_markers(request: HttpRequest, params: Query[MarkerQuery]) -> dict:
 
 
 class MarkerPosition(Schema):
-    last_read_id: int
+    last_read_id: DbId
 
 
 class MarkerUpdate(Schema):
