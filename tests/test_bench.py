@@ -47,6 +47,45 @@ def test_seed_writes_people_posts_and_the_streams_fan_out_would():
         seed(30, 10, 1)
 
 
+@pytest.mark.django_db
+def test_stream_page_sql_compiled_once_gives_what_the_orm_query_gives():
+    """kith.social.selectors.stream_page_ids reuses SQL compiled with stand-in values (a change made
+    because of the benchmark's profile): for every viewer and page shape it must return exactly
+    what the queryset built through kith.visibility returns, blocks and mutes after fan-out included."""
+    from datetime import UTC, datetime
+
+    from kith.graph import services as graph
+    from kith.people.models import Person
+    from kith.social.models import Post, Visibility
+    from kith.social.selectors import Page, page_ids, stream_page_ids, stream_rows
+    from kith.timelines.models import StreamEntry
+
+    seed(30, 300, 5)
+    heavy = Person.objects.get(username="bench_heavy")
+    reader = Person.objects.get(username="bench_reader")
+    blocked, muted, unaddressed_author = (
+        Person.objects.get(id=i) for i in Post.objects.values_list("author_id", flat=True).distinct()[:3]
+    )
+    # After fan-out: heavy blocks one author, mutes another, and a limited post not addressed to heavy
+    # is in heavy's stream anyway.  None of them may show.
+    graph.block(heavy, blocked)
+    graph.mute(heavy, muted)
+    secret = Post.objects.create(author=unaddressed_author, visibility=Visibility.LIMITED, source="s", html="s",
+                                 created_at=datetime.now(UTC))
+    StreamEntry.objects.create(owner=heavy, post=secret, reason="following")
+    ids = list(StreamEntry.objects.filter(owner=heavy).order_by("post_id").values_list("post_id", flat=True))
+    pages = [Page(), Page(limit=5), Page(limit=40), Page(max_id=ids[len(ids) // 2]), Page(min_id=ids[10], limit=7),
+             Page(since_id=ids[-30]), Page(max_id=ids[-3], since_id=ids[-40]), Page(max_id=secret.id + 1, limit=40)]
+    viewers = [heavy, reader, *Person.objects.filter(username__startswith="p").order_by("id")[:3]]
+    for viewer in viewers:
+        for page in pages:
+            assert stream_page_ids(viewer, page) == page_ids(stream_rows(viewer), page, field="post_id")
+    shown = stream_page_ids(heavy, Page(max_id=secret.id + 1, limit=40))
+    assert shown and secret.id not in shown
+    hidden_authors = set(Post.objects.filter(id__in=shown).values_list("author_id", flat=True)) & {blocked.id, muted.id}
+    assert not hidden_authors
+
+
 @pytest.mark.server
 def test_tiny_benchmark_run_writes_results(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
