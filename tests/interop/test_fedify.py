@@ -183,6 +183,26 @@ def test_unfollow_both_ways(linked, fed, alice, alice_id):
     wait_until(lambda: fed.handle not in kith_followers(alice), timeout=WAIT, message="the peer gone from alice's followers")
 
 
+def test_the_peers_multikeys_are_stored(linked, pod, fed):
+    """Fedify publishes its RSA and Ed25519 keys as FEP-521a `assertionMethod` Multikeys: Kith
+    reads and keeps both (a signature may name either)."""
+    import sqlite3
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+    database = pod.data_dir / "kith.sqlite3"
+    if not database.exists():
+        pytest.skip("the pod runs on PostgreSQL: its tables are not read from here")
+    with sqlite3.connect(database) as db:
+        pems = [pem for (pem,) in db.execute(
+            "SELECT k.public_key_pem FROM activitypub_remotekey k"
+            " JOIN activitypub_remoteactor a ON a.id = k.actor_id WHERE a.uri = ?", (fed.id,))]
+    keys = [serialization.load_pem_public_key(pem.encode()) for pem in pems]
+    assert any(isinstance(key, ed25519.Ed25519PublicKey) for key in keys), pems
+    assert any(isinstance(key, rsa.RSAPublicKey) for key in keys), pems
+
+
 def test_new_keys_after_a_restart(pod, fed, alice, alice_id):
     """Fedify makes new keys on every start: Kith refetches the key once when a signature fails."""
     post_id = alice.publish("Still there, Fedify?")
