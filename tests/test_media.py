@@ -361,3 +361,13 @@ def test_viewer_link_expires(client, limited_photo, bob, monkeypatch):
     real_time = time_module.time
     monkeypatch.setattr(time_module, "time", lambda: real_time() + MEDIA_LINK_MAX_AGE + 60)
     assert client.get(f"/media/{limited_photo.id}/original?t={token}").status_code == 404
+
+
+def test_a_suspended_viewers_links_stop_working(client, limited_photo, bob):
+    from kith.people.models import AccountState
+    from kith.web.media import viewer_link_token
+
+    url = f"/media/{limited_photo.id}/original?t={viewer_link_token(limited_photo.id, bob.id)}"
+    assert client.get(url).status_code == 200
+    type(bob).objects.filter(id=bob.id).update(state=AccountState.SUSPENDED)
+    assert client.get(url).status_code == 404

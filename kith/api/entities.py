@@ -477,7 +477,8 @@ def application(app: Any, *, client_secret: str | None = None) -> dict[str, Any]
 # ---- status edits, sources and scheduled statuses (statuses endpoints) ---------------------
 
 
-def status_edits(item: Post | Comment, revisions: Sequence[Any], media: Sequence[Media]) -> list[dict[str, Any]]:
+def status_edits(item: Post | Comment, revisions: Sequence[Any], media: Sequence[Media],
+                 viewer: Viewer = None) -> list[dict[str, Any]]:
     """StatusEdit entities, oldest first, ending with the current version.  `revisions` are the
     item's PostRevision / CommentRevision rows (oldest first); `media` the post's photos now
     (an earlier version shows those of its photos that are still attached)."""
@@ -494,7 +495,7 @@ def status_edits(item: Post | Comment, revisions: Sequence[Any], media: Sequence
             "created_at": iso(created),
             "account": author,
             "poll": {"options": [{"title": t} for t in poll_titles]} if poll_titles is not None else None,
-            "media_attachments": [media_attachment(by_id[i]) for i in media_ids if i in by_id],
+            "media_attachments": [media_attachment(by_id[i], viewer) for i in media_ids if i in by_id],
             "emojis": [],
         }
 
@@ -519,7 +520,7 @@ def status_source(item: Post | Comment) -> dict[str, Any]:
     }
 
 
-def scheduled_statuses(rows: Sequence[Any]) -> list[dict[str, Any]]:
+def scheduled_statuses(rows: Sequence[Any], owner: Viewer = None) -> list[dict[str, Any]]:
     """ScheduledStatus entities for kith.social ScheduledPost rows (their photos in one query)."""
     from kith.social.drafts import Draft
 
@@ -553,7 +554,7 @@ def scheduled_statuses(rows: Sequence[Any]) -> list[dict[str, Any]]:
                 "with_rate_limit": False,
                 "kith_aspect_ids": [str(i) for i in draft.aspect_ids] or None,
             },
-            "media_attachments": [media_attachment(media[i]) for i in draft.media_ids if i in media],
+            "media_attachments": [media_attachment(media[i], owner) for i in draft.media_ids if i in media],
         })
     return rendered
 

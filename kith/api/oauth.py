@@ -36,6 +36,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from kith.api import clients
 from kith.api import scopes as scope_rules
+from kith.people.models import AccountState
 
 # Grants a registered Mastodon app may use besides the password grant.
 APP_GRANTS = ("authorization_code", "client_credentials", "refresh_token")
@@ -64,6 +65,11 @@ def grant_types_supported() -> list[str]:
     return grants
 
 
+def _may_act(request: Any) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.state == AccountState.ACTIVE
+
+
 class MastodonValidator(OAuth2Validator):
     """DOT's validator with Mastodon's rules for apps registered through the API."""
 
@@ -90,6 +96,21 @@ class MastodonValidator(OAuth2Validator):
             return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
         # `read` registered covers a request for `read:statuses`, as it would cover its use.
         return all(scope_rules.allows(registered, scope) for scope in scopes)
+
+    # Django's `is_active` stays true for a suspended account (Kith keeps the login so the
+    # person can read why and export their data); tokens are for active accounts only.
+    def validate_code(self, client_id: str, code: str, client: Application, request: Any,
+                      *args: Any, **kwargs: Any) -> bool:
+        return super().validate_code(client_id, code, client, request, *args, **kwargs) and _may_act(request)
+
+    def validate_refresh_token(self, refresh_token: str, client: Application, request: Any,
+                               *args: Any, **kwargs: Any) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        return valid and _may_act(request)
+
+    def validate_user(self, username: str, password: str, client: Application, request: Any,
+                      *args: Any, **kwargs: Any) -> bool:
+        return super().validate_user(username, password, client, request, *args, **kwargs) and _may_act(request)
 
     def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
         registered = clients.app_scopes(request.client) if request.client else None

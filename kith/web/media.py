@@ -20,7 +20,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
-from kith.people.models import Person
+from kith.people.models import AccountState, Person
 from kith.social.models import PUBLIC_VISIBILITIES, Media, MediaState
 from kith.visibility import Viewer, can_see_media, visible_persons
 
@@ -57,7 +57,7 @@ def _linked_viewer(request: HttpRequest, media_id: int) -> Viewer:
         return None
     if linked_media_id != media_id:
         return None
-    return Person.objects.filter(id=viewer_id).first()
+    return Person.objects.filter(id=viewer_id, state=AccountState.ACTIVE).first()  # suspension ends links
 
 
 def _viewer(request: HttpRequest) -> Viewer:

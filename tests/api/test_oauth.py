@@ -454,3 +454,24 @@ def test_rate_limit_window_resets(settings, api_as, alice):
     assert client.get("/api/v1/instance")[0] == 429
     time.sleep(1.05)
     assert client.get("/api/v1/instance")[0] == 200
+
+
+def test_a_suspended_account_gets_no_new_tokens_by_code_or_refresh(alice):
+    from kith.people.models import AccountState
+
+    app = register(Client())
+    browser = logged_in(alice)
+    _, first = approve(browser, app)
+    status, token = exchange(app, code_from(first))
+    assert status == 200
+    pending_code = code_from(approve(browser, app)[1])
+
+    alice.account.state = AccountState.SUSPENDED
+    alice.account.save()
+    assert exchange(app, pending_code)[1]["error"] == "invalid_grant"
+    refreshed = Client().post("/oauth/token", {
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"],
+        "client_id": app["client_id"], "client_secret": app["client_secret"],
+    })
+    assert refreshed.status_code == 400
+    assert refreshed.json()["error"] == "invalid_grant"

@@ -200,7 +200,7 @@ def create_status(request: HttpRequest, form: Form[StatusForm]) -> dict:
         # comment.": one answer for both, or in_reply_to_id probes for limited posts.
         raise NotFound("Record not found") from None
     if isinstance(made, ScheduledPost):
-        return entities.scheduled_statuses([made])[0]
+        return entities.scheduled_statuses([made], me(request))[0]
     return render(request, made)
 
 
@@ -240,7 +240,7 @@ def status_history(request: HttpRequest, status_id: int) -> list[dict]:
     if isinstance(item, Comment):
         return entities.status_edits(item, list(item.revisions.all()), [])
     media = list(item.media.all())  # the ready photos, loaded by the selector
-    return entities.status_edits(item, list(item.revisions.all()), media)
+    return entities.status_edits(item, list(item.revisions.all()), media, viewer(request))
 
 
 # ---- changing and deleting ---------------------------------------------------------------
@@ -500,12 +500,12 @@ def scheduled_statuses(request: HttpRequest, response: HttpResponse, page: Query
     wanted = page.to_page()
     rows = sorted(paginate(ScheduledPost.objects.filter(author=me(request)), wanted), key=lambda r: r.id, reverse=True)
     link_header(request, response, [row.id for row in rows], limit=wanted.limit)
-    return entities.scheduled_statuses(rows)
+    return entities.scheduled_statuses(rows, me(request))
 
 
 @router.get("/v1/scheduled_statuses/{scheduled_id}", response=ScheduledStatus, auth=OAuth("read:statuses"))
 def get_scheduled_status(request: HttpRequest, scheduled_id: int) -> dict:
-    return entities.scheduled_statuses([drafts.scheduled_for(me(request), scheduled_id)])[0]
+    return entities.scheduled_statuses([drafts.scheduled_for(me(request), scheduled_id)], me(request))[0]
 
 
 class RescheduleForm(Schema):
@@ -519,7 +519,7 @@ def reschedule(request: HttpRequest, scheduled_id: int, form: Form[RescheduleFor
     if scheduled_at.tzinfo is None:
         scheduled_at = scheduled_at.replace(tzinfo=UTC)
     row = drafts.reschedule(person, drafts.scheduled_for(person, scheduled_id), scheduled_at)
-    return entities.scheduled_statuses([row])[0]
+    return entities.scheduled_statuses([row], me(request))[0]
 
 
 @router.delete("/v1/scheduled_statuses/{scheduled_id}", response=Empty, auth=OAuth("write:statuses"))
