@@ -115,6 +115,9 @@ def _database(url: str | None) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         },
+        # Keep each thread's connection: opening one (PRAGMAs, reading the schema, registering
+        # functions) cost ~15 % of a home-timeline request (docs/performance.md).
+        "CONN_MAX_AGE": 600,
     }
 
 
