@@ -68,6 +68,7 @@ def commit() -> str:
 class Results:
     def __init__(self, size: str, settings: dict) -> None:
         self.rows: list[dict] = []
+        self.suffix = ""  # set while a scenario is repeated under the profiler
         self.meta = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": commit(),
@@ -81,7 +82,7 @@ class Results:
 
     def add(self, scenario: str, case: str, *, target: str | None = None, goal: float | None = None,
             value: float | None = None, lower_is_better: bool = False, **fields) -> dict:
-        row = {"scenario": scenario, "case": case, **fields, "load_average": loadavg()}
+        row = {"scenario": scenario, "case": case + self.suffix, **fields, "load_average": loadavg()}
         if value is not None:
             row["value"] = value
         if target is not None and goal is not None and value is not None:
@@ -276,7 +277,7 @@ class Bench:
                 with MemorySampler(self.pod.pid) as sampler:
                     result = run_load(f"{self.url}/api/v1/timelines/home", connections=connections,
                                       duration=cfg["duration"], warmup=cfg["warmup"], headers=[auth])
-                if connections == 16:
+                if connections == 16 and not self.results.suffix:
                     self.memory_under_load = sorted(sampler.peaks.values(), key=lambda m: m["pid"])
                 throughput[who, connections] = result["throughput"]
                 p99[who, connections] = result["p99_ms"]
@@ -454,7 +455,8 @@ class Bench:
 
     def remote_fanout(self) -> None:
         cfg = self.cfg
-        self.remote_setup()
+        if not hasattr(self, "remote_actors"):
+            self.remote_setup()
         rate = json.loads(subprocess.run(
             [sys.executable, "-m", "bench.signrate", str(self.work / "bench_remote.pem"), "3"],
             cwd=ROOT, capture_output=True, text=True, check=True, timeout=120).stdout)
@@ -674,6 +676,31 @@ def summarise_profile(path: Path, top: int = 40) -> str:
     return "\n".join(lines)
 
 
+def markdown(path: Path) -> str:
+    """A result file as a Markdown table (for docs/performance.md)."""
+    data = json.loads(path.read_text())
+    lines = [f"`{path.name}`: {data['size']} size, {data['database']}, {data['cpu_count']} cores, Python "
+             f"{data['python']}, commit {data['commit']}, {data['date']}; load average at start "
+             f"{data['load_average_at_start']}, at end {data.get('load_average_at_end')}", "",
+             "| # | case | n | figure | load avg (1 min) | target | result |", "|---|---|---|---|---|---|---|"]
+    for row in data["results"]:
+        figure = []
+        if "throughput" in row:
+            figure.append(f"{row['throughput']:.1f}/s")
+        if "p50_ms" in row:
+            figure.append(f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms")
+        if not figure and "value" in row:
+            figure.append(f"{row['value']} {row.get('unit', '')}".strip())
+        if "generator_cpu_share" in row:
+            figure.append(f"generator CPU {row['generator_cpu_share']:.0%}")
+        result = ""
+        if "target" in row:
+            result = {True: "met", False: "**missed**", None: "-"}[row["met"]] + f" ({row['margin']})"
+        lines.append(f"| {row['scenario']} | {row['case']} | {row.get('runs', '')} | {'; '.join(figure)} | "
+                     f"{row['load_average'][0]} | {row.get('target', '')} | {result} |")
+    return "\n".join(lines)
+
+
 def _schema_stamp() -> str:
     """Changes when a migration or the seeder changes, so a cached seeded database is not reused then."""
     import hashlib
@@ -692,8 +719,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reseed", action="store_true", help="seed again even if a seeded database is cached")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="where the result JSON goes")
     parser.add_argument("--profile", default="", help="scenario number to profile with py-spy (e.g. 1)")
+    parser.add_argument("--markdown", help="print this result file as a Markdown table and stop")
     parser.add_argument("--work", help="working directory (default: a temporary one, removed afterwards)")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(Path(args.markdown)))
+        return 0
     chosen = {s.strip() for s in args.only.split(",") if s.strip()} or {"1", "2", "3", "4", "5", "6"}
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kith-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -707,30 +738,37 @@ def main(argv: list[str] | None = None) -> int:
         if "6" in chosen:
             bench.memory_idle()
         def profiled(number: str):
+            """After the measured run, the profiled scenario runs again under py-spy (sampling slows
+            the pod: those rows are marked and are not the figures)."""
             if args.profile != number:
                 return contextlib.nullcontext()
             return Profiler(bench.pod.pid, Path(args.out) / f"profile-{number}-{results.meta['commit']}.txt",
                             f"scenario {number}")
 
+        def run(number: str, scenario) -> None:
+            scenario()
+            if args.profile == number:
+                results.suffix = " (under py-spy)"
+                try:
+                    with profiled(number):
+                        scenario()
+                finally:
+                    results.suffix = ""
+
         if "1" in chosen:
-            with profiled("1"):
-                bench.home_timeline()
+            run("1", bench.home_timeline)
             bench.wrk_crosscheck()
             bench.generator_ceiling()
             if "6" in chosen:
                 bench.record_memory("kith serve, under scenario 1 load (peak)", bench.memory_under_load, target=True)
         if "2" in chosen:
-            with profiled("2"):
-                bench.posting()
+            run("2", bench.posting)
         if "3" in chosen:
-            with profiled("3"):
-                bench.remote_fanout()
+            run("3", bench.remote_fanout)
         if "4" in chosen:
-            with profiled("4"):
-                bench.inbox()
+            run("4", bench.inbox)
         if "5" in chosen:
-            with profiled("5"):
-                bench.web_pages()
+            run("5", bench.web_pages)
         bench.stop()
         if "6" in chosen:
             bench.memory_split()
