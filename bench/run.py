@@ -221,7 +221,8 @@ class Bench:
                     shutil.copy(self.work / "data" / "kith.sqlite3", cached)
                     meta_path.write_text(json.dumps(seeded))
         self.results.add("0", f"seed {' '.join(seed_args)}", value=seeded["seconds"], unit="s",
-                         detail=seeded["summary"], cached=seeded["cached"], steps=seeded.get("steps", []))
+                         detail=seeded["summary"], cached=seeded["cached"], steps=seeded.get("steps", []),
+                         **{k: seeded[k] for k in ("migrated_after_seeding",) if k in seeded})
         # This process reads and prepares the pod's database with the pod's own settings.
         os.environ.update(self.env)
         os.environ["DJANGO_SETTINGS_MODULE"] = "kith.settings"
@@ -617,8 +618,8 @@ class Profiler:
     """py-spy (when installed) sampling the pod's processes through one scenario; writes collapsed
     stacks and a summary of where the time went (inclusive share of Kith's own functions)."""
 
-    def __init__(self, pid: int, out: Path, label: str) -> None:
-        self.pid, self.out, self.label = pid, out, label
+    def __init__(self, pid: int, out: Path, summary: Path, label: str) -> None:
+        self.pid, self.out, self.summary, self.label = pid, out, summary, label
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> Profiler:
@@ -643,7 +644,8 @@ class Profiler:
             self.process.wait(timeout=60)
         if self.out.exists():
             summary = summarise_profile(self.out)
-            self.out.with_suffix(".summary.txt").write_text(f"profile of {self.label}\n{summary}")
+            self.summary.parent.mkdir(parents=True, exist_ok=True)
+            self.summary.write_text(f"profile of {self.label} (load average {loadavg()})\n{summary}")
             print(summary, flush=True)
 
 
@@ -742,8 +744,9 @@ def main(argv: list[str] | None = None) -> int:
             the pod: those rows are marked and are not the figures)."""
             if args.profile != number:
                 return contextlib.nullcontext()
-            return Profiler(bench.pod.pid, Path(args.out) / f"profile-{number}-{results.meta['commit']}.txt",
-                            f"scenario {number}")
+            name = f"profile-{number}-{results.meta['commit']}"
+            return Profiler(bench.pod.pid, work / f"{name}.txt", Path(args.out) / f"{name}.summary.txt",
+                            f"scenario {number}, {args.size} size")
 
         def run(number: str, scenario) -> None:
             scenario()
