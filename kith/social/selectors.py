@@ -150,7 +150,11 @@ def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
         compiled = _stream_sql[shape] = (sql, tuple(params))
     sql, params = compiled
     values = {_STAND_IN_VIEWER: viewer.id} | {value: getattr(page, name) for name, value in _STAND_IN_BOUNDS.items()}
-    bound = [values.get(param, param) if type(param) is int else param for param in params]
+    # PostgreSQL's compiler wraps integers (psycopg's Int4/Int8, int subclasses): compare by value.
+    bound = [
+        values.get(param, param) if isinstance(param, int) and not isinstance(param, bool) else param
+        for param in params
+    ]
     with connections[database].cursor() as cursor:
         cursor.execute(sql, bound)
         ids = [row[0] for row in cursor.fetchall()]
