@@ -703,6 +703,26 @@ def markdown(path: Path) -> str:
     return "\n".join(lines)
 
 
+def split_throughput(bench: Bench) -> None:
+    """Scenario 1's 16-connection case against `kith web --workers 2` (+ `kith worker`): the embedded
+    pod serves the web from one process, whose threads share one GIL; this shows the second core's worth."""
+    web = PodProcess(bench.env, ["web", "--workers", "2"], bench.work / "web2.log",
+                     f"{bench.url}/.well-known/nodeinfo").start()
+    worker = PodProcess(bench.env, ["worker"], bench.work / "worker2.log", None).start()
+    try:
+        auth = f"Authorization: Bearer {bench.token('bench_reader')}"
+        for _ in range(4):
+            httpx.get(f"{bench.url}/api/v1/timelines/home", headers={"Authorization": auth.split(": ", 1)[1]},
+                      timeout=30)
+        result = run_load(f"{bench.url}/api/v1/timelines/home", connections=16, duration=bench.cfg["duration"],
+                          warmup=bench.cfg["warmup"], headers=[auth])
+        bench.results.add("1", "home timeline, small stream, 16 conn, kith web --workers 2", **load_fields(result))
+        bench.record_memory("kith web --workers 2, after that load", tree_memory(web.pid))
+    finally:
+        web.stop()
+        worker.stop()
+
+
 def _schema_stamp() -> str:
     """Changes when a migration or the seeder changes, so a cached seeded database is not reused then."""
     import hashlib
@@ -775,6 +795,8 @@ def main(argv: list[str] | None = None) -> int:
         bench.stop()
         if "6" in chosen:
             bench.memory_split()
+        if "1" in chosen:
+            split_throughput(bench)
     finally:
         bench.stop()
         bench.stop_sink()
