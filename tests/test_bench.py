@@ -81,7 +81,8 @@ def test_stream_page_sql_compiled_once_gives_what_the_orm_query_gives():
         for page in pages:
             assert stream_page_ids(viewer, page) == page_ids(stream_rows(viewer), page, field="post_id")
     shown = stream_page_ids(heavy, Page(max_id=secret.id + 1, limit=40))
-    assert shown and secret.id not in shown
+    assert shown
+    assert secret.id not in shown
     hidden_authors = set(Post.objects.filter(id__in=shown).values_list("author_id", flat=True)) & {blocked.id, muted.id}
     assert not hidden_authors
 
@@ -103,7 +104,7 @@ def test_tiny_benchmark_run_writes_results(tmp_path):
     assert results["cpu_count"] == os.cpu_count()
     assert len(results["load_average_at_start"]) == 3
     cases = {row["case"]: row for row in results["results"]}
-    timeline = [row for row in results["results"] if row["case"].startswith("home timeline") and "p99_ms" in row]
+    timeline = [row for row in results["results"] if row["case"].startswith("home timeline") and "entries" in row["case"]]
     assert len(timeline) == 4
     assert all(row["statuses"] == {"200": row["runs"]} and row["runs"] > 0 for row in timeline)
     assert all("met" in row and "load_average" in row for row in timeline)
