@@ -148,6 +148,21 @@ def build_world() -> dict:
     }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _keep_the_test_connection():
+    """The WSGI app closes "old" connections when a request starts and ends; inside a test's
+    transaction that would close the test's own connection (PostgreSQL then fails the next
+    query). Django's test client disconnects the same handlers for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once and committed (so its events ran); each operation's test runs in a
