@@ -37,6 +37,9 @@ class ApiRequestMiddleware:
                 request.method = "POST"
                 request._load_post_and_files()
                 request.method = method
+            if _carries_nul(request):
+                # No text Kith stores or searches may hold NUL (PostgreSQL refuses it outright).
+                return JsonResponse({"error": "Parameters may not contain NUL characters"}, status=400)
         if path.startswith("/api/"):
             return self.rate_limited(request)
         return self.get_response(request)
@@ -69,6 +72,19 @@ class ApiRequestMiddleware:
         reset = datetime.fromtimestamp(window + period, UTC)
         response["X-RateLimit-Reset"] = reset.isoformat(timespec="microseconds").replace("+00:00", "Z")
         return response
+
+
+def _carries_nul(request: HttpRequest) -> bool:
+    """NUL in the path, the query or a form body (JSON bodies: kith.api.params)."""
+    if "\x00" in request.path_info or any(
+        "\x00" in key or any("\x00" in value for value in request.GET.getlist(key)) for key in request.GET
+    ):
+        return True
+    if request.method == "GET" or request.content_type not in (
+        "multipart/form-data", "application/x-www-form-urlencoded"
+    ):
+        return False
+    return any("\x00" in key or any("\x00" in value for value in request.POST.getlist(key)) for key in request.POST)
 
 
 def _caller(request: HttpRequest) -> str:

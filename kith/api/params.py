@@ -80,23 +80,42 @@ def is_json(request: HttpRequest) -> bool:
     return request.content_type == "application/json"
 
 
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object in the body; not JSON, or a string holding NUL (which no text column
+    may store), is a 400."""
+    from ninja.errors import HttpError
+
+    try:
+        body = json.loads(request.body)
+    except ValueError as error:
+        raise HttpError(400, "The request body is not valid JSON.") from error
+    if _holds_nul(body):
+        raise HttpError(400, "Parameters may not contain NUL characters")
+    return body if isinstance(body, dict) else {}
+
+
+def _holds_nul(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 32:
+        return True  # no Mastodon body nests this deep: refused like a NUL
+    if isinstance(value, dict):
+        return any(_holds_nul(k, depth + 1) or _holds_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item, depth + 1) for item in value)
+    return False
+
+
 class MastodonParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
         if is_json(request):
-            data = json.loads(request.body)
-            return data if isinstance(data, dict) else {}
+            return json_body(request)
         return nest(request.POST)
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
         # Form parameters of a JSON request: read the JSON body instead of the (empty) form.
         if data is request.POST and is_json(request) and request.body:
-            try:
-                body = json.loads(request.body)
-            except ValueError as error:
-                from ninja.errors import HttpError
-
-                raise HttpError(400, "The request body is not valid JSON.") from error
-            return body if isinstance(body, dict) else {}
+            return json_body(request)
         if data is request.FILES:
             return {key.removesuffix("[]"): data.getlist(key) if key in list_fields else data[key] for key in data}
         nested = nest(data)

@@ -118,3 +118,21 @@ def test_page_ids_beyond_64_bits_or_negative_are_a_422_not_a_crash(api_as, alice
         assert status == 422, params
         assert body["error"].startswith("Validation failed")
     assert client.get(f"/api/v1/accounts/{alice.id}/statuses", {"limit": 0})[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("GET", "/api/v1/timelines/tag/kith", {"none[]": ["ok", "bad\x00"]}),
+        ("POST", "/api/v1/statuses", {"status": "hello\x00"}),
+    ],
+)
+def test_nul_characters_are_a_400_in_query_form_and_json(api_as, alice, method, path, data):
+    client = api_as(alice)
+    if method == "GET":
+        assert client.get(path, data)[0] == 400
+    else:
+        assert client.post(path, data, form=True)[0] == 400
+        status, body = client.post(path, data)
+        assert status == 400
+        assert "NUL" in body["error"]
