@@ -99,8 +99,6 @@ def test_register_app_returns_a_credential_application():
     ({"redirect_uris": "https://app.example/cb#fragment"}, "fragment"),
     ({"scopes": "read launch:missiles"}, "launch:missiles"),
     ({"redirect_uris": "http://[broken"}, "Redirect URI is invalid"),
-    ({"website": "https://app.example/\x00"}, "Website is invalid"),
-    ({"client_name": "nul\x00name"}, "Application name is invalid"),
 ])
 def test_register_app_refuses_bad_fields(fields, message):
     data = {"client_name": "Test App", "redirect_uris": CALLBACK, **fields}
@@ -108,6 +106,14 @@ def test_register_app_refuses_bad_fields(fields, message):
     assert response.status_code == 422
     assert response.json()["error"].startswith("Validation failed")
     assert message in response.json()["error"]
+
+
+@pytest.mark.parametrize("fields", [{"website": "https://app.example/\x00"}, {"client_name": "nul\x00name"}])
+def test_register_app_refuses_nul_characters(fields):
+    data = {"client_name": "Test App", "redirect_uris": CALLBACK, **fields}
+    response = Client().post("/api/v1/apps", json.dumps(data), content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
 
 
 # ---- the authorization-code flow ----------------------------------------------------------------
