@@ -27,7 +27,7 @@ test: $(DEV_STAMP)
 	$(MAKE) --no-print-directory lint migrations-check pytest
 
 pytest: $(DEV_STAMP) system-packages
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile $(PYTEST_ARGS) tests
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
