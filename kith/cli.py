@@ -1,9 +1,9 @@
 """The `kith` command: serve the pod, run workers, set it up and check its health.
 
-    kith serve                 web + job worker in one process (the embedded default)
+    kith serve                 web, job worker and streaming API in one process (the embedded default)
     kith web [--workers N]     web only (scale-out; run `kith worker` beside it)
     kith worker [--threads N]  job worker only
-    kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` starts it itself)
+    kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` embeds it)
     kith migrate               create or update the database schema
     kith user create NAME --email E [--password P] [--admin]
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
@@ -26,7 +26,6 @@ import getpass
 import logging
 import os
 import stat
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -35,7 +34,6 @@ from pathlib import Path
 from kith.config import ConfigError
 
 SETTINGS_MODULE = "kith.settings"
-WSGI_TARGET = "kith.wsgi:application"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -167,30 +165,28 @@ def _default_web_threads() -> int:
 
 
 def _serve_http(*, workers: int, embedded: bool, threads: int | None) -> int:
+    """Check, then become the web server: exec kith.serving, granian's supervisor without
+    Django (it would hold ~60 MB for nothing; the workers import kith.wsgi themselves)."""
     from django.conf import settings
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
 
     require_migrated()
     pod = settings.POD
-    # kith/wsgi.py starts the job worker inside the (single) granian worker process.
+    # kith/wsgi.py starts the job worker (and the streaming API) inside the granian worker.
     os.environ["KITH_EMBEDDED_WORKER"] = "1" if embedded else "0"
-    _release_connections()
-    mode = "web and job worker in one process" if embedded else f"web only, {workers} worker process(es)"
+    if not embedded:
+        os.environ.pop("KITH_EMBEDDED_STREAMING", None)
+    mode = "web, job worker and streaming API in one process" if embedded else f"web only, {workers} worker process(es)"
     print(f"kith: serving {pod.url} on {pod.bind_host}:{pod.bind_port} ({mode}); Ctrl-C stops", file=sys.stderr)
-    Granian(
-        target=WSGI_TARGET,
-        address=pod.bind_host,
-        port=pod.bind_port,
-        interface=Interfaces.WSGI,
-        workers=workers,
-        blocking_threads=threads or _default_web_threads(),
-        log_level=LogLevels(os.environ.get("KITH_LOG_LEVEL", "INFO").lower()),
-        websockets=False,
-        respawn_failed_workers=True,
-    ).serve()
-    return EXIT_OK
+    sys.stderr.flush()
+    sys.stdout.flush()
+    argv = [
+        sys.executable, "-m", "kith.serving",
+        "--host", pod.bind_host, "--port", str(pod.bind_port), "--workers", str(workers),
+        "--threads", str(threads or _default_web_threads()),
+        "--log-level", os.environ.get("KITH_LOG_LEVEL", "INFO").lower(),
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter and module, fixed arguments)
+    return EXIT_OK  # not reached: exec replaced this process
 
 
 STREAMING_TARGET = "kith.api.streaming.asgi:application"
@@ -209,7 +205,6 @@ def _serve_streaming(*, workers: int, bind: str | None) -> int:
     pod = settings.POD
     host, port = config.parse_bind(bind) if bind else (pod.bind_host, pod.streaming_port)
     _release_connections()
-    _exit_with_parent()
     print(f"kith: streaming API on {host}:{port} (clients are told {pod.streaming_url})", file=sys.stderr)
     Granian(
         target=STREAMING_TARGET,
@@ -224,40 +219,6 @@ def _serve_streaming(*, workers: int, bind: str | None) -> int:
     return EXIT_OK
 
 
-def _exit_with_parent() -> None:
-    """Started by `kith serve`: stop when it is gone, even if it was killed outright."""
-    parent = os.environ.pop("KITH_STREAMING_PARENT_PID", "")
-    if not parent.isdigit():
-        return
-    import signal
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == int(parent):
-            time.sleep(1)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="kith-parent-watch", daemon=True).start()
-
-
-def _start_streaming_beside() -> subprocess.Popen:
-    """`kith serve` runs the streaming API as a second server process, beside the WSGI web."""
-    env = {**os.environ, "KITH_STREAMING_PARENT_PID": str(os.getpid())}
-    env.pop("KITH_EMBEDDED_WORKER", None)
-    return subprocess.Popen([sys.executable, "-m", "kith.cli", "streaming"], env=env)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
-
 def _apply_bind(args: argparse.Namespace) -> None:
     if getattr(args, "bind", None):
         os.environ["KITH_BIND"] = args.bind
@@ -270,11 +231,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _apply_bind(args)
     setup_django()
     require_migrated()
-    streaming = _start_streaming_beside()
-    try:
-        return _serve_http(workers=1, embedded=True, threads=args.threads)
-    finally:
-        _stop(streaming)
+    from django.conf import settings
+
+    # The streaming API runs inside the web worker process (kith/api/streaming/embedded.py).
+    pod = settings.POD
+    os.environ["KITH_EMBEDDED_STREAMING"] = f"{pod.bind_host}:{pod.streaming_port}"
+    return _serve_http(workers=1, embedded=True, threads=args.threads)
 
 
 def cmd_streaming(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
-"""WSGI entry point.  With KITH_EMBEDDED_WORKER=1 (set by `kith serve`) the job
-worker runs as threads inside this same process: one process, web and worker."""
+"""WSGI entry point.  `kith serve` (the embedded pod) sets KITH_EMBEDDED_WORKER=1 and
+KITH_EMBEDDED_STREAMING=host:port: the job worker (threads) and the streaming API (an
+event loop in a thread) then run inside this same process, so a small pod is one process."""
 
 import os
 
@@ -15,3 +16,9 @@ if os.environ.get("KITH_EMBEDDED_WORKER") == "1":
     from kith.jobs.worker import start_embedded
 
     start_embedded(settings.KITH_WORKER_THREADS)
+
+if streaming_bind := os.environ.get("KITH_EMBEDDED_STREAMING"):
+    from kith import config
+    from kith.api.streaming.embedded import start_in_thread
+
+    start_in_thread(*config.parse_bind(streaming_bind))

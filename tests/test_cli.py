@@ -249,6 +249,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").glob("*/children") for child in task.read_text().split()]
+
+
 def _get(url: str) -> int | None:
     request = urllib.request.Request(url)
 
@@ -279,7 +283,9 @@ def test_serve_answers_http_and_runs_jobs_in_the_same_process(make_pod):
     pod = make_pod()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    serving = pod.start("serve", "--bind", f"127.0.0.1:{port}", extra_env={"KITH_URL": base})
+    streaming_port = _free_port()
+    serving = pod.start("serve", "--bind", f"127.0.0.1:{port}",
+                        extra_env={"KITH_URL": base, "KITH_STREAMING_PORT": str(streaming_port)})
 
     def answering():
         assert serving.poll() is None, f"`kith serve` exited:\n{pod.log_of(serving)}"
@@ -289,6 +295,15 @@ def test_serve_answers_http_and_runs_jobs_in_the_same_process(make_pod):
     assert 200 <= status < 400
     if static := _a_static_file():
         assert _get(f"{base}/static/{static}") == 200
+    # The streaming API answers from inside the web worker: the pod is granian's supervisor
+    # (which `kith serve` exec'd into, without Django) and one worker process, nothing else.
+    assert wait_until(lambda: _get(f"http://127.0.0.1:{streaming_port}/api/v1/streaming/health") == 200,
+                      timeout=30, interval=0.2, message="the embedded streaming API")
+    supervisor = Path(f"/proc/{serving.pid}/cmdline").read_bytes().split(b"\0")
+    assert supervisor[1:3] == [b"-m", b"kith.serving"], supervisor
+    workers = _children(serving.pid)
+    assert len(workers) == 1, workers
+    assert _children(workers[0]) == []
 
     # A sign-up enqueues the key-pair job; the worker threads inside `kith serve` run it.
     pod.script(

@@ -1,8 +1,9 @@
-"""The Mastodon streaming API: server-sent events and WebSocket, in its own ASGI process.
+"""The Mastodon streaming API: server-sent events and WebSocket, on its own ASGI server.
 
 Django serves the rest of the pod over WSGI (3-5x faster here than over ASGI); the
-long-lived streaming connections live in a small ASGI application (`asgi.py`) that
-`kith serve` starts beside it and `kith streaming` runs on its own (docs/adr/0004).
+long-lived streaming connections live in a small ASGI application (`server.py`) that
+`kith serve` runs on an event loop inside the web worker (`embedded.py`) and
+`kith streaming` runs in processes of its own (docs/adr/0004).
 
 Where events come from (`source.py`): each streaming process tails durable rows the
 pod already writes, from its own cursors: stream rows (home and list streams),
