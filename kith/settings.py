@@ -214,6 +214,9 @@ OAUTH2_PROVIDER = {
 # Mastodon's default: 300 requests per 5 minutes per token (or per address, anonymously).
 KITH_API_RATE_LIMIT = int(os.environ.get("KITH_API_RATE_LIMIT", "300"))
 KITH_API_RATE_PERIOD = 300
+# Render each API response both directly and through its schema, failing on a difference
+# (kith/api/routing.py).  On in the test suite; production renders directly.
+KITH_API_CHECK_RESPONSES = config.env_flag("KITH_API_CHECK_RESPONSES", default=False)
 KITH_API_ALLOW_PASSWORD_GRANT = config.env_flag("KITH_API_ALLOW_PASSWORD_GRANT", default=False)
 # Pod rules shown by /api/v1/instance/rules and the instance entities, one per line.
 KITH_POD_RULES = [line.strip() for line in os.environ.get("KITH_POD_RULES", "").splitlines() if line.strip()]

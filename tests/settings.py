@@ -37,6 +37,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KITH_PREGENERATE_KEYS = False  # keys are made on first use; 2048-bit generation is slow
+KITH_API_CHECK_RESPONSES = True  # every API response is also rendered through its schema and compared
 KITH_EVENTS_RAISE = True  # a failing event consumer fails the test (production logs and goes on)
 # The API's rate limit (kith/api/middleware.py) counts in the cache, which lives as long as the
 # test process: high enough that no test meets it by accident (tests/api/test_oauth.py lowers it).

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from kith.core import sql
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.models import RemoteActor, RemoteObject
 from kith.graph.models import Follow, FollowState
@@ -28,18 +30,17 @@ from kith.people.models import Person
 from kith.people.selectors import profile_url
 from kith.social.models import (
     PUBLIC_VISIBILITIES,
-    Bookmark,
     Comment,
     Like,
     Media,
     MediaState,
-    Pin,
     Poll,
     Post,
     PostMention,
     PostTag,
     Visibility,
 )
+from kith.social.selectors import viewer_state
 from kith.visibility import Viewer
 from kith.web.media import viewer_link_token
 
@@ -71,40 +72,13 @@ def acct(person: Person) -> str:
 
 
 def accounts(persons: Sequence[Person], *, with_moved: bool = True) -> list[dict[str, Any]]:
-    """Account entities for `persons`, in order, with counts, in four queries at most."""
+    """Account entities for `persons`, in order, with counts: one query (two when one of
+    them moved)."""
     persons = list(persons)
     ids = {p.id for p in persons}
     if not ids:
         return []
-    followers = dict(
-        Follow.objects.filter(followee_id__in=ids, state=FollowState.ACCEPTED)
-        .values_list("followee_id")
-        .annotate(n=Count("id"))
-    )
-    following = dict(
-        Follow.objects.filter(follower_id__in=ids, state=FollowState.ACCEPTED)
-        .values_list("follower_id")
-        .annotate(n=Count("id"))
-    )
-    # Public and unlisted posts only: counting limited and direct ones would show anyone
-    # when a person posts to their aspects (a new limited post moves the count and the date).
-    # The visibility test is in the aggregates, not the WHERE: with it there, SQLite walked
-    # the (visibility, id) index over every public post of the pod (2.3 s a timeline page at
-    # 1,000,000 posts, docs/performance.md); this way it reads the authors' posts only.
-    public = Q(visibility__in=PUBLIC_VISIBILITIES)
-    post_stats = {
-        row["author_id"]: row
-        for row in Post.objects.filter(author_id__in=ids)
-        .values("author_id")
-        # author_id, not id: counted from post_author_stats_idx alone (a covering index scan).
-        .annotate(n=Count("author_id", filter=public), last=Max("created_at", filter=public))
-    }
-    remote_ids = [p.id for p in persons if not p.is_local]
-    actor_uris = (
-        dict(RemoteActor.objects.filter(person_id__in=remote_ids).values_list("person_id", "uri"))
-        if remote_ids
-        else {}
-    )
+    stats = _account_stats(sorted(ids), sorted(p.id for p in persons if not p.is_local))
     moved_ids = {p.moved_to_id for p in persons if p.moved_to_id} if with_moved else set()
     moved = (
         {int(m["id"]): m for m in accounts(list(Person.objects.filter(id__in=moved_ids)), with_moved=False)}
@@ -113,16 +87,82 @@ def accounts(persons: Sequence[Person], *, with_moved: bool = True) -> list[dict
     )
     rendered = []
     for person in persons:
-        stats = post_stats.get(person.id, {})
-        entity = _account(person, actor_uris.get(person.id))
-        entity["followers_count"] = followers.get(person.id, 0)
-        entity["following_count"] = following.get(person.id, 0)
-        entity["statuses_count"] = stats.get("n", 0)
-        last = stats.get("last")
-        entity["last_status_at"] = last.date().isoformat() if last else None
+        found = stats.get(person.id, _NO_STATS)
+        entity = _account(person, found.actor_uri)
+        entity["followers_count"] = found.followers
+        entity["following_count"] = found.following
+        entity["statuses_count"] = found.statuses
+        entity["last_status_at"] = found.last_status_date
         entity["moved"] = moved.get(person.moved_to_id) if person.moved_to_id else None
         rendered.append(entity)
     return rendered
+
+
+@dataclass
+class _Stats:
+    followers: int = 0
+    following: int = 0
+    statuses: int = 0
+    last_status_date: str | None = None
+    actor_uri: str | None = None
+
+
+_NO_STATS = _Stats()
+
+
+def _account_stats(ids: list[int], remote_ids: list[int]) -> dict[int, _Stats]:
+    """Follower and following counts, public post count and last public post date, and the
+    actor URI of remote people: one UNION query (kith/core/sql.py says why by hand).
+
+    Public and unlisted posts only: counting limited and direct ones would show anyone
+    when a person posts to their aspects (a new limited post moves the count and the date).
+    The visibility test is in the aggregates, not the WHERE: with it there, SQLite walked
+    the (visibility, id) index over every public post of the pod (2.3 s a timeline page at
+    1,000,000 posts, docs/performance.md); this way it reads the authors' posts only, from
+    post_author_stats_idx alone (COUNT(author_id), not COUNT(id): a covering index scan)."""
+    marks = sql.placeholders(ids)
+    visibilities = [str(value) for value in PUBLIC_VISIBILITIES]
+    public = f"visibility IN ({sql.placeholders(visibilities)})"
+    follows, posts = sql.table(Follow), sql.table(Post)
+    # Table names come from the models and every value is a parameter.  The posts' branch
+    # comes first: PostgreSQL types a UNION's columns from its first branches.
+    parts = [
+        f"SELECT 3, author_id, COUNT(author_id) FILTER (WHERE {public}), "  # noqa: S608
+        f"MAX(created_at) FILTER (WHERE {public}), NULL FROM {posts} WHERE author_id IN ({marks}) GROUP BY author_id",
+        f"SELECT 1, followee_id, COUNT(*), NULL, NULL FROM {follows} "  # noqa: S608
+        f"WHERE followee_id IN ({marks}) AND state = %s GROUP BY followee_id",
+        f"SELECT 2, follower_id, COUNT(*), NULL, NULL FROM {follows} "  # noqa: S608
+        f"WHERE follower_id IN ({marks}) AND state = %s GROUP BY follower_id",
+    ]
+    accepted = str(FollowState.ACCEPTED)
+    params: list[Any] = [*visibilities, *visibilities, *ids, *ids, accepted, *ids, accepted]
+    if remote_ids:
+        parts.append(f"SELECT 4, person_id, NULL, NULL, uri FROM {sql.table(RemoteActor)} "  # noqa: S608
+                     f"WHERE person_id IN ({sql.placeholders(remote_ids)})")
+        params += remote_ids
+    found: dict[int, _Stats] = {}
+    for kind, person_id, count, last, uri in sql.fetch(" UNION ALL ".join(parts), params):
+        stats = found.setdefault(person_id, _Stats())
+        if kind == 1:
+            stats.followers = count
+        elif kind == 2:
+            stats.following = count
+        elif kind == 3:
+            stats.statuses = count
+            stats.last_status_date = _utc_date(last)
+        else:
+            stats.actor_uri = uri
+    return found
+
+
+def _utc_date(moment: datetime | str | None) -> str | None:
+    """The UTC date of a timestamp as raw SQL returns it: an aware datetime (PostgreSQL) or
+    Django's UTC text form (SQLite, 'YYYY-MM-DD HH:MM:SS...')."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        return moment[:10]
+    return moment.astimezone(UTC).date().isoformat()
 
 
 def account(person: Person) -> dict[str, Any]:
@@ -271,10 +311,12 @@ class _Batch:
         self.liked_comments: set[int] = set()
         self.reply_counts: dict[int, int] = {}
         if viewer is not None and post_ids:
-            self.bookmarked = set(
-                Bookmark.objects.filter(person=viewer, post_id__in=post_ids).values_list("post_id", flat=True)
-            )
-            self.pinned = set(Pin.objects.filter(person=viewer, post_id__in=post_ids).values_list("post_id", flat=True))
+            if all(hasattr(post, "viewer_bookmarked") for post in posts):  # decorated by the selector
+                self.bookmarked = {post.id for post in posts if post.viewer_bookmarked}
+                self.pinned = {post.id for post in posts if post.viewer_pinned}
+            else:
+                state = viewer_state(viewer, post_ids)
+                self.bookmarked, self.pinned = state.bookmarked, state.pinned
         comment_ids = [c.id for c in comments]
         if comment_ids:
             if viewer is not None:
@@ -322,6 +364,11 @@ def _post_uri(post: Post, batch: _Batch) -> str:
     return batch.remote_uris.get(("post", post.id), absolute(f"/posts/{post.id}"))
 
 
+# Viewer-relative fields, null for an anonymous viewer (Mastodon omits them then; Kith has
+# always sent them as null, the schema's default).
+_NO_VIEWER_STATE = {"favourited": None, "reblogged": None, "muted": None, "bookmarked": None, "pinned": None}
+
+
 def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
     shown = post.reshare_of if post.reshare_of_id else post
     entity = {
@@ -353,6 +400,8 @@ def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
         "reblogs_count": shown.reshare_count,
         "favourites_count": shown.like_count,
         "filtered": [],
+        **_NO_VIEWER_STATE,
+        "text": None,
     }
     poll_row = getattr(post, "poll", None) if not post.reshare_of_id else None
     if poll_row is not None:
@@ -404,6 +453,8 @@ def _comment_status(comment: Comment, batch: _Batch, viewer: Viewer) -> dict[str
         "reblogs_count": 0,
         "favourites_count": comment.like_count,
         "filtered": [],
+        **_NO_VIEWER_STATE,
+        "text": None,
     }
     if viewer is not None:
         entity["favourited"] = comment.id in batch.liked_comments

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from kith.core import sql
 from kith.core.errors import NotFound
 from kith.people.models import Person
-from kith.social.models import Comment, Like, Media, MediaState, PollOption, PollVote, Post, Tag, Visibility
+from kith.social.models import (
+    Bookmark,
+    Comment,
+    Like,
+    Media,
+    MediaState,
+    Pin,
+    PollOption,
+    PollVote,
+    Post,
+    Tag,
+    Visibility,
+)
 from kith.visibility import Viewer, can_see_post, visible_comments, visible_persons, visible_posts
 
 PAGE_SIZE = 20
@@ -75,29 +89,57 @@ def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
 
 
 def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
-    """Attach the viewer's own state (liked, reshared, voted) to each post, in three queries at most."""
+    """Attach the viewer's own state to each post (and the post it reshares) in one query:
+    liked, reshared, bookmarked, pinned, and their poll votes."""
     posts = list(posts)
-    shown = [p.reshare_of if p.reshare_of_id else p for p in posts]
-    ids = {p.id for p in shown}
-    liked: set[int] = set()
-    reshared: set[int] = set()
-    voted: dict[int, set[int]] = {}
-    if viewer is not None and ids:
-        liked = set(Like.objects.filter(person=viewer, post_id__in=ids).values_list("post_id", flat=True))
-        reshared = set(
-            Post.objects.filter(author=viewer, reshare_of_id__in=ids).values_list("reshare_of_id", flat=True)
-        )
-        poll_ids = [p.id for p in shown if getattr(p, "poll", None) is not None]
-        if poll_ids:
-            for poll_id, option_id in PollVote.objects.filter(person=viewer, poll_id__in=poll_ids).values_list(
-                "poll_id", "option_id"
-            ):
-                voted.setdefault(poll_id, set()).add(option_id)
-    for post in shown:
-        post.viewer_liked = post.id in liked
-        post.viewer_reshared = post.id in reshared
-        post.viewer_votes = voted.get(post.id, set())
+    every = posts + [p.reshare_of for p in posts if p.reshare_of_id]
+    state = viewer_state(viewer, {p.id for p in every}, [p.id for p in every if getattr(p, "poll", None) is not None])
+    for post in every:
+        post.viewer_liked = post.id in state.liked
+        post.viewer_reshared = post.id in state.reshared
+        post.viewer_bookmarked = post.id in state.bookmarked
+        post.viewer_pinned = post.id in state.pinned
+        post.viewer_votes = state.votes.get(post.id, set())
     return posts
+
+
+@dataclass(frozen=True)
+class ViewerState:
+    liked: set[int] = dataclass_field(default_factory=set)
+    reshared: set[int] = dataclass_field(default_factory=set)
+    bookmarked: set[int] = dataclass_field(default_factory=set)
+    pinned: set[int] = dataclass_field(default_factory=set)
+    votes: dict[int, set[int]] = dataclass_field(default_factory=dict)  # poll (= post) id -> option ids
+
+
+def viewer_state(viewer: Viewer, post_ids: set[int], poll_ids: Sequence[int] = ()) -> ViewerState:
+    """Which of `post_ids` the viewer liked, reshared, bookmarked and pinned, and their votes
+    in `poll_ids`: one UNION query (kith/core/sql.py says why it is written by hand)."""
+    state = ViewerState()
+    if viewer is None or not post_ids:
+        return state
+    ids = sorted(post_ids)
+    marks = sql.placeholders(ids)
+    # Table names come from the models and every value is a parameter.  PostgreSQL types a
+    # UNION's columns from its first branches: the NULLs say what they stand in for.
+    parts = [
+        f"SELECT 1, post_id, CAST(NULL AS BIGINT) FROM {sql.table(Like)} WHERE person_id = %s AND post_id IN ({marks})",  # noqa: S608
+        f"SELECT 2, reshare_of_id, CAST(NULL AS BIGINT) FROM {sql.table(Post)} WHERE author_id = %s AND reshare_of_id IN ({marks})",  # noqa: S608
+        f"SELECT 3, post_id, CAST(NULL AS BIGINT) FROM {sql.table(Bookmark)} WHERE person_id = %s AND post_id IN ({marks})",  # noqa: S608
+        f"SELECT 4, post_id, CAST(NULL AS BIGINT) FROM {sql.table(Pin)} WHERE person_id = %s AND post_id IN ({marks})",  # noqa: S608
+    ]
+    params: list[int] = [value for _ in range(4) for value in (viewer.id, *ids)]
+    if poll_ids:
+        parts.append(f"SELECT 5, poll_id, option_id FROM {sql.table(PollVote)} "  # noqa: S608
+                     f"WHERE person_id = %s AND poll_id IN ({sql.placeholders(poll_ids)})")
+        params += [viewer.id, *poll_ids]
+    kinds = {1: state.liked, 2: state.reshared, 3: state.bookmarked, 4: state.pinned}
+    for kind, post_id, option_id in sql.fetch(" UNION ALL ".join(parts), params):
+        if kind == 5:
+            state.votes.setdefault(post_id, set()).add(option_id)
+        else:
+            kinds[kind].add(post_id)
+    return state
 
 
 def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:

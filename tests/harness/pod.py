@@ -107,6 +107,7 @@ class Pod:
             KITH_ALLOW_PRIVATE_FEDERATION="true",
             KITH_LOG_LEVEL="WARNING",
             KITH_WEB_THREADS="8",
+            KITH_API_CHECK_RESPONSES="true",  # kith/api/routing.py: responses also checked against their schemas
             KITH_STREAMING_PORT=str(self.streaming_port),
         )
         if self.database_url:
