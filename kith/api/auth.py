@@ -25,9 +25,11 @@ ANONYMOUS = Anonymous()
 
 
 def find_token(raw: str) -> AccessToken | None:
+    """The token with this raw value, its account and person.  Not its application: only
+    /api/v1/apps/verify_credentials reads that (one query there, not on every request)."""
     checksum = hashlib.sha256(raw.encode("utf-8")).hexdigest()
     return (
-        AccessToken.objects.select_related("user__person", "application")
+        AccessToken.objects.select_related("user__person")
         .filter(token_checksum=checksum)
         .first()
     )

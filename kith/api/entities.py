@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from kith.core import sql
@@ -38,6 +38,7 @@ from kith.social.models import (
     Post,
     PostMention,
     PostTag,
+    Tag,
     Visibility,
 )
 from kith.social.selectors import viewer_state
@@ -292,20 +293,11 @@ class _Batch:
             persons[comment.author_id] = comment.author
         self.tags: dict[int, list[str]] = defaultdict(list)
         self.mentions: dict[int, list[Person]] = defaultdict(list)
-        if post_ids:
-            for post_id, name in PostTag.objects.filter(post_id__in=post_ids).values_list("post_id", "tag__name"):
-                self.tags[post_id].append(name)
-            for row in PostMention.objects.filter(post_id__in=post_ids).select_related("person"):
-                self.mentions[row.post_id].append(row.person)
+        self.remote_uris: dict[tuple[str, int], str] = {}
         remote_post_ids = [p.id for p in posts if not p.author.is_local]
         remote_comment_ids = [c.id for c in comments if not c.author.is_local]
-        self.remote_uris: dict[tuple[str, int], str] = {}
-        if remote_post_ids or remote_comment_ids:
-            rows = RemoteObject.objects.filter(
-                Q(post_id__in=remote_post_ids) | Q(comment_id__in=remote_comment_ids)
-            ).values_list("post_id", "comment_id", "uri")
-            for post_id, comment_id, uri in rows:
-                self.remote_uris[("post", post_id) if post_id else ("comment", comment_id)] = uri
+        if post_ids or remote_comment_ids:
+            self._load_extras(sorted(post_ids), remote_post_ids, remote_comment_ids)
         self.bookmarked: set[int] = set()
         self.pinned: set[int] = set()
         self.liked_comments: set[int] = set()
@@ -330,6 +322,39 @@ class _Batch:
             int(entity["id"]): entity
             for entity in accounts(list(persons.values()))
         }
+
+
+    def _load_extras(self, post_ids: list[int], remote_post_ids: list[int], remote_comment_ids: list[int]) -> None:
+        """Tags and mentions of the posts and the URIs of remote posts and comments: one UNION
+        query (kith/core/sql.py says why by hand), in the order they were written."""
+        parts: list[str] = []
+        params: list[int] = []
+        # Table names come from the models and every value is a parameter.  PostgreSQL types
+        # a UNION's columns from its first branches: the NULLs say what they stand in for.
+        if post_ids:
+            marks = sql.placeholders(post_ids)
+            parts += [
+                f"SELECT 1, pt.id, pt.post_id, t.name, CAST(NULL AS BIGINT), NULL FROM {sql.table(PostTag)} pt "  # noqa: S608
+                f"JOIN {sql.table(Tag)} t ON t.id = pt.tag_id WHERE pt.post_id IN ({marks})",
+                f"SELECT 2, pm.id, pm.post_id, p.username, p.id, p.domain FROM {sql.table(PostMention)} pm "  # noqa: S608
+                f"JOIN {sql.table(Person)} p ON p.id = pm.person_id WHERE pm.post_id IN ({marks})",
+            ]
+            params += post_ids + post_ids
+        if remote_post_ids:
+            parts.append(f"SELECT 3, id, post_id, uri, NULL, NULL FROM {sql.table(RemoteObject)} "  # noqa: S608
+                         f"WHERE post_id IN ({sql.placeholders(remote_post_ids)})")
+            params += remote_post_ids
+        if remote_comment_ids:
+            parts.append(f"SELECT 4, id, comment_id, uri, NULL, NULL FROM {sql.table(RemoteObject)} "  # noqa: S608
+                         f"WHERE comment_id IN ({sql.placeholders(remote_comment_ids)})")
+            params += remote_comment_ids
+        for kind, _, item_id, text, person_id, domain in sql.fetch(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params):
+            if kind == 1:
+                self.tags[item_id].append(text)
+            elif kind == 2:
+                self.mentions[item_id].append(Person(id=person_id, username=text, domain=domain))
+            else:
+                self.remote_uris[("post" if kind == 3 else "comment", item_id)] = text
 
 
 def statuses(viewer: Viewer, items: Sequence[Post | Comment]) -> list[dict[str, Any]]:
