@@ -323,3 +323,72 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("server") and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+# ---- costly modules first -----------------------------------------------------------------
+# `make test` runs `pytest -n 2 --dist loadfile --no-loadscope-reorder`: each module goes
+# whole to one xdist worker, in the order the workers collected them.  Longest first keeps
+# a costly module from starting last and leaving one worker idle while the other finishes
+# it.  Rough seconds per module (PostgreSQL, browser and interop on SQLite; 2 cores, both
+# runs side by side) for the modules above ~10 s; any other module counts 0.02 s a test.
+# Only the order changes: nothing is skipped, and a module's own tests keep their order.
+MODULE_SECONDS = {
+    "tests/browser/test_pages.py": 200,
+    "tests/visibility/test_property.py": 100,
+    "tests/browser/test_journeys.py": 75,
+    "tests/test_bench.py": 65,
+    "tests/test_cli.py": 65,
+    "tests/federation/test_multipod.py": 65,
+    "tests/api/test_mastodon_py.py": 60,
+    "tests/api/test_streaming.py": 55,
+    "tests/api/test_discovery.py": 50,
+    "tests/api/test_toot.py": 45,
+    "tests/visibility/test_matrix.py": 45,
+    "tests/interop/test_bovine.py": 35,
+    "tests/api/test_visibility_walk.py": 30,
+    "tests/api/test_query_counts.py": 27,
+    "tests/federation/test_inbox_adversarial.py": 27,
+    "tests/interop/test_fedify.py": 25,
+    "tests/test_real_server.py": 20,
+    "tests/domain/test_query_counts.py": 17,
+    "tests/api/test_statuses.py": 16,
+    "tests/domain/test_streams.py": 14,
+    "tests/test_fanout_kill.py": 14,
+    "tests/web/test_posts.py": 13,
+    "tests/test_media.py": 12,
+    "tests/web/test_queries.py": 12,
+    "tests/api/test_accounts.py": 12,
+    "tests/api/test_timelines.py": 11,
+    "tests/domain/test_persons.py": 11,
+    "tests/domain/test_notifications.py": 11,
+    "tests/test_search.py": 10,
+    "tests/domain/test_posts.py": 10,
+}
+
+
+class _CostlyModulesFirst:
+    @pytest.hookimpl(trylast=True)  # after pytest-django's own reordering
+    def pytest_collection_modifyitems(self, config, items):
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            return  # a plain run keeps pytest's order
+        modules: dict[str, list] = {}
+        for item in items:
+            modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+        def seconds(module: str) -> float:
+            return MODULE_SECONDS.get(module, 0.02 * len(modules[module]))
+
+        items[:] = [item for module in sorted(modules, key=seconds, reverse=True) for item in modules[module]]
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_CostlyModulesFirst(), "kith-costly-modules-first")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_pod_template():
+    """The PostgreSQL database tests/harness/pod.py clones for each pod, dropped when the run ends."""
+    yield
+    from tests.harness import pod
+
+    pod.drop_template()

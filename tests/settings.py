@@ -33,7 +33,7 @@ KITH_JOBS_IMMEDIATE = True
 # Sizes small enough that tests exercise the worker path, not only the inline one.
 KITH_INLINE_FANOUT_LIMIT = 5
 KITH_FANOUT_BATCH_SIZE = 7
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "kith.core.sqlite":
     DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KITH_PREGENERATE_KEYS = False  # keys are made on first use; 2048-bit generation is slow
@@ -45,3 +45,8 @@ KITH_API_RATE_LIMIT = 1_000_000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Empties tables with DELETE, not TRUNCATE, between transactional tests (tests/pgflush).
     DATABASES["default"]["ENGINE"] = "tests.pgflush"
+    # Test databases named per run (pytest-django adds _gw0, _gw1 for xdist workers): two runs on
+    # one server (CI's, a developer's) would otherwise drop each other's test_<name>_gw0 mid-run.
+    # Set here, in the controller, before xdist starts its workers, which inherit it.
+    os.environ.setdefault("KITH_TEST_RUN_ID", f"{os.getpid()}")
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['KITH_TEST_RUN_ID']}"}
