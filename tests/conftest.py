@@ -326,8 +326,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 # ---- costly modules first -----------------------------------------------------------------
-# `make test` runs `pytest -n 2 --dist loadfile --no-loadscope-reorder`: each module goes
-# whole to one xdist worker, in the order the workers collected them.  Longest first keeps
+# `make test` runs `pytest -n 2 --dist loadfile`: each module goes whole to one xdist
+# worker, in the order the workers collected them (pytest_configure below turns off xdist's
+# own reorder by test count, which put one-test modules like the property test last).  Longest first keeps
 # a costly module from starting last and leaving one worker idle while the other finishes
 # it.  Rough seconds per module (PostgreSQL, browser and interop on SQLite; 2 cores, both
 # runs side by side) for the modules above ~10 s; any other module counts 0.02 s a test.
@@ -383,6 +384,8 @@ class _CostlyModulesFirst:
 
 def pytest_configure(config):
     config.pluginmanager.register(_CostlyModulesFirst(), "kith-costly-modules-first")
+    if hasattr(config.option, "loadscopereorder"):  # xdist's --no-loadscope-reorder
+        config.option.loadscopereorder = False
 
 
 @pytest.fixture(autouse=True, scope="session")
