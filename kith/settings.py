@@ -106,7 +106,8 @@ def _database(url: str | None) -> dict:
         return database
     POD.data_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend with the process's writers queued on a lock (kith/core/sqlite/base.py).
+        "ENGINE": "kith.core.sqlite",
         "NAME": str(POD.data_dir / "kith.sqlite3"),
         "OPTIONS": {
             # WAL lets the web and the worker read while one writes; IMMEDIATE takes the
