@@ -34,7 +34,11 @@ KITH_JOBS_IMMEDIATE = True
 KITH_INLINE_FANOUT_LIMIT = 5
 KITH_FANOUT_BATCH_SIZE = 7
 if DATABASES["default"]["ENGINE"] == "kith.core.sqlite":
-    DATABASES["default"]["TEST"] = {"NAME": None}  # in-memory
+    # In memory, on Django's own backend: kith.core.sqlite's writer lock leaves in-memory
+    # databases alone anyway (tests/test_sqlite_writer_lock.py tests it on a file; the pods
+    # tests start use it), and pytest-django names xdist workers' databases by this name.
+    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": None}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KITH_PREGENERATE_KEYS = False  # keys are made on first use; 2048-bit generation is slow
 KITH_API_CHECK_RESPONSES = True  # every API response is also rendered through its schema and compared
