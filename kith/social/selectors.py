@@ -79,13 +79,47 @@ def page_ids(queryset: QuerySet, page: Page, field: str = "id") -> list[int]:
 
 
 def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
-    ready_media = Media.objects.filter(state=MediaState.READY).order_by("position", "id")
+    """Posts with what rendering them reads, bar their photos (`_attach_ready_media`)."""
     return queryset.select_related("author", "reshare_of__author", "reshare_of__poll", "poll").prefetch_related(
-        Prefetch("media", queryset=ready_media),
-        Prefetch("reshare_of__media", queryset=ready_media),
         Prefetch("poll__options", queryset=PollOption.objects.order_by("position")),
         Prefetch("reshare_of__poll__options", queryset=PollOption.objects.order_by("position")),
     )
+
+
+class _PrefetchedRows(QuerySet):
+    """Rows already loaded for one post (its ready photos), as `post.media.all()` returns them.
+
+    Django's own prefetch builds a filtered queryset per post to hold them, which cost
+    more than the query itself on a page of statuses (docs/performance.md).  This one is
+    only ever iterated, counted or indexed; anything that would build a new query from it
+    (whose filter it does not carry) raises instead of returning other posts' rows."""
+
+    def _chain(self) -> QuerySet:
+        raise TypeError("prefetched photos are a list: iterate them, or query Media for more")
+
+
+def _attach_ready_media(posts: Sequence[Post]) -> None:
+    """Set `post.media.all()` of each post (and the post it reshares) to its ready photos,
+    in order: one query for the page."""
+    # A post can be on the page twice: as itself and as what another post reshares.
+    instances: dict[int, list[Post]] = {}
+    for post in [*posts, *(post.reshare_of for post in posts if post.reshare_of_id)]:
+        instances.setdefault(post.id, []).append(post)
+    if not instances:
+        return
+    found: dict[int, list[Media]] = {post_id: [] for post_id in instances}
+    for media in Media.objects.filter(post_id__in=instances, state=MediaState.READY).order_by("position", "id"):
+        found[media.post_id].append(media)
+    for post_id, rows in found.items():
+        for post in instances[post_id]:
+            cached = _PrefetchedRows(model=Media)
+            cached._result_cache = rows
+            cached._prefetch_done = True
+            if not hasattr(post, "_prefetched_objects_cache"):
+                post._prefetched_objects_cache = {}
+            post._prefetched_objects_cache["media"] = cached
+        for media in rows:
+            media.post = instances[post_id][0]  # rendering reads the post's visibility: no query per photo
 
 
 def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
@@ -220,6 +254,7 @@ def without_blocked_domains(viewer: Viewer, rows: QuerySet, prefix: str = "") ->
 
 def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
     by_id = {p.id: p for p in _post_rows(Post.objects.filter(id__in=post_ids))}
+    _attach_ready_media(list(by_id.values()))
     return decorate(viewer, [by_id[i] for i in post_ids if i in by_id])
 
 
@@ -309,6 +344,7 @@ def post_for(viewer: Viewer, post_id: int) -> Post:
     post = _post_rows(Post.objects.filter(id=post_id)).first()
     if post is None or not can_see_post(viewer, post):
         raise NotFound("No such post.")
+    _attach_ready_media([post])
     return decorate(viewer, [post])[0]
 
 

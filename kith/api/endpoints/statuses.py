@@ -75,8 +75,15 @@ def visible_status(request: HttpRequest, status_id: int) -> Post | Comment:
 
 
 def render(request: HttpRequest, item: Post | Comment) -> dict:
-    """One status as it is now, loaded the way lists load them."""
-    reloaded = posts.posts_and_comments_by_ids(viewer(request), [item.id])
+    """One status as it is now, loaded the way lists load them.  A post is reloaded by id
+    and checked with kith.visibility.can_see_post (`post_for`): cheaper than the list query
+    that also has to find which ids are visible (docs/performance.md, posting)."""
+    try:
+        if isinstance(item, Post):
+            return entities.status(viewer(request), posts.post_for(viewer(request), item.id))
+        reloaded = posts.posts_and_comments_by_ids(viewer(request), [item.id])
+    except NotFound:
+        raise NotFound("Record not found") from None
     if not reloaded:
         raise NotFound("Record not found")
     return entities.status(viewer(request), reloaded[0])
