@@ -1,9 +1,10 @@
 """Mastodon's entities as schemas: the served OpenAPI description is generated from these,
-and every response is checked against them (a renderer that drifts fails loudly in tests).
+and the test suite checks every response against them (kith/api/routing.py: production
+sends the renderers' dicts as they are, so a renderer that drifts fails loudly in tests).
 
 Field lists follow docs.joinmastodon.org/entities (Mastodon 4.3).  Optional
-fields that depend on a viewer (`favourited` ...) are absent for anonymous
-readers, as in Mastodon.
+fields that depend on a viewer (`favourited` ...) are null for anonymous
+readers (Mastodon leaves them out).
 """
 
 from __future__ import annotations
