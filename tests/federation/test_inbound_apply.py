@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from kith.federation.activitypub import inbound, uris
 from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
+from kith.graph.models import Follow
 from kith.moderation.models import Report
 from kith.people.remote import upsert_remote_person
 from kith.social.services import publish_post
@@ -97,3 +100,38 @@ def test_a_note_marked_sensitive_without_a_warning_stays_sensitive_both_ways(ali
 
     local = publish_post(alice, "photos from the clinic", sensitive=True)
     assert render.note(local)["sensitive"] is True
+
+
+def test_a_stored_activity_whose_job_was_lost_is_applied_by_the_sweep(alice):
+    """The row is the durable record (huey drops a job whose worker dies mid-task)."""
+    actor = _remote_actor("lost")
+    payload = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{REMOTE}/follows/lost", "type": "Follow",
+               "actor": actor.uri, "object": uris.actor("alice")}
+    stored = InboundActivity.objects.create(
+        activity_uri=payload["id"], actor_uri=actor.uri, activity_type="Follow", payload=payload
+    )
+    young = InboundActivity.objects.create(
+        activity_uri=f"{REMOTE}/follows/young", actor_uri=actor.uri, activity_type="Follow",
+        payload={**payload, "id": f"{REMOTE}/follows/young"},
+    )
+    assert inbound.sweep_pending_inbound() == 0  # a young row's job is still on its way
+    later = timezone.now() + inbound.SWEEP_AFTER + timedelta(seconds=1)
+    InboundActivity.objects.filter(id=young.id).update(received_at=later)
+    assert inbound.sweep_pending_inbound(now=later) == 1
+    stored.refresh_from_db()
+    assert stored.state == InboundState.DONE, stored.error
+    assert Follow.objects.filter(follower=actor.person, followee=alice).exists()
+    assert InboundActivity.objects.get(id=young.id).state == InboundState.PENDING
+
+
+def test_the_sweep_gives_up_on_a_row_that_never_applies(alice, monkeypatch):
+    actor = _remote_actor("poison")
+    stored = InboundActivity.objects.create(
+        activity_uri=f"{REMOTE}/poison", actor_uri=actor.uri, activity_type="Follow", payload={"id": f"{REMOTE}/poison"}
+    )
+    monkeypatch.setattr(inbound, "apply", lambda row: None)  # as if apply() crashed every time
+    later = timezone.now() + inbound.SWEEP_AFTER + timedelta(seconds=1)
+    swept = [inbound.sweep_pending_inbound(now=later) for _ in range(inbound.MAX_SWEEPS + 2)]
+    assert swept == [1] * inbound.MAX_SWEEPS + [0, 0]
+    stored.refresh_from_db()
+    assert stored.state == InboundState.PENDING

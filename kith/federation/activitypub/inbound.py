@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from huey import crontab
 
 from kith.core.errors import DomainError
 from kith.federation.activitypub import actors, uris
@@ -40,7 +43,7 @@ from kith.federation.activitypub.parse import (
 )
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
-from kith.jobs import task
+from kith.jobs import periodic, task
 from kith.moderation.services import file_report
 from kith.people.models import AccountState, Person
 from kith.people.remote import record_remote_move, remove_remote_person
@@ -444,3 +447,31 @@ def apply_inbound_job(inbound_id: int) -> None:
     inbound = InboundActivity.objects.filter(id=inbound_id, state=InboundState.PENDING).first()
     if inbound is not None:
         apply(inbound)
+
+
+# A stored activity still pending this long after it arrived lost its job: huey drops a job
+# whose worker dies mid-task, and the SQLite queue does not fsync each enqueue
+# (kith/jobs/queue.py).  The row is the durable record; the sweep enqueues it again, a few
+# times at most (a row that makes apply() crash must not be retried every minute forever).
+SWEEP_AFTER = timedelta(minutes=5)
+SWEEP_LIMIT = 500
+MAX_SWEEPS = 5
+
+
+def sweep_pending_inbound(now: datetime | None = None) -> int:
+    """Enqueue again the stored activities whose apply job was lost; returns how many."""
+    now = now or timezone.now()
+    lost = InboundActivity.objects.filter(
+        state=InboundState.PENDING, received_at__lt=now - SWEEP_AFTER, attempts__lt=MAX_SWEEPS
+    )
+    ids = list(lost.order_by("received_at").values_list("id", flat=True)[:SWEEP_LIMIT])
+    if ids:
+        InboundActivity.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
+        for inbound_id in ids:
+            apply_inbound_job(inbound_id)
+    return len(ids)
+
+
+@periodic(crontab(minute="*"))
+def sweep_inbound_job() -> None:
+    sweep_pending_inbound()
