@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -112,7 +113,18 @@ class Pod:
 
 
 def _wipe() -> None:
-    call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+    """Empty every table that has rows (one query finds them), with DELETE.  `flush` emptied
+    every table, on PostgreSQL with TRUNCATE: about a quarter of a second an example.  Rows
+    left over would show up in the checks (visible_posts, the timelines) as unexpected posts."""
+    tables = sorted(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        # Table names from Django's own introspection, quoted.
+        cursor.execute(" UNION ALL ".join(f"SELECT {n} WHERE EXISTS (SELECT 1 FROM {quote(t)})"  # noqa: S608
+                                          for n, t in enumerate(tables)))
+        filled = [tables[n] for (n,) in cursor.fetchall()]
+    if filled:
+        connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), filled))
 
 
 def _new_pod() -> Pod:
