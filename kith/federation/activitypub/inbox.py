@@ -140,26 +140,26 @@ def _forwardable(activity) -> bool:
 
 
 def _store(activity_id: str, actor_uri: str, activity_type: str, document: dict, forwarded_by: str = "") -> HttpResponse:
+    row = InboundActivity(activity_uri=activity_id, actor_uri=actor_uri, activity_type=activity_type,
+                          payload=document, forwarded_by=forwarded_by)
     try:
+        # Most activities are new: INSERT first (one statement), look only on a repeat.
         with transaction.atomic():
-            stored, created = InboundActivity.objects.get_or_create(
-                activity_uri=activity_id,
-                defaults={
-                    "actor_uri": actor_uri, "activity_type": activity_type, "payload": document,
-                    "forwarded_by": forwarded_by,
-                },
-            )
-            if created:
-                enqueue_on_commit(apply_inbound_job, stored.id)
-            elif stored.forwarded_by and not forwarded_by and stored.state != InboundState.DONE:
-                # A forwarded copy never stands in for the signed original: anyone could
-                # otherwise "forward" the ids of activities they expect (they are often
-                # predictable) and have the real ones ignored as repeats.
-                InboundActivity.objects.filter(id=stored.id).update(
-                    actor_uri=actor_uri, activity_type=activity_type, payload=document, forwarded_by="",
-                    state=InboundState.PENDING, error="", applied_at=None,
-                )
-                enqueue_on_commit(apply_inbound_job, stored.id)
-    except IntegrityError:  # the same activity arriving twice at once
+            row.save(force_insert=True)
+            enqueue_on_commit(apply_inbound_job, row.id)
+        return HttpResponse(status=202)
+    except IntegrityError:  # already stored (a retry, or the same activity twice at once)
         pass
+    with transaction.atomic():
+        stored = InboundActivity.objects.select_for_update().filter(activity_uri=activity_id).first()
+        if (stored is not None and stored.forwarded_by and not forwarded_by
+                and stored.state != InboundState.DONE):
+            # A forwarded copy never stands in for the signed original: anyone could
+            # otherwise "forward" the ids of activities they expect (they are often
+            # predictable) and have the real ones ignored as repeats.
+            InboundActivity.objects.filter(id=stored.id).update(
+                actor_uri=actor_uri, activity_type=activity_type, payload=document, forwarded_by="",
+                state=InboundState.PENDING, error="", applied_at=None,
+            )
+            enqueue_on_commit(apply_inbound_job, stored.id)
     return HttpResponse(status=202)
