@@ -330,40 +330,36 @@ def pytest_collection_modifyitems(config, items):
 # worker, in the order the workers collected them (pytest_configure below turns off xdist's
 # own reorder by test count, which put one-test modules like the property test last).  Longest first keeps
 # a costly module from starting last and leaving one worker idle while the other finishes
-# it.  Rough seconds per module (PostgreSQL, browser and interop on SQLite; 2 cores, both
-# runs side by side) for the modules above ~10 s; any other module counts 0.02 s a test.
+# it.  Seconds per module (the slower of a SQLite and a PostgreSQL run, 2 cores shared with
+# other work) for the modules above ~10 s; any other module counts 0.02 s a test.
 # Only the order changes: nothing is skipped, and a module's own tests keep their order.
 MODULE_SECONDS = {
-    "tests/browser/test_pages.py": 200,
-    "tests/visibility/test_property.py": 100,
-    "tests/browser/test_journeys.py": 75,
-    "tests/test_bench.py": 65,
-    "tests/test_cli.py": 65,
-    "tests/federation/test_multipod.py": 65,
-    "tests/api/test_mastodon_py.py": 60,
-    "tests/api/test_streaming.py": 55,
-    "tests/api/test_discovery.py": 50,
-    "tests/api/test_toot.py": 45,
-    "tests/visibility/test_matrix.py": 45,
-    "tests/interop/test_bovine.py": 35,
-    "tests/api/test_visibility_walk.py": 30,
-    "tests/api/test_query_counts.py": 27,
-    "tests/federation/test_inbox_adversarial.py": 27,
-    "tests/interop/test_fedify.py": 25,
-    "tests/test_real_server.py": 20,
-    "tests/domain/test_query_counts.py": 17,
-    "tests/api/test_statuses.py": 16,
-    "tests/domain/test_streams.py": 14,
-    "tests/test_fanout_kill.py": 14,
-    "tests/web/test_posts.py": 13,
-    "tests/test_media.py": 12,
-    "tests/web/test_queries.py": 12,
-    "tests/api/test_accounts.py": 12,
-    "tests/api/test_timelines.py": 11,
-    "tests/domain/test_persons.py": 11,
-    "tests/domain/test_notifications.py": 11,
+    "tests/browser/test_pages.py": 204,
+    "tests/visibility/test_property.py": 178,
+    "tests/federation/test_multipod.py": 111,
+    "tests/test_bench.py": 83,
+    "tests/visibility/test_matrix.py": 72,
+    "tests/api/test_streaming.py": 65,
+    "tests/browser/test_journeys.py": 61,
+    "tests/test_cli.py": 54,
+    "tests/api/test_mastodon_py.py": 42,
+    "tests/api/test_discovery.py": 38,
+    "tests/api/test_visibility_walk.py": 36,
+    "tests/api/test_toot.py": 25,
+    "tests/interop/test_bovine.py": 24,
+    "tests/web/test_queries.py": 20,
+    "tests/interop/test_fedify.py": 19,
+    "tests/federation/test_inbox_adversarial.py": 18,
+    "tests/api/test_statuses.py": 15,
+    "tests/web/test_htmx.py": 15,
+    "tests/domain/test_query_counts.py": 13,
+    "tests/web/test_privacy.py": 13,
+    "tests/api/test_query_counts.py": 12,
+    "tests/test_real_server.py": 11,
+    "tests/api/test_relationships.py": 10,
+    "tests/test_jobs.py": 10,
+    "tests/test_fanout_kill.py": 10,
     "tests/test_search.py": 10,
-    "tests/domain/test_posts.py": 10,
 }
 
 
