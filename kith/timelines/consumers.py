@@ -39,12 +39,17 @@ def surface_post(event: events.PostPublished) -> None:
         run_fanout(post.id)
     else:
         fanout_job(post.id)
+    mentioned = [
+        mention.person for mention in PostMention.objects.filter(post=post).select_related("person")
+        if can_see_post(mention.person, post)
+    ]
+    if not (post.reshare_of_id or mentioned):
+        return  # no write transaction (SQLite's single write lock) for nothing
     with transaction.atomic():
         if post.reshare_of_id:
             notify(post.reshare_of.author, NotificationKind.RESHARED, post.author, post=post.reshare_of)
-        for mention in PostMention.objects.filter(post=post).select_related("person"):
-            if can_see_post(mention.person, post):
-                notify(mention.person, NotificationKind.MENTIONED, post.author, post=post)
+        for person in mentioned:
+            notify(person, NotificationKind.MENTIONED, post.author, post=post)
 
 
 @events.subscribe(events.PostEdited)
