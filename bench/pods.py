@@ -61,6 +61,18 @@ def postgres_database(name: str) -> str | None:
     return urlsplit(base)._replace(path=f"/{name}").geturl()
 
 
+def drop_postgres_database(url: str | None) -> None:
+    """Drop a database `postgres_database` made (at the end of a run)."""
+    base = os.environ.get("KITH_TEST_DATABASE_URL")
+    if not url or not base:
+        return
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(base, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 class PodProcess:
     """One `kith COMMAND` process (and whatever it starts), in its own process group."""
 

@@ -34,7 +34,16 @@ from pathlib import Path
 
 import httpx
 
-from bench.pods import KITH, MemorySampler, PodProcess, free_port, pod_env, postgres_database, tree_memory
+from bench.pods import (
+    KITH,
+    MemorySampler,
+    PodProcess,
+    drop_postgres_database,
+    free_port,
+    pod_env,
+    postgres_database,
+    tree_memory,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("KITH_BENCH_CACHE", Path.home() / ".cache" / "kith-bench"))
@@ -187,7 +196,8 @@ class Bench:
         self.port = free_port()
         self.streaming_port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = postgres_database("kith_bench_" + size)
+        # Named per run: two runs on one server (a test run beside CI's) must not drop each other's.
+        self.database_url = postgres_database(f"kith_bench_{size}_{os.getpid()}")
         self.env = pod_env(work / "data", self.port, self.streaming_port, self.database_url)
         self.pod: PodProcess | None = None
         self.tokens: dict[str, str] = {}
@@ -800,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.stop()
         bench.stop_sink()
+        drop_postgres_database(bench.database_url)  # WITH (FORCE): this process's connection too
         path = results.write(Path(args.out))
         print()
         print(results.table())

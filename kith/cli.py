@@ -160,8 +160,16 @@ def _release_connections() -> None:
     huey.storage.close()
 
 
+# Request threads of one web process.  The work is mostly Python, so the threads take turns
+# on one GIL: on the embedded pod (SQLite, 2 cores) the home timeline at 16 connections went
+# 82/s with 5 threads, 122/s with 2 and 173/s with 1 (docs/performance.md).  Two keep one
+# slow request from holding up every other; more processes (`kith web --workers N`) are
+# what use more cores.
+DEFAULT_WEB_THREADS = 2
+
+
 def _default_web_threads() -> int:
-    return int(os.environ.get("KITH_WEB_THREADS") or (os.cpu_count() or 1) * 2 + 1)
+    return int(os.environ.get("KITH_WEB_THREADS") or DEFAULT_WEB_THREADS)
 
 
 def _serve_http(*, workers: int, embedded: bool, threads: int | None) -> int:
@@ -592,13 +600,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="web and job worker in one process (the default way to run a pod)")
     serve.add_argument("--bind", help="address:port to listen on (default: KITH_BIND or 127.0.0.1:8000)")
-    serve.add_argument("--threads", type=int, help="request threads (default: KITH_WEB_THREADS or 2 x cores + 1)")
+    serve.add_argument("--threads", type=int, help="request threads (default: KITH_WEB_THREADS or 2)")
     serve.set_defaults(handler=cmd_serve)
 
     web = commands.add_parser("web", help="web server only; run `kith worker` for the jobs")
     web.add_argument("--bind", help="address:port to listen on (default: KITH_BIND or 127.0.0.1:8000)")
     web.add_argument("--workers", type=int, default=1, help="web worker processes (default 1)")
-    web.add_argument("--threads", type=int, help="request threads per process (default: KITH_WEB_THREADS)")
+    web.add_argument("--threads", type=int, help="request threads per process (default: KITH_WEB_THREADS or 2)")
     web.set_defaults(handler=cmd_web)
 
     streaming = commands.add_parser(
