@@ -1,7 +1,7 @@
 # `make run`  : set up .venv, migrate, serve the pod on http://localhost:8000 (KITH_* honoured)
 # `make test` : set up .venv with the test tools, then lint, migration check and the whole suite
 # KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
-# `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small for a quick run,
+# `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small (10k posts) for a quick run, medium (100k),
 #                BENCH_PROFILE=1 to profile scenario 1 with py-spy
 
 PYTHON ?= python3

@@ -54,6 +54,8 @@ SIZES: dict[str, dict] = {
                  remote_followers=40, remote_hosts=10, inbox=60, silent_runs=1),
     "small": dict(people=1000, posts=10_000, follows=10, duration=5.0, warmup=1.0, fanout_posts=10,
                   remote_followers=2000, remote_hosts=500, inbox=2000, silent_runs=1),
+    "medium": dict(people=2000, posts=100_000, follows=8, duration=8.0, warmup=2.0, fanout_posts=20,
+                   remote_followers=2000, remote_hosts=500, inbox=3000, silent_runs=1),
     "full": dict(people=5000, posts=1_000_000, follows=5, duration=10.0, warmup=2.0, fanout_posts=20,
                  remote_followers=2000, remote_hosts=500, inbox=3000, silent_runs=2),
 }
