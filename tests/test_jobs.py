@@ -253,3 +253,13 @@ def test_followers_who_are_also_mentioned_or_blocked(lost_jobs):
     assert blocker.id not in rows
     assert rows[mentioned.id] == "following"  # one row, whichever way they qualify
     assert len(rows) == FOLLOWERS  # everyone but the blocker, plus the author
+
+
+def test_the_sqlite_queue_does_not_fsync_every_enqueue(tmp_path):
+    """kith/jobs/queue.py: synchronous=NORMAL in WAL, as the pod database (huey's default is FULL)."""
+    from kith.jobs.queue import QueueHuey
+
+    queue = QueueHuey("kith-test", filename=str(tmp_path / "queue.sqlite3"), results=False)
+    connection = queue.storage.conn
+    assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
+    assert connection.execute("pragma synchronous").fetchone() == (1,)
