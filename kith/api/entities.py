@@ -171,8 +171,10 @@ def account(person: Person) -> dict[str, Any]:
 
 
 def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
-    avatar = absolute(f"/avatars/{person.id}") if person.avatar else absolute(MISSING_AVATAR)
-    header = absolute(f"/headers/{person.id}") if person.header else absolute(MISSING_HEADER)
+    # Local and remote people alike: a remote person's pictures are this pod's copies
+    # (kith.federation.media_cache), never the other server's URLs.
+    avatar = absolute(f"/avatars/{person.id}?v={person.avatar_version}") if person.avatar else absolute(MISSING_AVATAR)
+    header = absolute(f"/headers/{person.id}?v={person.header_version}") if person.header else absolute(MISSING_HEADER)
     return {
         "id": str(person.id),
         "username": person.username,
@@ -702,6 +704,7 @@ NOTIFICATION_TYPES = {
     "mentioned": "mention",
     "commented": "mention",
     "also_commented": "mention",
+    "replied": "mention",
     "liked": "favourite",
     "reshared": "reblog",
     "followed": "follow",

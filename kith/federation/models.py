@@ -61,3 +61,34 @@ class HostHealth(models.Model):
     unavailable_until = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
+
+
+class CopyState(models.TextChoices):
+    PENDING = "pending", "pending"  # to be fetched (again, at next_attempt_at, after a failure)
+    DONE = "done", "done"
+    FAILED = "failed", "failed"  # refused (not an image, too big, a private address) or retried out
+
+
+class RemoteProfileImage(models.Model):
+    """A remote person's avatar or header as their server names it, and how our copy stands.
+
+    Protocol-neutral: an adapter records the URL its protocol gave (kith.federation.media_cache);
+    the worker copies and cleans the picture into Person.avatar/header.  The row is what makes
+    the copy durable: a job lost with its worker is found again by the sweep, and a URL that is
+    not new is never fetched again."""
+
+    KINDS = (("avatar", "avatar"), ("header", "header"))
+
+    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=KINDS)
+    url = models.CharField(max_length=2048)
+    state = models.CharField(max_length=8, choices=CopyState.choices, default=CopyState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a job is at it (a lease, also the fencing token)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "kind"], name="remote_profile_image_once")]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="profile_image_due_idx")]

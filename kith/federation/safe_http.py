@@ -41,7 +41,12 @@ class FetchError(Exception):
     """The remote answer could not be used; the message says why (safe to log)."""
 
 
-class BlockedAddress(FetchError):
+class Refused(FetchError):
+    """Refused by a rule (a private address, a scheme, a size, a content type): asking again
+    cannot help, unlike a timeout or a refused connection."""
+
+
+class BlockedAddress(Refused):
     pass
 
 
@@ -134,7 +139,7 @@ def _check_scheme(url: str) -> None:
     scheme = httpx.URL(url).scheme
     if scheme == "https" or (scheme == "http" and _private_allowed()):
         return
-    raise FetchError(f"refusing {scheme or 'relative'} URL {url!r}: only https is allowed")
+    raise Refused(f"refusing {scheme or 'relative'} URL {url!r}: only https is allowed")
 
 
 def request(
@@ -177,7 +182,7 @@ def request(
             response.close()
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if accept_types is not None and response.is_success and content_type not in set(accept_types):
-            raise FetchError(f"unexpected content type {content_type!r} from {current}")
+            raise Refused(f"unexpected content type {content_type!r} from {current}")
         return Response(current, response.status_code, content_type, response.headers, body)
     raise FetchError(f"too many redirects from {url}")
 
@@ -185,13 +190,13 @@ def request(
 def _read_bounded(response: httpx.Response, max_bytes: int, deadline_at: float) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"response of {declared} bytes is over the {max_bytes} byte limit")
+        raise Refused(f"response of {declared} bytes is over the {max_bytes} byte limit")
     chunks, size = [], 0
     try:
         for chunk in response.iter_bytes():  # decoded: the cap applies after decompression
             size += len(chunk)
             if size > max_bytes:
-                raise FetchError(f"response is over the {max_bytes} byte limit")
+                raise Refused(f"response is over the {max_bytes} byte limit")
             if time.monotonic() > deadline_at:
                 raise FetchError("response took too long")
             chunks.append(chunk)

@@ -13,6 +13,11 @@ from kith.core.errors import Invalid
 # Refuse decompression bombs well before Pillow's own (warning-only) threshold.
 MAX_PIXELS = 40_000_000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
+# Profile images, uploaded here or copied from another pod: the same bounds for both.
+MAX_PROFILE_IMAGE_BYTES = 8 * 1024 * 1024
+AVATAR_MAX_SIDE = 400
+HEADER_MAX_SIDE = 1500
+PROFILE_IMAGE_SIDES = {"avatar": AVATAR_MAX_SIDE, "header": HEADER_MAX_SIDE}
 
 
 def open_untrusted(data: bytes) -> Image.Image:
@@ -42,8 +47,13 @@ def strip_and_orient(image: Image.Image) -> Image.Image:
 
 
 def clean_profile_image(upload: UploadedFile, *, max_side: int) -> ContentFile:
-    data = upload.read()
-    if len(data) > 8 * 1024 * 1024:
+    return clean_profile_image_bytes(upload.read(), max_side=max_side)
+
+
+def clean_profile_image_bytes(data: bytes, *, max_side: int) -> ContentFile:
+    """An avatar or header, from an upload or another pod: decoded defensively, oriented,
+    stripped of all metadata, scaled to `max_side` and re-encoded as PNG (Invalid if not)."""
+    if len(data) > MAX_PROFILE_IMAGE_BYTES:
         raise Invalid("Profile images must be under 8 MB.")
     image = strip_and_orient(open_untrusted(data))
     image.thumbnail((max_side, max_side))

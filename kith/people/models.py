@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -78,6 +80,21 @@ class Person(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state == AccountState.ACTIVE
+
+    # A new picture is stored under a new name (the storage never reuses a name in use), so a
+    # hash of the name changes with the picture: put in the served URL (`?v=`), it lets browsers,
+    # apps and other pods tell a new avatar from one they have, although the path stays the same.
+    @property
+    def avatar_version(self) -> str:
+        return _version(self.avatar.name)
+
+    @property
+    def header_version(self) -> str:
+        return _version(self.header.name)
+
+
+def _version(stored_name: str | None) -> str:
+    return hashlib.sha256((stored_name or "").encode()).hexdigest()[:12] if stored_name else ""
 
 
 class ProfileTag(models.Model):

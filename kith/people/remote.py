@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from collections.abc import Sequence
+
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from kith.core.errors import Invalid
-from kith.people.models import AccountState, Person
-from kith.people.services import USERNAME_RE
+from kith.core.text import normalise_tag
+from kith.people.models import AccountState, Person, ProfileTag
+from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE
+
+PROFILE_IMAGE_FIELDS = ("avatar", "header")
 
 
 @transaction.atomic
@@ -43,6 +51,9 @@ def remove_remote_person(person: Person) -> None:
     person.display_name = ""
     person.bio_html = ""
     person.save(update_fields=["state", "display_name", "bio_html", "updated_at"])
+    for field in PROFILE_IMAGE_FIELDS:
+        set_remote_profile_image(person, field, None)
+    set_remote_profile_tags(person, ())
 
 
 @transaction.atomic
@@ -57,3 +68,57 @@ def record_remote_move(person: Person, target: Person) -> Person:
         person.moved_to = target
         person.save(update_fields=["moved_to", "updated_at"])
     return person
+
+
+@transaction.atomic
+def set_remote_profile_image(person: Person, field: str, image: ContentFile | None) -> bool:
+    """Put a remote person's avatar or header in place (`image` already cleaned by
+    kith.people.images), or take it away (None).  Returns whether anything changed.
+
+    Each copy gets a name of its own, so the served URL's version changes with the picture;
+    the file it replaces is deleted once the change is committed."""
+    if person.is_local:
+        raise Invalid("Local profiles change through people.services.update_profile.")
+    if field not in PROFILE_IMAGE_FIELDS:
+        raise Invalid("A profile image is an avatar or a header.")
+    stored = getattr(person, field)
+    # The row's name, not this object's: the copy may have been made through another one.
+    old_name = Person.objects.select_for_update().filter(id=person.id).values_list(field, flat=True).first() or ""
+    if image is None and not old_name:
+        stored.name = None
+        return False
+    if image is None:
+        stored.name = None
+    else:
+        stored.save(f"{person.id}-{secrets.token_hex(4)}.png", image, save=False)
+    Person.objects.filter(id=person.id).update(**{field: stored.name or ""})
+    if old_name:
+        storage = stored.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return True
+
+
+def normalise_profile_tags(names: Sequence[str]) -> list[str]:
+    """Profile tags as a local person's are kept: case-folded, `#` dropped, word characters
+    only, at most 64 each, no repeats, the first MAX_PROFILE_TAGS (others are ignored)."""
+    found: list[str] = []
+    for raw in names:
+        name = normalise_tag(str(raw).strip())
+        if name and re.fullmatch(r"\w{1,64}", name) and name not in found:
+            found.append(name)
+        if len(found) == MAX_PROFILE_TAGS:
+            break
+    return found
+
+
+@transaction.atomic
+def set_remote_profile_tags(person: Person, names: Sequence[str]) -> bool:
+    """A remote person's profile tags as their server lists them now.  Returns whether they changed."""
+    if person.is_local:
+        raise Invalid("Local profiles change through people.services.update_profile.")
+    wanted = normalise_profile_tags(names)
+    if wanted == list(ProfileTag.objects.filter(person=person).values_list("name", flat=True)):
+        return False
+    ProfileTag.objects.filter(person=person).delete()
+    ProfileTag.objects.bulk_create(ProfileTag(person=person, name=name, position=index) for index, name in enumerate(wanted))
+    return True

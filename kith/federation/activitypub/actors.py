@@ -13,14 +13,14 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from kith.federation import httpsig, safe_http
+from kith.federation import httpsig, media_cache, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
 from kith.federation.activitypub.models import RemoteActor, RemoteKey
 from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin
 from kith.federation.keys import instance_key
 from kith.people.models import Person
-from kith.people.remote import upsert_remote_person
+from kith.people.remote import set_remote_profile_tags, upsert_remote_person
 from kith.social.remote import update_remote_profile
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,8 @@ def local_username_for(uri: str) -> str | None:
 
 @transaction.atomic
 def store_actor(data: ActorData) -> RemoteActor:
-    """Create or refresh the Person and RemoteActor for a parsed actor document."""
+    """Create or refresh the Person and RemoteActor for a parsed actor document: the profile
+    (name, bio, profile tags) at once, the avatar and header copied by the worker when new."""
     existing = RemoteActor.objects.select_related("person").filter(uri=data.id).first()
     if existing is None:
         person = upsert_remote_person(data.preferred_username, domain_of(data.id), display_name=data.name or "")
@@ -116,6 +117,9 @@ def store_actor(data: ActorData) -> RemoteActor:
         locked=bool(data.manually_approves_followers),
         searchable=bool(data.discoverable),
     )
+    set_remote_profile_tags(existing.person, data.hashtags)
+    # Copied in the worker once this commits (this may run inside an inbox request).
+    media_cache.record_profile_images(existing.person, avatar_url=data.icon_url, header_url=data.image_url)
     return existing
 
 

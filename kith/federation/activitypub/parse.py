@@ -150,6 +150,9 @@ class ActorData:
     fields: tuple[tuple[str, str], ...]  # (name as plain text, value as sanitised HTML)
     # FEP-521a `assertionMethod` Multikeys: (key id, SubjectPublicKeyInfo PEM), Ed25519 or RSA.
     multikeys: tuple[tuple[str, str], ...] = ()
+    # The `tag` array's Hashtags (diaspora*'s profile tags; Mastodon lists its bio's hashtags),
+    # normalised, in order, at most MAX_ACTOR_HASHTAGS.
+    hashtags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,9 @@ class NoteData:
     attachments: tuple[AttachmentData, ...]
     poll: PollData | None
     language: str | None
+    # What groups a thread or a private conversation: `context`, or Mastodon's older
+    # `conversation` (often a tag: URI).  An opaque key, never fetched.
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -562,6 +568,36 @@ def _profile_fields(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(fields)
 
 
+def _picture_url(value: object, field: str) -> str | None:
+    """An avatar's or header's URL, on any host (servers keep them on a media host or CDN of
+    their own).  A malformed one is dropped, never an error: a broken picture must not make the
+    actor unusable.  Whether it is an image is for the copy in the worker to find out."""
+    try:
+        return _link_url(value, field, media_prefix="image/")
+    except ParseError:
+        return None
+
+
+MAX_ACTOR_HASHTAGS = 5  # what a profile shows (kith.people.services.MAX_PROFILE_TAGS)
+
+
+def _actor_hashtags(value: object) -> tuple[str, ...]:
+    """The first Hashtags of an actor's `tag`.  Never an error: emoji, mentions, bare references
+    and malformed entries are skipped, and only the first MAX_TAGS entries are read, so a
+    profile with odd tags still federates."""
+    items = value if isinstance(value, list) else ([] if value is None else [value])
+    found: list[str] = []
+    for item in items[:MAX_TAGS]:
+        if not isinstance(item, dict) or item.get("type") != "Hashtag" or not isinstance(item.get("name"), str):
+            continue
+        name = normalise_tag(plain(item["name"], 101))
+        if len(name) <= 64 and _TAG_NAME_RE.match(name) and name not in found:
+            found.append(name)
+        if len(found) == MAX_ACTOR_HASHTAGS:
+            break
+    return tuple(found)
+
+
 def parse_actor(doc: object) -> ActorData:
     doc = _require_dict(doc)
     actor_type = _type(doc)
@@ -597,8 +633,8 @@ def parse_actor(doc: object) -> ActorData:
         manually_approves_followers=bool(_bool(doc, "manuallyApprovesFollowers")),
         discoverable=_bool(doc, "discoverable"),
         indexable=_bool(doc, "indexable"),
-        icon_url=_link_url(doc.get("icon"), "icon", media_prefix="image/"),
-        image_url=_link_url(doc.get("image"), "image", media_prefix="image/"),
+        icon_url=_picture_url(doc.get("icon"), "icon"),
+        image_url=_picture_url(doc.get("image"), "image"),
         key_id=key_id,
         public_key_pem=pem,
         published=parse_datetime(doc.get("published"), "published"),
@@ -606,6 +642,7 @@ def parse_actor(doc: object) -> ActorData:
         also_known_as=_iri_list(doc.get("alsoKnownAs"), "alsoKnownAs", MAX_ALIASES),
         fields=_profile_fields(doc.get("attachment")),
         multikeys=_multikeys(doc, actor_id),
+        hashtags=_actor_hashtags(doc.get("tag")),
     )
 
 
@@ -817,7 +854,26 @@ def parse_note(doc: object) -> NoteData:
         attachments=_attachments(doc.get("attachment")),
         poll=_poll(doc) if note_type == "Question" else None,
         language=language,
+        context=_context(doc),
     )
+
+
+MAX_CONTEXT_CHARS = 2048
+
+
+def _context(doc: dict[str, Any]) -> str | None:
+    for key in ("context", "conversation"):
+        value = doc.get(key)
+        if isinstance(value, dict):
+            value = value.get("id")
+        if (
+            isinstance(value, str)
+            and 0 < len(value) <= MAX_CONTEXT_CHARS
+            and value.isprintable()
+            and not any(c.isspace() for c in value)
+        ):
+            return value
+    return None
 
 
 # --- activities -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,10 +49,12 @@ def actor(person: Person) -> dict[str, Any]:
         ],
         "attachment": [],
     }
+    # The version in the URL changes with the picture: other servers fetch a picture again only
+    # when its URL is new (Kith does, kith.federation.media_cache; so does Mastodon).
     if person.avatar:
-        document["icon"] = _image(f"/avatars/{person.id}")
+        document["icon"] = _image(f"/avatars/{person.id}?v={person.avatar_version}")
     if person.header:
-        document["image"] = _image(f"/headers/{person.id}")
+        document["image"] = _image(f"/headers/{person.id}?v={person.header_version}")
     if person.also_known_as:
         document["alsoKnownAs"] = list(person.also_known_as)
     if person.moved_to_id is not None:
@@ -153,8 +156,23 @@ def _attachments(post) -> list[dict[str, Any]]:
     return attachments
 
 
-def note(post, audience: list[Person] | None = None) -> dict[str, Any]:
-    """A local post as a Note (or a Question when it has a poll)."""
+@dataclass(frozen=True)
+class Thread:
+    """Where a message (a direct post) stands in its conversation."""
+
+    context: str  # shared by every message of the conversation
+    in_reply_to: str | None  # the message before it
+    subject: str | None  # sent with the first message only, as its `name`
+
+
+def note(post, audience: list[Person] | None = None, thread: Thread | None = None) -> dict[str, Any]:
+    """A local post as a Note (or a Question when it has a poll).
+
+    A message (`thread` given) is addressed to the other participants, each with a
+    Mention tag, as Mastodon marks a direct message; it replies to the message before it
+    and carries the conversation's `context` (and Mastodon's `conversation`), so every
+    participant's server files it in the same conversation.
+    """
     from kith.federation.activitypub.context import OBJECT_CONTEXT
 
     author = post.author
@@ -173,6 +191,18 @@ def note(post, audience: list[Person] | None = None) -> dict[str, Any]:
         "tag": _tags(post.tags.values_list("name", flat=True), list(post.mentions.select_related("ap_actor"))),
         "attachment": _attachments(post),
     }
+    if thread is not None:
+        document["context"] = document["conversation"] = thread.context
+        if thread.in_reply_to:
+            document["inReplyTo"] = thread.in_reply_to
+        elif thread.subject:
+            document["name"] = thread.subject
+        mentioned = {tag["href"] for tag in document["tag"] if tag["type"] == "Mention"}
+        document["tag"] += [
+            {"type": "Mention", "name": f"@{person.handle}", "href": actor_uri(person)}
+            for person in (audience or [])
+            if actor_uri(person) not in mentioned
+        ]
     if post.edited_at:
         document["updated"] = _iso(post.edited_at)
     if hasattr(post, "poll"):
