@@ -148,20 +148,23 @@ def record_profile_images(person: Person, *, avatar_url: str | None, header_url:
         return
     with transaction.atomic():
         # One writer per person: two refreshes of one actor must not race on its rows.
-        Person.objects.select_for_update().filter(id=person.id).first()
+        stored = Person.objects.select_for_update().filter(id=person.id).values("avatar", "header").first() or {}
         for kind, url in (("avatar", avatar_url), ("header", header_url)):
-            _record(person, kind, url)
+            _record(person, kind, url, has_copy=bool(stored.get(kind)))
 
 
-def _record(person: Person, kind: str, url: str | None) -> None:
+def _record(person: Person, kind: str, url: str | None, *, has_copy: bool) -> None:
     row = RemoteProfileImage.objects.filter(person=person, kind=kind).first()
     if url is None:
         if row is not None:
             row.delete()
-        set_remote_profile_image(person, kind, None)  # a no-op when there is none
+        if has_copy:
+            set_remote_profile_image(person, kind, None)
         return
-    if row is not None and row.url == url:
-        return  # the same picture (servers give a new picture a new URL): never fetched twice
+    if row is not None and row.url == url and (has_copy or row.state != CopyState.DONE):
+        # The same picture (servers give a new picture a new URL): never fetched twice.  Only a
+        # copy that is gone (the person was deleted here and came back) is made again.
+        return
     RemoteProfileImage.objects.update_or_create(
         person=person, kind=kind,
         defaults={"url": url, "state": CopyState.PENDING, "attempts": 0, "next_attempt_at": timezone.now(),

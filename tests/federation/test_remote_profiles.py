@@ -289,6 +289,11 @@ def test_a_deleted_remote_person_loses_pictures_and_tags(other_pod):
     assert not ann.avatar
     assert not ann.header
     assert not ann.profile_tags.exists()
+    # The name comes back over there (a new account): its pictures are copied again.
+    Person.objects.filter(id=ann.id).update(state="active")
+    actors.resolve_actor(other_pod.actor_uri, refresh=True)
+    assert _ann().avatar
+    assert _ann().header
 
 
 # ---- hostile and broken pictures --------------------------------------------------------------
