@@ -1,5 +1,6 @@
 # `make run`  : set up .venv, migrate, serve the pod on http://localhost:8000 (KITH_* honoured)
 # `make test` : set up .venv with the test tools, then lint, migration check and the whole suite
+# `make admin`: the pod's first administrator (asks for username, e-mail and password, or NAME=... EMAIL=...)
 # KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
 # `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small (10k posts) for a quick run, medium (100k),
 #                BENCH_PROFILE=1 to profile scenario 1 with py-spy
@@ -15,11 +16,22 @@ JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run install test pytest lint migrations-check clean system-packages messages bench screenshots
+.PHONY: run admin install test pytest lint migrations-check clean system-packages messages bench screenshots
 
 run: $(RUN_STAMP)
 	$(KITH) migrate --verbosity 0
 	$(KITH) serve
+
+# Only NAME and EMAIL given on make's command line count: some systems set NAME in the
+# environment (WSL sets it to the machine's name), which must not become the admin's username.
+admin: export MAKE_ADMIN_NAME = $(if $(filter command line,$(origin NAME)),$(NAME))
+admin: export MAKE_ADMIN_EMAIL = $(if $(filter command line,$(origin EMAIL)),$(EMAIL))
+admin: $(RUN_STAMP)
+	@$(KITH) migrate --verbosity 0
+	@name="$$MAKE_ADMIN_NAME"; email="$$MAKE_ADMIN_EMAIL"; \
+	if [ -z "$$name" ]; then printf 'Username of the admin account (letters, digits, _): '; read -r name || true; fi; \
+	if [ -z "$$email" ]; then printf 'E-mail address: '; read -r email || true; fi; \
+	$(KITH) user create "$$name" --email "$$email" --admin
 
 install: $(RUN_STAMP)
 

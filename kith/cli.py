@@ -5,7 +5,7 @@
     kith worker [--threads N]  job worker only
     kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` embeds it)
     kith migrate               create or update the database schema
-    kith user create NAME --email E [--password P] [--admin]
+    kith user create NAME --email E [--password P] [--admin] [--language L]
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
     kith token list USER | kith token revoke USER ID
     kith check                 configuration and health report
@@ -295,9 +295,17 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     from kith.people.services import create_local_account
 
     require_migrated()
+    if args.language is not None:
+        from django.conf import settings
+
+        known = [code for code, _name in settings.LANGUAGES]
+        if args.language not in known:
+            raise Refused(f"--language {args.language!r}: this pod has {', '.join(known)}")
     password = args.password if args.password is not None else _read_password()
     try:
-        account = create_local_account(args.name, args.email, password, is_admin=args.admin)
+        account = create_local_account(
+            args.name, args.email, password, is_admin=args.admin, default_aspects=True, language=args.language
+        )
     except DomainError as exc:
         raise Refused(f"could not create {args.name!r}: {exc}") from None
     role = " (admin)" if args.admin else ""
@@ -633,6 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--password", help="the password (if left out: asked for, or read from standard input)")
     create.add_argument("--admin", action="store_true", help="make the account a pod administrator")
+    create.add_argument("--language", help="language of the starting aspects (Family, Friends, Work, Acquaintances), "
+                        "e.g. de; default: the pod's (en)")
     create.set_defaults(handler=cmd_user_create)
 
     token = commands.add_parser("token", help="API bearer tokens for scripts (Mastodon client API)")

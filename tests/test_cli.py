@@ -4,6 +4,7 @@ run, a fresh database of its own); a few error paths in-process where that is en
 from __future__ import annotations
 
 import io
+import re
 import socket
 import tomllib
 import urllib.error
@@ -321,3 +322,116 @@ def test_serve_answers_http_and_runs_jobs_in_the_same_process(make_pod):
         timeout=60, interval=0.2, message=f"the embedded worker to make grace's key:\n{pod.log_of(serving)}",
     )
     pod.stop(serving)
+
+
+# ---- the first hour: starting aspects, `make admin`, the README's commands (issue 11, point 6) ----
+
+
+def _aspect_names(pod, username: str) -> list[str]:
+    rows = pod.query(
+        "SELECT a.name FROM graph_aspect a JOIN people_person p ON p.id = a.owner_id "
+        "WHERE p.username = ? ORDER BY a.position, a.id", (username,)
+    )
+    return [name for (name,) in rows]
+
+
+@pytest.mark.django_db
+def test_user_create_gives_the_four_starting_aspects_in_the_language_asked(in_process, capsys):
+    from kith.graph.models import Aspect
+
+    def names(username: str) -> list[str]:
+        return list(Aspect.objects.filter(owner__username=username).order_by("position").values_list("name", flat=True))
+
+    assert cli.main(["user", "create", "hana", "--email", "hana@example.test", "--password", "a long passphrase"]) == 0
+    assert names("hana") == ["Family", "Friends", "Work", "Acquaintances"]
+    assert cli.main(["user", "create", "ida", "--email", "ida@example.test", "--password", "a long passphrase",
+                     "--language", "de"]) == 0
+    assert names("ida") == ["Familie", "Freunde", "Arbeit", "Bekannte"]
+    capsys.readouterr()
+    assert cli.main(["user", "create", "jan", "--email", "jan@example.test", "--password", "a long passphrase",
+                     "--language", "fr"]) == 2
+    assert "--language 'fr': this pod has en, de" in capsys.readouterr().err
+    assert not Aspect.objects.filter(owner__username="jan").exists()
+
+
+def _make_admin(pod, *variables: str, input: str, extra_env: dict[str, str] | None = None):
+    """`make admin VARIABLES` from the checkout, with this venv's `kith` and the pod's data dir."""
+    import subprocess
+    import sys
+
+    venv = Path(sys.executable).parent.parent
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO_ROOT), f"VENV={venv}", "-o", f"{venv}/.installed-run",
+         "admin", *variables],
+        env={**pod.env, **(extra_env or {})}, input=input, capture_output=True, text=True, timeout=120,
+    )
+
+
+@server
+def test_make_admin_takes_name_and_email_as_variables_and_asks_for_the_password(make_pod):
+    pod = make_pod(migrated=False)  # before `make run` ever ran: make admin migrates first
+    done = _make_admin(pod, "NAME=ana", "EMAIL=ana@example.test", input="a long passphrase\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "created ana@" in done.stdout
+    assert "(admin)" in done.stdout
+    [(staff, superuser)] = pod.query("SELECT is_staff, is_superuser FROM people_account WHERE username = 'ana'")
+    assert bool(staff)
+    assert bool(superuser)
+    assert _aspect_names(pod, "ana") == ["Family", "Friends", "Work", "Acquaintances"]
+
+
+@server
+def test_make_admin_asks_for_what_it_was_not_given_and_ignores_name_from_the_environment(make_pod):
+    pod = make_pod()
+    # WSL sets NAME to the machine's name: only make's command line counts.
+    done = _make_admin(pod, input="ben\nben@example.test\na long passphrase\n", extra_env={"NAME": "MYLAPTOP"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Username of the admin account" in done.stdout
+    assert "E-mail address" in done.stdout
+    rows = pod.query("SELECT username, email, is_staff FROM people_account")
+    assert [(name, email, bool(staff)) for name, email, staff in rows] == [("ben", "ben@example.test", True)]
+    refused = _make_admin(pod, "NAME=admin", "EMAIL=x@example.test", input="a long passphrase\n")
+    assert refused.returncode != 0
+    assert "reserved" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def _documented_commands() -> list[tuple[str, str]]:
+    """(file, command) for each `kith` command the README and docs show to be typed: in code
+    blocks, and in the README's table of commands."""
+    found = []
+    for path in [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", text, re.S)
+        lines = [line.strip() for block in blocks for line in block.splitlines()]
+        if path.name == "README.md":
+            lines += re.findall(r"^\| `([^`]+)` \|", text, re.M)
+        found += [(path.name, line) for line in lines if re.match(r"^(\S*/)?kith\s", line)]
+    return found
+
+
+def test_every_kith_command_in_the_readme_and_docs_runs_as_written():
+    commands = _documented_commands()
+    assert len(commands) >= 10, commands
+    assert any(command.startswith(".venv/bin/kith token create USER") for _name, command in commands)
+    for name, command in commands:
+        program = command.split()[0]
+        # Run from the checkout: `kith` alone is not on the PATH after `make run`.
+        assert program == ".venv/bin/kith" or program.endswith("/.venv/bin/kith") and name == "operations.md", \
+            f"{name}: {command!r} does not run as written after `make run`"
+        words = [w for w in command.split()[1:3] if re.fullmatch(r"[a-z]+", w)]
+        if words[0] == "manage":
+            continue  # everything after `manage` is Django's (test_manage_passes_through_to_django)
+        parser = cli.build_parser()
+        with pytest.raises(SystemExit) as exited:
+            parser.parse_args([*words[: 2 if words[0] in ("user", "token", "bench") else 1], "--help"])
+        assert exited.value.code == 0, f"{name}: {command!r}"
+
+
+def test_the_readme_starts_with_the_two_commands_then_make_admin():
+    readme = (REPO_ROOT / "README.md").read_text()
+    first_block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert readme.startswith("```sh\nmake run")
+    assert [line.split()[:2] for line in first_block.strip().splitlines()] == [["make", "run"], ["make", "test"]]
+    after = readme.split("```", 2)[2]
+    assert after.split("```sh\n", 1)[1].startswith("make admin")

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -108,6 +109,25 @@ def create_aspect(owner: Person, name: str) -> Aspect:
         raise Conflict("You have an aspect with that name already.")
     position = (Aspect.objects.filter(owner=owner).aggregate(top=Max("position"))["top"] or 0) + 1
     return Aspect.objects.create(owner=owner, name=name, position=position)
+
+
+# diaspora*'s starting aspects, in its order; created in the account's language (marked here
+# for `make messages`, translated when they are created) and renamed or removed like any other.
+DEFAULT_ASPECTS = (gettext_noop("Family"), gettext_noop("Friends"), gettext_noop("Work"), gettext_noop("Acquaintances"))
+
+
+@transaction.atomic
+def create_default_aspects(owner: Person, language: str | None = None) -> list[Aspect]:
+    """A new account's aspects, named in `language` when the pod has that translation (else in
+    the pod's default language); names the owner has already are skipped."""
+    try:
+        language = translation.get_supported_language_variant(language or settings.LANGUAGE_CODE)
+    except LookupError:
+        language = settings.LANGUAGE_CODE  # e.g. "fr" on a pod without French: not Django's own catalog
+    with translation.override(language):
+        names = [translation.gettext(name) for name in DEFAULT_ASPECTS]
+    existing = set(Aspect.objects.filter(owner=owner).values_list("name", flat=True))
+    return [create_aspect(owner, name) for name in names if name not in existing]
 
 
 @transaction.atomic

@@ -41,9 +41,14 @@ def validate_username(username: str) -> None:
 
 @transaction.atomic
 def create_local_account(
-    username: str, email: str, password: str, *, is_admin: bool = False, display_name: str = ""
+    username: str, email: str, password: str, *, is_admin: bool = False, display_name: str = "",
+    default_aspects: bool = False, language: str | None = None,
 ) -> Account:
-    """Sign-up: an Account to log in with and the local Person it posts as."""
+    """Sign-up: an Account to log in with and the local Person it posts as.
+
+    `default_aspects`: start with diaspora*'s Family, Friends, Work and Acquaintances, named in
+    `language` if the pod has it (sign-up and `kith user create` ask for them; tests and tools
+    that build accounts do not)."""
     validate_username(username)
     email = Account.objects.normalize_email(email).strip()
     if not email or "@" not in email:
@@ -62,6 +67,10 @@ def create_local_account(
     account.set_password(password)
     account.save()
     person = Person.objects.create(account=account, username=username, domain="", display_name=display_name)
+    if default_aspects:
+        from kith.graph.services import create_default_aspects
+
+        create_default_aspects(person, language)
     if getattr(settings, "KITH_PREGENERATE_KEYS", True):
         from kith.people.keys import generate_key_job
 

@@ -747,14 +747,32 @@ def live_posts(viewer: Viewer, post_ids: Sequence[int]) -> list[Post]:
 
 def aspect_stream(viewer: Person, aspect_id: int, page: Page = FIRST_PAGE) -> list[Post]:
     """The viewer's stream narrowed to posts by the members of one of their aspects (Mastodon's
-    list timeline): the same precomputed rows, visibility, mutes and domain blocks as `stream`,
-    so it stays an index read on (owner, post) and shows nothing the stream would not."""
+    list timeline): `aspects_stream` of that aspect, without the viewer's own posts."""
+    return aspects_stream(viewer, [aspect_id], page, own_posts=False)
+
+
+def aspects_stream(viewer: Person, aspect_ids: Sequence[int], page: Page = FIRST_PAGE, *,
+                   own_posts: bool = True) -> list[Post]:
+    """diaspora*'s aspect stream: the viewer's stream narrowed to posts by the members of the
+    chosen aspects of theirs (ids of other people's aspects choose nothing) and, with
+    `own_posts`, the viewer's own posts to those aspects (a public post goes to every aspect,
+    as in diaspora*).  The same precomputed rows, visibility, mutes and domain blocks as
+    `stream`, so it stays an index read on (owner, post) and shows nothing the stream would not."""
     from kith.graph.models import AspectMembership, Mute
+    from kith.social.models import PUBLIC_VISIBILITIES
     from kith.timelines.models import StreamEntry
     from kith.visibility import filter_by_post_visibility
 
-    members = AspectMembership.objects.filter(aspect_id=aspect_id, aspect__owner_id=viewer.id).values("person_id")
-    rows = StreamEntry.objects.filter(owner=viewer, post__author_id__in=members)
+    chosen = list(aspect_ids)
+    members = AspectMembership.objects.filter(aspect_id__in=chosen, aspect__owner_id=viewer.id).values("person_id")
+    wanted = Q(post__author_id__in=members)
+    if own_posts:
+        # Only the viewer's own posts are asked about, and those name only the viewer's aspects.
+        sent_to_chosen = Post.aspects.through.objects.filter(post_id=OuterRef("post_id"), aspect_id__in=chosen)
+        wanted |= Q(post__author_id=viewer.id) & (
+            Q(post__visibility__in=PUBLIC_VISIBILITIES) | Q(Exists(sent_to_chosen))
+        )
+    rows = StreamEntry.objects.filter(wanted, owner=viewer)
     rows = filter_by_post_visibility(viewer, rows, "post")
     muted = Mute.objects.filter(muter_id=viewer.id)
     rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(

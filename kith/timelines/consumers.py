@@ -64,13 +64,20 @@ def surface_edit(event: events.PostEdited) -> None:
 
 @events.subscribe(events.CommentCreated)
 def surface_comment(event: events.CommentCreated) -> None:
-    comment = Comment.objects.select_related("author", "post__author").filter(id=event.comment_id).first()
+    comment = Comment.objects.select_related("author", "post__author", "parent__author").filter(
+        id=event.comment_id
+    ).first()
     if comment is None:
         return
     post = comment.post
     with transaction.atomic():
         notified = {comment.author_id}
-        if can_see_comment(post.author, comment):
+        # A reply says so to the one replied to, even when they wrote the post or are mentioned.
+        parent = comment.parent
+        if parent is not None and parent.author_id not in notified and can_see_comment(parent.author, comment):
+            notify(parent.author, NotificationKind.REPLIED, comment.author, post=post, comment=comment)
+            notified.add(parent.author_id)
+        if post.author_id not in notified and can_see_comment(post.author, comment):
             notify(post.author, NotificationKind.COMMENTED, comment.author, post=post, comment=comment)
         notified.add(post.author_id)
         # Rendered as add_comment renders it: without a resolver no mention is ever found.

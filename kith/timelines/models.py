@@ -63,6 +63,7 @@ class NotificationKind(models.TextChoices):
     MENTIONED = "mentioned", "mentioned you"
     COMMENTED = "commented", "commented on your post"
     ALSO_COMMENTED = "also_commented", "also commented"
+    REPLIED = "replied", "replied to your comment"
     LIKED = "liked", "liked"
     RESHARED = "reshared", "reshared your post"
     STARTED_SHARING = "started_sharing", "started sharing with you"

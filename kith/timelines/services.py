@@ -39,6 +39,14 @@ def mark_all_read(viewer: Person) -> int:
     return Notification.objects.filter(recipient=viewer, read=False).update(read=True)
 
 
+def mark_seen(viewer: Person, notification_ids: Sequence[int]) -> int:
+    """Looking at notifications reads them (as in Mastodon and diaspora*): mark those a page
+    showed the viewer as read, and no others (older pages stay unread until they are shown)."""
+    if not notification_ids:
+        return 0  # no write (nor SQLite's write lock) for a page with nothing unread
+    return Notification.objects.filter(recipient=viewer, read=False, id__in=list(notification_ids)).update(read=True)
+
+
 def mark_read(viewer: Person, notification_id: int) -> None:
     Notification.objects.filter(recipient=viewer, id=notification_id).update(read=True)
 

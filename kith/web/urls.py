@@ -31,6 +31,7 @@ urlpatterns = [
     # timelines
     path("", timelines.stream, name="stream"),
     path("public", timelines.public, name="public"),
+    path("stream/aspects", timelines.aspect_stream, name="aspect_stream"),
     path("tags/<str:name>", timelines.tag, name="tag"),
     path("tags/<str:name>/follow", timelines.tag_follow, {"follow": True}, name="tag_follow"),
     path("tags/<str:name>/unfollow", timelines.tag_follow, {"follow": False}, name="tag_unfollow"),

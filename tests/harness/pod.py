@@ -282,7 +282,11 @@ class WebSession:
         return int(match.group(1))
 
     def create_aspect(self, name: str) -> int:
-        self.post("/aspects", {"name": name})
+        """The id of a new aspect `name`, or of the one the account has by that name already
+        (accounts start with Family, Friends, Work and Acquaintances)."""
+        created = self.post("/aspects", {"name": name}, expect_redirect=False)
+        if created.status_code not in (302, 303, 409):
+            raise AssertionError(f"POST /aspects answered {created.status_code}: {created.text[:2000]}")
         page = self.get("/aspects")
         match = re.search(rf'id="aspect-(\d+)">\s*{re.escape(name)}\s*<', page)
         assert match, f"aspect {name} not found on /aspects"

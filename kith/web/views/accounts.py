@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kith.core.errors import DomainError
@@ -28,7 +29,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            account = services.create_local_account(data["username"], data["email"], data["password"])
+            # The starting aspects are named in the language the page is shown in.
+            account = services.create_local_account(
+                data["username"], data["email"], data["password"], default_aspects=True, language=get_language()
+            )
         except DomainError as exc:
             return render_form(request, "web/accounts/signup.html", {}, form=form, error=exc)
         login(request, account)

@@ -1,18 +1,56 @@
-"""The person's notifications."""
+"""The person's notifications: looking at them marks them read; each names the post it is about."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.social.models import Post
 from kith.timelines import selectors, services
+from kith.timelines.models import Notification
 from kith.web.helpers import list_page, me, member, next_max_id, page_from
+
+EXCERPT_CHARS = 60
+# Where a paragraph, line or item ends, words of the next one must not run into it.
+BLOCK_END = re.compile(r"<(?:br|/p|/li|/h[1-6]|/blockquote|/pre)\b[^>]*>", re.IGNORECASE)
+
+
+def post_title(post: Post | None) -> str:
+    """How a notification names its post: the start of its text in quotes (its content warning
+    instead, when it has one: the warning is what may be shown before the post is opened)."""
+    if post is None:
+        return ""
+    text = post.content_warning or unescape(strip_tags(BLOCK_END.sub(" ", post.html)))
+    text = " ".join(text.split())
+    if not text:
+        return _("(a post without text)")
+    if len(text) > EXCERPT_CHARS:
+        cut = text[: EXCERPT_CHARS - 1]
+        text = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,.;:") + "…"  # at a word's end
+    return _("“%(excerpt)s”") % {"excerpt": text}
+
+
+def _named(rows: list[Notification]) -> list[Notification]:
+    # Every row here passed kith.visibility (selectors.notifications reads visible_notifications,
+    # which checks the post and the comment): naming the post shows nothing the viewer may not see.
+    for row in rows:
+        row.post_title = post_title(row.post)
+    return rows
 
 
 @member
 def notifications(request: HttpRequest) -> HttpResponse:
-    rows = selectors.notifications(me(request), page_from(request))
+    person = me(request)
+    rows = _named(selectors.notifications(person, page_from(request)))
+    # Read once shown: the rows keep their unread look on this page, and the header's count
+    # (rendered after this) no longer counts them.
+    services.mark_seen(person, [row.id for row in rows if not row.read])
     context = {"notifications": rows, "next_max_id": next_max_id(rows)}
     return list_page(request, "web/notifications.html", context, items="web/_notification_page.html")
 

@@ -1,6 +1,9 @@
-"""Lists of posts: the stream, the pod's public timeline, tag streams and followed tags."""
+"""Lists of posts: the stream, the aspect stream, the pod's public timeline, tag streams and
+followed tags."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -8,8 +11,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kith.core.text import normalise_tag
+from kith.graph import selectors as graph
 from kith.social import selectors, services
-from kith.web.helpers import back, list_page, me, member, next_max_id, page_from
+from kith.web.helpers import back, list_page, me, member, next_max_id, page_from, parse_id
 from kith.web.views.posts import compose_form
 
 
@@ -24,6 +28,27 @@ def stream(request: HttpRequest) -> HttpResponse:
         return redirect("web:public")
     posts = selectors.stream(person, page_from(request))
     return _timeline(request, "web/stream.html", posts, form=compose_form(person), inline=True)
+
+
+@member
+def aspect_stream(request: HttpRequest) -> HttpResponse:
+    """diaspora*'s "My aspects": posts by the people in the chosen aspects, and one's own posts
+    to them.  The choice is the query string alone (`?aspect=ID`, repeated; none means all), so
+    it works without JavaScript and nothing is remembered between visits.  Ids that are not
+    one of the person's aspects choose nothing; if no id given is theirs, all are shown and the
+    page says so."""
+    person = me(request)
+    aspects = list(graph.aspects_of(person))
+    asked = request.GET.getlist("aspect")
+    own = {aspect.id for aspect in aspects}
+    picked = {parse_id(raw) for raw in asked} & own
+    chosen = [aspect for aspect in aspects if aspect.id in picked] or aspects
+    posts = selectors.aspects_stream(person, [a.id for a in chosen], page_from(request)) if aspects else []
+    return _timeline(
+        request, "web/aspect_stream.html", posts, aspects=aspects, chosen_ids={a.id for a in chosen},
+        chosen_names=", ".join(a.name for a in chosen), all_chosen=len(chosen) == len(aspects), unknown_asked=bool(asked) and not picked,
+        list_query=urlencode([("aspect", a.id) for a in chosen]) if picked else "",
+    )
 
 
 def public(request: HttpRequest) -> HttpResponse:
