@@ -698,13 +698,14 @@ def report(report_row: Any) -> dict[str, Any]:
 # ---- notifications, lists, markers, filters (kith/api/endpoints/{notifications,lists,timelines,filters}.py)
 
 # Kith's notification kinds as Mastodon's types.  A comment is a reply status, so being
-# commented on (or commented after) is a mention whose status is the comment.  Private
-# messages (kith.messaging) are no statuses and have no Mastodon type: the API leaves them out.
+# commented on (or commented after) is a mention whose status is the comment; a private
+# message is a direct status, announced as Mastodon announces one: a mention.
 NOTIFICATION_TYPES = {
     "mentioned": "mention",
     "commented": "mention",
     "also_commented": "mention",
     "replied": "mention",
+    "private_message": "mention",
     "liked": "favourite",
     "reshared": "reblog",
     "followed": "follow",
@@ -712,7 +713,7 @@ NOTIFICATION_TYPES = {
     "follow_request": "follow_request",
     "poll_ended": "poll",
 }
-NOTIFICATION_KINDS_WITHOUT_TYPE = ("private_message",)
+NOTIFICATION_KINDS_WITHOUT_TYPE: tuple[str, ...] = ()
 
 
 def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) -> list[dict[str, Any]]:
@@ -776,3 +777,14 @@ def filter_entity(filter_row: Any, *, parts: bool = True) -> dict[str, Any]:
         entity["keywords"] = [filter_keyword(k) for k in filter_row.keywords.all()]
         entity["statuses"] = [filter_status(s) for s in filter_row.statuses.all()]
     return entity
+
+
+def conversation(viewer: Person, row: Any, last_status: dict[str, Any] | None) -> dict[str, Any]:
+    """A Mastodon Conversation: the other participants, read state and newest message."""
+    others = [p.person for p in row.participants.all() if p.person_id != viewer.id]
+    return {
+        "id": str(row.id),
+        "unread": bool(row.unread),
+        "accounts": accounts(others),
+        "last_status": last_status,
+    }

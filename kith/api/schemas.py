@@ -274,6 +274,13 @@ class InstanceV2(Schema):
 # ---- notifications, markers, filters ----------------------------------------------------
 
 
+class Conversation(Schema):
+    id: str
+    unread: bool
+    accounts: list[Account]
+    last_status: Status | None = None
+
+
 class Notification(Schema):
     id: str
     type: str

@@ -1,34 +1,33 @@
-"""Write paths for private conversations."""
+"""Write paths for private conversations.
+
+A message is published as a direct post (kith.social.services.publish_post) whose
+audience is exactly the conversation's other participants at that moment, in the same
+transaction as the conversation's own rows.  So reading it is decided by kith.visibility,
+federating it is the adapters' ordinary direct post, and a participant added later (from
+another server's reply) never sees the messages written before they were in it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Invalid, NotAllowed, NotFound
-from kith.core.text import render_markdown
 from kith.messaging.models import Conversation, ConversationParticipant, Message
 from kith.people.models import Person
+from kith.social import remote, services
+from kith.social.models import Post, Visibility
 from kith.visibility import blocked_either_way
 
-MAX_MESSAGE_CHARS = 65_535
 MAX_PARTICIPANTS = 50
+MAX_SUBJECT_CHARS = 255
 
 
-def _check_message(text: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("A message needs some text.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise Invalid(f"A message is at most {MAX_MESSAGE_CHARS} characters.")
-    return text
-
-
-@transaction.atomic
-def start_conversation(author: Person, recipients: Sequence[Person], subject: str, text: str) -> Conversation:
+def _check_recipients(author: Person, recipients: Iterable[Person]) -> dict[int, Person]:
     others = {p.id: p for p in recipients if p.id != author.id}
     if not others:
         raise Invalid("A conversation needs at least one other person.")
@@ -37,52 +36,125 @@ def start_conversation(author: Person, recipients: Sequence[Person], subject: st
     for person in others.values():
         if not person.is_active or blocked_either_way(author, person.id):
             raise NotAllowed(f"You cannot write to {person.handle}.")
-    subject = (subject or "").strip()[:255]
-    text = _check_message(text)
-    now = timezone.now()
-    conversation = Conversation.objects.create(subject=subject, author=author, last_message_at=now)
-    ConversationParticipant.objects.bulk_create(
-        ConversationParticipant(conversation=conversation, person_id=pid) for pid in [author.id, *others]
-    )
-    _add_message(conversation, author, text)
-    return conversation
-
-
-def _add_message(conversation: Conversation, author: Person, text: str) -> Message:
-    message = Message.objects.create(
-        conversation=conversation, author=author, source=text, html=render_markdown(text).html
-    )
-    Conversation.objects.filter(id=conversation.id).update(last_message_at=message.created_at)
-    # The author has read their own message; everyone sees the conversation again.
-    ConversationParticipant.objects.filter(conversation=conversation, person=author).update(
-        last_read_message_id=message.id
-    )
-    ConversationParticipant.objects.filter(conversation=conversation).update(hidden=False)
-    events.emit_on_commit(events.MessageSent(message.id))
-    return message
+    return others
 
 
 @transaction.atomic
-def send_message(author: Person, conversation: Conversation, text: str) -> Message:
-    if not ConversationParticipant.objects.filter(conversation=conversation, person=author).exists():
+def start_conversation(
+    author: Person, recipients: Sequence[Person], subject: str, text: str, **post_fields: Any
+) -> Conversation:
+    """A new conversation between `author` and `recipients`, with its first message.
+
+    `post_fields` are publish_post's optional fields (content warning, photos, poll...).
+    """
+    others = _check_recipients(author, recipients)
+    conversation = Conversation.objects.create(
+        subject=(subject or "").strip()[:MAX_SUBJECT_CHARS], author=author, last_message_at=timezone.now()
+    )
+    ConversationParticipant.objects.bulk_create(
+        ConversationParticipant(conversation=conversation, person_id=pid) for pid in [author.id, *others]
+    )
+    _publish(conversation, author, others, text, post_fields)
+    return conversation
+
+
+@transaction.atomic
+def send_message(author: Person, conversation: Conversation, text: str, **post_fields: Any) -> Message:
+    """A reply in a conversation `author` takes part in, to all its other participants."""
+    others = list(
+        ConversationParticipant.objects.filter(conversation=conversation).exclude(person=author).select_related("person")
+    )
+    if len(others) == ConversationParticipant.objects.filter(conversation=conversation).count():
         raise NotFound("No such conversation.")
-    others = ConversationParticipant.objects.filter(conversation=conversation).exclude(person=author)
-    for person_id in others.values_list("person_id", flat=True):
+    for participant in others:
         # As when starting a conversation: a block either way stops writing to that person.
-        if blocked_either_way(author, person_id):
+        if blocked_either_way(author, participant.person_id):
             raise NotAllowed("A block stands between you and someone in this conversation.")
-    return _add_message(conversation, author, _check_message(text))
+    people = {p.person_id: p.person for p in others if p.person.is_active}
+    if not people:
+        raise NotAllowed("Nobody else in this conversation can read it any more.")
+    return _publish(conversation, author, people, text, post_fields)
+
+
+def _publish(
+    conversation: Conversation, author: Person, others: dict[int, Person], text: str, post_fields: dict[str, Any]
+) -> Message:
+    post = services.publish_post(
+        author, text, visibility=Visibility.DIRECT, person_ids=sorted(others), exact_audience=True, **post_fields
+    )
+    return _attach(conversation, post)
+
+
+def _attach(conversation: Conversation, post: Post) -> Message:
+    message = Message.objects.create(conversation=conversation, post=post)
+    Conversation.objects.filter(id=conversation.id, last_message_id__lt=post.id).update(
+        last_message_at=post.created_at, last_message_id=post.id
+    )
+    # The author has read their own message; everyone sees the conversation again.
+    ConversationParticipant.objects.filter(conversation=conversation, person_id=post.author_id).update(
+        last_read_message_id=post.id
+    )
+    ConversationParticipant.objects.filter(conversation=conversation).update(hidden=False)
+    events.emit_on_commit(events.MessageSent(post.id))
+    return message
+
+
+# ---- from other servers ------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_remote_message(
+    author: Person,
+    content: remote.RemoteContent,
+    *,
+    audience: Sequence[Person],
+    conversation: Conversation | None = None,
+    subject: str = "",
+    published=None,
+) -> Message:
+    """A direct note from another server, as a message.
+
+    Without `conversation` it starts one between its author and everyone it was addressed
+    to.  In an existing one the author must take part; people it newly addresses join
+    (they see this message and later ones, never earlier ones).
+    """
+    people = {p.id: p for p in audience if p.id != author.id}
+    if not people:
+        raise Invalid("A message needs someone to go to.")
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            subject=(subject or "").strip()[:MAX_SUBJECT_CHARS], author=author, last_message_at=timezone.now()
+        )
+        ConversationParticipant.objects.create(conversation=conversation, person=author)
+    elif not ConversationParticipant.objects.filter(conversation=conversation, person=author).exists():
+        raise NotAllowed("Only its participants write in a conversation.")
+    joined = set(ConversationParticipant.objects.filter(conversation=conversation).values_list("person_id", flat=True))
+    newcomers = [pid for pid in people if pid not in joined]
+    if len(joined) + len(newcomers) > MAX_PARTICIPANTS:
+        raise Invalid(f"A conversation has at most {MAX_PARTICIPANTS} people.")
+    ConversationParticipant.objects.bulk_create(
+        ConversationParticipant(conversation=conversation, person_id=pid) for pid in newcomers
+    )
+    post = remote.record_remote_post(
+        author, content, visibility=Visibility.DIRECT, audience=list(people.values()), published=published
+    )
+    return _attach(conversation, post)
+
+
+# ---- read state ------------------------------------------------------------------------------
 
 
 def mark_read(person: Person, conversation: Conversation) -> None:
-    last = Message.objects.filter(conversation=conversation).order_by("-id").values_list("id", flat=True).first()
-    ConversationParticipant.objects.filter(conversation=conversation, person=person).update(
-        last_read_message_id=last or 0
-    )
-    from kith.timelines.models import Notification
+    last = Message.objects.filter(conversation=conversation).order_by("-post_id").values_list("post_id", flat=True).first()
+    with transaction.atomic():
+        ConversationParticipant.objects.filter(conversation=conversation, person=person).update(
+            last_read_message_id=last or 0
+        )
+        from kith.timelines.models import Notification
 
-    Notification.objects.filter(recipient=person, conversation=conversation).update(read=True)
+        Notification.objects.filter(recipient=person, conversation=conversation, read=False).update(read=True)
 
 
 def hide_conversation(person: Person, conversation: Conversation) -> None:
+    """Out of `person`'s list until someone writes in it again (Mastodon's "remove")."""
     ConversationParticipant.objects.filter(conversation=conversation, person=person).update(hidden=True)

@@ -36,6 +36,7 @@ from kith.graph.models import Aspect, Block, Follow, FollowState, Mute
 from kith.messaging.models import Conversation, Message
 from kith.people.models import Person
 from kith.social.models import Comment, Like, Media, MediaState, Post, TagFollow
+from kith.visibility import filter_by_post_visibility
 
 # Raise when the layout of kith-export.json changes in a way a reader must know about.
 EXPORT_VERSION = 1
@@ -226,7 +227,12 @@ def _conversations(person: Person) -> list[dict[str, Any]]:
         Conversation.objects.filter(participants__person=person)
         .prefetch_related(
             "participants__person",
-            Prefetch("messages", queryset=Message.objects.select_related("author").order_by("id")),
+            Prefetch(
+                "messages",
+                queryset=filter_by_post_visibility(person, Message.objects.all(), "post")
+                .select_related("post__author")
+                .order_by("post_id"),
+            ),
         )
         .order_by("id")
     )
@@ -237,11 +243,11 @@ def _conversations(person: Person) -> list[dict[str, Any]]:
             "participants": _handles(p.person for p in conversation.participants.all()),
             "messages": [
                 {
-                    "id": _id(message.id),
-                    "author": message.author.handle,
-                    "created_at": _time(message.created_at),
-                    "source": message.source,
-                    "html": message.html,
+                    "id": _id(message.post_id),
+                    "author": message.post.author.handle,
+                    "created_at": _time(message.post.created_at),
+                    "source": message.post.source,
+                    "html": message.post.html,
                 }
                 for message in conversation.messages.all()
             ],

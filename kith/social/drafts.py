@@ -112,7 +112,10 @@ def reply_target(person: Person, status_id: int) -> tuple[Post, Comment | None]:
 
 
 def publish_draft(author: Person, draft: Draft) -> Post | Comment:
-    """Publish now: a comment when the draft replies to something, a post otherwise."""
+    """Publish now: a comment when the draft replies to something, a post otherwise;
+    a direct draft, or a reply to a message, is a message in a private conversation."""
+    if draft.visibility == Visibility.DIRECT or _replies_to_a_message(author, draft.in_reply_to_id):
+        return _publish_message(author, draft)
     if draft.in_reply_to_id is not None:
         if draft.media_ids or draft.poll is not None:
             raise Invalid("Replies in Kith are comments: they carry text only, no photos or polls.")
@@ -130,6 +133,33 @@ def publish_draft(author: Person, draft: Draft) -> Post | Comment:
         poll=draft.poll,
         language=draft.language,
     )
+
+
+def _replies_to_a_message(author: Person, status_id: int | None) -> bool:
+    return status_id is not None and Post.objects.filter(id=status_id, visibility=Visibility.DIRECT).exists()
+
+
+def _publish_message(author: Person, draft: Draft) -> Post:
+    """A Mastodon client's direct status: in the conversation of the message it answers
+    (which the author must be able to read), or a new conversation with the people it
+    mentions (a private reply to anything else starts one too: it never becomes a comment
+    others could read)."""
+    # kith.messaging sits above kith.social (its messages are posts): imported here.
+    from kith.messaging import selectors as conversations
+    from kith.messaging import services as messaging
+
+    fields: dict[str, Any] = {
+        "content_warning": draft.content_warning, "sensitive": draft.sensitive, "media_ids": draft.media_ids,
+        "poll": draft.poll, "language": draft.language,
+    }
+    if draft.in_reply_to_id is not None:
+        post, _comment = reply_target(author, draft.in_reply_to_id)
+        conversation = conversations.conversation_of_post(author, post.id)
+        if conversation is not None:
+            return messaging.send_message(author, conversation, draft.text, **fields).post
+    recipients = services.mentioned_in(draft.text)
+    conversation = messaging.start_conversation(author, recipients, "", draft.text, **fields)
+    return conversations.messages_in(conversation, author).get().post
 
 
 # ---- scheduling -----------------------------------------------------------------------

@@ -132,7 +132,8 @@ def record_remote_post(
     )
     if content.poll is not None:
         _record_poll(post, content.poll)
-    FanOut.objects.create(post=post)
+    if visibility != Visibility.DIRECT:
+        FanOut.objects.create(post=post)  # direct posts are read in their conversation only
     events.emit_on_commit(events.PostPublished(post.id))
     return post
 

@@ -83,6 +83,11 @@ def _mentioned_persons(rendered: Rendered) -> list[Person]:
     return found
 
 
+def mentioned_in(source: str) -> list[Person]:
+    """The people a text mentions who are known here, in order."""
+    return _mentioned_persons(render_for(source))
+
+
 def _set_tags(post: Post, names: Iterable[str]) -> None:
     PostTag.objects.filter(post=post).delete()
     tags = []
@@ -141,10 +146,13 @@ def publish_post(
     media_ids: Sequence[int] = (),
     poll: PollDraft | None = None,
     language: str = "",
+    exact_audience: bool = False,
 ) -> Post:
     """Publish a post.  For LIMITED, the audience is the members of the chosen
-    aspects (or all of them) plus chosen people, fixed now; for DIRECT, the
-    people mentioned plus chosen people."""
+    aspects (or all of them) plus chosen people, fixed now; for DIRECT (a message:
+    kith.messaging publishes them in a conversation), the chosen people plus those
+    mentioned, or with `exact_audience` the chosen people only (a mention never
+    widens a conversation).  Direct posts go into no stream."""
     if not author.is_active:
         raise NotAllowed("This account cannot post.")
     check_can_publish(author)
@@ -173,8 +181,10 @@ def publish_post(
                 Follow.objects.filter(followee=author, state=FollowState.ACCEPTED).values_list("follower_id", flat=True)
             )
     elif visibility == Visibility.DIRECT:
-        audience = _limited_audience(author, (), person_ids) | {p.id for p in mentioned}
-        audience.discard(author.id)
+        audience = _limited_audience(author, (), person_ids)
+        if not exact_audience:
+            audience |= {p.id for p in mentioned}
+            audience.discard(author.id)
         if not audience:
             raise Invalid("A direct post needs at least one person to go to.")
 
@@ -200,8 +210,10 @@ def publish_post(
         item.save(update_fields=["post", "position"])
     if poll is not None:
         _create_poll(post, poll)
-    StreamEntry.objects.create(owner=author, post=post, reason=StreamReason.OWN)
-    FanOut.objects.create(post=post)
+    if visibility != Visibility.DIRECT:
+        # Direct posts are read in their conversation, never in a stream.
+        StreamEntry.objects.create(owner=author, post=post, reason=StreamReason.OWN)
+        FanOut.objects.create(post=post)
     events.emit_on_commit(events.PostPublished(post.id))
     return post
 
@@ -630,8 +642,6 @@ def unfollow_tag(person: Person, name: str) -> None:
 
 def purge_person_content(person: Person) -> None:
     """Delete everything a person wrote (used by account deletion; runs in its transaction)."""
-    from kith.messaging.models import Message
-
     for post in Post.objects.filter(author=person).only("id", "author_id", "reshare_of_id"):
         delete_post(person, post)
     for comment in Comment.objects.filter(author=person).select_related("post"):
@@ -642,7 +652,6 @@ def purge_person_content(person: Person) -> None:
     PollVote.objects.filter(person=person).delete()
     _delete_media_files(Media.objects.filter(owner=person))
     Media.objects.filter(owner=person).delete()
-    Message.objects.filter(author=person).delete()
     Aspect.objects.filter(owner=person).delete()
     Follow.objects.filter(follower=person).delete()
     Follow.objects.filter(followee=person).delete()

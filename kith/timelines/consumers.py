@@ -14,7 +14,7 @@ from kith.graph.models import AspectMembership, Follow, FollowState
 from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
-from kith.social.models import Comment, Like, Post, PostAudience, PostMention
+from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
 from kith.social.services import render_for
 from kith.timelines.fanout import fanout_job, run_fanout
 from kith.timelines.models import NotificationKind
@@ -31,8 +31,8 @@ def _estimated_audience(post: Post) -> int:
 @events.subscribe(events.PostPublished)
 def surface_post(event: events.PostPublished) -> None:
     post = Post.objects.select_related("author", "reshare_of__author").filter(id=event.post_id).first()
-    if post is None:
-        return
+    if post is None or post.visibility == Visibility.DIRECT:
+        return  # a message: surfaced by surface_message, in its conversation
     # Small audiences are written right away so a reply appears at once; large
     # ones go to the worker, which commits progress batch by batch.
     if _estimated_audience(post) <= settings.KITH_INLINE_FANOUT_LIMIT:
@@ -138,10 +138,10 @@ def surface_message(event: events.MessageSent) -> None:
     if message is None:
         return
     participants = ConversationParticipant.objects.filter(conversation=message.conversation).select_related("person")
-    for participant in participants:
-        if participant.person_id != message.author_id:
-            notify(
-                participant.person, NotificationKind.PRIVATE_MESSAGE, message.author,
-                conversation=message.conversation,
-            )
-
+    with transaction.atomic():
+        for participant in participants:
+            if participant.person_id != post.author_id and can_see_post(participant.person, post):
+                notify(
+                    participant.person, NotificationKind.PRIVATE_MESSAGE, post.author,
+                    post=post, conversation=message.conversation,
+                )

@@ -169,8 +169,8 @@ def test_account_deletion_removes_everything_the_person_made(alice, bob, carol):
     assert not Comment.objects.filter(author=alice).exists()
     assert not Like.objects.filter(person=alice).exists()
     assert not Media.objects.filter(owner=alice).exists()
-    assert not Message.objects.filter(author=alice).exists()
-    assert Message.objects.filter(author=bob).count() == 1
+    assert not Message.objects.filter(post__author=alice).exists()
+    assert Message.objects.filter(post__author=bob).count() == 1
     assert not Aspect.objects.filter(owner=alice).exists()
     assert not AspectMembership.objects.filter(aspect=friends).exists()
     assert not Follow.objects.filter(follower=alice).exists()

@@ -22,9 +22,9 @@ def test_start_a_conversation(alice, bob, carol):
     conversation = messaging.start_conversation(alice, [bob, carol, alice], "  Plans  ", "dinner **tonight**?")
     assert conversation.subject == "Plans"
     assert set(conversation.participants.values_list("person_id", flat=True)) == {alice.id, bob.id, carol.id}
-    [message] = conversations.messages_in(conversation)
-    assert message.author == alice
-    assert "<strong>tonight</strong>" in message.html
+    [message] = conversations.messages_in(conversation, bob)
+    assert message.post.author == alice
+    assert "<strong>tonight</strong>" in message.post.html
     for person in (alice, bob, carol):
         assert [c.id for c in conversations.conversations_for(person)] == [conversation.id]
 
@@ -59,7 +59,7 @@ def test_reply_orders_messages_and_conversations(alice, bob, carol):
     assert [c.id for c in conversations.conversations_for(alice)] == [newer.id, older.id]
     messaging.send_message(bob, older, "reply")
     assert [c.id for c in conversations.conversations_for(alice)] == [older.id, newer.id]
-    assert [m.source for m in conversations.messages_in(older)] == ["one", "reply"]
+    assert [m.post.source for m in conversations.messages_in(older, alice)] == ["one", "reply"]
 
 
 def test_read_state(alice, bob, carol):
@@ -98,3 +98,71 @@ def test_non_participants_can_neither_read_nor_write(alice, bob, carol):
     messaging.hide_conversation(carol, conversation)
     assert not ConversationParticipant.objects.filter(person=carol).exists()
     assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+# ---- messages are direct posts -----------------------------------------------------------
+
+
+def test_a_message_is_a_direct_post_that_only_its_participants_see(alice, bob, carol):
+    from kith.social.models import Visibility
+    from kith.timelines.models import StreamEntry
+    from kith.visibility import can_see_post
+
+    conversation = messaging.start_conversation(alice, [bob], "s", "for bob, not for @carol")
+    [message] = conversations.messages_in(conversation, alice)
+    post = message.post
+    assert post.visibility == Visibility.DIRECT
+    assert can_see_post(alice, post) and can_see_post(bob, post)
+    # A mention in the text does not widen a conversation.
+    assert not can_see_post(carol, post) and not can_see_post(None, post)
+    assert list(conversations.messages_in(conversation, carol)) == []
+    # Read in the conversation, never in a stream.
+    assert not StreamEntry.objects.filter(post=post).exists()
+
+
+def test_a_block_hides_the_blocked_persons_messages(alice, bob, carol):
+    from kith.graph.services import block
+
+    conversation = messaging.start_conversation(alice, [bob, carol], "s", "hello both")
+    messaging.send_message(carol, conversation, "hi from carol")
+    block(bob, carol)
+    assert [m.post.source for m in conversations.messages_in(conversation, bob)] == ["hello both"]
+    with pytest.raises(NotAllowed):
+        messaging.send_message(bob, conversation, "can carol read this?")
+
+
+def test_a_new_message_notifies_the_others_naming_it(alice, bob, carol):
+    from kith.timelines.models import Notification, NotificationKind
+
+    conversation = messaging.start_conversation(alice, [bob, carol], "s", "hello")
+    [message] = conversations.messages_in(conversation, alice)
+    for person in (bob, carol):
+        [notification] = Notification.objects.filter(recipient=person)
+        assert notification.kind == NotificationKind.PRIVATE_MESSAGE
+        assert (notification.post_id, notification.conversation_id) == (message.post_id, conversation.id)
+    assert not Notification.objects.filter(recipient=alice).exists()
+    messaging.mark_read(bob, conversation)
+    assert not Notification.objects.filter(recipient=bob, read=False).exists()
+
+
+def test_someone_joining_from_another_server_sees_only_what_comes_after(alice, bob):
+    from kith.social.remote import RemoteContent
+    from kith.visibility import can_see_post
+
+    dora = factories.remote_person("dora", "elsewhere.example")
+    erin = factories.remote_person("erin", "elsewhere.example")
+    conversation = messaging.start_conversation(alice, [bob, dora], "s", "before erin")
+    [first] = conversations.messages_in(conversation, alice)
+    later = messaging.record_remote_message(
+        dora, RemoteContent(html="<p>erin, meet alice</p>"), audience=[alice, bob, erin], conversation=conversation
+    )
+    assert set(conversation.participants.values_list("person_id", flat=True)) == {alice.id, bob.id, dora.id, erin.id}
+    assert can_see_post(erin, later.post) and not can_see_post(erin, first.post)
+    assert [c.id for c in conversations.conversations_for(alice)] == [conversation.id]
+    assert conversations.conversations_for(alice).get().unread
+    # Someone outside the conversation cannot write into it.
+    with pytest.raises(NotAllowed):
+        messaging.record_remote_message(
+            factories.remote_person("mallory", "elsewhere.example"),
+            RemoteContent(html="<p>hi</p>"), audience=[alice], conversation=conversation,
+        )

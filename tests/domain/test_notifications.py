@@ -55,9 +55,9 @@ def test_mention_in_a_limited_post_notifies_only_if_in_the_audience(alice, bob, 
     assert received(carol) == []
 
 
-def test_mention_in_a_direct_post_notifies(alice, bob):
-    social.publish_post(alice, "psst @bob", visibility=Visibility.DIRECT)
-    assert received(bob) == [(K.MENTIONED, alice.id)]
+def test_a_message_notifies_as_a_message_not_as_a_mention(alice, bob):
+    messaging.start_conversation(alice, [bob], "", "psst @bob")
+    assert received(bob) == [(K.PRIVATE_MESSAGE, alice.id)]
 
 
 def test_mention_added_by_an_edit_notifies_only_if_the_post_is_seen(alice, bob, carol):
@@ -199,7 +199,7 @@ def test_started_sharing_notifies_once(alice, bob):
 # ---- private messages -------------------------------------------------------------------------
 
 
-def test_private_message_notifies_each_other_participant_once_per_conversation(alice, bob, carol):
+def test_private_message_notifies_each_other_participant_once_per_message(alice, bob, carol):
     conversation = messaging.start_conversation(alice, [bob, carol], "plans", "dinner?")
     messaging.send_message(bob, conversation, "yes")
     assert received(bob) == [(K.PRIVATE_MESSAGE, alice.id)]
@@ -208,9 +208,9 @@ def test_private_message_notifies_each_other_participant_once_per_conversation(a
     messaging.mark_read(carol, conversation)
     assert not Notification.objects.filter(recipient=carol, read=False).exists()
     messaging.send_message(alice, conversation, "at eight")
-    # The same notification, unread again, rather than a second one.
-    assert received(carol) == [(K.PRIVATE_MESSAGE, alice.id), (K.PRIVATE_MESSAGE, bob.id)]
-    assert Notification.objects.get(recipient=carol, actor=alice).read is False
+    # Each message is its own notification (it names the message, as Mastodon's mention does).
+    assert received(carol) == [(K.PRIVATE_MESSAGE, alice.id), (K.PRIVATE_MESSAGE, bob.id), (K.PRIVATE_MESSAGE, alice.id)]
+    assert Notification.objects.filter(recipient=carol, read=False).count() == 1
 
 
 # ---- reading -----------------------------------------------------------------------------------

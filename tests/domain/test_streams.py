@@ -33,8 +33,8 @@ def test_stream_holds_own_posts_of_every_visibility(alice, bob):
         social.publish_post(alice, "public"),
         social.publish_post(alice, "unlisted", visibility=Visibility.UNLISTED),
         social.publish_post(alice, "limited", visibility=Visibility.LIMITED, aspect_ids=[friends.id]),
-        social.publish_post(alice, "direct @bob", visibility=Visibility.DIRECT),
     ]
+    social.publish_post(alice, "direct @bob", visibility=Visibility.DIRECT)  # a message: in no stream
     assert ids(selectors.stream(alice)) == [p.id for p in reversed(posts)]
 
 

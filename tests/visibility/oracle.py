@@ -224,6 +224,8 @@ class World:
         excluded = self._kept_away_from(post.author)
         if post.reshare_of is not None:
             excluded |= self._kept_away_from(post.reshare_of.author)
+        if post.visibility == DIRECT:
+            return {}  # a message: read in its conversation, never in a stream
         candidates: list[tuple[str, str]] = []
         if post.visibility in CLOSED_KINDS:
             candidates += [(p, "audience") for p in post.audience]

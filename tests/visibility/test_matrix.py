@@ -39,7 +39,7 @@ from kith.people.models import Account, Person
 from kith.people.services import create_local_account, suspend_account
 from kith.social import selectors
 from kith.social import services as social
-from kith.social.models import Comment, Like, Media, MediaState, Post, Visibility
+from kith.social.models import Comment, Like, Media, MediaState, Post, PostAudience, Visibility
 from kith.timelines import selectors as notification_selectors
 from kith.timelines.models import Notification, NotificationKind, StreamEntry
 from kith.visibility import (
@@ -268,8 +268,12 @@ def _visible_posts(w, key, item):
 
 
 def _filter_rows(w, key, item):
-    # Any rows pointing at posts will do; the author's own stream rows point at every post they made.
-    rows = StreamEntry.objects.filter(owner_id=item.post.author_id, post_id=item.post.id)
+    # Any rows pointing at posts will do; the author's own stream rows point at every post they
+    # made but a message (a direct post, in no stream), whose audience rows point at it.
+    if item.post.visibility == Visibility.DIRECT:
+        rows = PostAudience.objects.filter(post_id=item.post.id)
+    else:
+        rows = StreamEntry.objects.filter(owner_id=item.post.author_id, post_id=item.post.id)
     found = filter_by_post_visibility(w.person(key), rows, "post").exists()
     return found, w.model.sees_post(key, item.fact)
 

@@ -25,7 +25,7 @@ from kith.people.models import Account, Person
 from kith.people.services import create_local_account, suspend_account
 from kith.social import selectors
 from kith.social import services as social
-from kith.social.models import Comment, Like, Post, Visibility
+from kith.social.models import Comment, Like, Post, PostAudience, Visibility
 from kith.timelines import selectors as notification_selectors
 from kith.timelines.models import Notification, StreamEntry
 from kith.visibility import (
@@ -358,8 +358,11 @@ def _check_posts(pod: Pod, key: str | None, expected: set[int], loaded: dict[int
         if m.leaks(key, fact):
             assert not seen, (where, fact.key, "LEAK")
     assert set(visible_posts(viewer).values_list("id", flat=True)) == expected, (where, "visible_posts")
+    # Rows pointing at every post: stream rows, and audience rows for messages (in no stream).
     rows = filter_by_post_visibility(viewer, StreamEntry.objects.all(), "post")
-    assert set(rows.values_list("post_id", flat=True)) == expected, (where, "filter_by_post_visibility")
+    messages = filter_by_post_visibility(viewer, PostAudience.objects.filter(post__visibility="direct"), "post")
+    found = set(rows.values_list("post_id", flat=True)) | set(messages.values_list("post_id", flat=True))
+    assert found == expected, (where, "filter_by_post_visibility")
 
 
 def _check_pages(pod: Pod, key: str | None, expected: set[int]) -> None:

@@ -26,7 +26,7 @@ def test_start_read_and_reply(alice, bob, as_alice, as_bob):
     assert 'class="conversation unread"' not in page(as_bob, "/conversations")
 
     as_bob.post(f"/conversations/{conversation.id}", {"text": "Yes!"})
-    assert list(Message.objects.order_by("id").values_list("source", flat=True)) == ["Friday?", "Yes!"]
+    assert list(Message.objects.order_by("post_id").values_list("post__source", flat=True)) == ["Friday?", "Yes!"]
     assert 'class="conversation unread"' in page(as_alice, "/conversations")
 
 

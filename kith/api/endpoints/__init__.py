@@ -5,6 +5,7 @@ from __future__ import annotations
 from kith.api.endpoints import (
     accounts,
     apps,
+    conversations,
     discovery,
     filters,
     instance,
@@ -26,6 +27,7 @@ ROUTERS = [
     timelines.router,
     lists.router,
     notifications.router,
+    conversations.router,
     filters.router,
     discovery.router,
 ]

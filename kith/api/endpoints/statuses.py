@@ -43,6 +43,7 @@ from kith.api.schemas import (
     StatusSource,
 )
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from kith.messaging import selectors as conversations
 from kith.people.models import Person
 from kith.social import drafts, services
 from kith.social import selectors as posts
@@ -229,10 +230,24 @@ def get_status(request: HttpRequest, status_id: int) -> dict:
 @router.get("/v1/statuses/{status_id}/context", response=Context, auth=public_read("read:statuses"))
 def status_context(request: HttpRequest, status_id: int) -> dict:
     reader = viewer(request)
-    ancestors, descendants = posts.thread_context(reader, visible_status(request, status_id))
+    item = visible_status(request, status_id)
+    if isinstance(item, Post) and item.visibility == Visibility.DIRECT and reader is not None:
+        # A message: its thread is its conversation, the messages before and after it.
+        ancestors, descendants = _conversation_context(reader, item)
+    else:
+        ancestors, descendants = posts.thread_context(reader, item)
     rendered = entities.statuses(reader, [*ancestors, *descendants])
     return {"ancestors": apply_filters(reader, "thread", rendered[: len(ancestors)]),
             "descendants": apply_filters(reader, "thread", rendered[len(ancestors):])}
+
+
+def _conversation_context(reader: Person, post: Post) -> tuple[list[Post], list[Post]]:
+    conversation = conversations.conversation_of_post(reader, post.id)
+    if conversation is None:
+        return [], []
+    ids = [message.post_id for message in conversations.messages_in(conversation, reader).only("post_id")]
+    found = posts.posts_by_ids(reader, ids)
+    return [p for p in found if p.id < post.id], [p for p in found if p.id > post.id]
 
 
 @router.get("/v1/statuses/{status_id}/source", response=StatusSource, auth=OAuth("read:statuses"))

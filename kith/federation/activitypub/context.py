@@ -30,5 +30,7 @@ OBJECT_CONTEXT = [
         "blurhash": "toot:blurhash",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
         "votersCount": "toot:votersCount",
+        "ostatus": "http://ostatus.org#",
+        "conversation": "ostatus:conversation",
     },
 ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from huey import crontab
 
 from kith.core.errors import DomainError
-from kith.federation.activitypub import actors, uris
+from kith.federation.activitypub import actors, messages, uris
 from kith.federation.activitypub.context import PUBLIC_ALIASES
 from kith.federation.activitypub.models import (
     FollowActivity,
@@ -36,6 +36,7 @@ from kith.federation.activitypub.parse import (
     ActorData,
     NoteData,
     ParseError,
+    classify_addressing,
     parse_activity,
     parse_actor,
     parse_note,
@@ -155,6 +156,15 @@ def _addressed_people(addressed: set[str], author: RemoteActor) -> list[Person]:
     return people
 
 
+def _classify(note: NoteData, author: RemoteActor) -> str:
+    """Mastodon's reading of a note's addressing (public, unlisted, followers, limited, direct)."""
+    to = [uri for uri in note.to if uri != author.uri]
+    cc = [uri for uri in note.cc if uri != author.uri]
+    if not to and not cc:
+        return "limited"
+    return classify_addressing(to, cc, author.followers_url, mentions=note.mentions)
+
+
 def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     """Visibility and, for limited posts, the people it was addressed to.
 
@@ -165,7 +175,7 @@ def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     if addressed & PUBLIC_ALIASES:
         return (Visibility.PUBLIC if set(note.to) & PUBLIC_ALIASES else Visibility.UNLISTED), []
     followers: list[Person] = []
-    visibility = Visibility.DIRECT if note.mentions else Visibility.LIMITED
+    visibility = Visibility.DIRECT if _classify(note, author) == "direct" else Visibility.LIMITED
     if author.followers_url and author.followers_url in addressed:
         followers = list(
             Person.objects.filter(following_rel__followee=author.person, following_rel__state=FollowState.ACCEPTED)
@@ -204,12 +214,18 @@ def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "") -> No
         _vote(note, actor)
         return
     content = _content(note)
+    parent_comment = find_comment(note.in_reply_to) if note.in_reply_to else None
+    parent = parent_comment.post if parent_comment else (find_post(note.in_reply_to) if note.in_reply_to else None)
+    if _is_message(note, actor, parent, parent_comment):
+        visibility, audience = _audience(note, actor)
+        if not any(p.is_local for p in audience):
+            raise Drop("a message for nobody here")
+        messages.ingest_message(note, actor, content, audience, activity_id, replying_to=parent)
+        return
     if note.in_reply_to:
-        parent_comment = find_comment(note.in_reply_to)
-        post = parent_comment.post if parent_comment else find_post(note.in_reply_to)
-        if post is None:
+        if parent is None:
             raise Drop("a reply to something we do not have")
-        comment = remote.record_remote_comment(actor.person, post, content, parent=parent_comment, published=note.published)
+        comment = remote.record_remote_comment(actor.person, parent, content, parent=parent_comment, published=note.published)
         RemoteObject.objects.create(uri=note.id, kind=ObjectKind.COMMENT, comment=comment, activity_uri=activity_id)
         return
     visibility, audience = _audience(note, actor)
@@ -217,6 +233,21 @@ def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "") -> No
         raise Drop("a limited post for nobody here")
     post = remote.record_remote_post(actor.person, content, visibility=visibility, audience=audience, published=note.published)
     RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity_id)
+
+
+def _is_message(note: NoteData, actor: RemoteActor, parent: Post | None, parent_comment: Comment | None) -> bool:
+    """Whether a note is a message in a private conversation (kith.messaging), not a post or comment.
+
+    A reply to a message is one; so is a direct note (only mentioned people addressed)
+    that is no comment on a limited post (Kith addresses a comment on a post limited to
+    one person to that person alone), including a private reply to a public post.
+    """
+    if parent is not None and parent_comment is None and messages.conversation_of(parent) is not None:
+        return True
+    direct = _classify(note, actor) == "direct"
+    if not direct:
+        return False
+    return parent is None or parent.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
 
 
 def _vote(note: NoteData, actor: RemoteActor) -> None:

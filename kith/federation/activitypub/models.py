@@ -71,6 +71,18 @@ class RemoteObject(models.Model):
     activity_uri = models.URLField(max_length=2048, blank=True, db_index=True)
 
 
+class ConversationContext(models.Model):
+    """The `context` a remote server gave to a conversation (its direct notes share it).
+
+    Conversations started here need no row: their context is computed (uris.conversation).
+    """
+
+    uri = models.URLField(max_length=2048, unique=True)
+    conversation = models.OneToOneField(
+        "messaging.Conversation", on_delete=models.CASCADE, related_name="ap_context"
+    )
+
+
 class Tombstone(models.Model):
     """A remote object that was deleted: a Create or Update arriving later is ignored."""
 

@@ -32,6 +32,7 @@ from kith.federation.delivery import drop_deliveries, enqueue_deliveries
 from kith.federation.models import Delivery
 from kith.graph.models import Follow, FollowState
 from kith.jobs import periodic, task
+from kith.messaging.models import Message
 from kith.people.models import Person
 from kith.social.models import Comment, Like, Post, Visibility
 
@@ -96,6 +97,28 @@ def _load_post(post_id: int) -> Post | None:
     )
 
 
+def _thread(post: Post) -> render.Thread | None:
+    """A message's place in its conversation; None for any other post."""
+    if post.visibility != Visibility.DIRECT:
+        return None
+    message = Message.objects.select_related("conversation__ap_context").filter(post_id=post.id).first()
+    if message is None:
+        return None
+    conversation = message.conversation
+    context = getattr(conversation, "ap_context", None)
+    previous = (
+        Message.objects.filter(conversation=conversation, post_id__lt=post.id)
+        .select_related("post__author__ap_actor", "post__ap_object")
+        .order_by("-post_id")
+        .first()
+    )
+    return render.Thread(
+        context=context.uri if context is not None else uris.conversation(conversation.id),
+        in_reply_to=render.post_uri(previous.post) if previous is not None else None,
+        subject=conversation.subject or None,
+    )
+
+
 # ---- posts -------------------------------------------------------------------------------------
 
 
@@ -115,7 +138,7 @@ def federate_post(post_id: int) -> None:
         _send(activity, _follower_inboxes(post.author) | _shared_inboxes([root.author]), post.author, f"post:{post.id}")
         return
     audience = _audience(post) if post.is_limited else None
-    note = render.note(post, audience)
+    note = render.note(post, audience, _thread(post))
     activity = render.wrap(
         "Create", post.author, note, activity_id=uris.activity(note["id"], "create"),
         to=note["to"], cc=note["cc"], published=note["published"],
@@ -128,7 +151,7 @@ def federate_edit(post_id: int) -> None:
     post = _load_post(post_id)
     if post is None or not post.author.is_local or post.edited_at is None:
         return
-    note = render.note(post, _audience(post) if post.is_limited else None)
+    note = render.note(post, _audience(post) if post.is_limited else None, _thread(post))
     stamp = int(post.edited_at.timestamp())
     activity = render.wrap(
         "Update", post.author, note, activity_id=uris.activity(note["id"], "update", stamp),

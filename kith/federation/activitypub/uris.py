@@ -53,6 +53,18 @@ def profile_page(username: str) -> str:
     return f"{base()}/@{username}"
 
 
+def conversation(conversation_id: int) -> str:
+    """The `context` of a conversation started here (its page, for participants of this pod)."""
+    return f"{base()}/conversations/{conversation_id}"
+
+
+def local_conversation_id(context: str) -> int | None:
+    """The id of a conversation started here, from its `context`; None for anyone else's."""
+    prefix = conversation(0)[:-1]
+    tail = context[len(prefix):] if context.startswith(prefix) else ""
+    return int(tail) if tail.isdigit() and len(tail) <= 19 else None
+
+
 def comment(username: str, comment_id: int) -> str:
     return f"{actor(username)}/comments/{comment_id}"
 

@@ -37,8 +37,12 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     current = selectors.conversation_for(person, conversation_id)
     form = MessageForm(submitted(request))
     if form.is_bound and form.is_valid():
-        services.send_message(person, current, form.cleaned_data["text"])
+        try:
+            services.send_message(person, current, form.cleaned_data["text"])
+        except DomainError as exc:
+            context = {"conversation": current, "messages_in": selectors.messages_in(current, person)}
+            return render_form(request, "web/conversation.html", context, form=form, error=exc)
         return redirect("web:conversation", current.id)
     services.mark_read(person, current)
-    context = {"conversation": current, "messages_in": selectors.messages_in(current)}
+    context = {"conversation": current, "messages_in": selectors.messages_in(current, person).prefetch_related("post__media")}
     return render_form(request, "web/conversation.html", context, form=form)
