@@ -106,6 +106,46 @@ def test_edits_and_deletions_propagate(people):
     wait_until(lambda: "Second, better thought" not in s["carol"].stream(), message="the deletion at carol's")
 
 
+def test_a_conversation_between_three_pods_reaches_everyone_and_replies_too(pods, people):
+    handles, s = people
+    started = s["alice"].start_conversation([handles["bob"], handles["carol"]], "Trip planning", "Where shall we go?")
+    at = {}
+    for name in ("bob", "carol"):
+        wait_until(lambda name=name: s[name].conversation_with("Trip planning") is not None,
+                   message=f"the conversation at {name}'s pod")
+        at[name] = s[name].conversation_with("Trip planning")
+        page = s[name].get(f"/conversations/{at[name]}")
+        assert "Where shall we go?" in page
+        # Every participant is named, the ones on the other pods included.
+        for other in ("alice", "bob", "carol"):
+            assert other in page
+    s["bob"].reply(at["bob"], "The mountains, says bob")
+    for name, conversation in (("alice", started), ("carol", at["carol"])):
+        wait_until(lambda name=name, conversation=conversation:
+                   "The mountains, says bob" in s[name].get(f"/conversations/{conversation}"),
+                   message=f"bob's reply at {name}'s pod")
+    s["carol"].reply(at["carol"], "The sea, says carol")
+    for name, conversation in (("alice", started), ("bob", at["bob"])):
+        wait_until(lambda name=name, conversation=conversation:
+                   "The sea, says carol" in s[name].get(f"/conversations/{conversation}"),
+                   message=f"carol's reply at {name}'s pod")
+    # One conversation on every pod, in order, and nobody else sees any of it.
+    page = s["alice"].get(f"/conversations/{started}")
+    assert page.index("Where shall we go?") < page.index("The mountains") < page.index("The sea")
+    assert s["bob"].get("/conversations").count("Trip planning") == 1
+    assert "Trip planning" not in s["dave"].get("/conversations")
+    for name in ("alice", "bob", "carol", "dave"):
+        assert "Where shall we go?" not in s[name].stream()
+    # A Mastodon app on carol's pod sees the same conversation, with both others in it.
+    import httpx
+
+    token = pods[2].token("carol")
+    listed = httpx.get(f"{pods[2].url}/api/v1/conversations", headers={"Authorization": f"Bearer {token}"}).json()
+    [entry] = [e for e in listed if "The sea, says carol" in (e["last_status"] or {}).get("content", "")]
+    assert sorted(a["acct"] for a in entry["accounts"]) == sorted([handles["alice"], handles["bob"]])
+    assert entry["last_status"]["visibility"] == "direct"
+
+
 def test_locked_account_approves_a_follow_request(pods, people):
     handles, s = people
     erin_handle = pods[2].create_user("erin")

@@ -281,6 +281,20 @@ class WebSession:
         assert match, response.headers["location"]
         return int(match.group(1))
 
+    def start_conversation(self, handles: list[str], subject: str, text: str) -> int:
+        response = self.post("/conversations/new", {"recipients": ", ".join(handles), "subject": subject, "text": text})
+        match = re.search(r"/conversations/(\d+)$", response.headers["location"])
+        assert match, response.headers["location"]
+        return int(match.group(1))
+
+    def conversation_with(self, subject: str) -> int | None:
+        """The id of the conversation called `subject` in this person's list, if there is one."""
+        match = re.search(rf'href="/conversations/(\d+)">(?:(?!</a>).)*?{re.escape(subject)}', self.get("/conversations"), re.S)
+        return int(match.group(1)) if match else None
+
+    def reply(self, conversation_id: int, text: str) -> None:
+        self.post(f"/conversations/{conversation_id}", {"text": text})
+
     def create_aspect(self, name: str) -> int:
         """The id of a new aspect `name`, or of the one the account has by that name already
         (accounts start with Family, Friends, Work and Acquaintances)."""
