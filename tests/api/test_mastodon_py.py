@@ -130,6 +130,30 @@ def test_follow_someone_on_another_pod(pods, state):
     wait_until(lambda: alice.account_relationships(carol.id)[0].following, message="carol's pod to accept")
 
 
+def test_a_direct_conversation_across_pods(pods, state):
+    home, away = pods
+    alice = state["alice"]
+    carol = client(away, away.token("carol"))
+    handle = f"carol@{away.domain}"
+    sent = alice.status_post(f"@{handle} @bob a word in private", visibility="direct")
+    assert sent.visibility == "direct"
+    wait_until(lambda: carol.conversations(), message="the conversation at carol's pod")
+    [at_carol] = carol.conversations()
+    assert at_carol.unread
+    assert sorted(a.acct for a in at_carol.accounts) == sorted([f"alice@{home.domain}", f"bob@{home.domain}"])
+    reply = carol.status_reply(at_carol.last_status, "carol answers in private", visibility="direct")
+    assert carol.conversations_read(at_carol.id).unread is False
+    wait_until(lambda: alice.conversations()[0].last_status.content.count("carol answers in private") == 1,
+               message="carol's answer in alice's conversation")
+    [at_alice] = alice.conversations()
+    assert at_alice.unread
+    assert [s.id for s in alice.status_context(at_alice.last_status.id).ancestors] == [sent.id]
+    assert reply.visibility == "direct"
+    # bob, on alice's pod, reads the same conversation; strangers see none of it.
+    assert state["bob"].conversations()[0].last_status.id == at_alice.last_status.id
+    assert all(status.visibility != "direct" for status in alice.timeline_home())
+
+
 def test_timelines_page_with_fetch_next(state):
     alice, bob = state["alice"], state["bob"]
     made = [alice.status_post(f"Paging post {n} #kithpaging").id for n in range(5)]
