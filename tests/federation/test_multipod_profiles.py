@@ -89,6 +89,7 @@ def test_avatar_header_and_tags_reach_the_other_pod_and_follow_changes(pods):
     assert "#cats" in page
 
     # Wherever pod B shows alice beside a post, her avatar is there too.
+    wait_until(lambda: "bob" in alice.get("/contacts"), message="bob's follow recorded at alice's pod")
     alice.publish("Alice says hello across pods")
     wait_until(lambda: "Alice says hello across pods" in bob.stream(), message="alice's post in bob's stream")
     assert avatar_src in _pictures_on(bob.stream(), "avatar")
