@@ -4,9 +4,7 @@ not lose the photo for good; a refusal fails it at once; a day is the limit."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -16,6 +14,7 @@ from kith.federation import media_cache
 from kith.people.remote import upsert_remote_person
 from kith.social import remote
 from kith.social.models import Media, MediaState, Visibility
+from tests.federation.picture_server import PictureServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,26 +27,9 @@ def _jpeg() -> bytes:
 
 @pytest.fixture
 def photos(settings):
-    """A server whose answer for each path the test sets: (status, content type, body)."""
     settings.KITH_ALLOW_PRIVATE_FEDERATION = True
-    routes: dict[str, tuple[int, str, bytes]] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            status, content_type, body = routes.get(self.path, (404, "text/plain", b"no"))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.2:{server.server_address[1]}", routes
-    server.shutdown()
+    with PictureServer() as server:
+        yield server.url, server.routes
 
 
 def _post_with(url: str, content_type: str = "image/jpeg") -> Media:

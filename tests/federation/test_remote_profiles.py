@@ -18,9 +18,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,6 +35,7 @@ from kith.federation.models import CopyState, RemoteProfileImage
 from kith.people.models import Person, ProfileTag
 from kith.people.remote import remove_remote_person
 from kith.people.services import update_profile
+from tests.federation.picture_server import PictureServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "remote"
@@ -55,38 +54,13 @@ def _image(size=(640, 480), color="teal", fmt="JPEG", exif=True) -> bytes:
     return out.getvalue()
 
 
-class _OtherPod:
-    """path -> (status, content type, body); every request's path is recorded."""
+class _OtherPod(PictureServer):
+    """The other pod: an actor document at /users/ann, and the pictures it names."""
 
     def __init__(self):
-        self.routes: dict[str, tuple[int, str, bytes]] = {}
-        self.requests: list[str] = []
-        pod = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                pod.requests.append(self.path)
-                status, content_type, body = pod.routes.get(self.path, (404, "text/plain", b"nothing here"))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-        self.url = f"http://127.0.0.2:{self.server.server_address[1]}"
+        super().__init__()
         self.actor_uri = f"{self.url}/users/ann"
         self.serve_actor()
-
-    def asked(self, path: str) -> int:
-        return self.requests.count(path)
-
-    def serve(self, path: str, body: bytes, content_type: str = "image/jpeg", status: int = 200) -> str:
-        self.routes[path] = (status, content_type, body)
-        return f"{self.url}{path}"
 
     def actor_document(self, icon: str | None = "/a1.jpg", image: str | None = "/h1.jpg", tags=None) -> dict:
         document = json.loads((FIXTURES / "mastodon" / "actor.json").read_text())
@@ -111,10 +85,8 @@ class _OtherPod:
 @pytest.fixture
 def other_pod(settings):
     settings.KITH_ALLOW_PRIVATE_FEDERATION = True
-    pod = _OtherPod()
-    threading.Thread(target=pod.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield pod
-    pod.server.shutdown()
+    with _OtherPod() as pod:
+        yield pod
 
 
 def _ann() -> Person:
@@ -347,7 +319,7 @@ def test_an_icon_at_a_private_address_is_refused_without_connecting(other_pod, s
     actors.resolve_actor(other_pod.actor_uri)  # known while private addresses were allowed
     settings.KITH_ALLOW_PRIVATE_FEDERATION = False
     other_pod.serve("/a9.jpg", _image())
-    media_cache.record_profile_images(_ann(), avatar_url=f"https://127.0.0.2:{other_pod.server.server_address[1]}/a9.jpg", header_url=None)
+    media_cache.record_profile_images(_ann(), avatar_url=f"https://127.0.0.2:{other_pod.port}/a9.jpg", header_url=None)
     row = _row()
     assert row.state == CopyState.FAILED
     assert "private" in row.last_error
