@@ -115,7 +115,11 @@ def sweep_remote_photos(now: datetime | None = None) -> int:
     """Enqueue again the remote photos due another try; fail those a day old.  Returns how many."""
     now = now or timezone.now()
     stuck = Media.objects.filter(state=MediaState.PROCESSING).exclude(remote_url="")
-    stuck.filter(created_at__lt=now - PHOTO_GIVE_UP_AFTER).update(state=MediaState.FAILED)
+    hopeless = list(stuck.filter(created_at__lt=now - PHOTO_GIVE_UP_AFTER).values_list("id", flat=True)[:SWEEP_LIMIT])
+    if hopeless:
+        Media.objects.filter(id__in=hopeless, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+        for media_id in hopeless:
+            default_storage.delete(raw_upload_name(media_id))  # what a try cut short may have left
     due = Q()
     for age in PHOTO_RETRY_AGES:
         due |= Q(created_at__lte=now - age, created_at__gt=now - age - SWEEP_EVERY)
