@@ -195,9 +195,10 @@ def copy_profile_image(person_id: int, kind: str, now: datetime | None = None) -
     row = RemoteProfileImage.objects.select_related("person").get(person_id=person_id, kind=kind)
     held = RemoteProfileImage.objects.filter(id=row.id, claimed_until=lease, url=row.url)  # our lease, our URL
     attempts = row.attempts + 1
+    if not row.person.is_active:
+        held.delete()  # deleted or suspended here: nothing to show; a comeback records it anew
+        return ""
     try:
-        if not row.person.is_active:
-            raise _Refused("the person is not active here")
         body = _fetch_image(row.url, MAX_PROFILE_IMAGE_BYTES)
         image = clean_profile_image_bytes(body, max_side=PROFILE_IMAGE_SIDES[kind])
     except (_Refused, Invalid) as exc:

@@ -268,6 +268,22 @@ def test_a_deleted_remote_person_loses_pictures_and_tags(other_pod):
     assert _ann().header
 
 
+def test_a_suspended_remote_person_gets_no_new_pictures_until_lifted(other_pod):
+    other_pod.serve("/a1.jpg", _image())
+    other_pod.serve("/a2.jpg", _image(color="blue"))
+    other_pod.serve("/h1.jpg", _image())
+    actors.resolve_actor(other_pod.actor_uri)
+    Person.objects.filter(id=_ann().id).update(state="suspended")
+    other_pod.serve_actor(icon="/a2.jpg")
+    actors.resolve_actor(other_pod.actor_uri, refresh=True)
+    assert other_pod.asked("/a2.jpg") == 0
+    assert not RemoteProfileImage.objects.filter(person=_ann(), kind="avatar").exists()
+    Person.objects.filter(id=_ann().id).update(state="active")
+    actors.resolve_actor(other_pod.actor_uri, refresh=True)
+    assert other_pod.asked("/a2.jpg") == 1
+    assert _row().state == CopyState.DONE
+
+
 # ---- hostile and broken pictures --------------------------------------------------------------
 
 
