@@ -165,6 +165,16 @@ def test_a_new_remote_person_gets_avatar_header_and_tags_cleaned(other_pod):
     assert list(ProfileTag.objects.filter(person=ann).values_list("name", flat=True)) == ["photography", "cats"]
 
 
+def test_pictures_on_another_host_than_the_actor_are_copied(other_pod):
+    with PictureServer("127.0.0.3") as media_host:
+        avatar = media_host.serve("/accounts/avatars/1/original/ann.jpg", _image())
+        other_pod.serve_actor(icon=avatar, image=None)
+        actors.resolve_actor(other_pod.actor_uri)
+        assert media_host.asked("/accounts/avatars/1/original/ann.jpg") == 1
+    assert _row().state == CopyState.DONE
+    assert _stored(_ann().avatar).format == "PNG"
+
+
 def test_the_copies_are_what_the_pages_and_the_api_show(other_pod, client, alice):
     other_pod.serve("/a1.jpg", _image())
     other_pod.serve("/h1.jpg", _image())
