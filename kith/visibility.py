@@ -173,6 +173,12 @@ def can_reshare(viewer: Viewer, post: Post) -> bool:
     )
 
 
+def can_see_audience(viewer: Viewer, post: Post) -> bool:
+    """Which aspects a limited post went to, and to how many people, is the author's alone to see
+    (aspect names are private: nobody else learns what their aspects are called, or who is in them)."""
+    return viewer is not None and viewer.id == post.author_id and post.visibility == Visibility.LIMITED
+
+
 def can_interact(viewer: Viewer, post: Post) -> bool:
     """Comment on, like or vote in: needs a logged-in viewer who sees the post."""
     return viewer is not None and viewer.state == AccountState.ACTIVE and can_see_post(viewer, post)

@@ -839,3 +839,42 @@ def tag_timeline(
     tagged = _placed_and_with_media(tagged, local=local, remote=remote, only_media=only_media)
     ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
     return _load_in_order(viewer, ids)
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    """Who one of the viewer's limited posts went to: the aspects chosen (names, as they are
+    called now) and how many people in its audience are not in those aspects now (people
+    chosen by handle, followers for "all aspects", or members who have left an aspect since)."""
+
+    aspect_names: list[str]
+    other_people: int
+
+
+def audience_summaries(viewer: Viewer, posts: Sequence[Post]) -> dict[int, AudienceSummary]:
+    """Post id -> AudienceSummary for the posts whose audience the viewer may see
+    (kith.visibility.can_see_audience: the author's own limited posts), in two queries at most."""
+    from kith.graph.models import AspectMembership
+    from kith.social.models import PostAudience
+    from kith.visibility import can_see_audience
+
+    ids = [post.id for post in posts if can_see_audience(viewer, post)]
+    if not ids:
+        return {}
+    chosen = Post.aspects.through.objects.filter(post_id__in=ids)
+    names: dict[int, list[str]] = {post_id: [] for post_id in ids}
+    for post_id, name in chosen.order_by("aspect__position", "aspect_id").values_list("post_id", "aspect__name"):
+        names[post_id].append(name)
+    in_chosen_aspect = AspectMembership.objects.filter(
+        person_id=OuterRef("person_id"),
+        aspect_id__in=Post.aspects.through.objects.filter(post_id=OuterRef(OuterRef("post_id"))).values("aspect_id"),
+    )
+    others = dict(
+        PostAudience.objects.filter(post_id__in=ids)
+        .exclude(Exists(in_chosen_aspect))
+        .order_by()
+        .values("post_id")
+        .annotate(count=Count("id"))
+        .values_list("post_id", "count")
+    )
+    return {post_id: AudienceSummary(names[post_id], others.get(post_id, 0)) for post_id in ids}

@@ -182,7 +182,11 @@ class ComposeForm(forms.Form):
     """A new post: text, content warning, audience, photos, poll.
 
     `audience` holds `public`, `all_aspects` and/or `aspect:<id>`; `people`
-    adds persons by handle.  Public cannot be combined with a limited choice.
+    adds persons by handle.  As in diaspora*'s publisher, Public, All aspects and
+    single aspects exclude each other (kith.js unticks the others at once); a form
+    sent without JavaScript keeps the meaning of the box ticked on purpose:
+    Public wins over the aspect boxes (All aspects is ticked by default), and
+    single aspects narrow All aspects.  Public with people named is refused.
     Photos come as `photo_1`..`photo_4` with `alt_1`..`alt_4`; photos uploaded
     by an earlier preview come back as hidden `media` ids.
     """
@@ -241,8 +245,12 @@ class ComposeForm(forms.Form):
         return [media_id for value in self.data.getlist("media") if (media_id := parse_id(value)) is not None]
 
     def audience_options(self) -> list[dict]:
-        """One entry per audience checkbox: value, label, members (aspects only), checked."""
-        chosen = set(self["audience"].value() or [])
+        """One entry per audience checkbox: value, label, members (aspects only), checked.
+
+        A sent form shows the choice as it was understood (Public alone, say), so
+        the boxes agree with the preview."""
+        cleaned = getattr(self, "cleaned_data", {})
+        chosen = set(cleaned["audience"] if "audience" in cleaned else self["audience"].value() or [])
         members = {f"aspect:{aspect.id}": aspect.members for aspect in self.aspects}
         return [
             {"value": value, "label": label, "members": members.get(value), "checked": value in chosen}
@@ -255,8 +263,16 @@ class ComposeForm(forms.Form):
     def clean(self):
         data = super().clean()
         audience = set(data.get("audience") or [])
-        if "public" in audience and (len(audience) > 1 or data.get("people")):
-            raise forms.ValidationError(_("A public post goes to everyone: choose Public, or aspects and people."))
+        if "public" in audience and data.get("people"):
+            raise forms.ValidationError(
+                _("A public post goes to everyone: untick Public to send it only to the people you named, or remove them.")
+            )
+        if "public" in audience:
+            audience = {"public"}
+        elif "all_aspects" in audience and any(value.startswith("aspect:") for value in audience):
+            audience.discard("all_aspects")
+        if "audience" in data:
+            data["audience"] = [value for value in data["audience"] if value in audience]
         if not audience and not data.get("people") and "people" not in self.errors:
             raise forms.ValidationError(_("Choose who will see the post."))
         if len(self.kept_media_ids) + len(self.new_photos()) > MAX_MEDIA_PER_POST:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -43,16 +45,34 @@ def domain_errors(view: View) -> View:
 
 
 def member(view: View) -> View:
-    """Login required, and domain errors shown as pages."""
-    return login_required(domain_errors(view))
+    """Login required, and domain errors shown as pages.
+
+    htmx would follow the redirect to the login page and swap that page into a box:
+    it is told to load the login page instead (back to the page it was on)."""
+    protected = login_required(domain_errors(view))
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if is_htmx(request) and not request.user.is_authenticated:
+            here = safe_next(request, request.headers.get("HX-Current-URL", ""))
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = redirect_to_login(urlsplit(here).path or "/")["Location"]
+            return response
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(request: HttpRequest, target: str) -> str:
+    """`target` when it points into this site, else ''."""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
 
 
 def back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to the form's `next` field when it points into this site, else to `default`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request, request.POST.get("next") or request.GET.get("next") or "") or default)
 
 
 MAX_ID = 2**63 - 1  # ids are signed 64-bit; a larger number would overflow the database's integer

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from kith.graph.models import Follow
 from kith.social import services
@@ -47,8 +49,11 @@ def test_preview_names_the_audience_without_publishing(alice, bob, carol, as_ali
     assert "@bob@" in html
     assert "carol" not in html
     assert not Post.objects.exists()
+    # Public wins over an aspect ticked too, as publishing reads it (issue 11): the preview says what will happen.
     mixed = as_alice.post("/posts/audience", {"audience": ["public", f"aspect:{family.id}"]}, **HX).content.decode()
-    assert "A public post goes to everyone" in mixed
+    assert "Everyone: anyone can read it" in mixed
+    with_people = as_alice.post("/posts/audience", {"audience": ["public"], "people": "carol"}, **HX).content.decode()
+    assert "untick Public to send it only to the people you named" in with_people
 
 
 def test_like_and_reshare_answer_with_the_post_actions(bob, as_alice):
@@ -117,3 +122,78 @@ def test_notifications_load_more_in_place(alice, bob, as_alice):
     html = as_alice.get(f"/notifications?max_id={next_id}", **HX).content.decode()
     assert html.count('class="notification') == 5
     assert "<html" not in html
+
+
+# ---- errors come back where they happened, with what was written -------------------------
+
+
+def test_a_refused_post_comes_back_in_the_box_with_the_reason_and_the_text(as_alice):
+    long_text = "x" * (services.MAX_POST_CHARS + 1)
+    response = as_alice.post("/posts", {"text": long_text, "audience": ["public"]}, **HX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith("<form")
+    assert 'id="compose"' in html
+    assert f"The post is longer than {services.MAX_POST_CHARS} characters." in html
+    assert f"{long_text}</textarea>" in html
+    assert 'id="compose-post"' in html  # htmx gives the focus back to the Post button
+    assert "<html" not in html
+    not_an_image = as_alice.post(
+        "/posts", {"text": "look", "audience": ["public"], "photo_1": SimpleUploadedFile("a.jpg", b"not a picture")}, **HX
+    )
+    assert not_an_image.status_code == 422
+    assert "look</textarea>" in not_an_image.content.decode()
+    assert not Post.objects.exists()
+
+
+def test_a_refused_reply_comes_back_in_its_own_box_open_with_its_text(alice, bob, as_alice):
+    post = services.publish_post(bob, "a post")
+    comment = services.add_comment(bob, post, "a comment")
+    reply = "y" * (services.MAX_COMMENT_CHARS + 1)
+    response = as_alice.post(f"/posts/{post.id}/comments", {"text": reply, "parent": str(comment.id)}, **HX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    box = html[html.index(f'id="comment-{comment.id}-actions"'):]
+    assert '<details class="reply" open>' in box
+    assert f'id="reply-{comment.id}-errors"' in box
+    assert "The comment is longer than" in box
+    assert f">{reply}</textarea>" in box
+    main_box = html[html.index('class="comment-form"'):].split("</form>")[0]
+    assert reply not in main_box  # the box for a new comment stays empty, and is not turned into a reply
+    assert f'value="{comment.id}"' not in main_box
+
+
+def test_a_reply_to_a_comment_that_has_gone_comes_back_as_a_new_comment(alice, bob, as_alice, as_bob):
+    post = services.publish_post(bob, "a post")
+    comment = services.add_comment(bob, post, "soon gone")
+    gone_id = comment.id
+    services.delete_comment(bob, comment)
+    response = as_alice.post(f"/posts/{post.id}/comments", {"text": "my answer", "parent": str(gone_id)}, **HX)
+    assert response.status_code == 404
+    main_box = response.content.decode().split('class="comment-form"', 1)[1].split("</form>")[0]
+    assert "No such comment." in main_box
+    assert "my answer</textarea>" in main_box
+    assert f'value="{gone_id}"' not in main_box
+
+
+def test_a_refused_vote_says_why_in_the_poll(bob, as_alice):
+    post = services.publish_post(bob, "tea?", poll=services.PollDraft(["tea", "coffee"]))
+    as_alice.post(f"/posts/{post.id}/vote", {"option": "1"}, **HX)
+    again = as_alice.post(f"/posts/{post.id}/vote", {"option": "0"}, **HX)
+    assert again.status_code == 409
+    html = again.content.decode()
+    assert html.lstrip().startswith('<section class="poll"')
+    assert '<p class="error" role="alert">You have voted in this poll already.</p>' in html
+
+
+def test_htmx_without_a_session_is_sent_to_the_login_page(bob):
+    post = services.publish_post(bob, "likeable")
+    response = Client().post(
+        f"/posts/{post.id}/like", HTTP_HX_CURRENT_URL=f"http://testserver/posts/{post.id}", **HX
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == f"/login?next=/posts/{post.id}"
+    # A page elsewhere is not where it goes back to.
+    away = Client().post(f"/posts/{post.id}/like", HTTP_HX_CURRENT_URL="https://evil.example/x", **HX)
+    assert away["HX-Redirect"] == "/login?next=/"
+    assert Client().post(f"/posts/{post.id}/like")["Location"].startswith("/login?next=")

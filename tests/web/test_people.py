@@ -90,6 +90,33 @@ def test_block_and_unblock(alice, bob, as_alice, as_bob):
     assert not Block.objects.filter(blocker=alice, blocked=bob).exists()
 
 
+def test_blocking_asks_first_then_says_it_is_done(alice, bob, as_alice):
+    profile = page(as_alice, "/@bob")
+    # The Block button opens a step that asks (a GET form: a page without JavaScript, a dialog with it).
+    assert '<form method="get" action="/@bob/block" class="inline" data-confirm>' in profile
+    asked = page(as_alice, "/@bob/block")
+    assert "Block bob?" in asked
+    assert "data-confirm-box" in asked
+    assert '<form method="post" action="/@bob/block">' in asked
+    assert 'href="/@bob" class="button-link" data-cancel' in asked
+    assert not Block.objects.exists()  # asking blocks nobody
+    done = as_alice.post("/@bob/block", follow=True)
+    assert done.redirect_chain == [("/@bob", 302)]
+    html = done.content.decode()
+    assert "You have blocked bob: you no longer see each other&#x27;s posts" in html
+    assert "You block this person." in html
+    assert Block.objects.filter(blocker=alice, blocked=bob).exists()
+    undone = as_alice.post("/@bob/unblock", follow=True).content.decode()
+    assert "You have unblocked bob." in undone
+
+
+def test_only_blocking_is_asked_by_get(bob, as_alice):
+    for action in ("follow", "mute", "unblock", "remove_follower"):
+        assert as_alice.get(f"/@bob/{action}").status_code == 405, action
+    assert not Follow.objects.exists()
+    assert as_alice.get("/@nobody/block").status_code == 404
+
+
 def test_mute_and_unmute(alice, bob, as_alice):
     as_alice.post("/@bob/mute")
     assert Mute.objects.filter(muter=alice, muted=bob).exists()

@@ -7,12 +7,14 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
 from PIL import Image
 
 from kith.social import services
 from kith.social.models import Comment, Like, Media, MediaState, Post, PostAudience, Visibility
 from tests import factories
-from tests.web.conftest import page, publish
+from tests.web.conftest import client_for, page, publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,8 +64,7 @@ def test_post_to_chosen_people_by_handle(carol, as_alice):
     ("fields", "message"),
     [
         ({"audience": []}, "Choose who will see the post."),
-        ({"audience": ["public", "all_aspects"]}, "A public post goes to everyone"),
-        ({"audience": ["public"], "people": "bob"}, "A public post goes to everyone"),
+        ({"audience": ["public"], "people": "bob"}, "untick Public to send it only to the people you named"),
         ({"audience": ["all_aspects"], "people": "nobody_here"}, "Nobody called nobody_here is known here."),
         ({"audience": ["aspect:999"]}, "Select a valid choice."),
     ],
@@ -73,6 +74,39 @@ def test_compose_refuses_unclear_audiences(bob, as_alice, fields, message):
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Post.objects.exists()
+
+
+def test_the_first_public_post_goes_out_with_the_default_box_still_ticked(alice, bob, as_alice):
+    """Without JavaScript "All aspects" stays ticked when Public is ticked: Public wins (issue 11)."""
+    factories.aspect(alice, "Friends", bob)
+    assert 'value="all_aspects" id="audience-2" aria-describedby="audience-2-who" checked' in page(as_alice, "/")
+    post = publish(as_alice, "hello world", "public", "all_aspects")
+    assert post.visibility == Visibility.PUBLIC
+    assert not PostAudience.objects.filter(post=post).exists()
+
+
+def test_public_wins_over_single_aspects_and_the_preview_says_so(alice, bob, as_alice):
+    friends = factories.aspect(alice, "Friends", bob)
+    fields = {"text": "hi", "audience": ["public", f"aspect:{friends.id}"], "preview": "1"}
+    html = as_alice.post("/posts", fields).content.decode()
+    assert "Everyone: anyone can read it" in html
+    # The boxes come back as the choice was understood: Public alone.
+    assert re.search(r'value="public"[^>]* checked', html)
+    assert not re.search(rf'value="aspect:{friends.id}"[^>]* checked', html)
+    post = publish(as_alice, "hi", "public", f"aspect:{friends.id}")
+    assert post.visibility == Visibility.PUBLIC
+
+
+def test_a_single_aspect_narrows_the_default_all_aspects(alice, bob, carol, as_alice):
+    """Ticking Family while "All aspects" is still ticked means Family (what kith.js does at once)."""
+    family = factories.aspect(alice, "Family", bob)
+    factories.aspect(alice, "Work", carol)
+    preview = as_alice.post("/posts", {"text": "hi", "audience": ["all_aspects", f"aspect:{family.id}"], "preview": "1"})
+    html = preview.content.decode()
+    assert "Only you and 1 person" in html
+    assert "carol" not in html[html.index('id="audience-preview"'):]
+    post = publish(as_alice, "for the family", "all_aspects", f"aspect:{family.id}")
+    assert set(PostAudience.objects.filter(post=post).values_list("person_id", flat=True)) == {bob.id}
 
 
 def test_an_empty_post_shows_the_services_reason(as_alice):
@@ -122,8 +156,10 @@ def test_poll_and_voting(alice, bob, as_alice, as_bob):
     html = page(as_bob, f"/posts/{post.id}")
     assert "(your vote)" in html
     assert 'name="option"' not in html
-    again = as_bob.post(f"/posts/{post.id}/vote", {"option": "0"})
-    assert again.status_code == 409
+    # Voting again is refused, said on the page it came from (without JavaScript).
+    again = as_bob.post(f"/posts/{post.id}/vote", {"option": "0", "next": "/public"}, follow=True)
+    assert again.redirect_chain == [("/public", 302)]
+    assert "You have voted in this poll already." in again.content.decode()
 
 
 # ---- reading and acting --------------------------------------------------------------
@@ -194,12 +230,101 @@ def test_edit_keeps_history_and_marks_the_post(alice, bob, as_alice, as_bob):
     assert "first version" in history
 
 
+
+
 def test_only_the_author_deletes_a_post(alice, bob, as_alice, as_bob):
     post = publish(as_alice, "to delete", "public")
+    assert as_bob.get(f"/posts/{post.id}/delete").status_code == 403
     assert as_bob.post(f"/posts/{post.id}/delete").status_code == 403
     assert as_alice.post(f"/posts/{post.id}/delete")["Location"] == "/"
     assert not Post.objects.filter(id=post.id).exists()
     assert as_alice.get(f"/posts/{post.id}").status_code == 404
+
+
+def test_deleting_a_post_asks_first_then_says_it_is_done(alice, as_alice):
+    post = publish(as_alice, "a post to think twice about", "public")
+    stream = page(as_alice, "/")
+    # Offered on the stream too, as a step that asks first (a GET form: no JavaScript needed).
+    assert f'<form method="get" action="/posts/{post.id}/delete" class="inline" data-confirm>' in stream
+    assert f'href="/posts/{post.id}/edit"' in stream
+    asked = page(as_alice, f"/posts/{post.id}/delete?next=/@alice")
+    assert "Delete this post?" in asked
+    assert "a post to think twice about" in asked
+    assert "data-confirm-box" in asked
+    assert 'name="next" value="/@alice"' in asked
+    assert 'href="/@alice" class="button-link" data-cancel' in asked  # Cancel goes back where it was
+    assert Post.objects.filter(id=post.id).exists()  # asking deletes nothing
+    done = as_alice.post(f"/posts/{post.id}/delete", {"next": "/@alice"}, follow=True)
+    assert done.redirect_chain == [("/@alice", 302)]
+    html = done.content.decode()
+    assert '<ul class="messages" role="status" id="messages" tabindex="-1">' in html
+    assert "Your post has been deleted." in html
+    assert not Post.objects.filter(id=post.id).exists()
+
+
+def test_deleting_from_the_post_page_goes_to_the_stream_and_next_stays_on_this_site(as_alice):
+    first = publish(as_alice, "one", "public")
+    assert f'name="next" value="/posts/{first.id}"' in page(as_alice, f"/posts/{first.id}")
+    assert as_alice.post(f"/posts/{first.id}/delete", {"next": f"/posts/{first.id}#post-{first.id}"})["Location"] == "/"
+    second = publish(as_alice, "two", "public")
+    assert "evil.example" not in page(as_alice, f"/posts/{second.id}/delete?next=https://evil.example/")
+    assert as_alice.post(f"/posts/{second.id}/delete", {"next": "https://evil.example/"})["Location"] == "/"
+
+
+def test_edit_and_delete_are_offered_only_on_ones_own_posts(alice, bob, as_alice, as_bob):
+    post = publish(as_alice, "mine", "public")
+    assert f"/posts/{post.id}/delete" in page(as_alice, "/@alice")
+    for html in (page(as_bob, "/@alice"), page(as_bob, f"/posts/{post.id}"), page(Client(), "/@alice")):
+        assert f"/posts/{post.id}/delete" not in html
+        assert f"/posts/{post.id}/edit" not in html
+
+
+# ---- to whom one's own limited posts went: the author's eyes only ------------------------
+
+MARKER = re.compile(r'<span class="audience-marker limited">([^<]*)</span>')
+
+
+def test_own_limited_posts_name_their_aspects_for_the_author_only(alice, bob, carol, dave, as_alice, as_bob):
+    family = factories.aspect(alice, "Family", bob)
+    work = factories.aspect(alice, "Work Secret Name", dave)
+    post = publish(as_alice, "sunday dinner", f"aspect:{family.id}", f"aspect:{work.id}", people="carol")
+    for url in ("/", f"/posts/{post.id}", "/@alice"):
+        assert MARKER.findall(page(as_alice, url)) == ["Limited to Family, Work Secret Name and 1 other person"], url
+    for client in (as_bob, client_for(carol)):
+        for url in ("/", f"/posts/{post.id}", "/@alice"):
+            html = page(client, url)
+            assert MARKER.findall(html) == ["Limited"], url
+            assert "Work Secret Name" not in html
+            assert "other person" not in html
+    people_only = publish(as_alice, "just two", people="bob, carol")
+    assert MARKER.findall(page(as_alice, f"/posts/{people_only.id}")) == ["Limited to 2 people"]
+    public = publish(as_alice, "for all", "public")
+    assert MARKER.findall(page(as_alice, f"/posts/{public.id}")) == []
+
+
+def test_the_audience_label_in_place_after_publishing(alice, bob, as_alice):
+    family = factories.aspect(alice, "Family", bob)
+    html = as_alice.post("/posts", {"text": "in place", "audience": [f"aspect:{family.id}"]}, HTTP_HX_REQUEST="true").content.decode()
+    assert MARKER.findall(html) == ["Limited to Family"]
+
+
+def queries_for(client, url: str) -> tuple[int, str]:
+    counted: list[str] = []
+    with connection.execute_wrapper(lambda execute, sql, *args: counted.append(sql) or execute(sql, *args)):
+        html = page(client, url)
+    return len(counted), html
+
+
+def test_audience_labels_do_not_add_queries_per_post(alice, bob, carol, as_alice):
+    family = factories.aspect(alice, "Family", bob)
+    publish(as_alice, "limited 0", f"aspect:{family.id}")
+    few, _ = queries_for(as_alice, "/@alice")
+    for number in range(1, 15):
+        publish(as_alice, f"limited {number}", f"aspect:{family.id}", people="carol" if number % 2 else "")
+    many, html = queries_for(as_alice, "/@alice")
+    assert many <= few
+    assert len(MARKER.findall(html)) == 15
+    assert "Limited to Family and 1 other person" in html
 
 
 def test_comment_edit_like_and_delete(alice, bob, as_alice, as_bob):
@@ -228,5 +353,5 @@ def test_others_cannot_delete_a_comment(alice, bob, carol, as_carol):
 
 def test_actions_are_post_only(alice, as_alice):
     post = publish(as_alice, "p", "public")
-    for url in [f"/posts/{post.id}/like", f"/posts/{post.id}/delete", f"/posts/{post.id}/reshare", "/posts"]:
+    for url in [f"/posts/{post.id}/like", f"/posts/{post.id}/reshare", "/posts", f"/posts/{post.id}/vote"]:
         assert as_alice.get(url).status_code == 405, url

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from kith.people.models import Person
+from kith.social.models import Post
+from kith.social.selectors import AudienceSummary, audience_summaries
 
 register = template.Library()
 
@@ -37,3 +41,29 @@ def is_past(moment: datetime | None) -> bool:
 @register.filter
 def percent_of(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
+
+
+@register.simple_tag(takes_context=True)
+def summarise_audiences(context: template.Context, posts: Post | Iterable[Post]) -> str:
+    """Give the viewer's own limited posts among `posts` an `audience_summary` (to whom they went:
+    kith.social.selectors.audience_summaries, two queries for a page); other posts get None."""
+    items = [posts] if isinstance(posts, Post) else list(posts)
+    summaries = audience_summaries(context.get("viewer"), items)
+    for post in items:
+        post.audience_summary = summaries.get(post.id)
+    return ""
+
+
+@register.filter
+def audience_label(summary: AudienceSummary) -> str:
+    """'Limited to Family, Friends and 2 other people', for the author's eyes only."""
+    names, others = ", ".join(summary.aspect_names), summary.other_people
+    if names and others:
+        return ngettext(
+            "Limited to %(aspects)s and %(count)d other person", "Limited to %(aspects)s and %(count)d other people", others
+        ) % {"aspects": names, "count": others}
+    if names:
+        return gettext("Limited to %(aspects)s") % {"aspects": names}
+    if others:
+        return ngettext("Limited to %(count)d person", "Limited to %(count)d people", others) % {"count": others}
+    return gettext("Limited to you alone")

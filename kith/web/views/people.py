@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kith.core.errors import DomainError
 from kith.graph import selectors as graph_selectors
@@ -28,6 +29,7 @@ from kith.web.helpers import (
     page_from,
     parse_id,
     render_form,
+    safe_next,
     submitted,
 )
 from kith.web.lookup import find_person
@@ -86,12 +88,29 @@ ACTIONS = {
 }
 
 
+# Asked first: GET shows what it will do (a page; kith.js shows it as a dialog), POST does it.
+CONFIRMED_ACTIONS = {"block"}
+# Said afterwards on the next page (a plain form; htmx swaps the relationship box, which says it).
+DONE_MESSAGES = {
+    "block": gettext_lazy("You have blocked %(name)s: you no longer see each other's posts, and neither of you follows the other."),
+    "unblock": gettext_lazy("You have unblocked %(name)s."),
+}
+
+
 @member
-@require_POST
+@require_http_methods(["GET", "POST"])
 def relate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
     viewer = me(request)
     person = person_or_404(handle, viewer)
+    if request.method == "GET":
+        if action not in CONFIRMED_ACTIONS:
+            return HttpResponseNotAllowed(["POST"])
+        next_url = safe_next(request, request.GET.get("next", ""))
+        context = {"person": person, "next_url": next_url, "cancel_url": next_url or profile_path(person)}
+        return render(request, f"web/person_{action}.html", context)
     ACTIONS[action](viewer, person)
+    if action in DONE_MESSAGES and not is_htmx(request):
+        messages.success(request, DONE_MESSAGES[action] % {"name": person.name})
     return relationship_changed(request, viewer, person)
 
 

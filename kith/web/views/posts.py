@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from kith.core.errors import DomainError
+from kith.core.errors import DomainError, NotAllowed
 from kith.graph.selectors import aspects_with_members
 from kith.people.models import Person
 from kith.social import selectors, services
@@ -29,6 +29,7 @@ from kith.web.helpers import (
     member,
     parse_id,
     render_form,
+    safe_next,
     submitted,
 )
 
@@ -104,15 +105,27 @@ def thread(comments: list[Comment]) -> list[Comment]:
 
 
 def render_post(request: HttpRequest, post: Post, comment_form: CommentForm | None = None, status: int = 200):
+    """The post page; a comment or reply that was refused comes back in its own box, with its text and error."""
     viewer = me(request)
+    comments = selectors.comments_for(viewer, post)
     context = {
         "post": post,
-        "thread": thread(selectors.comments_for(viewer, post)),
+        "thread": thread(comments),
         "likers": selectors.likers(viewer, post, limit=10),
         "can_reshare": can_reshare(viewer, post),
         "revisions": list(post.revisions.all()) if post.edited_at else [],
         "comment_form": comment_form or CommentForm(),
     }
+    reply_to = parse_id(comment_form.data.get("parent", "")) if comment_form is not None and comment_form.is_bound else None
+    if reply_to is not None and reply_to in {comment.id for comment in comments}:
+        context |= {"reply_form": comment_form, "reply_to": reply_to, "comment_form": CommentForm()}
+    elif reply_to is not None and comment_form is not None:
+        # The comment answered is gone: the text comes back in the main box, as a new comment.
+        kept = CommentForm({"text": comment_form.data.get("text", "")})
+        kept.is_valid()
+        for error in comment_form.non_field_errors():
+            kept.add_error(None, error)
+        context["comment_form"] = kept
     return render(request, "web/post.html", context, status=status)
 
 
@@ -141,11 +154,24 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
 
 
 @member
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, post_id: int) -> HttpResponse:
+    """GET asks first (a page; kith.js shows it as a dialog), POST deletes and says so on the next page."""
     person = me(request)
-    services.delete_post(person, selectors.post_for(person, post_id))
-    return redirect("web:stream")
+    post = selectors.post_for(person, post_id)
+    if post.author_id != person.id:
+        raise NotAllowed(_("Only the author can delete a post."))
+    own_page = reverse("web:post", args=[post.id])
+    if request.method == "GET":
+        next_url = safe_next(request, request.GET.get("next", ""))
+        context = {"post": post, "next_url": next_url, "cancel_url": next_url or own_page}
+        return render(request, "web/post_delete.html", context)
+    services.delete_post(person, post)
+    messages.success(request, _("Your post has been deleted."))
+    target = safe_next(request, request.POST.get("next", ""))
+    if not target or target.split("#", 1)[0].split("?", 1)[0] == own_page:
+        return redirect("web:stream")
+    return redirect(target)
 
 
 POST_ACTIONS = {
@@ -182,14 +208,20 @@ def vote(request: HttpRequest, post_id: int) -> HttpResponse:
     if getattr(post, "poll", None) is None:
         return redirect("web:post", post.id)
     form = VoteForm(request.POST, options=list(post.poll.options.all()))
-    if form.is_valid():
-        services.vote(person, post, form.cleaned_data["option"])
-    elif not is_htmx(request):
-        messages.error(request, _("Choose an answer to vote."))
+    error, status = "", 200
+    if not form.is_valid():
+        error, status = _("Choose an answer to vote."), 400
+    else:
+        try:
+            services.vote(person, post, form.cleaned_data["option"])
+        except DomainError as exc:  # ended, own poll, voted already: said in place
+            error, status = str(exc), exc.status
     if is_htmx(request):
         post = selectors.post_for(person, post.id)
-        context = {"post": post, "poll": post.poll, "vote_error": not form.is_valid(), "next_url": request.POST.get("next", "")}
-        return fragment(request, "web/_poll.html", context, status=200 if form.is_valid() else 400)
+        context = {"post": post, "poll": post.poll, "vote_error": error, "next_url": request.POST.get("next", "")}
+        return fragment(request, "web/_poll.html", context, status=status)
+    if error:
+        messages.error(request, error)
     return back(request, reverse("web:post", args=[post.id]))
 
 
