@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kith.graph.models import Aspect, AspectMembership
-from kith.graph.services import follow
+from kith.graph.services import block, follow
 from tests import factories
 from tests.web.conftest import page
 
@@ -58,3 +58,17 @@ def test_someone_elses_aspect_is_not_found(alice, bob, as_bob):
     for action in ("rename", "delete", "add"):
         assert as_bob.post(f"/aspects/{aspect.id}/{action}", {"name": "x", "handle": "alice"}).status_code == 404
     assert Aspect.objects.get(id=aspect.id).name == "Friends"
+
+
+def test_refused_aspect_changes_are_said_on_the_aspects_page(alice, bob, as_alice):
+    friends = factories.aspect(alice, "Friends")
+    factories.aspect(alice, "Family")
+    renamed = as_alice.post(f"/aspects/{friends.id}/rename", {"name": "Family"}, follow=True)
+    assert renamed.redirect_chain == [("/aspects", 302)]
+    assert "You have an aspect with that name already." in renamed.content.decode()
+    assert Aspect.objects.get(id=friends.id).name == "Friends"
+    block(bob, alice)
+    added = as_alice.post(f"/aspects/{friends.id}/add", {"handle": "bob"}, follow=True)
+    assert added.redirect_chain == [("/aspects", 302)]
+    assert "A block stands between you and that person." in added.content.decode()
+    assert not AspectMembership.objects.filter(aspect=friends).exists()

@@ -59,7 +59,10 @@ def aspect_rename(request: HttpRequest, aspect_id: int) -> HttpResponse:
     person = me(request)
     form = AspectForm(request.POST)
     if form.is_valid():
-        services.rename_aspect(person, _own_aspect(person, aspect_id), form.cleaned_data["name"])
+        try:
+            services.rename_aspect(person, _own_aspect(person, aspect_id), form.cleaned_data["name"])
+        except DomainError as exc:  # a name taken already: said on the aspects page, not a page of its own
+            messages.error(request, str(exc))
     else:
         messages.error(request, _("An aspect needs a name."))
     return redirect("web:aspects")
@@ -82,8 +85,12 @@ def aspect_member(request: HttpRequest, aspect_id: int, add: bool) -> HttpRespon
     form = AddContactForm(request.POST, viewer=person)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("handle", [])))
-    elif add:
-        services.add_to_aspect(person, aspect, form.cleaned_data["handle"])
-    else:
-        services.remove_from_aspect(person, aspect, form.cleaned_data["handle"])
+        return redirect("web:aspects")
+    try:
+        if add:
+            services.add_to_aspect(person, aspect, form.cleaned_data["handle"])
+        else:
+            services.remove_from_aspect(person, aspect, form.cleaned_data["handle"])
+    except DomainError as exc:  # a blocked person, say: said on the aspects page
+        messages.error(request, str(exc))
     return redirect("web:aspects")
