@@ -25,6 +25,7 @@ PAGES = {
     "notifications": ("/notifications", True),
     "contacts": ("/contacts", True),
     "aspects": ("/aspects", True),
+    "aspect-stream": ("/stream/aspects", True),
     "search": ("/search?q=gardening", True),
     "public": ("/public", False),
     "login": ("/login", False),
