@@ -54,7 +54,8 @@ def test_a_reply_to_a_message_is_a_message_in_its_conversation(api_as, alice, bo
     status, other = api_as(carol).post(
         "/api/v1/statuses", {"status": "me too", "in_reply_to_id": str(first.post_id)}
     )
-    assert status == 200 and other["visibility"] == "direct"
+    assert status == 200
+    assert other["visibility"] == "direct"
     assert Message.objects.filter(conversation=conversation).count() == 3
     # The thread of a message is its conversation.
     status, context = api_as(alice).get(f"/api/v1/statuses/{reply['id']}/context")
@@ -78,7 +79,8 @@ def test_mark_read_and_remove(api_as, alice, bob):
     conversation = messaging.start_conversation(alice, [bob], "", "hello")
     client = api_as(bob)
     status, entry = client.post(f"/api/v1/conversations/{conversation.id}/read")
-    assert status == 200 and entry["unread"] is False
+    assert status == 200
+    assert entry["unread"] is False
     assert client.get("/api/v1/conversations")[1][0]["unread"] is False
     assert client.delete(f"/api/v1/conversations/{conversation.id}") == (200, {})
     assert client.get("/api/v1/conversations")[1] == []
@@ -96,7 +98,8 @@ def test_others_conversations_are_not_found(api_as, alice, bob, carol):
         lambda c: c.delete(f"/api/v1/conversations/{conversation.id}"),
     ):
         status, body = call(api_as(carol))
-        assert status == 404 and body == {"error": "Record not found"}
+        assert status == 404
+        assert body == {"error": "Record not found"}
     assert api_as(carol).post("/api/v1/conversations/99999999999999999999/read")[0] in (404, 422)
     assert api_as(None).get("/api/v1/conversations")[0] == 401
 

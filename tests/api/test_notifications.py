@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kith.graph import services as graph
+from kith.messaging import selectors as conversation_selectors
 from kith.messaging import services as messaging
 from kith.social import services
 from kith.social.models import Visibility
@@ -37,11 +38,13 @@ def test_each_kind_becomes_its_mastodon_type_with_its_status(api_as, alice, bob,
     reshare = services.reshare(dave, post)
     graph.follow(dave, alice)
     factories.aspect(carol, "friends", alice)  # carol starts sharing with alice
-    messaging.start_conversation(bob, [alice], "subject", "a private message")  # no status: not in the API
+    conversation = messaging.start_conversation(bob, [alice], "subject", "a private message")
+    [message] = conversation_selectors.messages_in(conversation, alice)
 
     body = listed(api_as(alice))
     liked_comment = Notification.objects.get(recipient=alice, kind="liked", comment__isnull=False).comment_id
     assert summary(body) == [
+        ("mention", str(bob.id), str(message.post_id)),  # a message is a direct status
         ("follow", str(carol.id), None),
         ("follow", str(dave.id), None),
         ("reblog", str(dave.id), str(post.id)),
@@ -51,7 +54,8 @@ def test_each_kind_becomes_its_mastodon_type_with_its_status(api_as, alice, bob,
         ("mention", str(bob.id), str(mention.id)),
     ]
     assert str(reshare.id) not in {n["status"]["id"] for n in body if n["status"]}
-    commented = body[5]
+    assert body[0]["status"]["visibility"] == "direct"
+    commented = body[6]
     assert commented["status"]["in_reply_to_id"] == str(post.id)
     assert commented["group_key"] == f"ungrouped-{commented['id']}"
     assert commented["created_at"].endswith("Z")
@@ -112,12 +116,18 @@ def test_get_one_dismiss_and_clear(api_as, alice, bob):
     assert listed(client) == []
 
 
-def test_private_messages_stay_out_of_the_api(api_as, alice, bob):
-    messaging.start_conversation(bob, [alice], "subject", "a private message")
+def test_a_message_is_a_mention_only_its_participants_get(api_as, alice, bob, carol):
+    conversation = messaging.start_conversation(bob, [alice], "subject", "a private message")
     row = Notification.objects.get(recipient=alice)
+    [notification] = listed(api_as(alice))
+    assert notification["type"] == "mention"
+    assert notification["status"]["id"] == str(row.post_id)
+    assert api_as(alice).get("/api/v1/notifications/unread_count")[1] == {"count": 1}
+    assert api_as(carol).get(f"/api/v1/notifications/{row.id}")[0] == 404
+    # Once bob is blocked, his message and its notification are gone from alice's API.
+    graph.block(alice, bob)
     assert listed(api_as(alice)) == []
-    assert api_as(alice).get(f"/api/v1/notifications/{row.id}")[0] == 404
-    assert api_as(alice).get("/api/v1/notifications/unread_count")[1] == {"count": 0}
+    assert conversation.id not in {c.id for c in conversation_selectors.conversations_for(alice)}
 
 
 def test_unread_count_with_limit_types_and_the_marker(api_as, alice, bob, carol):

@@ -145,8 +145,9 @@ def test_a_failed_post_does_not_use_up_the_key(api_as, alice):
 
 def test_replies_to_posts_and_comments_and_the_context(api_as, alice, bob, carol):
     post = services.publish_post(alice, "root")
+    # (A direct reply would be private: a conversation, tests/api/test_conversations.py.)
     _, reply = _create(api_as(bob), {"status": "first reply", "in_reply_to_id": str(post.id),
-                                     "visibility": "direct"}, form=True)
+                                     "visibility": "private"}, form=True)
     assert reply["in_reply_to_id"] == str(post.id)
     assert reply["in_reply_to_account_id"] == str(alice.id)
     assert reply["visibility"] == "public"  # a reply's visibility is its post's

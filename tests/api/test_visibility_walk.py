@@ -29,9 +29,10 @@ from django.core.management import call_command
 from django.db import transaction
 
 from kith.graph import services as graph
+from kith.messaging import services as messaging
 from kith.people.models import Person
 from kith.social import services
-from kith.social.models import Visibility
+from kith.social.models import Post, Visibility
 from kith.timelines.models import Notification
 from tests import factories
 from tests.api.conftest import ApiClient
@@ -75,6 +76,7 @@ class Scene:
     secret_media_ids: list[int] = field(default_factory=list)
     secret_poll_ids: list[int] = field(default_factory=list)
     secret_notification_ids: list[int] = field(default_factory=list)
+    secret_conversation_id: int = 0
     own_lists: dict[int, int] = field(default_factory=dict)  # person id -> their list holding alice
     own_filters: dict[int, int] = field(default_factory=dict)  # person id -> their filter
 
@@ -105,8 +107,11 @@ def build_scene() -> Scene:
     services.like(alice, comment=comment)
     services.vote(bob, limited, [0])
     services.bookmark(bob, limited)
-    direct = services.publish_post(alice, f"{DIRECT_MARKER} {SEARCH_WORD} #{SHARED_TAG} @{bob.username}",
-                                   visibility=Visibility.DIRECT)
+    # A message: a direct post in a conversation between alice and bob.
+    conversation = messaging.start_conversation(
+        alice, [bob], "", f"{DIRECT_MARKER} {SEARCH_WORD} #{SHARED_TAG} @{bob.username}"
+    )
+    direct = Post.objects.get(message__conversation=conversation)
     direct_comment = services.add_comment(bob, direct, f"{DIRECT_COMMENT_MARKER} {SEARCH_WORD}")
     services.like(bob, post=direct)
     # mallory was in the audience when the post was published (stream rows exist); the
@@ -119,6 +124,7 @@ def build_scene() -> Scene:
                      direct_comment.id: DIRECT_COMMENT_MARKER, picture.id: "secret picture"}
     scene.extra_markers = ["LimitedOptionQx7"]
     scene.secret_status_ids = [limited.id, comment.id, reply.id, direct.id, direct_comment.id]
+    scene.secret_conversation_id = conversation.id
     scene.secret_media_ids = [picture.id]
     scene.secret_poll_ids = [limited.poll.pk]  # a poll's id is its post's
     scene.secret_notification_ids = list(
@@ -173,7 +179,7 @@ def _kind(name: str, path: str) -> str | None:
         return "own"
     if name.endswith("_id") and name != "id":
         base = name.removesuffix("_id")
-        if base in ("status", "account", "list", "media", "notification", "poll", "tag", "filter"):
+        if base in ("status", "account", "list", "media", "notification", "poll", "tag", "filter", "conversation"):
             return base
     if name in ("id", "pk"):
         kinds = [kind for segment, kind in PATH_KINDS if segment in path]
@@ -210,7 +216,7 @@ def walked_operations(document: dict) -> list[Operation]:
                 required = set(schema.get("required", []))
                 for name in schema.get("properties", {}):
                     body[name] = name in required
-            names_secret = any(_kind(name, path) in ("status", "media", "poll", "notification", "list")
+            names_secret = any(_kind(name, path) in ("status", "media", "poll", "notification", "list", "conversation")
                                for name in path_params) or bool(SECRET_BODY_FIELDS & set(body))
             # Reads cost nothing to walk, and a count or a tag may leak where no entity is.
             if not (returns_entities or names_secret or method == "get"):
@@ -237,6 +243,7 @@ def path_values(scene: Scene, viewer: Person | None, kind: str) -> list[Any]:
         "media": scene.secret_media_ids,
         "poll": scene.secret_poll_ids,
         "notification": scene.secret_notification_ids,
+        "conversation": [scene.secret_conversation_id],
         "tag": [SECRET_TAG, SHARED_TAG],
         "filter": [scene.own_filters.get(getattr(viewer, "id", None), NONEXISTENT_ID)],
         "own": [NONEXISTENT_ID],
@@ -250,6 +257,7 @@ def is_secret(scene: Scene, kind: str, value: Any) -> bool:
         "media": value in scene.secret_media_ids,
         "poll": value in scene.secret_poll_ids,
         "notification": value in scene.secret_notification_ids,
+        "conversation": value == scene.secret_conversation_id,
         "list": value == scene.aspect_id,
     }.get(kind, False)
 

@@ -112,9 +112,11 @@ def test_a_message_is_a_direct_post_that_only_its_participants_see(alice, bob, c
     [message] = conversations.messages_in(conversation, alice)
     post = message.post
     assert post.visibility == Visibility.DIRECT
-    assert can_see_post(alice, post) and can_see_post(bob, post)
+    assert can_see_post(alice, post)
+    assert can_see_post(bob, post)
     # A mention in the text does not widen a conversation.
-    assert not can_see_post(carol, post) and not can_see_post(None, post)
+    assert not can_see_post(carol, post)
+    assert not can_see_post(None, post)
     assert list(conversations.messages_in(conversation, carol)) == []
     # Read in the conversation, never in a stream.
     assert not StreamEntry.objects.filter(post=post).exists()
@@ -157,7 +159,8 @@ def test_someone_joining_from_another_server_sees_only_what_comes_after(alice, b
         dora, RemoteContent(html="<p>erin, meet alice</p>"), audience=[alice, bob, erin], conversation=conversation
     )
     assert set(conversation.participants.values_list("person_id", flat=True)) == {alice.id, bob.id, dora.id, erin.id}
-    assert can_see_post(erin, later.post) and not can_see_post(erin, first.post)
+    assert can_see_post(erin, later.post)
+    assert not can_see_post(erin, first.post)
     assert [c.id for c in conversations.conversations_for(alice)] == [conversation.id]
     assert conversations.conversations_for(alice).get().unread
     # Someone outside the conversation cannot write into it.

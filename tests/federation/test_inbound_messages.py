@@ -69,7 +69,8 @@ def test_a_direct_note_from_mastodon_is_a_conversation(alice, bob):
     message = _message(ann, 1)
     assert message.post.visibility == Visibility.DIRECT
     assert {p.person_id for p in message.conversation.participants.all()} == {ann.person_id, alice.id}
-    assert can_see_post(alice, message.post) and not can_see_post(bob, message.post)
+    assert can_see_post(alice, message.post)
+    assert not can_see_post(bob, message.post)
     assert [c.id for c in conversations.conversations_for(alice)] == [message.conversation_id]
     assert not StreamEntry.objects.filter(post=message.post).exists()
     assert Notification.objects.get(recipient=alice).kind == NotificationKind.PRIVATE_MESSAGE
@@ -116,7 +117,8 @@ def test_a_private_reply_to_a_public_post_is_a_conversation_not_a_comment(alice,
     _apply(_note(ann, 40, [uris.actor("alice")], inReplyTo=uris.post("alice", public.id)))
     assert not Comment.objects.exists()
     message = _message(ann, 40)
-    assert can_see_post(alice, message.post) and not can_see_post(bob, message.post)
+    assert can_see_post(alice, message.post)
+    assert not can_see_post(bob, message.post)
 
 
 def test_a_comment_on_a_post_limited_to_one_person_stays_a_comment(alice):
@@ -141,10 +143,13 @@ def test_what_kith_sends_for_a_message_reads_as_direct_and_threads(alice, bob):
     opening, reply = sent(first), sent(second)
     for note in (opening, reply):
         everyone = sorted([ann.uri, ben.uri, uris.actor("bob")])
-        assert sorted(note["to"]) == everyone and note["cc"] == []
+        assert sorted(note["to"]) == everyone
+        assert note["cc"] == []
         assert sorted(t["href"] for t in note["tag"] if t["type"] == "Mention") == everyone
         assert note["context"] == note["conversation"] == uris.conversation(conversation.id)
         parsed = parse_note(note)
         assert classify_addressing(parsed.to, parsed.cc, uris.followers("alice"), mentions=parsed.mentions) == "direct"
-    assert opening["name"] == "Trip" and "inReplyTo" not in opening
-    assert reply["inReplyTo"] == uris.post("alice", first.id) and "name" not in reply
+    assert opening["name"] == "Trip"
+    assert "inReplyTo" not in opening
+    assert reply["inReplyTo"] == uris.post("alice", first.id)
+    assert "name" not in reply
