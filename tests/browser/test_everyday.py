@@ -305,9 +305,15 @@ def test_on_a_phone_everything_is_in_reach(people, javascript):
         screenshot(mia, "everyday-menu-phone")
     nav.get_by_role("link", name="Settings").click()
     mia.wait_for_url("**/settings/profile")
-    for path in ("/settings/profile", "/contacts", "/aspects", "/public", "/notifications", "/conversations", f"/@phonemia{int(javascript)}"):
+    pages = ("/", "/settings/profile", "/contacts", "/aspects", "/public", "/notifications", "/conversations", f"/@phonemia{int(javascript)}")
+    for path in pages:
         mia.goto(path)
         no_sideways_scroll(mia)
+    mia.set_viewport_size({"width": 320, "height": 640})  # a small phone too
+    for path in pages:
+        mia.goto(path)
+        no_sideways_scroll(mia)
+    mia.set_viewport_size(PHONE)
     mia.locator(".nav-menu > summary").click()
     mia.get_by_role("navigation", name="Main").get_by_role("button", name="Log out").click()
     expect(mia.get_by_role("heading", level=1)).to_be_visible()
