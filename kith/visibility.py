@@ -15,7 +15,17 @@ The rules, in order:
    fixed when the post was published.
 6. A reshare is seen only if the reshared post is seen too.
 7. Comments and likes are seen by whoever sees their post, minus blocks
-   between the viewer and the comment's or like's author.
+   between the viewer and the comment's or like's author.  A comment total
+   counts exactly the comments the viewer is shown (`visible_comment_counts`),
+   so a hidden comment is never given away by the number under the post.
+7a. A comment by someone the post's author has blocked is shown to nobody,
+   logged in or not (the commenter included: the block hides the post from
+   them).  The author's block is their moderation of their own thread, as
+   deleting the comment would be: if it only hid the comment from the author,
+   a logged-out visitor or any stranger would still read, under the author's
+   post, what the author refused.  It is one rule for every viewer, so the
+   thread and its count look the same to all third parties; lifting the block
+   shows the comment again.
 8. Notifications from a domain the viewer blocked (graph.DomainBlock) are hidden.
 """
 
@@ -25,6 +35,7 @@ from collections.abc import Sequence
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from kith.core import sql
 from kith.graph.models import AspectMembership, Block, DomainBlock
 from kith.people.models import AccountState, Person
 from kith.social.models import PUBLIC_VISIBILITIES, Comment, Like, Media, Post, PostAudience, Visibility
@@ -187,17 +198,28 @@ def can_interact(viewer: Viewer, post: Post) -> bool:
 # ---- comments and likes -------------------------------------------------------------
 
 
+def _blocked_by_post_author(prefix: str = "") -> Q:
+    """Rule 7a as a Q over comments (fields prefixed with `prefix`): the post's author blocked the commenter."""
+    return Q(
+        Exists(Block.objects.filter(blocker_id=OuterRef(f"{prefix}post__author_id"), blocked_id=OuterRef(f"{prefix}author_id")))
+    )
+
+
 def can_see_comment(viewer: Viewer, comment: Comment) -> bool:
     if comment.author.state != AccountState.ACTIVE and not (viewer and viewer.id == comment.author_id):
         return False
     if viewer is not None and viewer.id != comment.author_id and blocked_either_way(viewer, comment.author_id):
         return False
-    return can_see_post(viewer, comment.post)
+    if not can_see_post(viewer, comment.post):
+        return False
+    return not Block.objects.filter(blocker_id=comment.post.author_id, blocked_id=comment.author_id).exists()
 
 
 def visible_comments(viewer: Viewer, post: Post) -> QuerySet[Comment]:
     """The comments of a post the caller has already checked with can_see_post."""
-    comments = Comment.objects.filter(post_id=post.id, author__state=AccountState.ACTIVE)
+    comments = Comment.objects.filter(post_id=post.id, author__state=AccountState.ACTIVE).exclude(
+        author_id__in=Block.objects.filter(blocker_id=post.author_id).values("blocked_id")
+    )
     if viewer is not None:
         comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
     return comments
@@ -205,10 +227,48 @@ def visible_comments(viewer: Viewer, post: Post) -> QuerySet[Comment]:
 
 def visible_comments_anywhere(viewer: Viewer, comments: QuerySet[Comment] | None = None) -> QuerySet[Comment]:
     comments = Comment.objects.all() if comments is None else comments
-    comments = comments.filter(author__state=AccountState.ACTIVE)
+    comments = comments.filter(author__state=AccountState.ACTIVE).exclude(_blocked_by_post_author())
     if viewer is not None:
         comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
     return comments.filter(post__in=visible_posts(viewer))
+
+
+def visible_comment_counts(viewer: Viewer, post_ids: Sequence[int]) -> dict[int, int]:
+    """How many of each post's comments the viewer is shown (posts the caller has checked).
+
+    Rule 7 as `visible_comments` applies it, counted for a page of posts in one query:
+    the number under a post is the number of comments it opens onto, never the stored
+    total, which also counts comments hidden from this viewer.  Posts without visible
+    comments are left out."""
+    return _counted_comments(viewer, "post_id", post_ids)
+
+
+def visible_reply_counts(viewer: Viewer, comment_ids: Sequence[int]) -> dict[int, int]:
+    """How many direct replies to each of `comment_ids` the viewer is shown (comments already checked)."""
+    return _counted_comments(viewer, "parent_id", comment_ids)
+
+
+def _counted_comments(viewer: Viewer, column: str, ids: Sequence[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    ids = sorted(set(ids))
+    comment, person, post, block = sql.table(Comment), sql.table(Person), sql.table(Post), sql.table(Block)
+    # By hand (kith/core/sql.py says why): this runs for every page of posts.  Tables come from
+    # the models, `column` is one of two names given above and every value is a parameter.
+    query = (
+        f"SELECT c.{column}, COUNT(*) FROM {comment} c "  # noqa: S608
+        f"JOIN {person} a ON a.id = c.author_id JOIN {post} p ON p.id = c.post_id "
+        f"WHERE c.{column} IN ({sql.placeholders(ids)}) AND a.state = %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = p.author_id AND b.blocked_id = c.author_id)"
+    )
+    params: list[object] = [*ids, AccountState.ACTIVE.value]
+    if viewer is not None:
+        query += (
+            f" AND (c.author_id = %s OR (NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = %s AND b.blocked_id = c.author_id)"  # noqa: S608
+            f" AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = c.author_id AND b.blocked_id = %s)))"
+        )
+        params += [viewer.id, viewer.id, viewer.id]
+    return {key: count for key, count in sql.fetch(query + f" GROUP BY c.{column}", params)}
 
 
 def visible_likes(viewer: Viewer, likes: QuerySet[Like]) -> QuerySet[Like]:
@@ -264,6 +324,7 @@ def visible_notifications(viewer: Person) -> QuerySet[Notification]:
     comment_seen = (
         Q(comment__author__state=AccountState.ACTIVE)
         & _not_among("comment__author_id", partners)  # the viewer is never their own block partner
+        & ~_blocked_by_post_author("comment__")
         & _visible_post_at(viewer, "comment__post__", partners)
     )
     comment_ok = Q(comment__isnull=True) | comment_seen

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 
 from kith.core import sql
@@ -42,7 +41,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.social.selectors import viewer_state
-from kith.visibility import Viewer
+from kith.visibility import Viewer, visible_comment_counts, visible_reply_counts
 from kith.web.media import viewer_link_token
 
 MASTODON_VISIBILITY = {
@@ -304,8 +303,15 @@ class _Batch:
         self.pinned: set[int] = set()
         self.liked_comments: set[int] = set()
         self.reply_counts: dict[int, int] = {}
+        undecorated = [post for post in posts if not hasattr(post, "viewer_bookmarked")]
+        if undecorated:
+            # replies_count: the comments this viewer is shown (kith.visibility rule 7), as the
+            # selector's `decorate` sets it; the stored total counts hidden ones too.
+            shown = visible_comment_counts(viewer, [post.id for post in undecorated if post.comment_count])
+            for post in undecorated:
+                post.comment_count = shown.get(post.id, 0)
         if viewer is not None and post_ids:
-            if all(hasattr(post, "viewer_bookmarked") for post in posts):  # decorated by the selector
+            if not undecorated:  # decorated by the selector
                 self.bookmarked = {post.id for post in posts if post.viewer_bookmarked}
                 self.pinned = {post.id for post in posts if post.viewer_pinned}
             else:
@@ -317,9 +323,7 @@ class _Batch:
                 self.liked_comments = set(
                     Like.objects.filter(person=viewer, comment_id__in=comment_ids).values_list("comment_id", flat=True)
                 )
-            self.reply_counts = dict(
-                Comment.objects.filter(parent_id__in=comment_ids).values_list("parent_id").annotate(n=Count("id"))
-            )
+            self.reply_counts = visible_reply_counts(viewer, comment_ids)
         self.accounts = {
             int(entity["id"]): entity
             for entity in accounts(list(persons.values()))

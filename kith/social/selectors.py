@@ -32,7 +32,14 @@ from kith.social.models import (
     Tag,
     Visibility,
 )
-from kith.visibility import Viewer, can_see_post, visible_comments, visible_persons, visible_posts
+from kith.visibility import (
+    Viewer,
+    can_see_post,
+    visible_comment_counts,
+    visible_comments,
+    visible_persons,
+    visible_posts,
+)
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 40
@@ -124,9 +131,19 @@ def _attach_ready_media(posts: Sequence[Post]) -> None:
 
 def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
     """Attach the viewer's own state to each post (and the post it reshares) in one query:
-    liked, reshared, bookmarked, pinned, and their poll votes."""
+    liked, reshared, bookmarked, pinned, and their poll votes.
+
+    `comment_count` becomes the number of comments this viewer is shown
+    (kith.visibility.visible_comment_counts: one more query, only for posts that have
+    comments at all), not the stored total, which counts comments hidden from them too.
+    Every page and client entity reads posts from here; services write the stored
+    total with UPDATE ... F() and name their fields when saving, so this value is never
+    written back."""
     posts = list(posts)
     every = posts + [p.reshare_of for p in posts if p.reshare_of_id]
+    shown = visible_comment_counts(viewer, [p.id for p in every if p.comment_count])
+    for post in every:
+        post.comment_count = shown.get(post.id, 0)
     state = viewer_state(viewer, {p.id for p in every}, [p.id for p in every if getattr(p, "poll", None) is not None])
     for post in every:
         post.viewer_liked = post.id in state.liked

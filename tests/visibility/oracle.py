@@ -14,7 +14,10 @@ The rules, as written there:
    fixed when the post was published.
 6. A reshare is seen only if the reshared post is seen too.
 7. Comments and likes are seen by whoever sees their post, minus blocks
-   between the viewer and the comment's or like's author.
+   between the viewer and the comment's or like's author.  A comment total
+   counts exactly the comments the viewer is shown.
+7a. A comment by someone the post's author has blocked is shown to nobody,
+   logged in or not.
 
 Persons are plain string keys; the anonymous viewer is None.
 """
@@ -52,6 +55,7 @@ class CommentFact:
     key: str
     author: str
     post: PostFact
+    parent: CommentFact | None = None  # the comment it answers, in a thread
 
 
 @dataclass
@@ -274,7 +278,17 @@ class World:
         return self.is_active(person) and not self.blocked_either_way(viewer, person)
 
     def sees_comment(self, viewer: str | None, comment: CommentFact) -> bool:
+        if (comment.post.author, comment.author) in self.blocks:  # rule 7a
+            return False
         return self.sees_person(viewer, comment.author) and self.sees_post(viewer, comment.post)
+
+    def comment_total(self, viewer: str | None, post: PostFact, comments: list[CommentFact]) -> int:
+        """The number under a post: the comments on it (out of `comments`) the viewer is shown."""
+        return sum(1 for comment in comments if comment.post is post and self.sees_comment(viewer, comment))
+
+    def reply_total(self, viewer: str | None, parent: CommentFact, comments: list[CommentFact]) -> int:
+        """A comment's number of replies: the direct answers to it the viewer is shown."""
+        return sum(1 for comment in comments if comment.parent is parent and self.sees_comment(viewer, comment))
 
     def sees_like(self, viewer: str | None, like: LikeFact) -> bool:
         if not self.sees_person(viewer, like.person):

@@ -9,9 +9,11 @@ One world is built per module through the real services (events fire, fan-out
 writes stream rows) and every case only reads it:
 
 - amy posts one post of every kind, all tagged #matrix, each with a photo, a
-  comment and a like by max (who may see them all), and ray reshares her public
-  post.  Then amy blocks bo and bea blocks amy: both were in her audience when
-  she published, so only the read-time rules can hide her posts from them.
+  comment and a like by max (who may see them all), and a reply by bo to max's
+  comment; ray reshares her public post.  Then amy blocks bo and bea blocks amy:
+  both were in her audience when she published, so only the read-time rules can
+  hide her posts from them (and bo's reply, rule 7a, from everyone).  cal blocks
+  max and max blocks ben: max's comment is hidden from both and not counted.
 - sue does the same and is then suspended by a moderator.
 - A notification about every post (and its comment) is written for every local
   viewer, so the notification paths have something to hide.
@@ -33,6 +35,7 @@ from django.template.loader import get_template
 from django.test import Client
 from django.urls import Resolver404, resolve
 
+from kith.api import entities
 from kith.core.errors import NotFound
 from kith.graph import services as graph
 from kith.people.models import Account, Person
@@ -72,6 +75,8 @@ VIEWERS: dict[str, tuple[str | None, str]] = {
     "anonymous": (None, "amy"),
     "blocked-by-author": ("bo", "amy"),
     "blocker-of-author": ("bea", "amy"),
+    "blocker-of-commenter": ("cal", "amy"),
+    "blocked-by-commenter": ("ben", "amy"),
     "remote-in-audience": ("rem", "amy"),
     "remote-outsider": ("rex", "amy"),
     "suspended-author-member": ("max", "sue"),
@@ -79,7 +84,7 @@ VIEWERS: dict[str, tuple[str | None, str]] = {
     "suspended-author-anonymous": (None, "sue"),
 }
 KINDS = ("public", "unlisted", "limited-aspect", "all-aspects", "direct-mention", "reshare")
-LOCAL = {"amy", "max", "cole", "fay", "sam", "bo", "bea", "ray", "sue"}
+LOCAL = {"amy", "max", "cole", "fay", "sam", "bo", "bea", "ray", "sue", "cal", "ben"}
 REMOTE = {"rem": "rem", "rex": "rex"}
 
 
@@ -93,6 +98,9 @@ class Item:
     comment: Comment | None = None
     comment_fact: CommentFact | None = None
     comment_token: str = ""
+    reply: Comment | None = None  # by bo, whom the post's author blocks afterwards (amy's posts only)
+    reply_fact: CommentFact | None = None
+    reply_token: str = ""
     like: Like | None = None
     like_fact: LikeFact | None = None
     media: Media | None = None
@@ -186,6 +194,10 @@ def _build() -> MatrixWorld:
             item.comment_token = _token()
             item.comment = social.add_comment(p["max"], post, f"{item.comment_token} nice")
             item.comment_fact = CommentFact(item.comment_token, "max", fact)
+            if author == "amy":
+                item.reply_token = _token()
+                item.reply = social.add_comment(p["bo"], post, f"{item.reply_token} hmm", parent=item.comment)
+                item.reply_fact = CommentFact(item.reply_token, "bo", fact, parent=item.comment_fact)
             item.like = social.like(p["max"], post=post)
             item.like_fact = LikeFact(f"like-{token}", "max", post=fact)
             items[(author, kind)] = item
@@ -220,6 +232,10 @@ def _build() -> MatrixWorld:
     model.block("amy", "bo")
     graph.block(p["bea"], p["amy"])
     model.block("bea", "amy")
+    graph.block(p["cal"], p["max"])
+    model.block("cal", "max")
+    graph.block(p["max"], p["ben"])
+    model.block("max", "ben")
     suspend_account(moderator, Account.objects.get(person=p["sue"]), "spam")
     model.state["sue"] = "suspended"
     for key in persons:
@@ -310,25 +326,64 @@ def _post_for(w, key, item):
     return shown, w.model.sees_post(key, item.fact)
 
 
+def _comments_of(item: Item) -> list[tuple[Comment, CommentFact, str]]:
+    """The item's comments: max's, and bo's reply to it where there is one."""
+    found = [(item.comment, item.comment_fact, item.comment_token)]
+    if item.reply is not None:
+        found.append((item.reply, item.reply_fact, item.reply_token))
+    return found
+
+
 def _comment_predicate(w, key, item):
-    comment = Comment.objects.get(id=item.comment.id)
-    return can_see_comment(w.person(key), comment), w.model.sees_comment(key, item.comment_fact)
+    answers = [can_see_comment(w.person(key), Comment.objects.get(id=c.id)) for c, _, _ in _comments_of(item)]
+    return answers, [w.model.sees_comment(key, fact) for _, fact, _ in _comments_of(item)]
 
 
 def _comment_queryset(w, key, item):
-    found = visible_comments_anywhere(w.person(key)).filter(id=item.comment.id).exists()
-    return found, w.model.sees_comment(key, item.comment_fact)
+    visible = visible_comments_anywhere(w.person(key))
+    answers = [visible.filter(id=c.id).exists() for c, _, _ in _comments_of(item)]
+    return answers, [w.model.sees_comment(key, fact) for _, fact, _ in _comments_of(item)]
 
 
 def _comments_for(w, key, item):
     """What a post page shows: the post if visible, then its comments."""
     viewer = w.person(key)
+    expected = [w.model.sees_comment(key, fact) for _, fact, _ in _comments_of(item)]
     try:
         post = selectors.post_for(viewer, item.post.id)
     except NotFound:
-        return False, w.model.sees_comment(key, item.comment_fact)
-    found = item.comment.id in {c.id for c in selectors.comments_for(viewer, post)}
-    return found, w.model.sees_comment(key, item.comment_fact)
+        return [False] * len(expected), expected
+    shown = {c.id for c in selectors.comments_for(viewer, post)}
+    return [c.id in shown for c, _, _ in _comments_of(item)], expected
+
+
+def _comment_total(w, key, item):
+    """The number under a post counts the comments the viewer is shown, nothing more."""
+    viewer = w.person(key)
+    facts = [fact for _, fact, _ in _comments_of(item)]
+    try:
+        counted = selectors.post_for(viewer, item.post.id).comment_count
+    except NotFound:
+        counted = 0
+    return counted, w.model.comment_total(key, item.fact, facts) if w.model.sees_post(key, item.fact) else 0
+
+
+def _api_replies_count(w, key, item):
+    """A client's replies_count, of the post (its comments) and of max's comment (bo's reply)."""
+    viewer = w.person(key)
+    facts = [fact for _, fact, _ in _comments_of(item)]
+    expected: list[int | None] = [
+        w.model.comment_total(key, item.fact, facts) if w.model.sees_post(key, item.fact) else None,
+        w.model.reply_total(key, item.comment_fact, facts) if w.model.sees_comment(key, item.comment_fact) else None,
+    ]
+    answers: list[int | None] = [None, None]
+    posts = selectors.posts_by_ids(viewer, [item.post.id])
+    if posts:
+        answers[0] = entities.status(viewer, posts[0])["replies_count"]
+    comments = selectors.comments_by_ids(viewer, [item.comment.id])
+    if comments:
+        answers[1] = entities.status(viewer, comments[0])["replies_count"]
+    return answers, expected
 
 
 def _likes(w, key, item):
@@ -387,6 +442,8 @@ PATHS: list[Path] = [
     Path("can-see-comment", _comment_predicate, needs_attachments=True),
     Path("visible-comments", _comment_queryset, needs_attachments=True),
     Path("comments-for", _comments_for, needs_attachments=True),
+    Path("comment-total", _comment_total, needs_attachments=True),
+    Path("api-replies-count", _api_replies_count, needs_attachments=True),
     Path("likes", _likes, needs_attachments=True),
     Path("media", _media, needs_attachments=True),
     Path("can-see-notification", _notification_predicate, viewers="local+anonymous"),
@@ -456,8 +513,18 @@ def _web_post(w, key, item):
 
 
 def _web_comment(w, key, item):
-    shown = _page_shows(w, key, f"/posts/{item.post.id}", item.comment_token)
-    return shown, w.model.sees_comment(key, item.comment_fact)
+    answers = [_page_shows(w, key, f"/posts/{item.post.id}", token) for _, _, token in _comments_of(item)]
+    return answers, [w.model.sees_comment(key, fact) for _, fact, _ in _comments_of(item)]
+
+
+def _web_comment_total(w, key, item):
+    """The "N comments" link under the post on its page."""
+    response = _client_for(w, key).get(f"/posts/{item.post.id}")
+    facts = [fact for _, fact, _ in _comments_of(item)]
+    if not w.model.sees_post(key, item.fact):
+        return response.status_code == 200, False  # (the post itself is the web-post path's business)
+    found = re.search(rf'href="/posts/{item.post.id}#comments">\s*(\d+)', response.content.decode())
+    return int(found.group(1)) if found else None, w.model.comment_total(key, item.fact, facts)
 
 
 def _web_profile(w, key, item):
@@ -499,6 +566,7 @@ if _page_ready("/search"):
 if _page_ready("/posts/1"):
     PATHS.append(Path("web-post", _web_post, viewers="local+anonymous"))
     PATHS.append(Path("web-post-comment", _web_comment, viewers="local+anonymous", needs_attachments=True))
+    PATHS.append(Path("web-comment-total", _web_comment_total, viewers="local+anonymous", needs_attachments=True))
 if _page_ready("/@someone"):
     PATHS.append(Path("web-profile", _web_profile, viewers="local+anonymous"))
 if _page_ready(f"/tags/{TAG}"):

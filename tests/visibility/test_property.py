@@ -33,6 +33,7 @@ from kith.visibility import (
     can_see_notification,
     can_see_post,
     filter_by_post_visibility,
+    visible_comment_counts,
     visible_comments_anywhere,
     visible_likes,
     visible_posts,
@@ -400,6 +401,13 @@ def _check_comments_and_likes(pod: Pod, key: str | None, expected: set[int], loa
             assert (comment.id in visible) == want, (where, comment_fact.key, "visible_comments_anywhere")
             assert can_see_comment(viewer, Comment.objects.get(id=comment.id)) == want, (where, "can_see_comment")
     commented = {cf.post.key for _, cf in pod.comments}
+    # The number under each post: exactly the comments the viewer is shown (rule 7).
+    originals = [(post, fact) for post, fact in pod.posts if post.id in expected and fact.reshare_of is None]
+    counted = visible_comment_counts(viewer, [post.id for post, _ in originals])
+    comment_facts = [cf for _, cf in pod.comments]
+    for post, fact in originals:
+        want = m.comment_total(key, fact, comment_facts)
+        assert counted.get(post.id, 0) == want, (where, fact.key, "visible_comment_counts")
     liked_posts = {lf.post.key for _, lf in pod.likes if lf.post is not None}
     for post, fact in pod.posts:
         if post.id not in expected or fact.reshare_of is not None:
@@ -473,7 +481,8 @@ EXAMPLES = [
         "interactions": [("reshare", "p1", 0), ("comment", "p3", 1), ("like", "p3", 1), ("comment", "p4", 0)],
         "later_steps": [("suspend", "p0")],
     },
-    # Comments and likes, then a block between a reader and the commenter (not the author).
+    # Comments and likes, then a block between a reader and the commenter (not the author), and
+    # the post's author blocks a commenter: their comment is then shown to nobody (rule 7a).
     {
         "graph_steps": [("follow", "p2", "p0")],
         "posts": [_post("p0", "public")],
