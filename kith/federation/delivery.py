@@ -413,6 +413,13 @@ def _pull_backlog(host: str, now: datetime) -> int:
     )
 
 
+def _pull_unreached(host: str, now: datetime) -> int:
+    """Make due now the host's pending rows whose last attempt got no answer at all."""
+    return Delivery.objects.filter(
+        host=host, state=DeliveryState.PENDING, next_attempt_at__gt=now, attempts__gt=0, last_status__isnull=True
+    ).update(next_attempt_at=now)
+
+
 def retry_delay(attempts: int, *, jitter: bool = True) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt."""
     seconds = min(BACKOFF_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30), BACKOFF_CAP_SECONDS)
@@ -709,7 +716,7 @@ class _Run:
                     if result.retry_after:  # the host asked everyone to wait, not just this row
                         self._block(row.host, now + wait_for)
                 if result.host_up is True:
-                    self._host_ok(row.host, now)
+                    self._host_ok(row.host, now, delivered=result.outcome is Outcome.SENT)
                 elif result.host_up is False:
                     self._host_failure(row.host, now)
             for status, rows in sent.items():
@@ -745,12 +752,13 @@ class _Run:
         self.health[host] = health
         self._block(host, health.unavailable_until or now + timedelta(seconds=BACKOFF_BASE_SECONDS))
 
-    def _host_ok(self, host: str, now: datetime) -> None:
+    def _host_ok(self, host: str, now: datetime, *, delivered: bool = False) -> None:
         self.host_failed.discard(host)
         if host in self.host_ok:
             return
         self.host_ok.add(host)
-        if self.health.get(host) is None:
+        health = self.health.get(host)
+        if health is None:
             return  # no health row when claimed and no failure since: nothing to clear
         self.health[host] = None
         self.blocked.pop(host, None)
@@ -759,6 +767,20 @@ class _Run:
         ):
             log.info("host %s is back", host)
             if _pull_backlog(host, now):
+                self.drained = False
+        elif (
+            delivered
+            and health.consecutive_failures
+            and HostHealth.objects.filter(host=host, consecutive_failures__gt=0).update(
+                consecutive_failures=0, last_success_at=now
+            )
+        ):
+            # It failed (refused, timed out) and takes deliveries again: what waits in backoff
+            # for having found it unreachable goes now, not up to 30 s x 2^n later.  Without
+            # this an Accept refused by a busy pod came half a minute after the posts sent
+            # after it (tests/federation/test_multipod.py).  Rows it answered with an error
+            # keep their backoff: the error may be theirs.
+            if _pull_unreached(host, now):
                 self.drained = False
         else:
             HostHealth.objects.filter(host=host).update(consecutive_failures=0, last_success_at=now)

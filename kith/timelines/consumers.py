@@ -16,7 +16,7 @@ from kith.people.models import Person
 from kith.people.selectors import known_person
 from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
 from kith.social.services import render_for
-from kith.timelines.fanout import fanout_job, run_fanout
+from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
 from kith.timelines.models import NotificationKind
 from kith.timelines.notify import notify
 from kith.visibility import can_see_comment, can_see_post
@@ -123,6 +123,11 @@ def surface_follow(event: events.FollowRequested) -> None:
         # Put in an aspect (graph.add_to_aspect): "started sharing with you" says it once.
         return
     notify(relation.followee, kind, relation.follower)
+
+
+@events.subscribe(events.FollowAccepted)
+def surface_accepted_follow(event: events.FollowAccepted) -> None:
+    surface_posts_of_accepted_follow(event.follow_id)
 
 
 @events.subscribe(events.StartedSharing)

@@ -26,11 +26,21 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from huey import crontab
 
+from kith.core.ids import id_floor_for_ms
 from kith.graph.models import Block, Follow, FollowState, Mute
 from kith.jobs import huey, periodic, task
 from kith.people.models import AccountState
-from kith.social.models import LIMITED_VISIBILITIES, Post, PostAudience, PostMention, TagFollow, Visibility
+from kith.social.models import (
+    LIMITED_VISIBILITIES,
+    PUBLIC_VISIBILITIES,
+    Post,
+    PostAudience,
+    PostMention,
+    TagFollow,
+    Visibility,
+)
 from kith.timelines.models import FanOut, FanOutState, StreamEntry, StreamReason
+from kith.visibility import visible_posts
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +223,51 @@ def run_fanout(post_id: int) -> bool:
 @task()
 def fanout_job(post_id: int) -> None:
     run_fanout(post_id)
+
+
+# The most posts an accepted follow brings into the follower's stream at once (the newest).
+WAITED_POSTS_LIMIT = 40
+
+
+def surface_posts_of_accepted_follow(follow_id: int) -> int:
+    """When another pod accepts a local person's follow request: put into the follower's stream
+    the followee's public and unlisted posts that came here since the request; returns how
+    many rows were offered (repeats are no-ops).
+
+    Fan-out on write gives a post to the followers the author has *when it arrives*; a request
+    is not one.  A remote followee's server answers a request with an Accept and sends each
+    new post as a separate delivery, and nothing orders the two: when the Accept's first
+    delivery is refused or times out (the pod was busy) it is retried 30 s later while the
+    post goes through at once, and even two that arrive together are applied by concurrent
+    worker threads.  A post applied before the Accept was fanned out to nobody here, and
+    without this the follower never saw it (the flaky multi-pod test of a locked account,
+    tests/federation/test_multipod.py).  Which of those posts the other server sent after
+    accepting cannot be told here, so all of them come (public ones only, as Mastodon merges
+    a followee's posts on a follow).  A local followee needs none of this: the acceptance and
+    the posts are written to one database, in order, and what they wrote before accepting
+    stays out of the new follower's stream.
+    """
+    follow = Follow.objects.select_related("follower", "followee").filter(id=follow_id, state=FollowState.ACCEPTED).first()
+    if follow is None or follow.followee.is_local or not follow.follower.is_local:
+        return 0
+    if follow.follower.state != AccountState.ACTIVE:
+        return 0
+    follower = follow.follower
+    muted = Mute.objects.filter(muter_id=follower.id)
+    if muted.filter(muted_id=follow.followee_id).exists():
+        return 0
+    # Posts that *arrived here* since the request (ids are this pod's clock at arrival; a remote
+    # `published` time is the other server's clock).
+    since = id_floor_for_ms(int(follow.created_at.timestamp() * 1000))
+    waited = Post.objects.filter(author_id=follow.followee_id, visibility__in=PUBLIC_VISIBILITIES, id__gte=since)
+    # As run_fanout: never what the follower may not see, nor a reshare of someone they muted.
+    waited = visible_posts(follower, waited).exclude(reshare_of__author_id__in=muted.values("muted_id"))
+    ids = list(waited.order_by("-id").values_list("id", flat=True)[:WAITED_POSTS_LIMIT])
+    StreamEntry.objects.bulk_create(
+        [StreamEntry(owner_id=follower.id, post_id=post_id, reason=StreamReason.FOLLOWING) for post_id in ids],
+        ignore_conflicts=True,
+    )
+    return len(ids)
 
 
 def sweep_pending_fanouts(include_claimed: bool = False) -> int:

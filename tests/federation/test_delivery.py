@@ -86,8 +86,8 @@ class Sink(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: str, keys: dict[str, str]) -> None:
-        super().__init__((address, 0), _Handler)
+    def __init__(self, address: str, keys: dict[str, str], port: int = 0) -> None:
+        super().__init__((address, port), _Handler)
         self.keys = keys
         self.lock = threading.Lock()
         self.received: list[Received] = []
@@ -136,8 +136,8 @@ def keys(alice, _pem_pairs) -> dict[str, str]:
 def make_sink(keys):
     sinks: list[Sink] = []
 
-    def make(address: str = "127.0.0.2") -> Sink:
-        sink = Sink(address, keys)
+    def make(address: str = "127.0.0.2", port: int = 0) -> Sink:
+        sink = Sink(address, keys, port)
         threading.Thread(target=sink.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         sinks.append(sink)
         return sink
@@ -357,6 +357,37 @@ def test_connection_refused_is_retried_and_counted_against_the_host(alice):
     assert (row.state, row.attempts, row.last_status) == (DeliveryState.PENDING, 1, None)
     assert "ConnectError" in row.last_error
     assert HostHealth.objects.get(host=host).consecutive_failures == 1
+
+
+def test_a_host_that_takes_deliveries_again_gets_what_it_refused_at_once(alice, make_sink):
+    """A pod too busy to take a connection refuses one delivery (an Accept, say) and takes the
+    next (a post): the refused one goes in the same run, not half a minute after the post."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.6", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens there yet
+    host = f"127.0.0.6:{port}"
+    _send([f"http://{host}/inbox"], signer=alice, uri="act:accept")
+    assert deliver_due().retried == 1
+    refused = _row(f"http://{host}/inbox", "act:accept")
+    assert (refused.attempts, refused.last_status) == (1, None)
+    assert refused.next_attempt_at > timezone.now() + timedelta(seconds=20)
+
+    sink = make_sink("127.0.0.6", port)
+    # A row the host did answer, with an error: the error may be the row's, so it keeps its backoff.
+    _send([sink.url("/inbox")], signer=alice, uri="act:answered")
+    later = timezone.now() + timedelta(minutes=5)
+    Delivery.objects.filter(activity_uri="act:answered").update(attempts=1, last_status=500, next_attempt_at=later)
+    _send([sink.url("/inbox")], signer=alice, uri="act:create")
+
+    stats = deliver_due()
+
+    assert stats.sent == 2
+    assert _row(sink.url("/inbox"), "act:accept").state == DeliveryState.SENT
+    assert [r.body for r in sink.received] == [b'{"id":"act:create"}', b'{"id":"act:accept"}']
+    waiting = _row(sink.url("/inbox"), "act:answered")
+    assert (waiting.state, waiting.next_attempt_at) == (DeliveryState.PENDING, later)
+    assert HostHealth.objects.get(host=host).consecutive_failures == 0
 
 
 def test_private_inbox_is_refused_for_good_without_the_setting(alice, make_sink, settings):

@@ -135,3 +135,42 @@ def test_the_sweep_gives_up_on_a_row_that_never_applies(alice, monkeypatch):
     assert swept == [1] * inbound.MAX_SWEEPS + [0, 0]
     stored.refresh_from_db()
     assert stored.state == InboundState.PENDING
+
+
+def _public_note(actor: RemoteActor, number: int, published: str) -> dict:
+    return {
+        "id": f"{actor.uri}/statuses/{number}", "type": "Note", "attributedTo": actor.uri,
+        "published": published, "content": f"<p>erin says {number}</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [f"{actor.uri}/followers"],
+    }
+
+
+def test_a_post_applied_before_the_accept_still_reaches_the_new_follower(alice):
+    """The Accept of a follow request and the followee's next post travel as separate deliveries:
+    when the Accept comes second (its first delivery refused by a busy pod, or the two applied by
+    concurrent worker threads) the post must still reach the follower's stream."""
+    from kith.graph import services as graph
+    from kith.graph.models import FollowState
+    from kith.timelines.models import StreamEntry
+
+    erin = _remote_actor("erin")
+    before = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert _apply({"id": f"{erin.uri}/1/activity", "type": "Create", "actor": erin.uri,
+                   "object": _public_note(erin, 1, before)}).state == "done"
+    follow = graph.follow(alice, erin.person)
+    assert follow.state == FollowState.PENDING  # until erin's server answers
+    # Sent after the request (its server's clock may be behind ours: arriving here is what counts).
+    assert _apply({"id": f"{erin.uri}/2/activity", "type": "Create", "actor": erin.uri,
+                   "object": _public_note(erin, 2, before)}).state == "done"
+    stream = StreamEntry.objects.filter(owner=alice)
+    assert not stream.exists()
+
+    from kith.federation.activitypub.models import FollowActivity
+
+    accept = {"id": f"{erin.uri}#accepts/1", "type": "Accept", "actor": erin.uri,
+              "object": FollowActivity.objects.get(follow=follow).uri}
+    assert _apply(accept).state == "done"
+
+    assert Follow.objects.get(id=follow.id).state == FollowState.ACCEPTED
+    # The post that came while the request waited is in her stream; the one from before it is not.
+    assert [entry.post.source or entry.post.html for entry in stream] == ["<p>erin says 2</p>"]

@@ -212,6 +212,37 @@ def test_a_report_reaches_the_reported_persons_pod_anonymously(pods, people):
     assert f"(None, '{pods[2].domain}', 'dave', 'Reported from C')" in reports_at_a()
 
 
+def _accept_refused_at(pod, username: str) -> bool:
+    code = (
+        "from kith.federation.models import Delivery; "
+        f"print(Delivery.objects.filter(activity_uri__contains='/users/{username}/accepts/', "
+        "state='pending', attempts__gte=1, last_status=None).exists())"
+    )
+    return pod.kith("manage", "shell", "-c", code).stdout.strip().endswith("True")
+
+
+def test_a_post_that_overtakes_the_accept_still_reaches_the_new_follower(pods, people):
+    """Why test_locked_account_approves_a_follow_request timed out under load: an Accept and the
+    post after it travel as separate deliveries, and when the follower's pod is too busy to
+    take the Accept (refused, timed out) it is retried 30 s later while the post goes through.
+    The post was then fanned out before the follow was accepted there, to nobody, for good.
+    Here the follower's pod is down for the Accept and back for the post."""
+    a, _, c = pods
+    faye_handle, gwen_handle = a.create_user("faye"), c.create_user("gwen")
+    faye, gwen = a.session("faye"), c.session("gwen")
+    gwen.post("/settings/profile", {"display_name": "Gwen", "locked": "on", "searchable": "on"})
+    faye.relate(gwen_handle, "follow")
+    wait_until(lambda: "faye" in gwen.get("/contacts"), message="faye's request at gwen's pod")
+    a.stop()
+    try:
+        gwen.relate(faye_handle, "accept")
+        wait_until(lambda: _accept_refused_at(c, "gwen"), message="the Accept refused by faye's pod")
+    finally:
+        a.start()
+    gwen.publish("Gwen after approval")
+    wait_until(lambda: "Gwen after approval" in faye.stream(), message="gwen's post at faye's")
+
+
 def test_a_stopped_pod_gets_everything_when_it_is_back(pods, people):
     handles, s = people
     carol_pod = pods[2]
