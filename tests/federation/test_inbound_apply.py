@@ -174,3 +174,45 @@ def test_a_post_applied_before_the_accept_still_reaches_the_new_follower(alice):
     assert Follow.objects.get(id=follow.id).state == FollowState.ACCEPTED
     # The post that came while the request waited is in her stream; the one from before it is not.
     assert [entry.post.source or entry.post.html for entry in stream] == ["<p>erin says 2</p>"]
+
+
+def test_hashtags_and_mentions_of_a_remote_note_open_this_pods_pages(alice):
+    """Rewritten once, on arrival: the tag page here, this pod's page for each person (a local
+    one, a remote one known here, and one not known yet, by the handle the note gives)."""
+    import json
+    from pathlib import Path
+
+    from kith.api import entities
+    from kith.social import selectors
+    from kith.social.models import Post
+
+    actor = _remote_actor("mara")
+    known = _remote_actor("zoe")
+    note = json.loads(Path("tests/fixtures/remote/mastodon/note__public.json").read_text())
+    note.update(attributedTo=actor.uri, id=f"{actor.uri}/statuses/1")
+    note["tag"] = [
+        {"type": "Hashtag", "href": f"{REMOTE}/tags/gardening", "name": "#Gardening"},
+        {"type": "Mention", "href": uris.actor("alice"), "name": "@alice@testserver"},
+        {"type": "Mention", "href": known.uri, "name": "@zoe@mastodon.example"},
+        {"type": "Mention", "href": "https://elsewhere.example/users/ned", "name": "@ned@elsewhere.example"},
+    ]
+    note["content"] = (
+        f'<p><a href="{REMOTE}/tags/Gardening" class="mention hashtag" rel="tag">#<span>Gardening</span></a> '
+        '<span class="h-card"><a href="http://testserver/@alice" class="u-url mention">@<span>alice</span></a></span> '
+        f'<span class="h-card"><a href="{REMOTE}/@zoe" class="u-url mention">@<span>zoe</span></a></span> '
+        '<span class="h-card"><a href="https://elsewhere.example/@ned" class="u-url mention">@<span>ned</span></a></span> '
+        '<a href="https://example.org/read">a link</a></p>'
+    )
+    assert _apply({"id": f"{note['id']}/activity", "type": "Create", "actor": actor.uri, "object": note}).state == "done"
+
+    post = Post.objects.get(author=actor.person)
+    assert 'href="http://testserver/tags/gardening" title="https://mastodon.example/tags/Gardening"' in post.html
+    assert 'href="http://testserver/@alice" title="http://testserver/@alice"' in post.html
+    assert 'href="http://testserver/@zoe@mastodon.example"' in post.html
+    assert 'href="http://testserver/@ned@elsewhere.example"' in post.html
+    assert '<a href="https://example.org/read" rel="nofollow noopener noreferrer">a link</a>' in post.html
+    # A Mastodon client links a mention by the account's url: the same address.
+    status = entities.status(alice, selectors.post_for(alice, post.id))
+    for mention in status["mentions"]:
+        assert f'href="{mention["url"]}"' in status["content"]
+    assert {m["acct"] for m in status["mentions"]} == {"alice", "zoe@mastodon.example"}

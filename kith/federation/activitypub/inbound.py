@@ -13,14 +13,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from huey import crontab
 
 from kith.core.errors import DomainError
-from kith.federation.activitypub import actors, messages, uris
+from kith.federation.activitypub import actors, links, messages, uris
 from kith.federation.activitypub.context import PUBLIC_ALIASES
 from kith.federation.activitypub.models import (
     FollowActivity,
@@ -36,6 +38,7 @@ from kith.federation.activitypub.parse import (
     ActorData,
     NoteData,
     ParseError,
+    TagLink,
     classify_addressing,
     parse_activity,
     parse_actor,
@@ -48,6 +51,7 @@ from kith.jobs import periodic, task
 from kith.moderation.services import file_report
 from kith.people.models import AccountState, Person
 from kith.people.remote import record_remote_move, remove_remote_person
+from kith.people.selectors import profile_url
 from kith.social import remote, services
 from kith.social.models import Comment, Post, Visibility
 
@@ -106,7 +110,8 @@ def _person_for(uri: str) -> Person | None:
 
 
 def _content(note: NoteData) -> remote.RemoteContent:
-    mentioned = [p for p in (_person_for(href) for href in note.mentions) if p is not None]
+    known = {href: _person_for(href) for href in note.mentions}
+    mentioned = [p for p in known.values() if p is not None]
     media = [
         remote.RemoteMedia(
             url=item.url, content_type=item.media_type or "application/octet-stream", description=item.description or "",
@@ -128,9 +133,26 @@ def _content(note: NoteData) -> remote.RemoteContent:
             multiple=note.poll.multiple, expires_at=note.poll.end_time, voters_count=voters,
         )
     return remote.RemoteContent(
-        html=note.content_html or "", source=note.source_markdown or "", content_warning=note.summary or "",
+        html=links.localise_links(
+            note.content_html or "", note.tag_links,
+            tag_url=lambda name: f"{settings.KITH_URL}/tags/{name}", person_url=lambda mention: _local_page_of(mention, known.get(mention.href)),
+        ),
+        source=note.source_markdown or "", content_warning=note.summary or "",
         sensitive=note.sensitive, language=note.language or "", tags=list(note.hashtags), mentioned=mentioned, media=media, poll=poll,
     )
+
+
+def _local_page_of(mention: TagLink, person: Person | None) -> str | None:
+    """This pod's page for a mentioned person: known here, or by the handle the note gives
+    (`name@server`, the server being the link's when the note names none); the page looks
+    them up when opened (kith/federation/activitypub/links.py says why on arrival)."""
+    if person is not None:
+        return profile_url(person)
+    username, _, domain = mention.name.partition("@")
+    domain = (domain or urlsplit(mention.href).netloc).lower()
+    if not username or not domain:
+        return None
+    return profile_url(Person(username=username, domain=domain))
 
 
 MAX_ADDRESSEES = 200

@@ -103,6 +103,8 @@ _MEDIA_TYPE_RE = re.compile(r"^[\w.+-]{1,64}/[\w.+-]{1,128}$")
 _LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,4}$")
 _BLURHASH_RE = re.compile(r"^[0-9A-Za-z#$%*+,.:;=?@\[\]^_{|}~-]{6,100}$")
 _TAG_NAME_RE = re.compile(r"^\w{1,100}$")
+# A Mention's name: user or user@host[:port] (what it is called by, not trusted beyond that).
+_HANDLE_RE = re.compile(r"^[\w.~-]{1,255}(?:@[A-Za-z0-9.-]{1,253}(?::\d{1,5})?)?$")
 _TAG_LIKE_RE = re.compile(r"<[A-Za-z/!?]")
 _MFM_TAGS_RE = re.compile(r"</?(?:plain|small|center|i)>")  # Misskey's own markup, not HTML
 _UNSAFE_SOURCE_RE = re.compile(r"<[A-Za-z/!?]|(?:javascript|vbscript|data|file)\s*:", re.IGNORECASE)
@@ -207,6 +209,19 @@ class NoteData:
     # What groups a thread or a private conversation: `context`, or Mastodon's older
     # `conversation` (often a tag: URI).  An opaque key, never fetched.
     context: str | None = None
+    # The `tag` array's Hashtags and Mentions with their links, for pointing the content's
+    # links at this pod's own pages (kith/federation/activitypub/links.py).
+    tag_links: tuple[TagLink, ...] = ()
+
+
+@dataclass(frozen=True)
+class TagLink:
+    """A Hashtag (`name`: the normalised tag) or a Mention (`name`: the handle as the note
+    gives it, without its first @: `bob@pod.example`, or only `bob`) and its http(s) `href`."""
+
+    kind: Literal["hashtag", "mention"]
+    href: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -661,12 +676,13 @@ def _attributed_to(value: object) -> str:
     return author
 
 
-def _tags(value: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _tags(value: object) -> tuple[tuple[str, ...], tuple[str, ...], tuple[TagLink, ...]]:
     items = value if isinstance(value, list) else ([] if value is None else [value])
     if len(items) > MAX_TAGS:
         raise ParseError("too_many", "tag")
     hashtags: list[str] = []
     mentions: list[str] = []
+    links: list[TagLink] = []
     for item in items:
         if isinstance(item, str):
             continue  # a bare reference says nothing about what kind of tag it is
@@ -675,14 +691,22 @@ def _tags(value: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
         kind = item.get("type")
         if kind == "Hashtag":
             name = normalise_tag(plain(_str(item, "name", field="tag.name"), 101))
-            if _TAG_NAME_RE.match(name) and name not in hashtags:
+            if not _TAG_NAME_RE.match(name):
+                continue
+            if name not in hashtags:
                 hashtags.append(name)
+            href = _str(item, "href", field="tag.href")
+            link = _safe_link(href) if href else None
+            if link:
+                links.append(TagLink("hashtag", link, name))
         elif kind == "Mention":
             href = _str(item, "href", field="tag.href")
             link = _safe_link(href) if href else None
             if link and link not in mentions:
                 mentions.append(link)
-    return tuple(hashtags), tuple(mentions)
+                handle = plain(_str(item, "name", field="tag.name"), MAX_NAME_CHARS).removeprefix("@")
+                links.append(TagLink("mention", link, handle if _HANDLE_RE.match(handle) else ""))
+    return tuple(hashtags), tuple(mentions), tuple(links)
 
 
 def _focal_point(value: object) -> tuple[float, float] | None:
@@ -830,7 +854,7 @@ def parse_note(doc: object) -> NoteData:
         raise ParseError("not_same_origin", "attributedTo")
     content, language = _content_and_language(doc)
     to, cc = _addressing(doc)
-    hashtags, mentions = _tags(doc.get("tag"))
+    hashtags, mentions, tag_links = _tags(doc.get("tag"))
     name = plain(_str(doc, "name"), MAX_TITLE_CHARS)
     summary = plain(_str(doc, "summary"), MAX_SUMMARY_CHARS)
     return NoteData(
@@ -855,6 +879,7 @@ def parse_note(doc: object) -> NoteData:
         poll=_poll(doc) if note_type == "Question" else None,
         language=language,
         context=_context(doc),
+        tag_links=tag_links,
     )
 
 
