@@ -139,9 +139,10 @@ def surface_sharing(event: events.StartedSharing) -> None:
 
 @events.subscribe(events.MessageSent)
 def surface_message(event: events.MessageSent) -> None:
-    message = Message.objects.select_related("author", "conversation").filter(id=event.message_id).first()
+    message = Message.objects.select_related("post__author", "conversation").filter(post_id=event.message_id).first()
     if message is None:
         return
+    post = message.post
     participants = ConversationParticipant.objects.filter(conversation=message.conversation).select_related("person")
     with transaction.atomic():
         for participant in participants:
