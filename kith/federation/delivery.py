@@ -52,7 +52,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from huey import crontab
 
-from kith.federation import httpsig, safe_http
+from kith.federation import hosts, httpsig, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.keys import instance_key
 from kith.federation.models import Delivery, DeliveryState, HostHealth
@@ -269,19 +269,7 @@ register_sender("activitypub", send_activitypub, prepare=prepare_activitypub)
 
 def inbox_host(url: str) -> str | None:
     """The host (and port, unless the scheme's default) an inbox lives on, or None if unusable."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    try:
-        port = parts.port
-    except ValueError:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    if port and port != {"http": 80, "https": 443}[parts.scheme]:
-        host = f"{host}:{port}"
-    return host
+    return hosts.host_key(url)  # one normaliser for every host key (kith/federation/hosts.py)
 
 
 def enqueue_deliveries(

@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 from django.conf import settings
 
 from kith import __version__
+from kith.federation import hosts
 
 USER_AGENT = f"Kith/{__version__} (+{{url}})"
 DEFAULT_MAX_BYTES = 1024 * 1024  # documents (actors, notes, WebFinger) are far smaller
@@ -136,10 +137,23 @@ def client() -> httpx.Client:
 
 
 def _check_scheme(url: str) -> None:
-    scheme = httpx.URL(url).scheme
-    if scheme == "https" or (scheme == "http" and _private_allowed()):
-        return
-    raise Refused(f"refusing {scheme or 'relative'} URL {url!r}: only https is allowed")
+    """The URL's scheme is allowed and its host is a host (hosts.normalise_host): a malformed
+    URL from a peer (`https://127.000.003.002/`, `https://[::1`, `https://xn--/`) is Refused,
+    never an exception of httpx's.  An address spelled other than canonically (octal, hex,
+    short forms) is refused too: it names the same machine in a way only some parsers read."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, UnicodeError, TypeError):
+        raise Refused(f"refusing malformed URL {url[:200]!r}") from None
+    scheme = parsed.scheme
+    if not (scheme == "https" or (scheme == "http" and _private_allowed())):
+        raise Refused(f"refusing {scheme or 'relative'} URL {url[:200]!r}: only https is allowed")
+    found = hosts.origin(url)
+    if found is None:
+        raise Refused(f"refusing URL with a malformed host {url[:200]!r}")
+    raw_host = (urlsplit(url).hostname or "").rstrip(".")
+    if hosts.is_ip_literal(found[1]) and raw_host not in (found[1], found[1].strip("[]")):
+        raise Refused(f"refusing an address written as {raw_host[:100]!r}: write it as {found[1]}")
 
 
 def request(
@@ -159,7 +173,10 @@ def request(
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         _check_scheme(current)
-        outgoing = client().build_request(method, current, headers=headers, content=content)
+        try:
+            outgoing = client().build_request(method, current, headers=headers, content=content)
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            raise Refused(f"refusing malformed URL {current[:200]!r}: {exc}") from None
         if sign is not None:
             sign(outgoing)
         try:

@@ -246,18 +246,19 @@ def expire_mutes() -> int:
 
 
 def normalise_domain(raw: str) -> str:
-    """'https://Example.COM/path', '@example.com' or 'bücher.example' -> the host as Person.domain holds it."""
-    text = (raw or "").strip().lower()
-    text = text.split("://", 1)[-1].lstrip("@").split("/", 1)[0].split("?", 1)[0].rstrip(".")
-    if not text or len(text) > 253 or any(c.isspace() for c in text) or "@" in text:
+    """'https://Example.COM./path', '@example.com' or 'bücher.example' -> the host as Person.domain
+    holds it, through the one host normaliser (kith/federation/hosts.py: case, trailing dot,
+    IDN to punycode, address spellings), so a block matches however the host was written."""
+    from kith.federation.hosts import normalise_domain as normalise
+
+    text = (raw or "").strip()
+    text = text.split("://", 1)[-1].lstrip("@").split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    domain = normalise(text) if "@" not in text else None
+    if domain is None:
         raise Invalid("That is not a domain.")
-    try:
-        text = text.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise Invalid("That is not a domain.") from exc
-    if text == settings.KITH_DOMAIN.lower():
+    if domain == normalise(settings.KITH_DOMAIN):
         raise Invalid("You cannot block your own server.")
-    return text
+    return domain
 
 
 @transaction.atomic

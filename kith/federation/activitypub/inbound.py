@@ -44,6 +44,7 @@ from kith.federation.activitypub.parse import (
     parse_actor,
     parse_note,
     same_origin,
+    under_actor,
 )
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
@@ -210,26 +211,54 @@ def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     return visibility, _addressed_people(addressed, author) + followers
 
 
-def _note_of(activity: ActivityData) -> NoteData:
-    """The activity's note: embedded (parse.py has checked its origin) or fetched from its id."""
+def _note_of(activity: ActivityData) -> tuple[NoteData, bool]:
+    """The activity's note: embedded (parse.py has checked its origin) or fetched from its id;
+    and whether it was fetched (its origin's own copy, so its author is confirmed)."""
     if isinstance(activity.object, NoteData):
-        return activity.object
+        return activity.object, False
     if not activity.object_id:
         raise ParseError("the activity has no object")
-    return parse_note(actors.fetch_json(activity.object_id))
+    return parse_note(actors.fetch_json(activity.object_id)), True
+
+
+def confirm_owner(note: NoteData, actor: RemoteActor, *, fetched: bool) -> None:
+    """Ownership by actor, not only by host (docs/federation/activitypub.md, "Ownership").
+
+    A note is `actor`'s when its author is `actor` and either its id lies under the actor's
+    own id path (parse.under_actor: Mastodon's /users/a/statuses/1) or its origin, asked
+    for the id, names the same author (Misskey's /notes/x, Pleroma's /objects/uuid).  So
+    someone on the same server cannot create a note under another's path, nor take an id
+    its owner will use."""
+    if note.attributed_to != actor.uri:
+        raise ParseError("the note's author is not the activity's actor")
+    if fetched or under_actor(note.id, actor.uri):
+        return
+    try:
+        original = parse_note(actors.fetch_json(note.id))
+    except actors.ResolveError as exc:
+        raise ParseError(f"the note's id is not under its author's and its origin does not confirm it: {exc}") from exc
+    if original.id != note.id or original.attributed_to != actor.uri:
+        raise ParseError("the note's origin names another author")
 
 
 def _create_note(activity: ActivityData, actor: RemoteActor) -> None:
-    ingest_note(_note_of(activity), actor, activity.id)
+    note, fetched = _note_of(activity)
+    ingest_note(note, actor, activity.id, confirmed=fetched)
 
 
 @transaction.atomic
-def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "") -> None:
-    """Store a note by `actor` as a post, a comment or a poll vote (once: its id is remembered)."""
+def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "", *, confirmed: bool = False) -> None:
+    """Store a note by `actor` as a post, a comment or a poll vote (once: its id is remembered).
+
+    `confirmed`: the note was fetched from its own id just now (else its ownership is
+    checked here, by its id's path or a fetch: confirm_owner)."""
     if note.attributed_to != actor.uri:
         raise ParseError("the note's author is not the activity's actor")
-    if Tombstone.objects.filter(uri=note.id).exists():
+    if Tombstone.objects.filter(uri=note.id, actor_uri=actor.uri).exists():
         raise Drop("deleted before it arrived")
+    if RemoteObject.objects.filter(uri=note.id).exists():
+        raise Drop("already have it")
+    confirm_owner(note, actor, fetched=confirmed)
     if RemoteObject.objects.filter(uri=note.id).exists():
         raise Drop("already have it")
     if note.in_reply_to and note.name and not note.content_html.strip():
@@ -286,12 +315,13 @@ def _update(activity: ActivityData, actor: RemoteActor) -> None:
             raise ParseError("an actor may only update itself")
         actors.resolve_actor(actor.uri, refresh=True)  # refetch rather than trust the embedded copy
         return
-    note = _note_of(activity)
+    note, _fetched = _note_of(activity)
     if note.attributed_to != actor.uri:
         raise ParseError("only the author may update a note")
     found = RemoteObject.objects.select_related("post", "comment").filter(uri=note.id).first()
     if found is None:
         raise Drop("an update of something we do not have")
+    # Ownership was confirmed when it was stored; the domain refuses anyone but its author.
     if found.post is not None:
         remote.update_remote_post(actor.person, found.post, _content(note), edited_at=note.updated)
     elif found.comment is not None:
@@ -305,13 +335,31 @@ def _delete(activity: ActivityData, actor: RemoteActor) -> None:
         return
     found = RemoteObject.objects.select_related("post__author", "comment__author", "comment__post").filter(uri=target).first()
     if found is None:
-        if same_origin(target, actor.uri):
-            Tombstone.objects.get_or_create(uri=target, defaults={"actor_uri": actor.uri})
+        _keep_tombstone(target, actor)
         raise Drop("deleted something we do not have (tombstone kept)")
     if found.post is not None:
         services.delete_post(actor.person, found.post)  # refuses anyone but the author
     elif found.comment is not None:
         services.delete_comment(actor.person, found.comment)  # the comment's or the post's author
+    Tombstone.objects.update_or_create(uri=target, defaults={"actor_uri": actor.uri})
+
+
+def _keep_tombstone(target: str | None, actor: RemoteActor) -> None:
+    """A Delete of something not here yet (it may overtake its Create): remember it for the
+    actor, so that their Create arriving later is ignored.
+
+    Only for an id the actor may own: under their own id path, or on their server and not
+    under another actor's path (a sibling of the actor's id: /users/bob/... for /users/eve).
+    A tombstone only ever stops a note by its own actor (ingest_note), so one kept for a
+    Misskey-shaped id (/notes/x) that is in truth someone else's changes nothing for them."""
+    if not target or not same_origin(target, actor.uri):
+        return
+    if under_actor(target, actor.uri):
+        Tombstone.objects.update_or_create(uri=target, defaults={"actor_uri": actor.uri})
+        return
+    siblings = actor.uri.rstrip("/").rsplit("/", 1)[0] + "/"
+    if target.startswith(siblings):
+        raise Drop("a Delete of an object under another actor's id")
     Tombstone.objects.get_or_create(uri=target, defaults={"actor_uri": actor.uri})
 
 

@@ -24,9 +24,9 @@ import html
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from kith.core.text import normalise_tag
+from kith.federation import hosts
 from kith.federation.activitypub.parse import TagLink
 
 VOID_ELEMENTS = frozenset({"br", "hr", "img", "wbr"})
@@ -98,7 +98,7 @@ def _same_url(a: str, b: str) -> bool:
 
 
 def _host(url: str) -> str:
-    return urlsplit(url).netloc.casefold()
+    return hosts.host_key(url) or ""
 
 
 def _mention_for(anchor: _Anchor, text: str, mentions: list[TagLink]) -> TagLink | None:

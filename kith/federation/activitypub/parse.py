@@ -60,7 +60,6 @@ whether mentioned or addressed actors are local.
 from __future__ import annotations
 
 import html
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,7 +70,7 @@ from urllib.parse import urlsplit
 import nh3
 
 from kith.core.text import normalise_tag, sanitise_html
-from kith.federation import multikey
+from kith.federation import hosts, multikey
 from kith.federation.activitypub.context import AS_PUBLIC, PUBLIC_ALIASES
 
 MAX_URL_LENGTH = 2048
@@ -250,33 +249,37 @@ class ActivityData:
 # --- URLs -------------------------------------------------------------------------------------
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return scheme, parts.hostname.rstrip("."), port or _DEFAULT_PORTS[scheme]
-
-
 def same_origin(a: object, b: object) -> bool:
-    """Same scheme, host and port (default ports made explicit); False for anything that is not a URL."""
+    """Same scheme, host and port (default ports made explicit, hosts through the one normaliser,
+    kith.federation.hosts: case, a trailing dot, IDN and address spellings do not matter);
+    False for anything that is not a URL."""
     if not isinstance(a, str) or not isinstance(b, str):
         return False
-    origin_a, origin_b = _origin(a), _origin(b)
+    origin_a, origin_b = hosts.origin(a), hosts.origin(b)
     return origin_a is not None and origin_a == origin_b
 
 
+def under_actor(object_id: object, actor_id: object) -> bool:
+    """Whether `object_id` lies under the actor's own id path: it starts with the actor's id
+    and "/" (Mastodon's https://h/users/a/statuses/1 under https://h/users/a), on the same origin.
+
+    An id that is not (Misskey's https://h/notes/x for https://h/users/y, Pleroma's
+    https://h/objects/uuid) needs confirming from its origin before it is believed to be the
+    actor's (inbound.py); an id under another actor's path never is."""
+    if not isinstance(object_id, str) or not isinstance(actor_id, str) or not same_origin(object_id, actor_id):
+        return False
+    prefix = actor_id.rstrip("/") + "/"
+    return object_id.startswith(prefix) and len(object_id) > len(prefix)
+
+
 def _valid_host(host: str) -> bool:
-    if ":" in host:
-        try:
-            ipaddress.IPv6Address(host.split("%", 1)[0])
-        except ValueError:
-            return False
-        return True
+    """An ASCII host the normaliser accepts; an address only in its canonical spelling
+    (127.000.003.002 and 0x7f.1 are refused, not guessed at)."""
+    normalised = hosts.normalise_host(host)
+    if normalised is None:
+        return False
+    if hosts.is_ip_literal(normalised):
+        return host.rstrip(".") in (normalised, normalised.strip("[]"))
     return bool(_HOST_RE.match(host)) and ".." not in host
 
 
