@@ -212,6 +212,14 @@ OAUTH2_PROVIDER = {
     "OAUTH2_BACKEND_CLASS": "kith.api.oauth.MastodonOAuthLibCore",
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "urn", "com", "org", "app", "net", "io"],
 }
+# Brute-force protection of log-in, password reset and sign-up mail (kith/people/throttle.py).
+KITH_LOGIN_MAX_FAILURES = int(os.environ.get("KITH_LOGIN_MAX_FAILURES", "5"))
+KITH_LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("KITH_LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+KITH_LOGIN_LOCKOUT = int(os.environ.get("KITH_LOGIN_LOCKOUT", "60"))
+KITH_LOGIN_LOCKOUT_MAX = int(os.environ.get("KITH_LOGIN_LOCKOUT_MAX", "3600"))
+KITH_EMAIL_REQUESTS_MAX = int(os.environ.get("KITH_EMAIL_REQUESTS_MAX", "3"))
+# Sign-up confirms the e-mail address first, so that it never tells whether an address is taken.
+KITH_SIGNUP_CONFIRM_EMAIL = config.env_flag("KITH_SIGNUP_CONFIRM_EMAIL", default=True)
 # Mastodon's default: 300 requests per 5 minutes per token (or per address, anonymously).
 KITH_API_RATE_LIMIT = int(os.environ.get("KITH_API_RATE_LIMIT", "300"))
 KITH_API_RATE_PERIOD = 300

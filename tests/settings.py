@@ -46,6 +46,9 @@ KITH_EVENTS_RAISE = True  # a failing event consumer fails the test (production 
 # The API's rate limit (kith/api/middleware.py) counts in the cache, which lives as long as the
 # test process: high enough that no test meets it by accident (tests/api/test_oauth.py lowers it).
 KITH_API_RATE_LIMIT = 1_000_000
+# Sign-up logs straight in, as most tests expect; tests/web/test_accounts.py turns the pod's
+# default (confirm the e-mail address first) back on where it tests it.
+KITH_SIGNUP_CONFIRM_EMAIL = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Empties tables with DELETE, not TRUNCATE, between transactional tests (tests/pgflush).
     DATABASES["default"]["ENGINE"] = "tests.pgflush"

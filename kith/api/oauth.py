@@ -33,9 +33,11 @@ from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.models import Application
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from kith.api import clients
 from kith.api import scopes as scope_rules
+from kith.people import throttle
 from kith.people.models import AccountState
 
 # Grants a registered Mastodon app may use besides the password grant.
@@ -68,6 +70,21 @@ def grant_types_supported() -> list[str]:
 def _may_act(request: Any) -> bool:
     user = getattr(request, "user", None)
     return user is not None and user.state == AccountState.ACTIVE
+
+
+class TooManyAttempts(oauth2_errors.OAuth2Error):
+    """A locked name or address at the password grant: 429 with when to try again."""
+
+    error = "invalid_grant"
+    status_code = 429
+
+    def __init__(self, lockout: throttle.Lockout, **kwargs: Any) -> None:
+        self.lockout = lockout
+        super().__init__(description=lockout.message, **kwargs)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.lockout.retry_after)}
 
 
 class MastodonValidator(OAuth2Validator):
@@ -110,7 +127,19 @@ class MastodonValidator(OAuth2Validator):
 
     def validate_user(self, username: str, password: str, client: Application, request: Any,
                       *args: Any, **kwargs: Any) -> bool:
-        return super().validate_user(username, password, client, request, *args, **kwargs) and _may_act(request)
+        """The password grant goes through the web log-in's throttle (kith/people/throttle.py)."""
+        address = (request.headers or {}).get("REMOTE_ADDR")
+        try:
+            throttle.check_login(username or "", address)
+        except throttle.LockedOut as exc:
+            raise TooManyAttempts(exc.lockout, request=request) from exc
+        if super().validate_user(username, password, client, request, *args, **kwargs) and _may_act(request):
+            throttle.login_succeeded(username or "", request.user)
+            return True
+        lockout = throttle.login_failed(username or "", address) if username and password else None
+        if lockout is not None:
+            raise TooManyAttempts(lockout, request=request)
+        return False
 
     def get_default_scopes(self, client_id: str, request: Any, *args: Any, **kwargs: Any) -> list[str]:
         registered = clients.app_scopes(request.client) if request.client else None
@@ -223,7 +252,7 @@ def _keep_empty_authority(redirect_to: str, requested: str) -> str:
 
 def _json_answer(response: HttpResponse, body: dict[str, Any]) -> HttpResponse:
     answer = JsonResponse(body, status=response.status_code)
-    for header in ("Cache-Control", "Pragma", "WWW-Authenticate"):
+    for header in ("Cache-Control", "Pragma", "WWW-Authenticate", "Retry-After"):
         if header in response:
             answer[header] = response[header]
     answer["Cache-Control"] = "no-store"

@@ -116,3 +116,26 @@ class PersonKey(models.Model):
     public_key_pem = models.TextField()
     private_key_pem = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class LoginThrottle(models.Model):
+    """Failed log-ins (and e-mail-sending requests) counted per account name or client address,
+    when the pod has no Redis (kith/people/throttle.py).  `key` is a hash: the table holds no
+    name or address.  Rows expire and are pruned, so its size follows the recent failures only."""
+
+    key = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+
+class PendingSignup(models.Model):
+    """A sign-up waiting for its e-mail address to be confirmed (KITH_SIGNUP_CONFIRM_EMAIL).
+    The username is not reserved until then; the password is kept hashed only."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    username = models.CharField(max_length=30)
+    email = models.EmailField()
+    password = models.CharField(max_length=128)
+    language = models.CharField(max_length=16, blank=True)
+    expires_at = models.DateTimeField(db_index=True)

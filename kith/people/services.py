@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed
+from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from kith.core.text import normalise_tag, render_markdown
 from kith.jobs import enqueue_on_commit
 from kith.moderation import audit
 from kith.people.images import clean_profile_image
-from kith.people.models import Account, AccountState, Person, ProfileTag
+from kith.people.models import Account, AccountState, PendingSignup, Person, ProfileTag
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
 # Names that would be confusing or collide with routes and well-known actors.
@@ -42,7 +47,7 @@ def validate_username(username: str) -> None:
 @transaction.atomic
 def create_local_account(
     username: str, email: str, password: str, *, is_admin: bool = False, display_name: str = "",
-    default_aspects: bool = False, language: str | None = None,
+    default_aspects: bool = False, language: str | None = None, password_hash: str | None = None,
 ) -> Account:
     """Sign-up: an Account to log in with and the local Person it posts as.
 
@@ -60,11 +65,14 @@ def create_local_account(
     if Account.objects.filter(email__iexact=email).exists():
         raise Conflict("An account with that e-mail address exists already.")
     account = Account(username=username, email=email, is_staff=is_admin, is_superuser=is_admin)
-    try:
-        validate_password(password, account)
-    except ValidationError as exc:
-        raise Invalid(" ".join(exc.messages)) from exc
-    account.set_password(password)
+    if password_hash is not None:  # a confirmed sign-up: validated and hashed when it was asked for
+        account.password = password_hash
+    else:
+        try:
+            validate_password(password, account)
+        except ValidationError as exc:
+            raise Invalid(" ".join(exc.messages)) from exc
+        account.set_password(password)
     account.save()
     person = Person.objects.create(account=account, username=username, domain="", display_name=display_name)
     if default_aspects:
@@ -78,6 +86,66 @@ def create_local_account(
     if is_admin:
         audit.record("account.create_admin", target=account)
     return account
+
+
+SIGNUP_VALID_FOR = timedelta(days=1)
+
+
+def request_signup(username: str, email: str, password: str, *, language: str | None = None) -> None:
+    """Sign-up that needs its e-mail address confirmed, answering the same whether or not the
+    address has an account already (a taken username may be said: handles are public).
+
+    A free address is sent a confirmation link (`confirm_signup` makes the account); the owner
+    of a taken one is told that someone tried, with a link to reset their password.  Both paths
+    hash the password and queue one e-mail, so neither answers measurably faster."""
+    from kith.people.mail import reset_link, send_templated
+
+    validate_username(username)
+    email = Account.objects.normalize_email(email).strip()
+    if not email or "@" not in email:
+        raise Invalid("Enter a valid e-mail address.")
+    if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
+        username__iexact=username, domain=""
+    ).exists():
+        raise Conflict("That username is taken.")
+    try:
+        validate_password(password, Account(username=username, email=email))
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages)) from exc
+    password_hash = make_password(password)
+    now = timezone.now()
+    PendingSignup.objects.filter(expires_at__lte=now).delete()
+    owner = Account.objects.filter(email__iexact=email).first()
+    if owner is not None:
+        send_templated("signup_taken", owner.email, {"username": owner.username, "reset_url": reset_link(owner)})
+        return
+    token = secrets.token_urlsafe(32)
+    PendingSignup.objects.create(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(), username=username, email=email,
+        password=password_hash, language=language or "", expires_at=now + SIGNUP_VALID_FOR,
+    )
+    confirm_url = settings.KITH_URL + reverse("web:signup_confirm", kwargs={"token": token})
+    send_templated("signup_confirm", email, {"username": username, "confirm_url": confirm_url})
+
+
+def pending_signup(token: str) -> PendingSignup | None:
+    return PendingSignup.objects.filter(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(), expires_at__gt=timezone.now()
+    ).first()
+
+
+@transaction.atomic
+def confirm_signup(token: str) -> Account:
+    """Make the account a confirmation link stands for (once; the username may have been
+    taken meanwhile, since a pending sign-up reserves nothing)."""
+    pending = pending_signup(token)
+    if pending is None:
+        raise NotFound("This link is not valid (any more). Sign up again.")
+    pending.delete()
+    return create_local_account(
+        pending.username, pending.email, "", default_aspects=True, language=pending.language or None,
+        password_hash=pending.password,
+    )
 
 
 def change_password(account: Account, old_password: str, new_password: str) -> None:

@@ -22,6 +22,8 @@ PROFILE = "@<str:handle>"
 urlpatterns = [
     # accounts
     path("signup", accounts.signup, name="signup"),
+    path("signup/sent", accounts.signup_sent, name="signup_sent"),
+    path("signup/confirm/<str:token>", accounts.signup_confirm, name="signup_confirm"),
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.logout_view, name="logout"),
     path("password-reset", accounts.password_reset, name="password_reset"),

@@ -152,6 +152,7 @@ class Pod:
             KITH_LOG_LEVEL="WARNING",
             KITH_WEB_THREADS="8",
             KITH_API_CHECK_RESPONSES="true",  # kith/api/routing.py: responses also checked against their schemas
+            KITH_SIGNUP_CONFIRM_EMAIL="false",  # web sign-ups log straight in (tests/web/test_accounts.py tests confirmation)
             KITH_STREAMING_PORT=str(self.streaming_port),
         )
         if self.database_url:
