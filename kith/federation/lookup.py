@@ -1,31 +1,155 @@
-"""Finding people of other pods by handle, whatever protocol they speak (ActivityPub for now)."""
+"""Finding people and posts of other pods by handle or address, whatever protocol they speak
+(ActivityPub for now), and saying why nothing was found."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+from urllib.parse import urlsplit
 
+import httpx
+from django.conf import settings
 from django.db.models import Q
 
 from kith.core.errors import Invalid
+from kith.federation import safe_http
 from kith.people.models import Person
 from kith.people.selectors import known_person, split_handle
 from kith.social.models import Post
 
 log = logging.getLogger(__name__)
 
+_USERNAME_RE = re.compile(r"^[\w.~-]{1,255}$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*(?::(\d{{1,5}}))?$")
+# A profile's address on servers whose WebFinger answers only for acct: (`/@name`, `/users/name`,
+# `/u/name`; Mastodon also shows a remote account at `/@name@server`).
+_PROFILE_PATH_RE = re.compile(r"^/(?:@|users/|u/)([\w.~-]{1,255})(?:@([A-Za-z0-9.:-]{1,260}))?/?$")
+
+# This pod's own addresses of people, posts and comments (web pages and ActivityPub ids).
+LOCAL_POST_PATH = re.compile(r"^/(?:posts|users/[\w.-]+/posts)/(\d+)/?$")
+LOCAL_COMMENT_PATH = re.compile(r"^/users/[\w.-]+/comments/(\d+)/?$")
+LOCAL_PERSON_PATH = re.compile(r"^/(?:@|users/)([\w.-]+(?:@[\w.:-]+)?)/?$")
+
+
+class Missing(StrEnum):
+    """Why a lookup found nothing (the web search says it; the client API answers empty results)."""
+
+    MALFORMED = "malformed"  # not a handle or an address anyone could look up
+    UNKNOWN_ACCOUNT = "unknown-account"  # a fediverse server, with nobody by that name
+    NOT_FEDIVERSE = "not-fediverse"  # the server answered, but speaks neither WebFinger nor ActivityPub
+    UNREACHABLE = "unreachable"  # no connection (refused, no such host)
+    TIMED_OUT = "timed-out"  # connected, no answer in time
+    PRIVATE_ADDRESS = "private-address"  # refused by safe_http: a private or reserved address
+    NOTHING_TO_SHOW = "nothing-to-show"  # an address of something else (a limited post, a collection)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    found: Person | Post | None = None
+    missing: Missing | None = None  # set when nothing was found and the reason is known
+    host: str = ""  # the server that was asked
+
+
+@dataclass(frozen=True)
+class LocalAddress:
+    kind: Literal["person", "post", "comment"]
+    key: str  # a handle (name, or name@server for a remote person's page here), or an id
+
+
+def local_address(url: str) -> LocalAddress | None:
+    """What one of this pod's own addresses names (None for other servers' and unknown paths)."""
+    if not url.startswith(settings.KITH_URL + "/"):
+        return None
+    path = urlsplit(url).path
+    if match := LOCAL_POST_PATH.match(path):
+        return LocalAddress("post", match.group(1))
+    if match := LOCAL_COMMENT_PATH.match(path):
+        return LocalAddress("comment", match.group(1))
+    if match := LOCAL_PERSON_PATH.match(path):
+        return LocalAddress("person", match.group(1))
+    return None
+
+
+def _valid_host(host: str) -> bool:
+    match = _HOST_RE.match(host)
+    return match is not None and (match.group(1) is None or 0 < int(match.group(1)) < 65536)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = exc
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__ or seen.__context__
+
+
+def _unreached(exc: BaseException) -> Missing | None:
+    """The reason when `exc` says the server was never heard from (None: it answered)."""
+    causes = list(_causes(exc))
+    if any(isinstance(cause, safe_http.BlockedAddress) for cause in causes):
+        return Missing.PRIVATE_ADDRESS
+    if any(isinstance(cause, httpx.TimeoutException) for cause in causes):
+        return Missing.TIMED_OUT
+    fetch = next((cause for cause in causes if isinstance(cause, safe_http.FetchError)), None)
+    if fetch is not None and not isinstance(fetch, safe_http.Refused):
+        return Missing.UNREACHABLE
+    return None
+
+
+def _speaks_fediverse(host: str) -> bool:
+    """Whether the server that found nobody is a fediverse server at all: it has NodeInfo, as
+    Mastodon, Pleroma, Misskey, GoToSocial, Lemmy, Friendica and Kith do."""
+    from kith.federation.activitypub.actors import base_url
+
+    try:
+        response = safe_http.request(
+            "GET", f"{base_url(host)}/.well-known/nodeinfo", headers={"Accept": "application/json"},
+            accept_types=("application/json", "application/jrd+json"),
+        )
+        document = json.loads(response.body) if response.status == 200 else None
+    except (safe_http.FetchError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and isinstance(document.get("links"), list) and bool(document["links"])
+
+
+def _nobody(exc: BaseException, host: str) -> Lookup:
+    log.info("found nothing on %s: %s", host, exc)
+    missing = _unreached(exc)
+    if missing is None:
+        missing = Missing.UNKNOWN_ACCOUNT if _speaks_fediverse(host) else Missing.NOT_FEDIVERSE
+    return Lookup(missing=missing, host=host)
+
+
+def look_up_handle(handle: str) -> Lookup:
+    """The person called name@server, fetched from their server when new or stale, or why not.
+
+    A handle of this pod finds nobody here: the caller looks locally."""
+    from kith.federation.activitypub.actors import ResolveError, resolve_handle
+
+    username, _, domain = handle.strip().removeprefix("@").partition("@")
+    domain = domain.lower()
+    if not _USERNAME_RE.match(username) or not _valid_host(domain):
+        return Lookup(missing=Missing.MALFORMED, host=domain)
+    if domain == settings.KITH_DOMAIN.lower():
+        return Lookup(missing=Missing.UNKNOWN_ACCOUNT, host=domain)
+    try:
+        return Lookup(found=resolve_handle(f"{username}@{domain}"), host=domain)
+    except ResolveError as exc:
+        return _nobody(exc, domain)
+
 
 def find_remote_person(handle: str) -> Person | None:
     """The person with this name@domain, fetched from their pod when new or stale; None if not found."""
-    from kith.federation.activitypub.actors import ResolveError, resolve_handle
-
     username, domain = split_handle(handle)
     if not username or not domain:
         return None
-    try:
-        return resolve_handle(f"{username}@{domain}")
-    except ResolveError as exc:
-        log.info("could not find %s: %s", handle, exc)
-        return None
+    found = look_up_handle(f"{username}@{domain}").found
+    return found if isinstance(found, Person) else None
 
 
 def find_remote_post(url: str):
@@ -94,26 +218,77 @@ def current_aliases(person: Person) -> list[str]:
         return []
 
 
-def find_remote_by_url(url: str) -> Person | Post | None:
-    """The remote person or public post whose ActivityPub id is `url` (the client API's search
-    with `resolve=true`): known ones at once, others fetched once to learn what they are."""
+def look_up_url(url: str) -> Lookup:
+    """The remote person or public post an address names, or why nothing was found.
+
+    Known ones at once.  Otherwise the address is fetched as ActivityPub: an actor or a
+    note there (or at the address the document says is its own, on the same server: a
+    profile page answering with its actor, a status page with its note).  An address that
+    is not an ActivityPub document, such as a Kith profile page (`/@bob`), is asked about
+    with WebFinger (Mastodon and Kith answer for their profile addresses), then by the
+    handle its path spells (`/@name`, `/users/name`).  This pod's own addresses find
+    nothing here: the caller looks locally (`local_address`)."""
     from kith.federation.activitypub import actors
     from kith.federation.activitypub.models import RemoteActor, RemoteObject
-    from kith.federation.activitypub.parse import ACTOR_TYPES
+    from kith.federation.activitypub.parse import same_origin
 
+    try:
+        parts = urlsplit(url.strip())  # raises for `https://[::1` and the like
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError:
+        return Lookup(missing=Missing.MALFORMED)
+    host = parts.netloc.lower()
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not _valid_host(host):
+        return Lookup(missing=Missing.MALFORMED, host=host)
+    url = url.strip()
     known_post = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
     if known_post is not None:
-        return known_post.post
+        return Lookup(found=known_post.post, host=host)
     known_actor = RemoteActor.objects.select_related("person").filter(Q(uri=url) | Q(profile_url=url)).first()
     if known_actor is not None:
-        return known_actor.person
-    if actors.local_username_for(url.split("/posts/")[0]) is not None:
-        return None  # ours: the caller looks locally
+        return Lookup(found=known_actor.person, host=host)
+    if url.startswith(settings.KITH_URL + "/") or actors.local_username_for(url.split("/posts/")[0]) is not None:
+        return Lookup(host=host)  # ours: the caller looks locally
     try:
-        kind = actors.fetch_json(url).get("type")
-        if kind in ACTOR_TYPES:
-            return actors.resolve_actor(url).person
+        return _what_is_at(url, actors.fetch_json(url), host)
+    except actors.NamesAnotherId as exc:
+        claimed = exc.claimed
+        if claimed is not None and same_origin(url, claimed):
+            try:
+                return _what_is_at(claimed, actors.fetch_json(claimed), host)
+            except actors.ResolveError as again:
+                return _nobody(again, host)
+        failure: actors.ResolveError = exc
     except actors.ResolveError as exc:
-        log.info("could not fetch %s: %s", url, exc)
-        return None
-    return find_remote_post(url)
+        if (missing := _unreached(exc)) is not None:
+            return Lookup(missing=missing, host=host)
+        failure = exc
+    resources = [url]
+    if match := _PROFILE_PATH_RE.match(parts.path):
+        resources.append(f"acct:{match.group(1)}@{(match.group(2) or host).lower()}")
+    for resource in resources:
+        try:
+            return Lookup(found=actors.resolve_actor(actors.webfinger_actor_uri(host, resource)).person, host=host)
+        except actors.ResolveError as exc:
+            if (missing := _unreached(exc)) is not None:
+                return Lookup(missing=missing, host=host)
+            failure = exc
+    return _nobody(failure, host)
+
+
+def _what_is_at(url: str, document: dict, host: str) -> Lookup:
+    """A fetched document that is its own address: an actor or a note, or nothing to show."""
+    from kith.federation.activitypub import actors
+    from kith.federation.activitypub.parse import ACTOR_TYPES, NOTE_TYPES
+
+    kind = document.get("type")
+    if kind in ACTOR_TYPES:
+        try:
+            return Lookup(found=actors.resolve_actor(url).person, host=host)
+        except actors.ResolveError as exc:
+            return _nobody(exc, host)
+    if kind in NOTE_TYPES:
+        post = find_remote_post(url)
+        if post is not None:
+            return Lookup(found=post, host=host)
+    return Lookup(missing=Missing.NOTHING_TO_SHOW, host=host)

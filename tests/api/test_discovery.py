@@ -172,6 +172,37 @@ def test_resolving_a_known_remote_actor_by_its_address(api_as, alice):
         assert [a["acct"] for a in body["accounts"]] == ["zoe@mastodon.example"]
 
 
+def test_resolving_a_profile_address_on_another_server(api_as, alice, settings):
+    """A profile page's address (Mastodon answers with the actor; Kith's is a web page its
+    WebFinger answers for) finds the person; an address that finds nobody is Mastodon's
+    empty answer, never an error."""
+    import socket
+
+    from tests.federation.peers import FakePeer
+
+    settings.KITH_ALLOW_PRIVATE_FEDERATION = True
+    peer = FakePeer.start("127.0.0.16")
+    try:
+        bob = peer.actor("bob")
+        peer.serve_json("/@bob", bob.document())
+        carol = peer.actor("carol")
+        peer.wrong_type("/@carol", {"not": "activitypub"})
+        client = api_as(alice)
+        for address, acct in ((peer.url("/@bob"), f"bob@{peer.netloc}"), (peer.url("/@carol"), carol.handle)):
+            status, body = client.get("/api/v2/search", {"q": address, "resolve": "true"})
+            assert status == 200
+            assert [a["acct"] for a in body["accounts"]] == [acct], address
+        probe = socket.socket()
+        probe.bind(("127.0.0.16", 0))
+        closed = probe.getsockname()[1]
+        probe.close()
+        for address in (peer.url("/@nobody"), f"http://127.0.0.16:{closed}/@bob", "https://exa mple.org/@bob"):
+            status, body = client.get("/api/v2/search", {"q": address, "resolve": "true"})
+            assert (status, body) == (200, {"accounts": [], "statuses": [], "hashtags": []}), address
+    finally:
+        peer.close()
+
+
 def test_resolving_a_known_remote_handle_puts_it_first(api_as, alice):
     _remote_actor("zoe")
     factories.person("zoey")
@@ -515,6 +546,7 @@ def test_resolve_finds_a_person_and_a_post_on_another_real_pod(tmp_path_factory)
         assert found[0]["acct"] == bob
         assert found[0]["url"].startswith(here.url)
         assert [a["acct"] for a in search(f"{there.url}/users/bob")["accounts"]] == [bob]
+        assert [a["acct"] for a in search(f"{there.url}/@bob")["accounts"]] == [bob]  # the profile page
         statuses = search(f"{there.url}/users/bob/posts/{post_id}")["statuses"]
         assert len(statuses) == 1
         assert "Resolvable from afar" in statuses[0]["content"]

@@ -87,6 +87,13 @@ def test_search_finds_remote_people_by_handle_and_posts_by_address(pods, people)
     handles, s = people
     found = s["dave"].get(f"/search?q={handles['carol']}")
     assert f"@{handles['carol']}" in found
+    # By the address of a profile on the other pod: its web page, and its ActivityPub id.
+    for address in (f"{pods[1].url}/@bob", f"{pods[1].url}/users/bob"):
+        found = s["dave"].get(f"/search?q={address}")
+        assert f"@{handles['bob']}" in found, address
+        assert 'id="nobody-found"' not in found, address
+    nobody = s["dave"].get(f"/search?q={pods[1].url}/@nobody")
+    assert f"{pods[1].domain} has no account by that name." in nobody
     bob_post = s["bob"].publish("Findable by its address")
     address = f"{pods[1].url}/users/bob/posts/{bob_post}"
     response = s["dave"].client.get("/search", params={"q": address})

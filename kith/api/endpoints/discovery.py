@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +23,7 @@ from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, SearchResults, Status, Suggestion, Tag
 from kith.api.schemas import Report as ReportEntity
 from kith.core.errors import NotFound
-from kith.federation.lookup import find_remote_by_url
+from kith.federation.lookup import local_address, look_up_url
 from kith.graph.models import Follow, FollowState
 from kith.moderation import selectors as moderation
 from kith.moderation.services import file_report
@@ -46,10 +46,6 @@ SEARCH_LIMIT = 20
 MAX_SEARCH_LIMIT = 40
 URL_RE = re.compile(r"^https?://\S+$")
 HANDLE_RE = re.compile(r"^@?[\w.-]+@[\w.-]+(:\d+)?$")
-# This pod's own addresses of people, posts and comments (web pages and ActivityPub ids).
-LOCAL_POST_PATH = re.compile(r"^/(?:posts|users/[\w.-]+/posts)/(\d+)/?$")
-LOCAL_COMMENT_PATH = re.compile(r"^/users/[\w.-]+/comments/(\d+)/?$")
-LOCAL_PERSON_PATH = re.compile(r"^/(?:@|users/)([\w.-]+(?:@[\w.:-]+)?)/?$")
 
 
 def _limit(raw: int, default: int, maximum: int) -> int:
@@ -88,23 +84,21 @@ class SearchParams(Schema):
 
 def _resolve_url(reader: Person, url: str) -> Person | Post | Comment | None:
     """What `url` names, if the reader may see it: this pod's own addresses are looked up here,
-    other servers' asked once (people, and public posts only)."""
+    other servers' asked once (people, and public posts only: kith.federation.lookup).  When
+    nothing is found the answer is Mastodon's, empty results; the web search says why."""
     if url.startswith(settings.KITH_URL + "/"):
-        path = urlsplit(url).path
-        if match := LOCAL_POST_PATH.match(path):
-            try:
-                return social.post_for(reader, int(match.group(1)))
-            except NotFound:
-                return None
-        if match := LOCAL_COMMENT_PATH.match(path):
-            try:
-                return social.comment_for(reader, int(match.group(1)))
-            except NotFound:
-                return None
-        if match := LOCAL_PERSON_PATH.match(path):
-            return _visible(reader, person_by_handle(match.group(1), reader))
-        return None
-    found = find_remote_by_url(url)
+        here = local_address(url)
+        if here is None:
+            return None
+        if here.kind == "person":
+            return _visible(reader, person_by_handle(here.key, reader))
+        try:
+            if here.kind == "post":
+                return social.post_for(reader, int(here.key))
+            return social.comment_for(reader, int(here.key))
+        except NotFound:
+            return None
+    found = look_up_url(url).found
     if isinstance(found, Person):
         return _visible(reader, found)
     if isinstance(found, Post):

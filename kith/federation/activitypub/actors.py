@@ -34,6 +34,15 @@ class ResolveError(Exception):
     """A remote actor or object could not be had (unreachable, invalid, or lying about its id)."""
 
 
+class NamesAnotherId(ResolveError):
+    """The document fetched from one address says it is another (a profile page answering with
+    its actor, a status page with its note): only that other address may be believed."""
+
+    def __init__(self, url: str, claimed: object) -> None:
+        super().__init__(f"the document at {url} claims to be {claimed!r}")
+        self.claimed = claimed if isinstance(claimed, str) else None
+
+
 def _sign_as_instance(request) -> None:
     # Servers in authorized-fetch mode answer only signed GETs; the pod signs as itself.
     key = instance_key()
@@ -68,7 +77,7 @@ def fetch_json(url: str) -> dict:
         raise ResolveError(f"{url} did not answer with a JSON object")
     document_id = document.get("id")
     if document_id != url and not (isinstance(document_id, str) and document_id == response.url and same_origin(url, response.url)):
-        raise ResolveError(f"the document at {url} claims to be {document_id!r}")
+        raise NamesAnotherId(url, document_id)
     return document
 
 
@@ -243,8 +252,19 @@ def resolve_handle(handle: str) -> Person:
     known = Person.objects.filter(username__iexact=username, domain=domain.lower()).select_related("ap_actor").first()
     if known is not None and hasattr(known, "ap_actor") and _is_fresh(known.ap_actor):
         return known
+    return resolve_actor(webfinger_actor_uri(domain, f"acct:{username}@{domain}")).person
+
+
+def base_url(domain: str) -> str:
+    """How this pod reaches `domain` (host[:port]): https, or http for a loopback pod in development."""
     scheme = "http" if settings.KITH_ALLOW_PRIVATE_FEDERATION and _looks_local(domain) else "https"
-    url = f"{scheme}://{domain}/.well-known/webfinger?resource={quote(f'acct:{username}@{domain}')}"
+    return f"{scheme}://{domain}"
+
+
+def webfinger_actor_uri(domain: str, resource: str) -> str:
+    """The ActivityPub actor that `domain`'s WebFinger names for `resource` (acct:name@domain,
+    or an address such as a profile page's, which Mastodon and Kith also answer for)."""
+    url = f"{base_url(domain)}/.well-known/webfinger?resource={quote(resource)}"
     try:
         response = safe_http.request(
             "GET", url, headers={"Accept": "application/jrd+json, application/json"},
@@ -252,7 +272,7 @@ def resolve_handle(handle: str) -> Person:
         )
         document = json.loads(response.body) if response.status == 200 else {}
     except (safe_http.FetchError, ValueError, RecursionError) as exc:
-        raise ResolveError(f"WebFinger failed for {handle}: {exc}") from exc
+        raise ResolveError(f"WebFinger failed for {resource}: {exc}") from exc
     links = document.get("links") if isinstance(document, dict) else None
     for link in links if isinstance(links, list) else []:
         if (
@@ -261,8 +281,8 @@ def resolve_handle(handle: str) -> Person:
             and link.get("type") in ACTIVITY_CONTENT_TYPES + ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"',)
             and isinstance(link.get("href"), str)
         ):
-            return resolve_actor(link["href"]).person
-    raise ResolveError(f"{handle} has no ActivityPub actor")
+            return link["href"]
+    raise ResolveError(f"{resource} has no ActivityPub actor")
 
 
 def _looks_local(domain: str) -> bool:

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
-import re
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
-from kith.federation.lookup import find_remote_post
+from kith.federation.lookup import Lookup, Missing
+from kith.people.models import Person
 from kith.social import search as engine
+from kith.social.models import Post
 from kith.visibility import can_see_post
 from kith.web.forms import SearchForm
 from kith.web.helpers import list_page, me, next_max_id, page_from
-from kith.web.lookup import find_person
-
-URL_RE = re.compile(r"^https?://\S+$")
-HANDLE_RE = re.compile(r"^@?[\w.-]+@[\w.-]+(:\d+)?$")
+from kith.web.lookup import is_address, look_up_address
 
 
-def _with_remote(viewer, query: str, people: list) -> list:
-    """A full handle (name@other.pod) also finds the person on their pod, for logged-in people."""
-    if viewer is None or not HANDLE_RE.match(query):
-        return people
-    person = find_person(query, viewer)
-    return [person, *[p for p in people if p.id != person.id]] if person is not None else people
+def why_nobody(lookup: Lookup) -> str:
+    """"Nobody found" says why, when a handle or an address was looked up and nothing came."""
+    host = lookup.host or _("that server")
+    reasons = {
+        Missing.MALFORMED: _(
+            "That is not an address anyone can be found by. People on other pods are found by "
+            "name@pod.example or by the address of their profile."
+        ),
+        Missing.UNKNOWN_ACCOUNT: _("%(host)s has no account by that name.") % {"host": host},
+        Missing.NOT_FEDIVERSE: _(
+            "%(host)s does not look like a fediverse server: it answers neither WebFinger nor ActivityPub."
+        ) % {"host": host},
+        Missing.UNREACHABLE: _("%(host)s could not be reached. Try again later.") % {"host": host},
+        Missing.TIMED_OUT: _("%(host)s did not answer in time. Try again later.") % {"host": host},
+        Missing.PRIVATE_ADDRESS: _(
+            "%(host)s is on a private network, which this pod does not contact."
+        ) % {"host": host},
+        Missing.NOTHING_TO_SHOW: _(
+            "There is nothing at that address this pod can show: only people and public posts are looked up."
+        ),
+    }
+    return reasons[lookup.missing] if lookup.missing is not None else ""
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -31,15 +45,18 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     context = {"form": form, "query": query}
-    if query and viewer is not None and URL_RE.match(query):
-        # A post's address from another server: fetch it (public posts only) and open it.
-        post = find_remote_post(query)
-        if post is not None and can_see_post(viewer, post):
-            return redirect("web:post", post.id)
+    lookup = look_up_address(query, viewer) if query and is_address(query) else Lookup()
+    if isinstance(lookup.found, Post) and can_see_post(viewer, lookup.found):
+        # A post's address (this pod's, or another server's public post, fetched): open it.
+        return redirect("web:post", lookup.found.id)
     if query:
         posts = engine.search_posts(viewer, query, page_from(request))
+        people = engine.search_people(viewer, query, limit=20)
+        if isinstance(lookup.found, Person):
+            people = [lookup.found, *[p for p in people if p.id != lookup.found.id]]
         context |= {
-            "people": _with_remote(viewer, query, engine.search_people(viewer, query, limit=20)),
+            "people": people,
+            "why_nobody": "" if people else why_nobody(lookup),
             "tags": engine.search_tags(query, limit=20),
             "posts": posts,
             "next_max_id": next_max_id(posts),
