@@ -9,6 +9,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.test import Client
 from oauth2_provider.models import AccessToken
@@ -418,6 +419,27 @@ def test_password_grant_is_off_unless_enabled(settings, alice):
     alice.account.state = "suspended"
     alice.account.save()
     assert password_login(app, "alice").json()["error"] == "invalid_grant"
+
+
+def test_the_password_grant_goes_through_the_log_in_throttle(settings, monkeypatch, alice):
+    from kith.people import throttle
+
+    now = [1_900_000_000.0]
+    monkeypatch.setattr(throttle, "clock", lambda: now[0])
+    settings.KITH_API_ALLOW_PASSWORD_GRANT = True
+    app = register(Client())
+    answers = [password_login(app, "alice", "not the password") for _ in range(60)]
+    assert [answer.status_code for answer in answers[:4]] == [400] * 4
+    for refused in answers[4:]:
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "60"
+        assert "try again in 60 seconds" in refused.json()["error_description"]
+    right = password_login(app, "alice")
+    assert right.status_code == 429  # the right password too, during the lockout
+    assert "access_token" not in right.json()
+    assert len([message for message in mail.outbox if message.to == ["alice@example.test"]]) == 1
+    now[0] += 61
+    assert password_login(app, "alice").status_code == 200
 
 
 # ---- rate limits --------------------------------------------------------------------------------

@@ -120,3 +120,71 @@ def test_account_deletion_needs_the_password(alice, as_alice):
     assert not Post.objects.filter(id=post.id).exists()
     assert as_alice.get("/notifications").status_code == 302  # logged out
     assert Client().get("/@alice").status_code == 404
+
+
+# ---- answers that never tell whether an e-mail address has an account (issue 12) ---------------
+
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def without_csrf(response) -> bytes:
+    return CSRF.sub(b"", response.content)
+
+
+def answer(url: str, data: dict):
+    client = Client()
+    first = client.post(url, data)
+    return first, client.get(first["Location"]) if first.status_code == 302 else first
+
+
+def test_signup_answers_the_same_for_a_taken_and_a_free_e_mail_address(settings, alice):
+    settings.KITH_SIGNUP_CONFIRM_EMAIL = True
+    taken, taken_page = answer("/signup", {**SIGNUP, "email": "alice@example.test"})
+    free, free_page = answer("/signup", {**SIGNUP, "username": "dora2", "email": "dora@example.test"})
+    assert taken.status_code == free.status_code == 302
+    assert taken["Location"] == free["Location"]
+    assert taken_page.status_code == free_page.status_code == 200
+    assert without_csrf(taken_page) == without_csrf(free_page)
+    assert "Check your e-mail" in free_page.content.decode()
+    assert not Account.objects.filter(username__in=["dora", "dora2"]).exists()  # nothing before confirmation
+    # The owner of the taken address is told, with a link to reset the password.
+    to_alice = [message for message in mail.outbox if message.to == ["alice@example.test"]]
+    assert len(to_alice) == 1
+    assert "tried to sign up" in to_alice[0].body
+    assert re.search(r"http://testserver/password-reset/\S+/\S+", to_alice[0].body)
+    # Usernames are public in a federated network: a taken one may still be said.
+    named = Client().post("/signup", {**SIGNUP, "username": "alice", "email": "new@example.test"})
+    assert named.status_code == 409
+    assert "That username is taken." in named.content.decode()
+
+
+def test_signup_makes_the_account_when_the_link_in_the_e_mail_is_confirmed(settings):
+    settings.KITH_SIGNUP_CONFIRM_EMAIL = True
+    assert Client().post("/signup", SIGNUP)["Location"] == "/signup/sent"
+    assert mail.outbox[0].to == ["dora@example.test"]
+    link = re.search(r"http://testserver(/signup/confirm/\S+)", mail.outbox[0].body).group(1)
+    client = Client()
+    assert "Create my account" in page(client, link)  # opening the link alone makes nothing
+    assert not Account.objects.filter(username="dora").exists()
+    assert client.post(link)["Location"] == "/"
+    assert Person.objects.get(username="dora", domain="").account.check_password(PASSWORD)
+    assert "Your stream" in page(client, "/")
+    assert Client().post(link).status_code == 404  # once only
+
+
+def test_password_reset_answers_the_same_for_known_and_unknown_addresses(alice):
+    known, known_page = answer("/password-reset", {"email": "alice@example.test"})
+    unknown, unknown_page = answer("/password-reset", {"email": "nobody@example.test"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert without_csrf(known_page) == without_csrf(unknown_page)
+    assert [message.to for message in mail.outbox] == [["alice@example.test"]]
+    # Asked too often, both are refused alike for a while (KITH_EMAIL_REQUESTS_MAX, 3).
+    for _ in range(2):
+        answer("/password-reset", {"email": "alice@example.test"})
+        answer("/password-reset", {"email": "nobody@example.test"})
+    known = Client().post("/password-reset", {"email": "alice@example.test"})
+    unknown = Client().post("/password-reset", {"email": "nobody@example.test"})
+    assert known.status_code == unknown.status_code == 429
+    assert "Too many attempts" in known.content.decode()
+    assert without_csrf(known).replace(b"alice@", b"nobody@") == without_csrf(unknown)
