@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -28,6 +30,30 @@ def test_publishing_from_the_stream_returns_a_fresh_box_and_the_post_for_the_top
     assert f'id="post-{post.id}"' in html
     assert "in place</textarea>" not in html  # the new box is empty
     assert "HX-Request" in response["Vary"]
+
+
+def test_every_out_of_band_target_of_a_new_post_is_on_the_stream_page(as_alice):
+    """htmx logs an error (a console error in the browser) for each out-of-band element whose target is
+    not on the page: the "nothing here yet" line was missing once the stream had posts, and deleted by
+    the first post made in place, so every later post raised `htmx:oobErrorNoTarget`.  Here three
+    posts are made on one page visit, on an empty stream (what the page holds followed as htmx swaps)."""
+    on_page = set(re.findall(r'\bid="([^"]+)"', as_alice.get("/").content.decode()))
+    for text in ("the first post", "the second post", "the third post"):
+        answer = as_alice.post("/posts", {"text": text, "audience": ["public"]}, **HX).content.decode()
+        swapped = []
+        for attributes, swap in re.findall(r'<\w+([^>]*?)\shx-swap-oob="([^"]*)"', answer):
+            if ":" in swap:  # "afterbegin:#post-list": the target named
+                swapped.append((swap.split(":", 1)[0], swap.split(":", 1)[1].removeprefix("#")))
+            else:  # "true", "delete": the element with the same id
+                swapped.append((swap, re.search(r'\bid="([^"]+)"', attributes).group(1)))
+        assert {"post-list", "post-list-empty", "live-status"} <= {target for _, target in swapped}, swapped
+        for swap, target in swapped:
+            assert target in on_page, (text, target)
+            if swap == "delete":
+                on_page.discard(target)
+    stream = as_alice.get("/").content.decode()
+    assert 'id="post-list-empty" hidden>' in stream  # a stream with posts has the line too, neither seen nor read
+    assert "Nothing here yet" not in stream
 
 
 def test_an_invalid_post_comes_back_in_the_box_with_its_error(as_alice):
