@@ -29,29 +29,14 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from kith.config import ConfigError
+from kith.config import INTEGER_VARIABLES, LOG_LEVELS, ConfigError, validate_environment  # noqa: F401 - validated in kith.config
 
 SETTINGS_MODULE = "kith.settings"
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
-
-# Integer settings read from the environment, with the smallest value that makes sense.
-INTEGER_VARIABLES = {
-    "KITH_INLINE_FANOUT_LIMIT": 0,
-    "KITH_FANOUT_BATCH_SIZE": 1,
-    "KITH_FANOUT_LEASE_SECONDS": 1,
-    "KITH_WORKER_THREADS": 1,
-    "KITH_WEB_THREADS": 1,
-    "KITH_MAX_UPLOAD_BYTES": 1,
-    "KITH_SMTP_PORT": 1,
-    "KITH_API_RATE_LIMIT": 0,
-    "KITH_STREAMING_PORT": 1,
-}
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Refused(Exception):
@@ -63,41 +48,6 @@ class Refused(Exception):
 
 
 # ---- set-up shared by the commands ---------------------------------------------------
-
-
-def validate_environment() -> None:
-    """Check the KITH_* values settings.py converts, so a typo gives a sentence, not a traceback."""
-    for name, minimum in INTEGER_VARIABLES.items():
-        raw = os.environ.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-        if value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    level = os.environ.get("KITH_LOG_LEVEL")
-    if level:
-        if level.strip().upper() not in LOG_LEVELS:
-            raise ConfigError(f"KITH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-        os.environ["KITH_LOG_LEVEL"] = level.strip().upper()
-    if database_url := os.environ.get("KITH_DATABASE_URL"):
-        import dj_database_url
-
-        try:
-            dj_database_url.parse(database_url)
-        except ValueError as exc:
-            raise ConfigError(
-                f"KITH_DATABASE_URL is not a database URL Kith can use ({exc}); "
-                "use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for SQLite in KITH_DATA_DIR"
-            ) from None
-    redis_url = os.environ.get("KITH_REDIS_URL")
-    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(
-            f"KITH_REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}; "
-            "unset it to keep jobs in the data directory"
-        )
 
 
 def setup_django() -> None:
@@ -449,15 +399,16 @@ def _check_configuration(report: Report):  # -> PodConfig | None
     except ConfigError as exc:
         report.fail("environment", str(exc), "correct or unset that variable")
 
-    data_dir = Path(os.environ.get("KITH_DATA_DIR", "./data")).resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = config.data_dir_path()
+        config.prepare_data_dir(data_dir)
         with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".kith-check-"):
             pass
         report.ok("data dir", f"{data_dir} (writable)")
-    except OSError as exc:
+    except (ConfigError, OSError) as exc:
+        detail = str(exc) if isinstance(exc, ConfigError) else f"KITH_DATA_DIR is not writable: {exc.strerror or exc}"
         report.fail(
-            "data dir", f"{data_dir} is not writable: {exc.strerror or exc}",
+            "data dir", detail,
             "set KITH_DATA_DIR to a directory the pod's user can write, or fix its owner/permissions",
         )
         return None
@@ -705,8 +656,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        from django.core.exceptions import ImproperlyConfigured
         from django.db import OperationalError
 
+        if isinstance(exc, ImproperlyConfigured):
+            # Django's own complaint about the settings (a database driver that is not installed).
+            print(f"kith: configuration error: {_first_line(exc)}; check the KITH_* variables "
+                  "(docs/configuration.md)", file=sys.stderr)
+            return EXIT_REFUSED
         if isinstance(exc, OperationalError):
             logging.getLogger("kith.cli").debug("database error", exc_info=True)
             print(

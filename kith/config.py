@@ -2,6 +2,11 @@
 
 Kept separate from settings.py so `kith check` can report on the raw values
 without importing Django.  Every variable is documented in docs/configuration.md.
+
+This is the one place configuration is validated: `load()` (which settings.py calls, so
+every `kith` command, the web server and the tests pass through it) checks every KITH_*
+value first (`validate_environment`) and raises ConfigError, whose message names the
+variable and the fix; kith.cli prints it as one line and exits 2.
 """
 
 from __future__ import annotations
@@ -13,6 +18,33 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+DEFAULT_DATA_DIR = "./data"
+
+# Integer settings read from the environment: (smallest, largest) value that makes sense.
+INTEGER_VARIABLES: dict[str, tuple[int, int | None]] = {
+    "KITH_INLINE_FANOUT_LIMIT": (0, None),
+    "KITH_FANOUT_BATCH_SIZE": (1, None),
+    "KITH_FANOUT_LEASE_SECONDS": (1, None),
+    "KITH_WORKER_THREADS": (1, None),
+    "KITH_WEB_THREADS": (1, None),
+    "KITH_MAX_UPLOAD_BYTES": (1, None),
+    "KITH_SMTP_PORT": (1, 65535),
+    "KITH_API_RATE_LIMIT": (0, None),
+    "KITH_STREAMING_PORT": (1, 65535),
+    "KITH_DELIVERY_THREADS": (1, None),
+    "KITH_DELIVERY_PER_HOST": (1, None),
+    "KITH_LOGIN_MAX_FAILURES": (0, None),
+    "KITH_LOGIN_MAX_FAILURES_PER_ADDRESS": (0, None),
+    "KITH_LOGIN_LOCKOUT": (0, None),
+    "KITH_LOGIN_LOCKOUT_MAX": (0, None),
+    "KITH_EMAIL_REQUESTS_MAX": (0, None),
+}
+# Settings in seconds that may have a fraction: the smallest value above zero that makes sense.
+NUMBER_VARIABLES = {"KITH_DELIVERY_TIMEOUT_SECONDS": 0.1}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# KITH_DATABASE_URL schemes Kith runs on: PostgreSQL, or SQLite in a file.
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
+DATABASE_FIX = "use postgres://USER:PASSWORD@HOST:5432/NAME, or unset it for SQLite in KITH_DATA_DIR"
 
 
 class ConfigError(ValueError):
@@ -107,22 +139,118 @@ def load_secret_key(data_dir: Path) -> str:
     if key := os.environ.get("KITH_SECRET_KEY"):
         return key
     key_file = data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    # Create with 0600 so other users on the machine cannot read it.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    try:
+        if key_file.exists():
+            return key_file.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        # Create with 0600 so other users on the machine cannot read it.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"KITH_DATA_DIR: cannot read or write {key_file} ({_reason(exc)}); make it a readable file of the "
+            "pod's user, or set KITH_SECRET_KEY"
+        ) from None
     return key
 
 
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+
+
+def data_dir_path() -> Path:
+    """KITH_DATA_DIR as an absolute path (not created; see prepare_data_dir)."""
+    raw = os.environ.get("KITH_DATA_DIR") or DEFAULT_DATA_DIR
+    try:
+        return Path(raw).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"KITH_DATA_DIR {raw!r} is not a usable path ({_reason(exc)}); set it to a directory") from None
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data directory if missing; ConfigError unless it is a directory this user can write."""
+    fix = "set KITH_DATA_DIR to a directory the pod's user can write (it is created if missing)"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError(f"KITH_DATA_DIR {data_dir} is a file, not a directory: {fix}")
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"KITH_DATA_DIR {data_dir} cannot be created ({_reason(exc)}): {fix}") from None
+    if not os.access(data_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"KITH_DATA_DIR {data_dir} is not writable by this user: {fix}, or fix its owner")
+
+
+def check_database_url(raw: str) -> None:
+    """ConfigError unless KITH_DATABASE_URL is a PostgreSQL URL or an SQLite file's (never echoes a password)."""
+    scheme = raw.split("://", 1)[0].strip().lower() if "://" in raw else ""
+    if scheme not in (*POSTGRES_SCHEMES, "sqlite"):
+        named = f"a {scheme}:// URL" if scheme and scheme.isascii() and scheme.isidentifier() else "not a URL"
+        raise ConfigError(f"KITH_DATABASE_URL is not a database URL Kith can use ({named}; Kith runs on PostgreSQL "
+                          f"or SQLite); {DATABASE_FIX}")
+    import dj_database_url
+
+    try:
+        parsed = dj_database_url.parse(raw)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"KITH_DATABASE_URL is not a database URL Kith can use ({_reason(exc)}); {DATABASE_FIX}") from None
+    name = str(parsed.get("NAME") or "")
+    if scheme == "sqlite" and name in ("", ":memory:"):
+        raise ConfigError("KITH_DATABASE_URL is an SQLite database in memory, which loses everything when the "
+                          f"process ends; {DATABASE_FIX}")
+    if scheme != "sqlite" and not name:
+        raise ConfigError(f"KITH_DATABASE_URL names no database (the path after the host); {DATABASE_FIX}")
+
+
+def validate_environment() -> None:
+    """Check the KITH_* values settings.py converts, so a typo gives a sentence, not a traceback."""
+    for name, (minimum, maximum) in INTEGER_VARIABLES.items():
+        raw = os.environ.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{name} must be at most {maximum}, not {value}")
+    for name, smallest in NUMBER_VARIABLES.items():
+        raw = os.environ.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+        if not smallest <= number < float("inf"):
+            raise ConfigError(f"{name} must be at least {smallest}, not {raw.strip()}")
+    level = os.environ.get("KITH_LOG_LEVEL")
+    if level:
+        if level.strip().upper() not in LOG_LEVELS:
+            raise ConfigError(f"KITH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+        os.environ["KITH_LOG_LEVEL"] = level.strip().upper()
+    if database_url := os.environ.get("KITH_DATABASE_URL"):
+        check_database_url(database_url)
+    if redis_url := os.environ.get("KITH_REDIS_URL"):
+        redis_fix = "unset it to keep jobs in the data directory"
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"KITH_REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}; {redis_fix}")
+        try:
+            urlsplit(redis_url).port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise ConfigError(f"KITH_REDIS_URL is not a URL Kith can use (its host or port); {redis_fix}") from None
+
+
 def load() -> PodConfig:
+    validate_environment()
     bind_host, bind_port = parse_bind(os.environ.get("KITH_BIND", "127.0.0.1:8000"))
     default_url = f"http://localhost:{bind_port}" if bind_host in ("127.0.0.1", "localhost", "0.0.0.0") else f"http://{bind_host}:{bind_port}"  # noqa: S104
     url, scheme, domain = parse_url(os.environ.get("KITH_URL", default_url))
-    data_dir = Path(os.environ.get("KITH_DATA_DIR", "./data")).resolve()
+    data_dir = data_dir_path()
+    prepare_data_dir(data_dir)
     streaming_port, streaming_url = parse_streaming(bind_port, url, scheme)
     return PodConfig(
         url=url,

@@ -171,6 +171,45 @@ def test_other_commands_turn_config_errors_into_one_line_and_exit_2(make_pod):
     ]
 
 
+# Bad configuration, each the way a sysadmin writes it, with the words the one line must hold.
+# Every command answers it the same way: kith.config validates everything before Django starts.
+BAD_CONFIGURATION = {
+    "data dir is a file": ({"KITH_DATA_DIR": "{tmp}/a-file"}, "KITH_DATA_DIR {tmp}/a-file is a file, not a directory"),
+    "data dir cannot be created": ({"KITH_DATA_DIR": "{tmp}/a-file/data"}, "KITH_DATA_DIR {tmp}/a-file/data cannot be created"),
+    "mysql database": ({"KITH_DATABASE_URL": "mysql://kith:secret@127.0.0.1/kith"}, "KITH_DATABASE_URL is not a database URL Kith can use (a mysql:// URL"),
+    "malformed database URL": ({"KITH_DATABASE_URL": "postgres://kith@db:port/kith"}, "KITH_DATABASE_URL is not a database URL Kith can use"),
+    "not a database URL": ({"KITH_DATABASE_URL": "kith-db"}, "KITH_DATABASE_URL is not a database URL Kith can use (not a URL"),
+    "database in memory": ({"KITH_DATABASE_URL": "sqlite://"}, "KITH_DATABASE_URL is an SQLite database in memory"),
+    "bad integer": ({"KITH_WORKER_THREADS": "many"}, "KITH_WORKER_THREADS must be a whole number, not 'many'"),
+    "integer too large": ({"KITH_SMTP_PORT": "70000"}, "KITH_SMTP_PORT must be at most 65535"),
+    "bad number of seconds": ({"KITH_DELIVERY_TIMEOUT_SECONDS": "soon"}, "KITH_DELIVERY_TIMEOUT_SECONDS must be a number"),
+    "bad streaming URL": ({"KITH_STREAMING_URL": "ftp://stream.example"}, "KITH_STREAMING_URL must be a ws(s):// or http(s):// URL"),
+    "bad redis URL": ({"KITH_REDIS_URL": "redis://cache:port/0"}, "KITH_REDIS_URL is not a URL Kith can use"),
+}
+COMMANDS = {
+    "migrate": ("migrate",),
+    "serve": ("serve", "--bind", "127.0.0.1:1"),
+    "user create": ("user", "create", "alice", "--email", "alice@example.test", "--password", "a long passphrase"),
+}
+
+
+@server
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("case", BAD_CONFIGURATION)
+def test_every_command_answers_bad_configuration_with_one_line_and_exit_2(make_pod, tmp_path, command, case):
+    """Before, a data directory that was a file, or a mysql:// URL, gave a traceback and exit 1."""
+    pod = make_pod(migrated=False)
+    (tmp_path / "a-file").write_text("not a directory")
+    variables, message = BAD_CONFIGURATION[case]
+    done = pod.kith(*COMMANDS[command], extra_env={name: value.format(tmp=tmp_path) for name, value in variables.items()})
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("kith: configuration error: ")
+    assert message.format(tmp=tmp_path) in lines[0]
+    assert "secret" not in lines[0]  # a database password is never printed
+
+
 # ---- in-process: paths that need no pod of their own -------------------------------------------
 
 
