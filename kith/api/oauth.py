@@ -128,7 +128,7 @@ class MastodonValidator(OAuth2Validator):
     def validate_user(self, username: str, password: str, client: Application, request: Any,
                       *args: Any, **kwargs: Any) -> bool:
         """The password grant goes through the web log-in's throttle (kith/people/throttle.py)."""
-        address = (request.headers or {}).get("REMOTE_ADDR")
+        address = throttle.client_address(request.headers or {})  # oauthlib's headers: the request's META
         try:
             throttle.check_login(username or "", address)
         except throttle.LockedOut as exc:

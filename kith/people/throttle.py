@@ -28,7 +28,7 @@ import ipaddress
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +69,21 @@ class LockedOut(Exception):
 
 
 # ---- what is counted ---------------------------------------------------------------------------
+
+
+def client_address(meta: Mapping[str, Any]) -> str | None:
+    """The client's address from a request's META: REMOTE_ADDR, or, for a request from a reverse
+    proxy on this machine (loopback), the last X-Forwarded-For entry, which that proxy appended
+    (a client can only put entries before it)."""
+    remote = str(meta.get("REMOTE_ADDR") or "")
+    forwarded = str(meta.get("HTTP_X_FORWARDED_FOR") or "")
+    try:
+        from_proxy = ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        from_proxy = False
+    if from_proxy and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return remote or None
 
 
 def address_of(remote_addr: str | None) -> str:

@@ -141,6 +141,11 @@ def test_an_administrator_can_lift_a_lockout(clock, alice):
     assert log_in("alice@example.test", PASSWORD).status_code == 429
     throttle.lift("alice")
     assert log_in("alice@example.test", PASSWORD).status_code == 302
+    for number in range(20):
+        log_in(f"someone{number}", WRONG, address="203.0.113.77")
+    assert log_in("alice", PASSWORD, address="203.0.113.77").status_code == 429
+    throttle.lift_address("203.0.113.77")
+    assert log_in("alice", PASSWORD, address="203.0.113.77").status_code == 302
 
 
 def test_a_new_password_through_the_reset_link_lifts_the_lockout(clock, alice):
@@ -186,3 +191,17 @@ def test_the_stored_state_stays_bounded(clock, settings):
     clock.advance(throttle.FORGET_AFTER + 1)
     log_in("latecomer", WRONG)
     assert LoginThrottle.objects.count() == 2  # everything expired was pruned
+
+
+def test_behind_a_reverse_proxy_on_this_machine_the_forwarded_address_is_counted(clock, alice):
+    for number in range(20):
+        Client().post("/login", {"username": f"someone{number}", "password": WRONG},
+                      REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    behind_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    assert Client().post("/login", {"username": "alice", "password": PASSWORD},
+                         HTTP_X_FORWARDED_FOR="203.0.113.9", **behind_proxy).status_code == 429
+    # Another visitor through the same proxy is not locked out; a forged first entry changes nothing.
+    assert Client().post("/login", {"username": "alice", "password": PASSWORD},
+                         HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.1", **behind_proxy).status_code == 302
+    # Not from loopback: the header is anyone's to write and is ignored.
+    assert throttle.client_address({"REMOTE_ADDR": "192.0.2.1", "HTTP_X_FORWARDED_FOR": "10.0.0.1"}) == "192.0.2.1"

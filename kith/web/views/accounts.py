@@ -42,7 +42,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         # The same answer for a free and a taken e-mail address: "check your e-mail".
         data = form.cleaned_data
         try:
-            throttle.email_requested(data["email"], request.META.get("REMOTE_ADDR"))
+            throttle.email_requested(data["email"], throttle.client_address(request.META))
             services.request_signup(data["username"], data["email"], data["password"], language=get_language())
         except throttle.LockedOut as exc:
             return _locked_page(request, "web/accounts/signup.html", {"form": form}, exc.lockout)
@@ -98,7 +98,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         name = request.POST.get("username", "")
-        address = request.META.get("REMOTE_ADDR")
+        address = throttle.client_address(request.META)
         try:
             throttle.check_login(name, address)
         except throttle.LockedOut as exc:
@@ -168,7 +168,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         try:
-            throttle.email_requested(form.cleaned_data["email"], self.request.META.get("REMOTE_ADDR"))
+            throttle.email_requested(form.cleaned_data["email"], throttle.client_address(self.request.META))
         except throttle.LockedOut as exc:
             return _locked_page(self.request, self.template_name, self.get_context_data(form=form), exc.lockout)
         return super().form_valid(form)
