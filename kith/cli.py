@@ -490,6 +490,19 @@ def _check_queue(report: Report, migrated: bool) -> None:
             "fan-out", f"{stale} post(s) still being delivered to streams after 5 minutes: "
             "is a worker running (`kith serve`, or `kith worker` beside `kith web`)?",
         )
+    from kith.core.outbox import MAX_ATTEMPTS, stuck
+
+    stale, given_up = stuck()
+    if given_up:
+        report.fail(
+            "events", f"{given_up} event(s) whose consumer failed {MAX_ATTEMPTS} times (kith.core.outbox)",
+            "look for 'event consumer' errors in the log; restarting the worker tries them once more",
+        )
+    elif stale:
+        report.warn(
+            "events", f"{stale} event(s) not yet handled after 10 minutes: "
+            "is a worker running (`kith serve`, or `kith worker` beside `kith web`)?",
+        )
 
 
 def _check_django(report: Report) -> None:

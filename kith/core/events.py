@@ -4,54 +4,142 @@ Services emit events; consumers subscribe by event type.  Local surfacing
 (timelines, notifications) and federation (ActivityPub, diaspora*) are
 separate consumers of the same event, so neither knows about the other and
 a rolled-back transaction never leaks an event.  Consumers must be cheap:
-anything slow is handed to the job queue (kith.jobs).
+anything slow runs in the worker (`in_worker=True`).
+
+Nothing acknowledged is lost (the transactional outbox): for each durable
+consumer, `emit_on_commit` writes a `PendingEvent` row in the transaction that
+caused the event.  After the commit each consumer runs (in this process, or in
+the worker) and its row is deleted; a row left by a crash, a failed consumer or
+a lost job is run again by kith.core.outbox's sweep.  So a consumer may run more
+than once for one event and must be idempotent (they are: stream rows, delivery
+rows and notifications are unique).  `durable=False` is for consumers whose
+work is worthless after a crash (waking the streaming server).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
-_subscribers: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+
+# How long after its event a pending row waits before the sweep may run it: the
+# event's own dispatch (or its worker job) is expected to be done by then.
+DISPATCH_GRACE = timedelta(minutes=2)
 
 
-def subscribe(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
-    """Decorator: call the function with each event of `event_type` after commit."""
+@dataclass(frozen=True)
+class Consumer:
+    handler: Callable[[Any], None]
+    name: str  # module.qualname: how a pending row names it
+    durable: bool
+    in_worker: bool
+
+
+_subscribers: dict[type, list[Consumer]] = defaultdict(list)
+_by_name: dict[str, Consumer] = {}
+_event_types: dict[str, type] = {}
+
+
+def subscribe(
+    event_type: type[E], *, durable: bool = True, in_worker: bool = False
+) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+    """Decorator: call the function with each event of `event_type` after commit
+    (in the worker with `in_worker`; see the module docstring for `durable`)."""
 
     def register(handler: Callable[[E], None]) -> Callable[[E], None]:
-        if handler not in _subscribers[event_type]:
-            _subscribers[event_type].append(handler)
+        name = f"{handler.__module__}.{handler.__qualname__}"
+        if name in _by_name and _by_name[name].handler is not handler:
+            name = f"{name}#{id(handler)}"  # a function made at run time (tests): not resumable by name
+        consumer = _by_name.setdefault(name, Consumer(handler, name, durable, in_worker))
+        if consumer not in _subscribers[event_type]:
+            _subscribers[event_type].append(consumer)
+        _event_types[event_type.__name__] = event_type
         return handler
 
     return register
 
 
+def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
+    """Stop calling `handler` for `event_type` (tests that listen for a while)."""
+    _subscribers[event_type] = [c for c in _subscribers.get(event_type, []) if c.handler is not handler]
+    for name, consumer in list(_by_name.items()):
+        if consumer.handler is handler and not any(consumer in kept for kept in _subscribers.values()):
+            del _by_name[name]
+
+
+def consumer_named(name: str) -> Consumer | None:
+    return _by_name.get(name)
+
+
+def event_from(event_type: str, payload: dict[str, Any]) -> object | None:
+    """The event a pending row describes (None for a type no longer subscribed to)."""
+    cls = _event_types.get(event_type)
+    if cls is None:
+        return None
+    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in payload.items()})
+
+
 def emit_on_commit(event: object) -> None:
-    transaction.on_commit(lambda: dispatch(event), robust=False)
+    """Record the event for its durable consumers in the current transaction, and
+    dispatch it once that transaction commits."""
+    from kith.core.models import PendingEvent
+
+    durable = [c for c in _subscribers.get(type(event), ()) if c.durable]
+    rows: list[PendingEvent] = []
+    if durable:
+        payload = dataclasses.asdict(event)  # type: ignore[call-overload]
+        due = timezone.now() + DISPATCH_GRACE
+        rows = PendingEvent.objects.bulk_create(
+            PendingEvent(event_type=type(event).__name__, payload=payload, consumer=c.name, due_at=due)
+            for c in durable
+        )
+    transaction.on_commit(lambda: dispatch(event, rows), robust=False)
 
 
-def dispatch(event: object) -> None:
+def dispatch(event: object, rows: Sequence[Any] = ()) -> None:
     """Call every consumer of the event, each on its own: one failing consumer (say, a
-    local notification) must not keep another (federation) from running.  Failures are
-    logged; with settings.KITH_EVENTS_RAISE (the test suite) the first is re-raised after
-    all consumers ran, so a broken consumer fails the test that triggered it."""
+    local notification) must not keep another (federation) from running.  A consumer
+    that ran has its pending row deleted; a failed one keeps it for the sweep.
+    Failures are logged; with settings.KITH_EVENTS_RAISE (the test suite) the first is
+    re-raised after all consumers ran, so a broken consumer fails the test that triggered it."""
     from django.conf import settings
 
+    row_of = {row.consumer: row for row in rows}
+    done: list[int] = []
     failures: list[Exception] = []
-    for handler in _subscribers.get(type(event), ()):
+    for consumer in _subscribers.get(type(event), ()):
+        row = row_of.get(consumer.name)
+        if consumer.in_worker and row is not None:
+            from kith.core.outbox import run_pending_job
+
+            try:
+                run_pending_job(row.id)  # the job deletes the row once the consumer ran
+            except Exception:  # the queue is down: the row stays for the sweep
+                log.exception("could not queue %s for %r", consumer.name, event)
+            continue
         try:
-            handler(event)
+            consumer.handler(event)
         except Exception as error:  # isolate consumers from each other
-            log.exception("event consumer %s failed on %r", getattr(handler, "__qualname__", handler), event)
+            log.exception("event consumer %s failed on %r", consumer.name, event)
             failures.append(error)
+            continue
+        if row is not None:
+            done.append(row.id)
+    if done:
+        from kith.core.models import PendingEvent
+
+        PendingEvent.objects.filter(id__in=done).delete()
     if failures and getattr(settings, "KITH_EVENTS_RAISE", False):
         raise failures[0]
 

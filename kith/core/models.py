@@ -19,3 +19,26 @@ class SnowflakeField(models.BigIntegerField):
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
         return name, "kith.core.models.SnowflakeField", args, kwargs
+
+
+class PendingEvent(models.Model):
+    """A domain event one of its consumers has yet to handle: the transactional outbox.
+
+    Written in the transaction that caused the event (so a crash either loses both or
+    keeps both), deleted once the consumer has run.  kith.core.outbox runs what a crash,
+    a failing consumer or a lost job left behind.
+    """
+
+    id = SnowflakeField()
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    consumer = models.CharField(max_length=200)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When the sweep may run it: a while after it was written (its own dispatch is under
+    # way until then), later after each failed attempt.
+    due_at = models.DateTimeField(db_index=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_type} for {self.consumer}"

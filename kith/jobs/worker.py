@@ -77,11 +77,16 @@ def startup_recovery() -> int:
     Returns how many fan-outs were re-enqueued.  Safe with other live workers:
     a fan-out whose lease is held is left to its holder (the job reschedules).
     """
+    from kith.core.outbox import sweep
     from kith.timelines.fanout import sweep_pending_fanouts
 
     resumed = sweep_pending_fanouts(include_claimed=True)
     if resumed:
         log.info("resumed %d unfinished fan-outs", resumed)
+    # Events whose consumers never ran (the process died after the commit), or ran in vain.
+    events = sweep(include_young=True)
+    if events:
+        log.info("re-queued %d pending events", events)
     return resumed
 
 

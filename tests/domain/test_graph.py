@@ -43,7 +43,7 @@ def captured_events():
         events.subscribe(event_type)(handler)
     yield seen
     for event_type, handler in handlers.items():
-        events._subscribers[event_type].remove(handler)
+        events.unsubscribe(event_type, handler)
 
 
 # ---- following ----------------------------------------------------------------------

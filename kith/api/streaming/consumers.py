@@ -45,16 +45,16 @@ def record_deletion(event: events.PostDeleted) -> None:
     )
 
 
-@events.subscribe(events.PostPublished)
+@events.subscribe(events.PostPublished, durable=False)  # a wake-up is worthless after a crash
 def wake_on_publish(event: events.PostPublished) -> None:
     # The post and (inline fan-out, which ran before this consumer) its stream rows are
     # committed: streaming processes that listen can poll now instead of at their next tick.
     wake.publish()
 
 
-@events.subscribe(events.FollowRequested)
-@events.subscribe(events.LikeAdded)
-@events.subscribe(events.CommentCreated)
-@events.subscribe(events.StartedSharing)
+@events.subscribe(events.FollowRequested, durable=False)
+@events.subscribe(events.LikeAdded, durable=False)
+@events.subscribe(events.CommentCreated, durable=False)
+@events.subscribe(events.StartedSharing, durable=False)
 def wake_on_notification(event: object) -> None:
     wake.publish()

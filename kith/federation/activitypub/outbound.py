@@ -177,19 +177,19 @@ def federate_delete(post_id: int, author_id: int) -> None:
     _send(activity, _previous_inboxes(subject), author, f"delete:{subject}")
 
 
-@events.subscribe(events.PostPublished)
+@events.subscribe(events.PostPublished, in_worker=True)
 def _on_post(event: events.PostPublished) -> None:
-    federate_post(event.post_id)
+    federate_post.call_local(event.post_id)
 
 
-@events.subscribe(events.PostEdited)
+@events.subscribe(events.PostEdited, in_worker=True)
 def _on_edit(event: events.PostEdited) -> None:
-    federate_edit(event.post_id)
+    federate_edit.call_local(event.post_id)
 
 
-@events.subscribe(events.PostDeleted)
+@events.subscribe(events.PostDeleted, in_worker=True)
 def _on_delete(event: events.PostDeleted) -> None:
-    federate_delete(event.post_id, event.author_id)
+    federate_delete.call_local(event.post_id, event.author_id)
 
 
 # ---- comments ----------------------------------------------------------------------------------
@@ -252,9 +252,9 @@ def _forward_remote_comment(comment: Comment) -> None:
     _send(inbound.payload, inboxes, post.author, f"comment:{comment.id}")
 
 
-@events.subscribe(events.CommentCreated)
+@events.subscribe(events.CommentCreated, in_worker=True)
 def _on_comment(event: events.CommentCreated) -> None:
-    federate_comment(event.comment_id)
+    federate_comment.call_local(event.comment_id)
 
 
 @task()
@@ -275,9 +275,9 @@ def federate_comment_edit(comment_id: int) -> None:
     _send(activity, _comment_inboxes(comment) | _previous_inboxes(subject), comment.author, subject)
 
 
-@events.subscribe(events.CommentEdited)
+@events.subscribe(events.CommentEdited, in_worker=True)
 def _on_comment_edit(event: events.CommentEdited) -> None:
-    federate_comment_edit(event.comment_id)
+    federate_comment_edit.call_local(event.comment_id)
 
 
 @task()
@@ -294,9 +294,9 @@ def federate_comment_delete(comment_id: int, post_id: int, author_id: int) -> No
     _send(activity, _previous_inboxes(subject), author, f"delete:{subject}")
 
 
-@events.subscribe(events.CommentDeleted)
+@events.subscribe(events.CommentDeleted, in_worker=True)
 def _on_comment_delete(event: events.CommentDeleted) -> None:
-    federate_comment_delete(event.comment_id, event.post_id, event.author_id)
+    federate_comment_delete.call_local(event.comment_id, event.post_id, event.author_id)
 
 
 # ---- likes ---------------------------------------------------------------------------------------
@@ -358,14 +358,14 @@ def federate_unlike(like_id: int, person_id: int, post_id: int | None = None, co
     _send(activity, _previous_inboxes(subject), person, f"undo:{subject}")
 
 
-@events.subscribe(events.LikeAdded)
+@events.subscribe(events.LikeAdded, in_worker=True)
 def _on_like(event: events.LikeAdded) -> None:
-    federate_like(event.like_id)
+    federate_like.call_local(event.like_id)
 
 
-@events.subscribe(events.LikeRemoved)
+@events.subscribe(events.LikeRemoved, in_worker=True)
 def _on_unlike(event: events.LikeRemoved) -> None:
-    federate_unlike(event.like_id, event.person_id, event.post_id, event.comment_id)
+    federate_unlike.call_local(event.like_id, event.person_id, event.post_id, event.comment_id)
 
 
 # ---- the graph -----------------------------------------------------------------------------------
@@ -455,34 +455,34 @@ def federate_block(blocker_id: int, blocked_id: int, undo: bool = False) -> None
     _send(activity, [blocked.ap_actor.inbox], blocker, f"block:{blocker_id}:{blocked_id}:{int(undo)}")
 
 
-@events.subscribe(events.FollowRequested)
+@events.subscribe(events.FollowRequested, in_worker=True)
 def _on_follow(event: events.FollowRequested) -> None:
-    federate_follow(event.follow_id)
+    federate_follow.call_local(event.follow_id)
 
 
-@events.subscribe(events.FollowAccepted)
+@events.subscribe(events.FollowAccepted, in_worker=True)
 def _on_follow_accepted(event: events.FollowAccepted) -> None:
-    federate_follow_accepted(event.follow_id)
+    federate_follow_accepted.call_local(event.follow_id)
 
 
-@events.subscribe(events.FollowRejected)
+@events.subscribe(events.FollowRejected, in_worker=True)
 def _on_follow_rejected(event: events.FollowRejected) -> None:
-    federate_follow_rejected(event.follower_id, event.followee_id)
+    federate_follow_rejected.call_local(event.follower_id, event.followee_id)
 
 
-@events.subscribe(events.Unfollowed)
+@events.subscribe(events.Unfollowed, in_worker=True)
 def _on_unfollow(event: events.Unfollowed) -> None:
-    federate_unfollow(event.follower_id, event.followee_id)
+    federate_unfollow.call_local(event.follower_id, event.followee_id)
 
 
-@events.subscribe(events.PersonBlocked)
+@events.subscribe(events.PersonBlocked, in_worker=True)
 def _on_block(event: events.PersonBlocked) -> None:
-    federate_block(event.blocker_id, event.blocked_id)
+    federate_block.call_local(event.blocker_id, event.blocked_id)
 
 
-@events.subscribe(events.PersonUnblocked)
+@events.subscribe(events.PersonUnblocked, in_worker=True)
 def _on_unblock(event: events.PersonUnblocked) -> None:
-    federate_block(event.blocker_id, event.blocked_id, undo=True)
+    federate_block.call_local(event.blocker_id, event.blocked_id, undo=True)
 
 
 # ---- profiles ----------------------------------------------------------------------------------
@@ -531,19 +531,19 @@ def federate_move(person_id: int, target_id: int) -> None:
     _send(activity, _follower_inboxes(person), person, f"move:{person.id}")
 
 
-@events.subscribe(events.AccountMoved)
+@events.subscribe(events.AccountMoved, in_worker=True)
 def _on_move(event: events.AccountMoved) -> None:
-    federate_move(event.person_id, event.target_id)
+    federate_move.call_local(event.person_id, event.target_id)
 
 
-@events.subscribe(events.ProfileUpdated)
+@events.subscribe(events.ProfileUpdated, in_worker=True)
 def _on_profile(event: events.ProfileUpdated) -> None:
-    federate_profile(event.person_id)
+    federate_profile.call_local(event.person_id)
 
 
-@events.subscribe(events.PersonDeleted)
+@events.subscribe(events.PersonDeleted, in_worker=True)
 def _on_person_deleted(event: events.PersonDeleted) -> None:
-    federate_person_deleted(event.person_id)
+    federate_person_deleted.call_local(event.person_id)
 
 
 # ---- reports -------------------------------------------------------------------------------
@@ -571,9 +571,9 @@ def federate_report(report_id: int) -> None:
     _send(activity, [target.ap_actor.inbox], None, f"report:{report.id}")
 
 
-@events.subscribe(events.ReportForwarded)
+@events.subscribe(events.ReportForwarded, in_worker=True)
 def _on_report_forwarded(event: events.ReportForwarded) -> None:
-    federate_report(event.report_id)
+    federate_report.call_local(event.report_id)
 
 
 # ---- polls ----------------------------------------------------------------------------------
@@ -682,9 +682,9 @@ def _local_poll_of(vote_ids: tuple[int, ...]) -> int | None:
     )
 
 
-@events.subscribe(events.PollVoted)
+@events.subscribe(events.PollVoted, in_worker=True)
 def _on_vote(event: events.PollVoted) -> None:
-    federate_votes(event.vote_ids)
+    federate_votes.call_local(event.vote_ids)
     post_id = _local_poll_of(event.vote_ids)
     if post_id is not None:
         due = poll_counts_changed(post_id)
