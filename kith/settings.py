@@ -219,7 +219,9 @@ KITH_LOGIN_LOCKOUT = int(os.environ.get("KITH_LOGIN_LOCKOUT", "60"))
 KITH_LOGIN_LOCKOUT_MAX = int(os.environ.get("KITH_LOGIN_LOCKOUT_MAX", "3600"))
 KITH_EMAIL_REQUESTS_MAX = int(os.environ.get("KITH_EMAIL_REQUESTS_MAX", "3"))
 # Sign-up confirms the e-mail address first, so that it never tells whether an address is taken.
-KITH_SIGNUP_CONFIRM_EMAIL = config.env_flag("KITH_SIGNUP_CONFIRM_EMAIL", default=True)
+# On by default only where e-mail can reach people: on a pod without a mail server (`make run`)
+# a confirmation link would only be in the log, and nobody could sign up.
+KITH_SIGNUP_CONFIRM_EMAIL = config.env_flag("KITH_SIGNUP_CONFIRM_EMAIL", default=bool(os.environ.get("KITH_SMTP_HOST")))
 # Mastodon's default: 300 requests per 5 minutes per token (or per address, anonymously).
 KITH_API_RATE_LIMIT = int(os.environ.get("KITH_API_RATE_LIMIT", "300"))
 KITH_API_RATE_PERIOD = 300
