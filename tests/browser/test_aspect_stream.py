@@ -101,6 +101,10 @@ def test_the_same_without_javascript_and_on_a_phone(circle, people):
     # Nothing is remembered: the next visit without a choice shows every aspect again.
     asa.goto("/stream/aspects")
     assert post_texts(asa) == [POSTS["bo"], POSTS["cy"]]
+    # One aspect by its link, on a phone too (the compose box's phone layout once hid these links).
+    asa.get_by_role("link", name="Only Family").click()
+    expect(asa.get_by_role("heading", name="Posts from Family", exact=True)).to_be_visible()
+    assert post_texts(asa) == [POSTS["bo"]]
 
 
 def test_the_starting_aspects_are_renamed_and_removed_in_the_page(pod, people):
