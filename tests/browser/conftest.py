@@ -46,7 +46,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    # Loopback only: 127.0.0.1, and 127.0.0.2-4 where the journeys over several pods run them
+    # (tests/browser/test_first_hour.py; IP addresses go through these rules too).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE 127.0.0.2, EXCLUDE 127.0.0.3, EXCLUDE 127.0.0.4",
 ]
 
 
