@@ -25,6 +25,9 @@ Protocol-neutral.  Adapters hand over finished, serialised activities with
   2 min, doubling to 1 h.  Nothing goes to it meanwhile; when the window ends
   one delivery goes as a probe (the window is held shut while it is in
   flight).  A success clears the host and pulls its whole backlog forward.
+  Below that threshold a delivery taken by a host that had failed pulls
+  forward its rows that got no answer at all (refused, timed out), so one
+  refused while the host was busy does not trail the ones sent after it.
 
 The numbers and the reasons are in docs/adr/0003-delivery.md.
 """
