@@ -8,7 +8,6 @@ them into the same nested dict, so each endpoint declares its parameters once.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any
 
@@ -16,6 +15,8 @@ from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja.parser import Parser
 from pydantic import Field
+
+from kith.core import jsonbody
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 MAX_KEY_DEPTH = 4
@@ -86,7 +87,9 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     from ninja.errors import HttpError
 
     try:
-        body = json.loads(request.body)
+        body = jsonbody.loads(request.body)
+    except jsonbody.TooDeep as error:
+        raise HttpError(400, "The request body nests too deeply.") from error
     except ValueError as error:
         raise HttpError(400, "The request body is not valid JSON.") from error
     if _holds_nul(body):

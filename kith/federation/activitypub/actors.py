@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from kith.federation import httpsig, media_cache, safe_http
+from kith.federation import hosts, httpsig, media_cache, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
 from kith.federation.activitypub.models import RemoteActor, RemoteKey
@@ -86,7 +86,8 @@ def _is_fresh(actor: RemoteActor) -> bool:
 
 
 def domain_of(actor_id: str) -> str:
-    return urlsplit(actor_id).netloc.lower()
+    """Person.domain for an actor id: host[:port] through the one host normaliser (kith/federation/hosts.py)."""
+    return hosts.host_key(actor_id) or urlsplit(actor_id).netloc.lower()
 
 
 def local_username_for(uri: str) -> str | None:

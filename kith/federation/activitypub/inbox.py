@@ -11,7 +11,6 @@ header).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from kith.core import jsonbody
 from kith.federation import httpsig, rfc9421
 from kith.federation.activitypub import actors
 from kith.federation.activitypub.inbound import apply_inbound_job, local_person
@@ -102,8 +102,10 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
     if username is not None and local_person(f"{actors.uris.actor(username)}") is None:
         return _error(404, "no such inbox")
     try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):  # deep nesting raises RecursionError: a 400, not a 500
+        document = jsonbody.loads(body)  # bounded depth: deep nesting is a 400, not a 500
+    except jsonbody.TooDeep:
+        return _error(400, f"the body is not JSON Kith accepts: it nests more than {jsonbody.MAX_DEPTH} levels")
+    except ValueError:
         return _error(400, "the body is not JSON")
     if not isinstance(document, dict):
         return _error(400, "the body is not a JSON object")

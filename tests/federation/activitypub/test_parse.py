@@ -485,7 +485,42 @@ def test_audience_of():
         ("https://a.example/x", None, False),
         ("https://a.example/x", "https://a.example:bad/x", False),
         ("mailto:a@a.example", "mailto:b@a.example", False),
+        # One host normaliser (kith/federation/hosts.py): spellings of one host are one origin.
+        ("https://a.example/x", "https://a.example./y", True),
+        ("https://xn--bcher-kva.example/x", "https://BÜCHER.example/y", True),
+        ("https://127.0.3.2/x", "https://127.000.003.002/y", True),
+        ("https://127.0.0.1/x", "https://0x7f.1/y", True),
+        ("https://[::1]/x", "https://[0:0::1]:443/y", True),
+        ("https://xn--/x", "https://xn--/y", False),  # no host at all is no origin
+        ("https://[::1/x", "https://[::1/x", False),
     ],
 )
 def test_same_origin(a, b, same):
     assert parse.same_origin(a, b) is same
+
+
+@pytest.mark.parametrize(
+    ("object_id", "actor_id", "under"),
+    [
+        ("https://h.example/users/a/statuses/1", "https://h.example/users/a", True),  # Mastodon
+        ("https://h.example/users/a/statuses/1", "https://h.example/users/a/", True),
+        ("https://H.example./users/a/statuses/1", "https://h.example/users/a", False),  # the path must be the actor's own spelling
+        ("https://h.example/users/ab/statuses/1", "https://h.example/users/a", False),  # a prefix, not a path
+        ("https://h.example/users/b/statuses/1", "https://h.example/users/a", False),  # another actor's path
+        ("https://h.example/notes/9x", "https://h.example/users/y", False),  # Misskey: confirmed by a fetch instead
+        ("https://h.example/objects/4f", "https://h.example/users/y", False),  # Pleroma: likewise
+        ("https://h.example/users/a", "https://h.example/users/a", False),  # the actor itself
+        ("https://other.example/users/a/statuses/1", "https://h.example/users/a", False),
+        ("http://h.example/users/a/statuses/1", "https://h.example/users/a", False),
+    ],
+)
+def test_under_actor(object_id, actor_id, under):
+    assert parse.under_actor(object_id, actor_id) is under
+
+
+@pytest.mark.parametrize("host", ["127.000.003.002", "0x7f.1", "xn--", "a..b", "-a.example"])
+def test_urls_with_a_malformed_or_oddly_spelled_host_are_bad_urls(host):
+    follow = {"type": "Follow", "id": f"https://{host}/1", "actor": f"https://{host}/users/a",
+              "object": "https://pod.example/users/b"}
+    with pytest.raises(parse.ParseError, match="bad_url"):
+        parse.parse_activity(follow)

@@ -1,0 +1,38 @@
+"""Hostile input to the client API (issue 12): deep JSON and malformed hosts are 4xx or empty
+results, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from kith.social.models import Post
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HOSTS = ["127.000.003.002", "0x7f.1", "[::1", "xn--", "\u2603.example", "a..b", "1.2.3.4:99999", "[fe80::1%25eth0]"]
+
+
+@pytest.mark.parametrize("depth", [100, 900, 100_000])
+def test_deeply_nested_json_is_a_400(api_as, alice, depth):
+    """100,000 levels raised RecursionError in json.loads: a 500; 100 and 900 parse, and are refused as well."""
+    api = api_as(alice)
+    body = '{"status": "hi", "x": ' + "[" * depth + "]" * depth + "}"
+    response = api.client.post("/api/v1/statuses", body, content_type="application/json", headers=api.headers)
+    assert response.status_code == 400, response.content
+    assert "nests too deeply" in response.json()["error"]
+    assert Post.objects.count() == 0
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_search_with_resolve_and_a_malformed_host_finds_nothing(api_as, alice, settings, host):
+    settings.KITH_ALLOW_PRIVATE_FEDERATION = True
+    api = api_as(alice)
+    for query in (f"https://{host}/users/bob", f"bob@{host}", f"@bob@{host}"):
+        status, body = api.get("/api/v2/search", {"q": query, "resolve": "true"})
+        assert status == 200, (query, body)
+        assert body["accounts"] == []
+        assert body["statuses"] == []
+        status, _ = api.get("/api/v1/accounts/search", {"q": query, "resolve": "true"})
+        assert status == 200, query
+        status, _ = api.get("/api/v1/accounts/lookup", {"acct": query.lstrip("@")})
+        assert status == 404, query
