@@ -27,7 +27,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, REPO_ROOT, People, label
+from tests.browser.conftest import DESKTOP, PHONE, REPO_ROOT, People, label, screenshot
 from tests.harness.pod import Pod
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("first-hour")]
@@ -90,6 +90,7 @@ def bob_has_a_face(browser, pods, tmp_path_factory):
 class Journey:
     """One run of the first hour: the newcomer on A, bob on B and carol on C, at one width."""
 
+    width: str  # "desktop" or "phone"
     me: str  # the newcomer's username
     full_name: str
     viewport: dict
@@ -104,13 +105,21 @@ class Journey:
     def first(self) -> str:
         return self.full_name.split()[0]
 
+    def look(self, page, name: str) -> None:
+        """What the person sees fits the screen (nothing to scroll sideways), and is kept as a
+        screenshot (docs/screenshots/ with `make screenshots`, a scratch directory otherwise)."""
+        page.evaluate("document.fonts.ready")
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{page.url}: the page is {width[0]} px wide in a {width[1]} px window"
+        screenshot(page, f"first-hour-{name}-{self.width}")
+
 
 @pytest.fixture(params=["desktop", "phone"])
 def journey(request, browser, pods, bob_has_a_face):
     a, b, c = pods
     me, full_name, viewport = {"desktop": ("alice", "Alice Liddell", DESKTOP), "phone": ("amy", "Amy Pond", PHONE)}[request.param]
     crowds = [People(browser, pod) for pod in pods]
-    yield Journey(me, full_name, viewport, a, b, c, crowds)
+    yield Journey(request.param, me, full_name, viewport, a, b, c, crowds)
     for crowd in crowds:
         for context in crowd.contexts:
             for page in context.pages:
@@ -168,13 +177,15 @@ def search(page, query: str) -> None:
     expect(page.get_by_role("heading", name="People")).to_be_visible()
 
 
-def find_and_follow(page, handle: str, name: str, pod: Pod) -> None:
+def find_and_follow(page, handle: str, name: str, *, new_here: bool = False) -> None:
     """Search for someone on another pod by name@pod, open their profile and follow them."""
     search(page, handle)
     found = page.locator("section", has=page.get_by_role("heading", name="People")).locator(".person").first
     expect(found).to_contain_text(f"@{handle}")
     found.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    if new_here:  # what reached this pod is all there is to see: not "Nothing here yet" (as if they never posted)
+        expect(page.locator("#post-list-empty")).to_contain_text("None of their posts has reached this pod yet.")
     page.get_by_role("button", name="Follow", exact=True).click()
     until_shown(page, lambda: page.get_by_role("button", name="Unfollow"), f"{handle} to accept the follow")
 
@@ -204,6 +215,17 @@ def refused(page, status: int, path: str) -> None:
         page.js_errors.remove(error)
 
 
+def beside_its_name(box) -> bool:
+    """A checkbox and the words of its label are on one line (not the box above its name)."""
+    return box.evaluate("""input => {
+        const words = document.createRange();
+        words.selectNodeContents(input.closest("label") || input.labels[0]);
+        if (input.closest("label")) { words.setStartAfter(input); }
+        const text = words.getBoundingClientRect(), box = input.getBoundingClientRect();
+        return Math.abs((text.top + text.bottom) / 2 - (box.top + box.bottom) / 2) < box.height;
+    }""")
+
+
 def article(page, text: str):
     """The post showing `text` (itself, not a row saying someone reshared it)."""
     return page.locator("article.post", has_text=text).filter(has_not=page.locator(".reshared-by"))
@@ -231,21 +253,23 @@ def test_the_first_hour(journey: Journey, tmp_path):
     expect(me.get_by_role("heading", name="Your stream")).to_be_visible()
     hint = me.get_by_role("complementary", name="Finding people on other pods")
     expect(hint).to_contain_text(f"as yours is {my_handle}")
+    j.look(me, "new-stream")
 
     # -- A face: a display name and an avatar on the profile page.
     go(me, "Settings")
     me.get_by_label(label("Display name")).fill(j.full_name)
     me.get_by_label(label("Avatar")).set_input_files(picture(tmp_path / "me.png", (52, 120, 98)))
     me.get_by_role("button", name="Save").click()
-    expect(me.locator("#messages")).to_be_visible()
+    expect(me.locator("#messages")).to_have_text("Your profile has been saved.")
     go(me, "Profile")
     expect(me.get_by_role("heading", level=1)).to_have_text(j.full_name)
     expect_loaded(me.locator(".profile-head img.avatar"), j.a)
 
     # -- Find bob on pod B by his full address and follow him; his face is pod A's own copy.
-    find_and_follow(me, bob_handle, "Bob Baker", j.b)
+    find_and_follow(me, bob_handle, "Bob Baker")
     expect_loaded(until_shown(me, lambda: me.locator(".profile-head img.avatar"), "bob's avatar copied to pod A"), j.a)
     expect(me.locator(".profile .handle")).to_contain_text(f"on {j.b.domain}")
+    j.look(me, "remote-profile")
     search(me, bob_handle)  # in search results too
     expect_loaded(me.locator(".person", has_text=f"@{bob_handle}").locator("img.avatar"), j.a)
 
@@ -254,6 +278,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     menu = me.locator(".aspect-menu")
     for name in ("Family", "Friends", "Work", "Acquaintances"):
         expect(menu.get_by_label(name, exact=True)).to_be_visible()
+        assert beside_its_name(menu.get_by_label(name, exact=True)), f"the box for {name} is not beside its name"
     menu.get_by_label("Friends", exact=True).check()
     menu.get_by_role("button", name="Save aspects").click()
     expect(me.locator(".aspect-menu").get_by_label("Friends", exact=True)).to_be_checked()
@@ -266,16 +291,17 @@ def test_the_first_hour(journey: Journey, tmp_path):
     # bob and carol, on their pods, find the newcomer and follow back (so carol gets public posts).
     bob = crowd_b.log_in("bob", viewport=j.viewport)
     carol = crowd_c.log_in("carol", viewport=j.viewport)
-    find_and_follow(bob, my_handle, j.full_name, j.a)
+    find_and_follow(bob, my_handle, j.full_name, new_here=True)
     expect_loaded(until_shown(bob, lambda: bob.locator(".profile-head img.avatar"), "the newcomer's avatar at pod B"), j.b)
-    find_and_follow(carol, my_handle, j.full_name, j.a)
+    find_and_follow(carol, my_handle, j.full_name, new_here=True)
     go(bob, "Stream")
     compose(bob, f"Fresh bread from pod B, welcome {first}!", "Public")
     post(bob, f"welcome {first}")
 
-    # -- bob's post is in the stream (followed); a public post, with the defaults, on the first try: no error.
+    # -- bob's post is in the stream (followed), with his face; a public post, with the defaults, on the first try.
     go(me, "Stream")
-    until_shown(me, lambda: article(me, f"Fresh bread from pod B, welcome {first}!"), "bob's post at pod A")
+    bread = until_shown(me, lambda: article(me, f"Fresh bread from pod B, welcome {first}!"), "bob's post at pod A")
+    expect_loaded(bread.locator("img.avatar"), j.a)
     hello = f"Hello, fediverse! {first} here, on my first day."
     box = me.locator("#compose")
     expect(box.locator(".audience-options").get_by_label("All aspects", exact=True)).to_be_checked()  # the default
@@ -338,7 +364,8 @@ def test_the_first_hour(journey: Journey, tmp_path):
     # -- On pod B, bob sees all of it: the limited post, the photo with its description, the poll,
     # the warning; he comments, likes and reshares the first post and votes.
     go(bob, "Stream")
-    until_shown(bob, lambda: article(bob, cw_text), "the last post at pod B")
+    for text in (hello, secret, poll_text, cw_text):
+        until_shown(bob, lambda text=text: article(bob, text), f"“{text}” at pod B")
     expect(article(bob, secret).locator(".audience-marker")).to_have_text("Limited")
     expect_loaded(until_shown(bob, lambda: article(bob, photo_text).get_by_role("img", name="Rooftops under an orange sky"),
                               "the photo copied to pod B"), j.b)
@@ -363,8 +390,8 @@ def test_the_first_hour(journey: Journey, tmp_path):
 
     # carol (on C, following the newcomer, not in any aspect) has the public posts, never the limited one.
     go(carol, "Stream")
-    until_shown(carol, lambda: article(carol, cw_text), "the last public post at pod C")
-    expect(article(carol, hello)).to_be_visible()
+    for text in (hello, photo_text, poll_text, cw_text):
+        until_shown(carol, lambda text=text: article(carol, text), f"“{text}” at pod C")
     expect(carol.locator("main")).not_to_contain_text(secret)
 
     # -- Back on A: bob's answers arrive.
@@ -379,6 +406,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     expect(me.locator("#comments .comment")).to_contain_text(f"Welcome aboard, {first}!")
     expect_loaded(me.locator("#comments .comment").first.locator("img.avatar"), j.a)
     expect(me.locator(".likers")).to_contain_text("Bob Baker")
+    j.look(me, "post-with-remote-comment")
 
     # -- Notifications: counted in the header, each naming its post, read by looking.
     go(me, "Stream")
@@ -393,6 +421,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     expect(me.locator(".notification.unread").first).to_be_visible()  # new this once
     expect(me.locator("#unread-notifications")).to_have_count(0)
     expect(me.locator(".nav-menu > summary .badge")).to_have_count(0)
+    j.look(me, "notifications")
     me.reload()
     expect(me.locator(".notification.unread")).to_have_count(0)
     notes.locator("li", has_text="commented on your post").get_by_role("link", name=excerpt).click()
@@ -400,6 +429,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
 
     # -- A conversation across three pods, with a subject; bob and carol reply; everyone reads all.
     subject = f"Picnic on Sunday with {first}"
+    pods_of = {bob: j.b, carol: j.c}
     go(me, "Conversations")
     me.get_by_role("link", name="Start a conversation").click()
     me.get_by_label(label("To")).fill(f"{bob_handle}, {carol_handle}")
@@ -412,7 +442,10 @@ def test_the_first_hour(journey: Journey, tmp_path):
     for person, answer in ((bob, "Noon is good, I will bring bread."), (carol, "I will be late, save me a seat.")):
         go(person, "Conversations")
         until_shown(person, lambda person=person: person.get_by_role("link", name=subject), "the conversation on the other pod").click()
-        expect(person.locator(".messages-list")).to_contain_text("Shall we meet at noon by the lake?")
+        opening = person.locator(".chat-message", has_text="Shall we meet at noon by the lake?")
+        expect(opening).to_contain_text(j.full_name)
+        expect_loaded(until_shown(person, lambda person=person: person.locator(".chat-message").first.locator("img.avatar"),
+                                  "the newcomer's avatar on the other pod"), pods_of[person])
         for name in (j.full_name, "Bob Baker", "carol"):
             expect(person.locator(".participants")).to_contain_text(name)
         person.get_by_label(label("Reply")).fill(answer)
@@ -422,6 +455,9 @@ def test_the_first_hour(journey: Journey, tmp_path):
         for answer in ("Noon is good, I will bring bread.", "I will be late, save me a seat."):
             until_shown(person, lambda person=person, answer=answer: person.locator(".messages-list").get_by_text(answer),
                         f"“{answer}” in {person.url}")
+    texts = me.locator(".chat-message .content").all_inner_texts()
+    assert texts == ["Shall we meet at noon by the lake?", "Noon is good, I will bring bread.", "I will be late, save me a seat."], texts
+    j.look(me, "conversation")
 
     # -- The aspect stream: only the chosen aspect's people, and one's own posts to it.
     go(me, "Stream")
@@ -431,6 +467,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     expect(me.get_by_role("heading", name="Posts from Friends", exact=True)).to_be_visible()
     expect(me.locator("#post-list")).to_contain_text(f"Fresh bread from pod B, welcome {first}!")
     expect(me.locator("#post-list")).to_contain_text(secret)
+    j.look(me, "aspect-stream")
     me.get_by_role("link", name="Only Work").click()
     expect(me.get_by_role("heading", name="Posts from Work", exact=True)).to_be_visible()
     expect(article(me, hello)).to_be_visible()  # one's public posts go to every aspect, as in diaspora*
@@ -472,6 +509,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     go(me, "Stream")
     expect(article(me, edited)).to_be_visible()
     expect(me.locator("#post-list")).not_to_contain_text("Fresh bread from pod B")
+    expect(me.locator("#post-list")).not_to_contain_text("Bob Baker reshared")
     expect(article(me, edited).locator(".post-actions")).to_contain_text("0 comments")
     article(me, edited).locator("a.permalink").click()
     expect(me.locator("#comments")).not_to_contain_text("Welcome aboard")

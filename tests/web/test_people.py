@@ -36,6 +36,12 @@ def test_remote_profile(as_alice):
     assert "@zoe@far.example" in html
     assert "on far.example" in html
     page(as_alice, "/@zoe", status=404)  # not a local name
+    # Not "Nothing here yet", which reads as "never posted": only what reached this pod is shown.
+    assert "Nothing here yet" not in html
+    assert "None of their posts has reached this pod yet." in html
+    assert "their earlier posts are on far.example." in html
+    factories.person("ann")
+    assert "Nothing here yet." in page(as_alice, "/@ann")  # someone here with no posts has none
 
 
 def test_private_profile_fields_only_for_people_shared_with(alice, bob, carol, as_bob, as_carol):
