@@ -224,12 +224,12 @@ class World:
 
     def _delivery(self, post: PostFact) -> dict[str, set[str] | None]:
         """Whose streams get the post now (fan-out on write), and why."""
+        if post.visibility == DIRECT:
+            return {}  # a message: read in its conversation, never in a stream
         delivered: dict[str, set[str] | None] = {post.author: {"own"}}
         excluded = self._kept_away_from(post.author)
         if post.reshare_of is not None:
             excluded |= self._kept_away_from(post.reshare_of.author)
-        if post.visibility == DIRECT:
-            return {}  # a message: read in its conversation, never in a stream
         candidates: list[tuple[str, str]] = []
         if post.visibility in CLOSED_KINDS:
             candidates += [(p, "audience") for p in post.audience]
