@@ -77,9 +77,10 @@ system-packages:
 	@command -v chromium >/dev/null 2>&1 && command -v msgfmt >/dev/null 2>&1 || \
 		($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null)
 
-# Refresh docs/screenshots/ (the browser tests write them to a scratch directory otherwise).
+# Refresh docs/screenshots/ (the browser tests write them to a scratch directory otherwise): the main pages of one
+# pod (test_pages.py) and, from the first-hour journey over three pods, remote people, a conversation, notifications.
 screenshots: $(DEV_STAMP) system-packages
-	KITH_TEST_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/browser/test_pages.py
+	KITH_TEST_SCREENSHOTS=1 $(PY) -m pytest -q -p no:cacheprovider tests/browser/test_pages.py tests/browser/test_first_hour.py
 
 # Update the German catalog from the code (then translate what is new) and compile it.
 messages: $(DEV_STAMP) system-packages
