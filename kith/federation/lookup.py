@@ -244,7 +244,10 @@ def look_up_url(url: str) -> Lookup:
     known_post = RemoteObject.objects.select_related("post").filter(uri=url, post__isnull=False).first()
     if known_post is not None:
         return Lookup(found=known_post.post, host=host)
-    known_actor = RemoteActor.objects.select_related("person").filter(Q(uri=url) | Q(profile_url=url)).first()
+    # An actor's profile address (`url`) is whatever its own document says: believed only on the
+    # actor's own server, else anyone could claim another's profile address and be found by it.
+    candidates = RemoteActor.objects.select_related("person").filter(Q(uri=url) | Q(profile_url=url)).order_by("id")
+    known_actor = next((actor for actor in candidates[:10] if actor.uri == url or same_origin(actor.uri, url)), None)
     if known_actor is not None:
         return Lookup(found=known_actor.person, host=host)
     if url.startswith(settings.KITH_URL + "/") or actors.local_username_for(url.split("/posts/")[0]) is not None:
