@@ -24,9 +24,7 @@ def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notificati
     keys = {"post": None, "comment": None, "conversation": None, **targets}
     existing = Notification.objects.filter(recipient=recipient, kind=kind, actor=actor, **keys).first()
     if existing is not None:
-        if existing.read and keys["conversation"] is not None:
-            # A new message in a conversation you had read: it is unread again.
-            existing.read = False
-            existing.save(update_fields=["read"])
+        # The same event again (a consumer re-run by the outbox sweep): leave its read state
+        # alone.  A new message is a new post, so it gets a notification of its own.
         return existing
     return Notification.objects.create(recipient=recipient, kind=kind, actor=actor, **keys)
