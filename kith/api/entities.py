@@ -783,12 +783,17 @@ def filter_entity(filter_row: Any, *, parts: bool = True) -> dict[str, Any]:
     return entity
 
 
-def conversation(viewer: Person, row: Any, last_status: dict[str, Any] | None) -> dict[str, Any]:
-    """A Mastodon Conversation: the other participants, read state and newest message."""
-    others = [p.person for p in row.participants.all() if p.person_id != viewer.id]
-    return {
-        "id": str(row.id),
-        "unread": bool(row.unread),
-        "accounts": accounts(others),
-        "last_status": last_status,
-    }
+def conversations(viewer: Person, rows: Sequence[Any], last_statuses: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mastodon Conversations: the other participants, read state and newest message (by
+    `last_visible_id` in `last_statuses`); every participant's account rendered in one batch."""
+    people = {p.person_id: p.person for row in rows for p in row.participants.all() if p.person_id != viewer.id}
+    rendered = {int(entity["id"]): entity for entity in accounts(list(people.values()))}
+    return [
+        {
+            "id": str(row.id),
+            "unread": bool(row.unread),
+            "accounts": [rendered[p.person_id] for p in row.participants.all() if p.person_id != viewer.id],
+            "last_status": last_statuses.get(row.last_visible_id),
+        }
+        for row in rows
+    ]

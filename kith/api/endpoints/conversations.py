@@ -34,7 +34,7 @@ def _entities(viewer: Person, rows: list) -> list[dict]:
         int(status["id"]): status
         for status in entities.statuses(viewer, posts.posts_by_ids(viewer, [row.last_visible_id for row in rows]))
     }
-    return [entities.conversation(viewer, row, statuses.get(row.last_visible_id)) for row in rows]
+    return entities.conversations(viewer, rows, statuses)
 
 
 def _own(viewer: Person, conversation_id: int):
