@@ -54,7 +54,7 @@ from kith.people.models import AccountState, Person
 from kith.people.remote import record_remote_move, remove_remote_person
 from kith.people.selectors import profile_url
 from kith.social import remote, services
-from kith.social.models import Comment, Post, Visibility
+from kith.social.models import Comment, Post, PostAudience, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -298,7 +298,24 @@ def _is_message(note: NoteData, actor: RemoteActor, parent: Post | None, parent_
     direct = _classify(note, actor) == "direct"
     if not direct:
         return False
-    return parent is None or parent.visibility in (Visibility.PUBLIC, Visibility.UNLISTED)
+    if parent is None or parent.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+        return True
+    # A comment on a limited post is read by its whole audience, so a direct note is one only
+    # when it goes to all of that audience (Kith's comment on a post limited to one person);
+    # one that leaves some of them out is a private reply and must not become a comment they read.
+    return not _audience_uris(parent) - {actor.uri} <= set(note.to) | set(note.cc)
+
+
+def _audience_uris(post: Post) -> set[str]:
+    """The actor ids of a post's audience (local and remote people)."""
+    found: set[str] = set()
+    members = PostAudience.objects.filter(post=post).values("person_id")
+    for person in Person.objects.filter(id__in=members).select_related("ap_actor"):
+        if person.is_local:
+            found.add(uris.actor(person.username))
+        elif getattr(person, "ap_actor", None) is not None:
+            found.add(person.ap_actor.uri)
+    return found
 
 
 def _vote(note: NoteData, actor: RemoteActor) -> None:
