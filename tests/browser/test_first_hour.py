@@ -177,8 +177,9 @@ def search(page, query: str) -> None:
     expect(page.get_by_role("heading", name="People")).to_be_visible()
 
 
-def find_and_follow(page, handle: str, name: str, *, new_here: bool = False) -> None:
-    """Search for someone on another pod by name@pod, open their profile and follow them."""
+def find_and_follow(page, handle: str, name: str, then: str, *, new_here: bool = False) -> None:
+    """Search for someone on another pod by name@pod, open their profile and follow them; `then`: how
+    the profile says the two relate once they have accepted."""
     search(page, handle)
     found = page.locator("section", has=page.get_by_role("heading", name="People")).locator(".person").first
     expect(found).to_contain_text(f"@{handle}")
@@ -188,6 +189,7 @@ def find_and_follow(page, handle: str, name: str, *, new_here: bool = False) -> 
         expect(page.locator("#post-list-empty")).to_contain_text("None of their posts has reached this pod yet.")
     page.get_by_role("button", name="Follow", exact=True).click()
     until_shown(page, lambda: page.get_by_role("button", name="Unfollow"), f"{handle} to accept the follow")
+    expect(page.locator(".relationship-status")).to_have_text(then)
 
 
 def compose(page, text: str, *audience: str) -> None:
@@ -266,7 +268,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     expect_loaded(me.locator(".profile-head img.avatar"), j.a)
 
     # -- Find bob on pod B by his full address and follow him; his face is pod A's own copy.
-    find_and_follow(me, bob_handle, "Bob Baker")
+    find_and_follow(me, bob_handle, "Bob Baker", "You follow this person.")
     expect_loaded(until_shown(me, lambda: me.locator(".profile-head img.avatar"), "bob's avatar copied to pod A"), j.a)
     expect(me.locator(".profile .handle")).to_contain_text(f"on {j.b.domain}")
     j.look(me, "remote-profile")
@@ -282,6 +284,7 @@ def test_the_first_hour(journey: Journey, tmp_path):
     menu.get_by_label("Friends", exact=True).check()
     menu.get_by_role("button", name="Save aspects").click()
     expect(me.locator(".aspect-menu").get_by_label("Friends", exact=True)).to_be_checked()
+    expect(me.locator(".relationship-status")).to_have_text("You share with this person.")
     go(me, "Contacts")
     me.get_by_role("link", name="Aspects").first.click()
     friends = me.locator("section.aspect", has=me.get_by_role("heading", name="Friends", exact=True))
@@ -291,9 +294,9 @@ def test_the_first_hour(journey: Journey, tmp_path):
     # bob and carol, on their pods, find the newcomer and follow back (so carol gets public posts).
     bob = crowd_b.log_in("bob", viewport=j.viewport)
     carol = crowd_c.log_in("carol", viewport=j.viewport)
-    find_and_follow(bob, my_handle, j.full_name, new_here=True)
+    find_and_follow(bob, my_handle, j.full_name, "You follow each other.", new_here=True)
     expect_loaded(until_shown(bob, lambda: bob.locator(".profile-head img.avatar"), "the newcomer's avatar at pod B"), j.b)
-    find_and_follow(carol, my_handle, j.full_name, new_here=True)
+    find_and_follow(carol, my_handle, j.full_name, "You follow this person.", new_here=True)
     go(bob, "Stream")
     compose(bob, f"Fresh bread from pod B, welcome {first}!", "Public")
     post(bob, f"welcome {first}")

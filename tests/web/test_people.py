@@ -60,8 +60,14 @@ def test_follow_and_unfollow(alice, bob, as_bob):
     assert response["Location"] == "/@alice"
     assert Follow.objects.filter(follower=bob, followee=alice, state=FollowState.ACCEPTED).exists()
     assert "Unfollow" in page(as_bob, "/@alice")
+    # Said in words too (it said nothing when following was all there was, as with most people on other pods).
+    assert "You follow this person." in page(as_bob, "/@alice")
+    assert "This person follows you." in page(client_for(alice), "/@bob")
+    client_for(alice).post("/@bob/follow")
+    assert "You follow each other." in page(as_bob, "/@alice")
     as_bob.post("/@alice/unfollow")
     assert not Follow.objects.filter(follower=bob, followee=alice).exists()
+    assert "This person follows you." in page(as_bob, "/@alice")
 
 
 def test_follow_request_accepted_from_contacts(bob, as_bob):
