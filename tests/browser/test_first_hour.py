@@ -120,11 +120,11 @@ def journey(request, browser, pods, bob_has_a_face):
     me, full_name, viewport = {"desktop": ("alice", "Alice Liddell", DESKTOP), "phone": ("amy", "Amy Pond", PHONE)}[request.param]
     crowds = [People(browser, pod) for pod in pods]
     yield Journey(request.param, me, full_name, viewport, a, b, c, crowds)
+    # No page may have had a script error, a CSP refusal or a failed request (but those refused on purpose).
+    errors = {page.url: page.js_errors for crowd in crowds for context in crowd.contexts for page in context.pages if page.js_errors}
     for crowd in crowds:
-        for context in crowd.contexts:
-            for page in context.pages:
-                assert not page.js_errors, page.js_errors  # no script error, CSP refusal or failed request
         crowd.close()
+    assert not errors, errors
 
 
 # ---- what a person does -------------------------------------------------------------------
