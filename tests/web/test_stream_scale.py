@@ -39,7 +39,8 @@ def add_posts(viewer: Person, authors: list[Person], count: int, start: int) -> 
         Post(
             author=authors[n % len(authors)], visibility=Visibility.PUBLIC, source=f"post {n}",
             html=f"<p>post {n} by friend {n % len(authors)}</p>", created_at=now - timedelta(seconds=count - n),
-            content_warning="a warning" if n % 7 == 0 else "", like_count=n % 5, comment_count=n % 3,
+            content_warning="a warning" if n % 7 == 0 else "", like_count=n % 5,
+            comment_count=(n + 1) % 3,  # the first post has comments too: both pages count them
         )
         for n in range(start, start + count)
     )
