@@ -37,6 +37,9 @@ class PendingEvent(models.Model):
     # When the sweep may run it: a while after it was written (its own dispatch is under
     # way until then), later after each failed attempt.
     due_at = models.DateTimeField(db_index=True)
+    # Held while a worker runs the consumer (kith.core.outbox.run_pending), so a sweep's job
+    # and a slow original job never run it at the same time.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from huey import crontab
 
@@ -23,6 +24,8 @@ from kith.jobs import huey, periodic, task
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+# How long a worker may run one consumer before another may take the row over.
+CLAIM = timedelta(minutes=10)
 SWEEP_LIMIT = 1000
 # A swept row's job may itself wait in the queue: expire it so a long queue never fills
 # with copies of the same job (the next sweep makes a fresh one).
@@ -35,10 +38,17 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def run_pending(row_id: int) -> bool:
-    """Run one pending row's consumer and delete the row; False if it failed (kept for later)."""
+    """Run one pending row's consumer and delete the row; False if it failed (kept for later).
+
+    The row is claimed first: a job the sweep queued again while the original one still
+    waited in the queue finds it claimed (or gone) and does nothing."""
+    now = timezone.now()
+    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    if not PendingEvent.objects.filter(unclaimed, id=row_id).update(claimed_until=now + CLAIM):
+        return True  # done already, or being run by another worker
     row = PendingEvent.objects.filter(id=row_id).first()
     if row is None:
-        return True  # already done
+        return True
     consumer = events.consumer_named(row.consumer)
     event = events.event_from(row.event_type, row.payload)
     if consumer is None or event is None:
@@ -50,7 +60,8 @@ def run_pending(row_id: int) -> bool:
     except Exception as error:
         log.exception("event consumer %s failed on %r (attempt %d)", consumer.name, event, row.attempts + 1)
         PendingEvent.objects.filter(id=row_id).update(
-            attempts=row.attempts + 1, due_at=timezone.now() + _backoff(row.attempts + 1), last_error=repr(error)[:2000]
+            attempts=row.attempts + 1, due_at=timezone.now() + _backoff(row.attempts + 1), claimed_until=None,
+            last_error=repr(error)[:2000],
         )
         return False
     PendingEvent.objects.filter(id=row_id).delete()
@@ -63,12 +74,13 @@ def run_pending_job(row_id: int) -> None:
 
 
 def sweep(*, include_young: bool = False) -> int:
-    """Queue a job for every row that is due (at start-up, `include_young`: every row,
-    since nobody else is dispatching them).  Returns how many were queued."""
+    """Queue a job for every row that is due and not being run (`include_young`: every
+    such row, due or not: for the start of `kith serve`, whose process is the whole pod,
+    so that nobody else can be dispatching them).  Returns how many were queued."""
     now = timezone.now()
-    rows = PendingEvent.objects.all() if include_young else PendingEvent.objects.filter(
-        due_at__lte=now, attempts__lt=MAX_ATTEMPTS
-    )
+    rows = PendingEvent.objects.exclude(claimed_until__gt=now)
+    if not include_young:
+        rows = rows.filter(due_at__lte=now, attempts__lt=MAX_ATTEMPTS)
     queued = 0
     for row_id, due_at in rows.order_by("id").values_list("id", "due_at")[:SWEEP_LIMIT]:
         # Claim: only the sweep whose update moves due_at on queues the job.

@@ -71,7 +71,7 @@ def make_consumer(threads: int, embedded: bool = False) -> Consumer:
     )
 
 
-def startup_recovery() -> int:
+def startup_recovery(*, whole_pod: bool = False) -> int:
     """Re-enqueue durable work a previous worker claimed but never finished.
 
     Returns how many fan-outs were re-enqueued.  Safe with other live workers:
@@ -84,7 +84,9 @@ def startup_recovery() -> int:
     if resumed:
         log.info("resumed %d unfinished fan-outs", resumed)
     # Events whose consumers never ran (the process died after the commit), or ran in vain.
-    events = sweep(include_young=True)
+    # Young ones too when this process is the whole pod (`kith serve`): nobody else can be
+    # dispatching them.  Beside a live `kith web`, young rows may be in its hands still.
+    events = sweep(include_young=whole_pod)
     if events:
         log.info("re-queued %d pending events", events)
     return resumed
@@ -109,7 +111,7 @@ def start_embedded(threads: int) -> Consumer:
     with _embedded_lock:
         if _embedded is None:
             discover_tasks()
-            startup_recovery()
+            startup_recovery(whole_pod=True)
             _embedded = make_consumer(threads, embedded=True)
             _embedded.start()
             log.info("embedded worker: %d threads, queue %s", threads, describe())

@@ -43,11 +43,9 @@ def conversations_for(person: Person, *, include_hidden: bool = False) -> QueryS
 
 
 def conversation_for(person: Person, conversation_id: int) -> Conversation:
-    conversation = (
-        Conversation.objects.filter(id=conversation_id, participants__person=person)
-        .prefetch_related("participants__person")
-        .first()
-    )
+    """One of `person`'s conversations (hidden ones too) with a message they may read: its
+    subject and participants are as private as its messages."""
+    conversation = conversations_for(person, include_hidden=True).filter(id=conversation_id).first()
     if conversation is None:
         raise NotFound("No such conversation.")
     return conversation

@@ -169,3 +169,14 @@ def test_someone_joining_from_another_server_sees_only_what_comes_after(alice, b
             factories.remote_person("mallory", "elsewhere.example"),
             RemoteContent(html="<p>hi</p>"), audience=[alice], conversation=conversation,
         )
+
+
+def test_a_conversation_none_of_whose_messages_one_may_read_is_not_shown(alice, bob, carol):
+    from kith.graph.services import block
+
+    conversation = messaging.start_conversation(alice, [bob, carol], "A private subject", "hello both")
+    block(carol, alice)
+    with pytest.raises(NotFound):
+        conversations.conversation_for(carol, conversation.id)
+    assert list(conversations.conversations_for(carol)) == []
+    assert conversations.conversation_for(bob, conversation.id).subject == "A private subject"

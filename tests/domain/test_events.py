@@ -155,3 +155,38 @@ def test_a_failed_consumer_is_tried_again_later_with_backoff(alice, settings, mo
         assert not PendingEvent.objects.filter(consumer__endswith="flaky").exists()
     finally:
         events.unsubscribe(events.ProfileUpdated, flaky)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_being_run_is_not_run_again_by_a_second_job(alice, settings):
+    """The sweep queued a second job while the first still waited in the queue: the two
+    must not run the consumer side by side (a notification made twice)."""
+    from django.db import transaction
+
+    from kith.core import outbox
+    from kith.core.models import PendingEvent
+
+    settings.KITH_EVENTS_RAISE = False
+    runs: list[int] = []
+
+    def slow(event: events.ProfileUpdated) -> None:
+        runs.append(event.person_id)
+        if len(runs) == 1:
+            # While the first job runs the consumer, a second job for the same row arrives.
+            row = PendingEvent.objects.get(consumer__endswith="slow")
+            assert outbox.run_pending(row.id) is True  # claimed by us: it does nothing
+            raise RuntimeError("the first run fails after all")
+
+    events.subscribe(events.ProfileUpdated, in_worker=True)(slow)
+    try:
+        with transaction.atomic():
+            events.emit_on_commit(events.ProfileUpdated(alice.id))
+        assert runs == [alice.id]  # once, not twice
+        row = PendingEvent.objects.get(consumer__endswith="slow")
+        assert row.claimed_until is None  # released for the retry
+        assert row.attempts == 1
+        assert outbox.run_pending(row.id) is True
+        assert runs == [alice.id, alice.id]
+        assert not PendingEvent.objects.filter(consumer__endswith="slow").exists()
+    finally:
+        events.unsubscribe(events.ProfileUpdated, slow)

@@ -256,7 +256,9 @@ def test_notifications_can_be_read_filtered_and_dismissed(alice, bob, carol):
 def test_comment_like_does_not_notify_someone_who_no_longer_sees_the_post(alice, bob, carol):
     post = social.publish_post(alice, "hi")
     comment = social.add_comment(bob, post, "bob's comment")
-    graph.block(alice, bob)  # bob no longer sees alice's post, nor what hangs off it
+    # bob blocks alice: he no longer sees her post, nor what hangs off it, while carol still
+    # sees his comment (had alice blocked him, his comment would be shown to nobody).
+    graph.block(bob, alice)
     Notification.objects.all().delete()
     social.like(carol, comment=comment)
     assert received(bob) == []

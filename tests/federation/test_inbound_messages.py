@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from kith.federation.activitypub import inbound, outbound, render, uris
-from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
+from kith.federation.activitypub.models import ConversationContext, InboundActivity, InboundState, RemoteActor
 from kith.federation.activitypub.parse import classify_addressing, parse_note
 from kith.messaging import selectors as conversations
 from kith.messaging import services as messaging
@@ -153,3 +153,16 @@ def test_what_kith_sends_for_a_message_reads_as_direct_and_threads(alice, bob):
     assert "inReplyTo" not in opening
     assert reply["inReplyTo"] == uris.post("alice", first.id)
     assert "name" not in reply
+
+
+def test_only_the_authors_server_names_a_new_conversations_context(alice):
+    ann, mallory = _actor("ann"), _actor("mallory")
+    # mallory (on mastodon.example too, but what matters is the host) claims a context of
+    # another server first: it is not recorded, so that server's conversation stays whole.
+    _apply(_note(mallory, 60, [uris.actor("alice")], context="https://elsewhere.example/contexts/9"))
+    _apply(_note(mallory, 61, [uris.actor("alice")], conversation="tag:elsewhere.example,2026:objectId=9"))
+    assert not ConversationContext.objects.exists()
+    # ann's own server's context is recorded, and her next note finds the conversation by it.
+    _apply(_note(ann, 62, [uris.actor("alice")], context=f"{REMOTE}/contexts/ann-1"))
+    _apply(_note(ann, 63, [uris.actor("alice")], context=f"{REMOTE}/contexts/ann-1"))
+    assert _message(ann, 62).conversation_id == _message(ann, 63).conversation_id

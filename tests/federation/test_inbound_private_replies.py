@@ -22,7 +22,8 @@ def test_a_direct_reply_to_the_author_alone_is_a_message_not_a_comment_for_the_a
     comment = Comment.objects.filter(post=limited).first()
     assert comment is None or not can_see_comment(bob, comment)
     message = Message.objects.select_related("post").get()
-    assert can_see_post(alice, message.post) and not can_see_post(bob, message.post)
+    assert can_see_post(alice, message.post)
+    assert not can_see_post(bob, message.post)
 
 
 def test_a_reply_to_the_whole_audience_stays_a_comment(alice, bob):

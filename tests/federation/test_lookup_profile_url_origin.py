@@ -39,7 +39,8 @@ def test_an_actor_claiming_another_servers_profile_address_is_not_found_by_it(mo
     monkeypatch.setattr("kith.federation.lookup._speaks_fediverse", lambda host: True)
     found = look_up_url("https://good.example/@alice").found
     assert found != mallory.person
-    assert asked and asked[0] == "https://good.example/@alice"
+    assert asked
+    assert asked[0] == "https://good.example/@alice"
 
 
 def test_an_actors_own_profile_address_still_finds_it():

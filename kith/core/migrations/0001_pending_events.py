@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
                 ('consumer', models.CharField(max_length=200)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('due_at', models.DateTimeField(db_index=True)),
+                ('claimed_until', models.DateTimeField(blank=True, null=True)),
                 ('last_error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from kith.core.errors import NotAllowed
+from kith.federation import hosts
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.models import ConversationContext, ObjectKind, RemoteActor, RemoteObject
 from kith.federation.activitypub.parse import NoteData
@@ -44,6 +45,19 @@ def _by_context(context: str | None) -> Conversation | None:
     return None if known is None else known.conversation
 
 
+def _context_of_authors_server(context: str, actor_uri: str) -> bool:
+    """Whether a context that starts a conversation here is the author's own server's: an
+    http(s) URL on its host, or a tag: URI (Mastodon's `conversation`) naming it.  Another
+    server's context is not recorded, so nobody can claim a conversation's key before the
+    server that owns it (later notes in it would be split off)."""
+    actor_origin = hosts.origin(actor_uri)
+    if actor_origin is None:
+        return False
+    if context.startswith("tag:"):
+        return hosts.normalise_host(context[4:].split(",", 1)[0]) == actor_origin[1]
+    return hosts.origin(context) == actor_origin and uris.local_conversation_id(context) is None
+
+
 def ingest_message(
     note: NoteData,
     actor: RemoteActor,
@@ -70,6 +84,6 @@ def ingest_message(
         message = messaging.record_remote_message(
             actor.person, content, audience=audience, subject=note.name or "", published=note.published
         )
-    if conversation is None and note.context and uris.local_conversation_id(note.context) is None:
+    if conversation is None and note.context and _context_of_authors_server(note.context, actor.uri):
         ConversationContext.objects.get_or_create(uri=note.context, defaults={"conversation": message.conversation})
     RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=message.post, activity_uri=activity_id)
