@@ -334,9 +334,11 @@ def pytest_collection_modifyitems(config, items):
 # other work) for the modules above ~10 s; any other module counts 0.02 s a test.
 # Only the order changes: nothing is skipped, and a module's own tests keep their order.
 MODULE_SECONDS = {
+    "tests/federation/test_crash_delivery.py": 300,
     "tests/browser/test_pages.py": 204,
     "tests/visibility/test_property.py": 178,
-    "tests/federation/test_multipod.py": 111,
+    "tests/browser/test_first_hour.py": 110,
+    "tests/federation/test_multipod.py": 130,
     "tests/test_bench.py": 83,
     "tests/visibility/test_matrix.py": 72,
     "tests/api/test_streaming.py": 65,
