@@ -44,6 +44,19 @@ def validate_username(username: str) -> None:
         raise Invalid("That username is reserved.")
 
 
+def _check_new_name_and_address(username: str, email: str) -> str:
+    """The normalised e-mail address, once the username is valid and free and the address is one."""
+    validate_username(username)
+    email = Account.objects.normalize_email(email).strip()
+    if not email or "@" not in email:
+        raise Invalid("Enter a valid e-mail address.")
+    if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
+        username__iexact=username, domain=""
+    ).exists():
+        raise Conflict("That username is taken.")
+    return email
+
+
 @transaction.atomic
 def create_local_account(
     username: str, email: str, password: str, *, is_admin: bool = False, display_name: str = "",
@@ -54,14 +67,7 @@ def create_local_account(
     `default_aspects`: start with diaspora*'s Family, Friends, Work and Acquaintances, named in
     `language` if the pod has it (sign-up and `kith user create` ask for them; tests and tools
     that build accounts do not)."""
-    validate_username(username)
-    email = Account.objects.normalize_email(email).strip()
-    if not email or "@" not in email:
-        raise Invalid("Enter a valid e-mail address.")
-    if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
-        username__iexact=username, domain=""
-    ).exists():
-        raise Conflict("That username is taken.")
+    email = _check_new_name_and_address(username, email)
     if Account.objects.filter(email__iexact=email).exists():
         raise Conflict("An account with that e-mail address exists already.")
     account = Account(username=username, email=email, is_staff=is_admin, is_superuser=is_admin)
@@ -100,14 +106,7 @@ def request_signup(username: str, email: str, password: str, *, language: str | 
     hash the password and queue one e-mail, so neither answers measurably faster."""
     from kith.people.mail import reset_link, send_templated
 
-    validate_username(username)
-    email = Account.objects.normalize_email(email).strip()
-    if not email or "@" not in email:
-        raise Invalid("Enter a valid e-mail address.")
-    if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
-        username__iexact=username, domain=""
-    ).exists():
-        raise Conflict("That username is taken.")
+    email = _check_new_name_and_address(username, email)
     try:
         validate_password(password, Account(username=username, email=email))
     except ValidationError as exc:
