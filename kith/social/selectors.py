@@ -276,7 +276,8 @@ def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
 
 
 def person_posts(viewer: Viewer, person: Person, page: Page = FIRST_PAGE) -> list[Post]:
-    ids = page_ids(visible_posts(viewer, Post.objects.filter(author=person)), page)
+    """The person's posts on their profile: messages (direct posts) are read in their conversation."""
+    ids = page_ids(visible_posts(viewer, Post.objects.filter(author=person).exclude(visibility=Visibility.DIRECT)), page)
     return _load_in_order(viewer, ids)
 
 
@@ -300,7 +301,7 @@ def person_statuses(
     same time-sortable ids, so a page is a fixed number of queries."""
     from kith.social.models import Pin
 
-    posts = Post.objects.filter(author=person)
+    posts = Post.objects.filter(author=person).exclude(visibility=Visibility.DIRECT)  # messages: in conversations
     if not reshares:
         posts = posts.filter(reshare_of__isnull=True)
     if only_media:

@@ -315,6 +315,11 @@ class World:
             return False  # muting hides what reached the stream before the mute as well
         return None if post.delivered[viewer] is None else True
 
+    def on_profile(self, viewer: str | None, post: PostFact) -> bool:
+        """A profile lists the person's posts the viewer sees, but no messages (direct posts are
+        read in their conversation)."""
+        return post.visibility != DIRECT and self.sees_post(viewer, post)
+
     def on_tag_page(self, viewer: str | None, post: PostFact, tag: str) -> bool:
         """Tag pages list public posts only (as in diaspora* and Mastodon)."""
         return post.visibility == PUBLIC and tag in post.tags and self.sees_post(viewer, post)

@@ -303,7 +303,7 @@ def _stream(w, key, item):
 def _person_posts(w, key, item):
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
     found = item.post.id in _post_ids(selectors.person_posts(w.person(key), item.post.author, page))
-    return found, w.model.sees_post(key, item.fact)
+    return found, w.model.on_profile(key, item.fact)
 
 
 def _tag_posts(w, key, item):
@@ -529,7 +529,7 @@ def _web_comment_total(w, key, item):
 
 def _web_profile(w, key, item):
     author = w.persons[item.fact.author]
-    return _page_shows(w, key, f"/@{author.username}", item.token), w.model.sees_post(key, item.fact)
+    return _page_shows(w, key, f"/@{author.username}", item.token), w.model.on_profile(key, item.fact)
 
 
 def _web_tag(w, key, item):

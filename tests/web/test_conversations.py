@@ -46,3 +46,20 @@ def test_unknown_recipients_and_empty_messages(alice, as_alice):
     assert response.status_code == 422
     assert "A conversation needs at least one other person." in response.content.decode()
     assert not Conversation.objects.exists()
+
+
+def test_a_message_is_neither_on_profiles_nor_a_post_page_of_its_own(client, alice, bob, carol):
+    """A message is read in its conversation: its author's profile does not list it, and its
+    post address opens the conversation (for a participant) or nothing (for anyone else)."""
+    from kith.messaging import selectors as conversations
+    from kith.messaging import services as messaging
+
+    conversation = messaging.start_conversation(alice, [bob], "Secret plans", "a private word")
+    [message] = conversations.messages_in(conversation, bob)
+    client.force_login(bob.account)
+    assert "a private word" not in client.get("/@alice").content.decode()
+    response = client.get(f"/posts/{message.post_id}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/conversations/{conversation.id}#message-{message.post_id}"
+    client.force_login(carol.account)
+    assert client.get(f"/posts/{message.post_id}").status_code == 404

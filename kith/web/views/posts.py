@@ -13,10 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kith.core.errors import DomainError, NotAllowed
 from kith.graph.selectors import aspects_with_members
+from kith.messaging import selectors as conversation_selectors
 from kith.people.models import Person
 from kith.social import selectors, services
 from kith.social.media import upload_media
-from kith.social.models import Comment, Media, Post
+from kith.social.models import Comment, Media, Post, Visibility
 from kith.visibility import can_reshare
 from kith.web import audience
 from kith.web.forms import CommentForm, ComposeForm, EditCommentForm, EditPostForm, VoteForm
@@ -131,9 +132,15 @@ def render_post(request: HttpRequest, post: Post, comment_form: CommentForm | No
 
 @domain_errors
 def detail(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = selectors.post_for(me(request), post_id)
+    viewer = me(request)
+    post = selectors.post_for(viewer, post_id)
     if post.reshare_of_id:
         return redirect("web:post", post.reshare_of_id)
+    if post.visibility == Visibility.DIRECT and viewer is not None:
+        # A message: it is read in its conversation (a post_for check passed: the viewer is in it).
+        conversation = conversation_selectors.conversation_of_post(viewer, post.id)
+        if conversation is not None:
+            return redirect(f"{reverse('web:conversation', args=[conversation.id])}#message-{post.id}")
     return render_post(request, post)
 
 
