@@ -78,9 +78,12 @@ def sweep(*, include_young: bool = False) -> int:
     such row, due or not: for the start of `kith serve`, whose process is the whole pod,
     so that nobody else can be dispatching them).  Returns how many were queued."""
     now = timezone.now()
-    rows = PendingEvent.objects.exclude(claimed_until__gt=now)
-    if not include_young:
-        rows = rows.filter(due_at__lte=now, attempts__lt=MAX_ATTEMPTS)
+    if include_young:
+        # The whole pod restarts: a claim was made by the process that died with it.
+        PendingEvent.objects.exclude(claimed_until=None).update(claimed_until=None)
+        rows = PendingEvent.objects.all()
+    else:
+        rows = PendingEvent.objects.exclude(claimed_until__gt=now).filter(due_at__lte=now, attempts__lt=MAX_ATTEMPTS)
     queued = 0
     for row_id, due_at in rows.order_by("id").values_list("id", "due_at")[:SWEEP_LIMIT]:
         # Claim: only the sweep whose update moves due_at on queues the job.

@@ -190,3 +190,24 @@ def test_a_row_being_run_is_not_run_again_by_a_second_job(alice, settings):
         assert not PendingEvent.objects.filter(consumer__endswith="slow").exists()
     finally:
         events.unsubscribe(events.ProfileUpdated, slow)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_pod_restart_takes_over_claims_made_by_the_process_that_died(alice, remote_follower):
+    """Killed while its worker ran a consumer: the row stays claimed for CLAIM, but the
+    restarted pod (kith serve: the whole pod) takes it over at once."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from kith.core import outbox
+    from kith.core.models import PendingEvent
+    from kith.social.services import publish_post
+
+    with transaction.atomic():
+        post = publish_post(alice, "its job was running when the pod died")
+        connection.run_on_commit = []
+    PendingEvent.objects.update(claimed_until=timezone.now() + outbox.CLAIM)  # the dead worker's claim
+    assert outbox.sweep() == 0  # beside live processes, a claim is respected
+    assert outbox.sweep(include_young=True) > 0
+    assert _deliveries_of(post) == 1
+    assert not PendingEvent.objects.exists()
