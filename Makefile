@@ -4,6 +4,8 @@
 # KITH_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
 # `make bench` : the benchmark scenarios against real pods (docs/performance.md); BENCH_SIZE=small (10k posts) for a quick run, medium (100k),
 #                BENCH_PROFILE=1 to profile scenario 1 with py-spy
+# `make fuzz`  : atheris (coverage-guided) on every parser that takes outside input, FUZZ_SECONDS per target (default 60)
+# `make soak`  : mixed load between real pods on loopback for SOAK_SECONDS (default 600); summary in bench/results/
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -16,7 +18,7 @@ JOBS ?= 2
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run admin install test pytest lint migrations-check clean system-packages messages bench screenshots
+.PHONY: run admin install test pytest lint migrations-check clean system-packages messages bench screenshots fuzz soak
 
 run: $(RUN_STAMP)
 	$(KITH) migrate --verbosity 0
@@ -69,6 +71,17 @@ bench: $(RUN_STAMP)
 		|| (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1) || echo "make bench: wrk not installed"
 	$(if $(BENCH_PROFILE),$(PIP) install py-spy==0.4.3)
 	$(PY) -m bench.run --size $(BENCH_SIZE) $(if $(BENCH_PROFILE),--profile $(BENCH_PROFILE)) $(BENCH_ARGS)
+
+# atheris is installed only here (a 2 MB wheel with libFuzzer inside): the normal suite fuzzes
+# with hypothesis on a bounded budget (tests/fuzz/); this runs the coverage-guided targets longer.
+FUZZ_SECONDS ?= 60
+fuzz: $(DEV_STAMP)
+	$(PIP) install atheris==3.0.0
+	$(PY) -m tests.fuzz.atheris_run --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
+
+SOAK_SECONDS ?= 600
+soak: $(RUN_STAMP)
+	$(PY) -m bench.soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # Debian packages the tests use: chromium (browser tests, driven by pip's playwright) and
 # gettext (msgfmt, for the translation checks and `make messages`).  sudo only when not root.
