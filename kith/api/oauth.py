@@ -37,6 +37,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth2_errors
 
 from kith.api import clients
 from kith.api import scopes as scope_rules
+from kith.core import jsonbody
 from kith.people import throttle
 from kith.people.models import AccountState
 
@@ -157,7 +158,7 @@ class MastodonOAuthLibCore(OAuthLibCore):
         if request.content_type != "application/json" or request.method != "POST":
             return super().extract_body(request)
         try:
-            data = json.loads(request.body or b"{}")
+            data = jsonbody.loads(request.body or b"{}")
         except ValueError:
             return []
         if not isinstance(data, dict):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 from django.conf import settings
 from django.db.models import Q
 
+from kith.core import jsonbody
 from kith.core.errors import Invalid
 from kith.federation import safe_http
 from kith.people.models import Person
@@ -111,8 +111,8 @@ def _speaks_fediverse(host: str) -> bool:
             "GET", f"{base_url(host)}/.well-known/nodeinfo", headers={"Accept": "application/json"},
             accept_types=("application/json", "application/jrd+json"),
         )
-        document = json.loads(response.body) if response.status == 200 else None
-    except (safe_http.FetchError, ValueError, RecursionError):
+        document = jsonbody.loads(response.body) if response.status == 200 else None
+    except (safe_http.FetchError, ValueError):
         return False
     return isinstance(document, dict) and isinstance(document.get("links"), list) and bool(document["links"])
 

@@ -36,3 +36,13 @@ def test_search_with_resolve_and_a_malformed_host_finds_nothing(api_as, alice, s
         assert status == 200, query
         status, _ = api.get("/api/v1/accounts/lookup", {"acct": query.lstrip("@")})
         assert status == 404, query
+
+
+@pytest.mark.parametrize("depth", [900, 100_000])
+def test_deeply_nested_json_to_the_token_endpoint_is_an_oauth_error(client, depth):
+    """/oauth/token reads JSON bodies too (Mastodon accepts them): 100,000 levels were a
+    RecursionError there, a 500; now it is read as an empty body, which OAuth answers with 400."""
+    body = '{"grant_type": ' + "[" * depth + "]" * depth + "}"
+    response = client.post("/oauth/token", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "unsupported_grant_type"

@@ -19,6 +19,7 @@ from kith.api.streaming.auth import Credentials, Refused, authenticate, check_ch
 from kith.api.streaming.channels import Channel, ChannelError
 from kith.api.streaming.hub import Connection, hub, run_db
 from kith.api.streaming.source import Delivery
+from kith.core import jsonbody
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ async def _receive_or_close(receive: Any, connection: Connection) -> dict[str, A
 
 async def _handle_frame(send: Any, credentials: Credentials, connection: Connection, text: str) -> None:
     try:
-        message = json.loads(text)
+        message = jsonbody.loads(text)
     except ValueError:
         await _send_error(send, "Invalid JSON", 400)
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import timedelta
 from urllib.parse import quote, urlsplit
@@ -13,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from kith.core import jsonbody
 from kith.federation import hosts, httpsig, media_cache, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
@@ -70,8 +70,8 @@ def fetch_json(url: str) -> dict:
     if response.status != 200:
         raise ResolveError(f"{url} answered {response.status}")
     try:
-        document = json.loads(response.body)
-    except (ValueError, RecursionError) as exc:  # deep nesting raises RecursionError
+        document = jsonbody.loads(response.body)
+    except ValueError as exc:  # not JSON, or nested too deeply
         raise ResolveError(f"{url} did not answer with JSON") from exc
     if not isinstance(document, dict):
         raise ResolveError(f"{url} did not answer with a JSON object")
@@ -271,8 +271,8 @@ def webfinger_actor_uri(domain: str, resource: str) -> str:
             "GET", url, headers={"Accept": "application/jrd+json, application/json"},
             accept_types=("application/jrd+json", "application/json"),
         )
-        document = json.loads(response.body) if response.status == 200 else {}
-    except (safe_http.FetchError, ValueError, RecursionError) as exc:
+        document = jsonbody.loads(response.body) if response.status == 200 else {}
+    except (safe_http.FetchError, ValueError) as exc:
         raise ResolveError(f"WebFinger failed for {resource}: {exc}") from exc
     links = document.get("links") if isinstance(document, dict) else None
     for link in links if isinstance(links, list) else []:
