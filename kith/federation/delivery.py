@@ -241,8 +241,8 @@ def send_activitypub(delivery: Delivery) -> SendResult:
     timeouts = httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_SECONDS, seconds)).as_dict()
 
     def sign(request: httpx.Request) -> None:
-        # safe_http calls this for every hop.  It is also where this request's timeouts are set:
-        # safe_http.request takes none, and its `deadline` only bounds reading the body.
+        # safe_http calls this for every hop.  It is also where this request's per-read timeouts
+        # are set (safe_http.request takes none); its `deadline` bounds the whole request.
         request.extensions["timeout"] = timeouts
         request.headers.update(
             httpsig.sign(

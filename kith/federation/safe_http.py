@@ -9,8 +9,9 @@ activities) goes through here, so the rules hold everywhere:
   connect time, so it also covers each redirect hop and DNS answers that change
   between checks (rebinding).  `KITH_ALLOW_PRIVATE_FEDERATION=true` lifts it for
   tests and development only.
-- **Bounded.** Connect/read timeouts, a total deadline per request (a peer that
-  drips one byte a second is cut off), a response size cap, a redirect limit.
+- **Bounded.** Connect/read timeouts, and a total deadline per request that every
+  read and write asks, the status line and headers included (a peer that drips one
+  byte a second is cut off), a response size cap, a redirect limit.
 - **Typed.** Callers say which content types they accept.
 - **Pooled.** One client per process, reused: connections are kept alive.
 """
@@ -83,6 +84,49 @@ def resolve_public(host: str, port: int) -> list[tuple]:
     return allowed
 
 
+# The deadline of the request this thread is making (time.monotonic()), or None.  A pooled
+# connection is used by one request at a time, on the thread that sends it, so its reads and
+# writes ask the thread's current deadline.
+_request_deadline = threading.local()
+
+
+def _within_deadline(timeout: float | None, expired: type[Exception]) -> float | None:
+    """`timeout` shortened to what is left of the request's deadline; `expired` once it passed."""
+    deadline_at: float | None = getattr(_request_deadline, "at", None)
+    if deadline_at is None:
+        return timeout
+    remaining = deadline_at - time.monotonic()
+    if remaining <= 0:
+        raise expired("the request's deadline passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the request's deadline.  Read timeouts
+    alone bound the gap between two bytes, not their sum: a peer that drips its status line and
+    headers a byte at a time, each just inside the read timeout, would hold a worker thread for
+    hours (16 KiB of headers at 10 s a byte).  The body is bounded the same way, and by size."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        bounded = _within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> object:
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     """Connects only to vetted addresses; TLS still verifies the original host name."""
 
@@ -90,7 +134,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for _family, _type, _proto, _name, sockaddr in resolve_public(host, port):
             try:
-                return super().connect_tcp(sockaddr[0], port, timeout, local_address, socket_options)
+                bounded = _within_deadline(timeout, httpcore.ConnectTimeout)
+                stream = super().connect_tcp(sockaddr[0], port, bounded, local_address, socket_options)
+                return _DeadlineStream(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
         raise httpcore.ConnectError(str(last_error or f"cannot connect to {host}"))
@@ -168,8 +214,28 @@ def request(
     follow_redirects: bool = True,
     sign=None,
 ) -> Response:
-    """Send one request with every guard on.  `sign(request)` may add signature headers per hop."""
+    """Send one request with every guard on.  `sign(request)` may add signature headers per hop.
+    `deadline` bounds the whole request, redirects, connecting, headers and body included."""
     started = time.monotonic()
+    outer = getattr(_request_deadline, "at", None)
+    _request_deadline.at = started + deadline if outer is None else min(outer, started + deadline)
+    try:
+        return _request(method, url, headers, content, accept_types, max_bytes, started + deadline, follow_redirects, sign)
+    finally:
+        _request_deadline.at = outer
+
+
+def _request(
+    method: str,
+    url: str,
+    headers: dict[str, str] | None,
+    content: bytes | None,
+    accept_types: Iterable[str] | None,
+    max_bytes: int,
+    deadline_at: float,
+    follow_redirects: bool,
+    sign,
+) -> Response:
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         _check_scheme(current)
@@ -185,6 +251,8 @@ def request(
             raise FetchError(f"cannot connect to {current}: {exc}") from exc
         except BlockedAddress:
             raise
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"{current} took too long ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__} for {current}") from exc
         try:
@@ -194,7 +262,7 @@ def request(
                     raise FetchError(f"redirect without a location from {current}")
                 current = urljoin(current, location)
                 continue
-            body = _read_bounded(response, max_bytes, started + deadline)
+            body = _read_bounded(response, max_bytes, deadline_at)
         finally:
             response.close()
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -217,6 +285,8 @@ def _read_bounded(response: httpx.Response, max_bytes: int, deadline_at: float) 
             if time.monotonic() > deadline_at:
                 raise FetchError("response took too long")
             chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"response took too long ({type(exc).__name__})") from exc
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__} while reading the response") from exc
     return b"".join(chunks)

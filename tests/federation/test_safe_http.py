@@ -51,6 +51,14 @@ class _Peer(BaseHTTPRequestHandler):
                 self.wfile.write(b" ")
                 self.wfile.flush()
                 time.sleep(0.1)
+        elif self.path == "/slow-headers":
+            # The status line and headers a byte at a time, each well inside the read timeout.
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\nX-Drip: " + b"x" * 200
+            for byte in head:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.02)
+            self.close_connection = True
         elif self.path == "/to-private":
             self._send(302, b"", headers=[("Location", f"http://127.0.0.1:{port}/ok")])
         elif self.path == "/loop":
@@ -137,6 +145,15 @@ def test_oversize_refused(peer, private_allowed, path):
 def test_slow_drip_cut_off_at_deadline(peer, private_allowed):
     with pytest.raises(safe_http.FetchError, match="too long"):
         safe_http.request("GET", peer + "/slow", deadline=0.5)
+
+
+def test_headers_dripped_a_byte_at_a_time_are_cut_off_at_the_deadline(peer, private_allowed):
+    """Read timeouts bound the gap between two bytes, not the whole: before the deadline reached
+    the status line and headers, this request waited for all of them (hours, from a patient peer)."""
+    started = time.monotonic()
+    with pytest.raises(safe_http.FetchError, match="too long"):
+        safe_http.request("GET", peer + "/slow-headers", deadline=0.5)
+    assert time.monotonic() - started < 2.5
 
 
 def test_redirect_loop_bounded(peer, private_allowed):
