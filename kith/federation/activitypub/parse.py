@@ -414,7 +414,13 @@ def _str(doc: dict[str, Any], key: str, *, field: str | None = None) -> str | No
         return None
     if not isinstance(value, str):
         raise ParseError("wrong_type", field or key)
-    return _UNSTORABLE_RE.sub("\ufffd", value)
+    return _storable(value)
+
+
+def _storable(text: str) -> str:
+    """NUL and lone surrogates (JSON's "\\u0000", "\\ud800") replaced: no database stores them, and
+    the sanitiser cannot even encode a surrogate."""
+    return _UNSTORABLE_RE.sub("\ufffd", text)
 
 
 def _bool(doc: dict[str, Any], key: str) -> bool | None:
@@ -474,7 +480,7 @@ def plain(raw: str | None, cap: int) -> str:
     """
     if not raw:
         return ""
-    text = re.sub(r"<(br|/p|/li|/h\d|/blockquote)\b[^>]*>", " ", raw[: cap * 8], flags=re.IGNORECASE)
+    text = re.sub(r"<(br|/p|/li|/h\d|/blockquote)\b[^>]*>", " ", _storable(raw[: cap * 8]), flags=re.IGNORECASE)
     text = html.unescape(_strip_tags(text))
     text = _TAG_LIKE_RE.sub(lambda match: "\u2039" + match.group(0)[1:], text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -491,7 +497,7 @@ def _html(raw: str | None, field: str, *, max_bytes: int | None = None, max_char
         return ""
     if max_bytes is not None and len(raw.encode("utf-8", "surrogatepass")) > max_bytes:
         raise ParseError("too_large", field)
-    cleaned = sanitise_html(raw[: max_chars * 4] if max_chars else raw)
+    cleaned = sanitise_html(_storable(raw[: max_chars * 4] if max_chars else raw))
     if max_chars is not None and len(cleaned) > max_chars:
         cleaned = sanitise_html(cleaned[:max_chars])  # re-sanitised: a cut tag is closed or dropped
     return cleaned
@@ -680,7 +686,7 @@ def _source_markdown(doc: dict[str, Any]) -> str | None:
         return None
     if len(text.encode("utf-8", "surrogatepass")) > MAX_CONTENT_BYTES:
         raise ParseError("too_large", "source.content")
-    return None if _UNSAFE_SOURCE_RE.search(_MFM_TAGS_RE.sub("", text)) else text
+    return None if _UNSAFE_SOURCE_RE.search(_MFM_TAGS_RE.sub("", text)) else _storable(text)
 
 
 def _addressing(doc: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -524,3 +524,19 @@ def test_urls_with_a_malformed_or_oddly_spelled_host_are_bad_urls(host):
               "object": "https://pod.example/users/b"}
     with pytest.raises(parse.ParseError, match="bad_url"):
         parse.parse_activity(follow)
+
+
+def test_nul_and_lone_surrogates_in_any_text_field_are_replaced():
+    """Found by fuzzing (tests/fuzz): JSON may spell a lone surrogate ("\\ud800") or NUL anywhere.
+    A surrogate in a contentMap value or an actor's hashtag reached the sanitiser, which cannot
+    encode it (UnicodeEncodeError: a 500 at the inbox); NUL in a Markdown source was kept, and no
+    database stores it.  Both come out as U+FFFD, like the fields read through _str."""
+    note = {
+        "id": f"{ALICE}/statuses/1", "type": "Note", "attributedTo": ALICE, "contentMap": {"en": "<p>a\ud800b</p>"},
+        "source": {"mediaType": "text/markdown", "content": "a\x00b\udc00"},
+    }
+    parsed = parse.parse_note(note)
+    assert parsed.content_html == "<p>a\ufffdb</p>"
+    assert parsed.source_markdown == "a\ufffdb\ufffd"
+    actor = {**load("mastodon/actor"), "tag": [{"type": "Hashtag", "name": "#gar\ud800den"}]}
+    assert parse.parse_actor(actor).hashtags == ()  # U+FFFD is no word character
