@@ -1,10 +1,36 @@
-"""Headers that make every page safer to render user content in."""
+"""What every request and response goes through: a cap on request bodies, and headers that
+make every page safer to render user content in."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# Room for a multipart body's own parts (boundaries, the other fields) beside the largest upload.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+
+
+class RequestSizeMiddleware:
+    """Refuses a body larger than any Kith accepts (an upload of KITH_MAX_UPLOAD_BYTES plus
+    its form) with 413 before anything reads it.  Django caps form fields in memory, but streams
+    uploaded files to a temporary file whatever their size, so without this a single request
+    could write gigabytes to disk before the upload's own size check ran.  A body without a
+    Content-Length is read by Django as empty, so the declared length is the whole story."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.KITH_MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > limit:
+            message = f"The request is larger than this pod accepts ({limit // (1024 * 1024)} MB)."
+            if request.path.startswith(("/api/", "/oauth/")):
+                return JsonResponse({"error": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 # No inline script or style anywhere: user content cannot execute even if sanitising failed.
 CONTENT_SECURITY_POLICY = (
