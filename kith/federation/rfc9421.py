@@ -286,14 +286,18 @@ def _authority(parts) -> str:
 def component_value(name: str, method: str, target_uri: str, headers: Mapping[str, str]) -> str:
     """The value of one covered component (RFC 9421 section 2.1 and 2.2) for a request."""
     if name.startswith("@"):
-        parts = urlsplit(target_uri)
+        try:
+            parts = urlsplit(target_uri)
+            authority = _authority(parts)
+        except ValueError as exc:  # built from the request's Host header: `host:99999`, `[::1`
+            raise SignatureError("the request's target URI does not parse (check the Host header)") from exc
         path = parts.path or "/"
         if name == "@method":
             return method.upper()
         if name == "@target-uri":
             return target_uri
         if name == "@authority":
-            return _authority(parts)
+            return authority
         if name == "@scheme":
             return parts.scheme.lower()
         if name == "@path":

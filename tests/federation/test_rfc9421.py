@@ -458,3 +458,27 @@ def test_inbox_follows_a_move_from_an_rsa_to_an_ed25519_key(client, inbox_setup,
     response = post_9421(client, bob, undo, private_pem=ed_keys[1], alg="ed25519")
     assert response.status_code == 202, response.content
     assert peer.hits("/users/bob") == 2
+
+
+@pytest.mark.parametrize("target", ["https://pod.example:99999/inbox", "https://pod.example:-1/inbox",
+                                    "https://[::1/inbox", "https://[]/inbox"])
+def test_a_target_uri_that_does_not_parse_is_refused(rsa_keys, target):
+    """Found by fuzzing (tests/fuzz): the target URI is built from the request's Host header, and
+    @authority read its port with urlsplit, which raises ValueError for these (a 500)."""
+    with pytest.raises(SignatureError, match="target URI does not parse"):
+        rfc9421.prepare("POST", [target], signed(rsa_keys), BODY)
+
+
+def test_inbox_answers_401_to_a_host_header_with_a_port_out_of_range(client, inbox_setup):
+    """Django lets `Host: testserver:99999` through (the name is allowed); the signature check refuses it."""
+    _, bob = inbox_setup
+    activity = bob.activity("Follow", uris.actor("alice"))
+    body = json.dumps(activity).encode()
+    signature = rfc9421_headers(
+        "POST", "http://testserver:99999/users/alice/inbox", body, key_id=bob.key_id, private_pem=bob.private_pem,
+    )
+    response = post_activity(client, None, activity, path="/users/alice/inbox", host="testserver:99999",
+                             tamper=lambda headers: headers | signature)
+    assert response.status_code == 401, response.content
+    assert "target URI does not parse" in response.json()["error"]
+    assert not InboundActivity.objects.exists()
