@@ -139,7 +139,9 @@ def origin(url: object) -> tuple[str, str, int] | None:
     hostport = netloc.rsplit("@", 1)[-1]
     raw_host = hostport
     if hostport.startswith("["):
-        raw_host = hostport[: hostport.find("]") + 1]
+        raw_host, after = hostport[: hostport.find("]") + 1], hostport[hostport.find("]") + 1 :]
+        if after and not after.startswith(":"):  # `[::1]]`: urlsplit reads ::1, httpx no host at all
+            return None
     elif ":" in hostport:
         raw_host = hostport.rsplit(":", 1)[0]
     host = normalise_host(raw_host)

@@ -86,6 +86,8 @@ def test_host_keys_and_origins():
     assert hosts.host_key("http://[::1]:8080/inbox") == "[::1]:8080"
     assert hosts.host_key("https://bücher.example/x") == "xn--bcher-kva.example"
     assert hosts.host_key("https://[::1/") is None
+    assert hosts.host_key("https://[::1]]/") is None  # found by fuzzing: was [::1], httpx sees no host
+    assert hosts.host_key("https://[v1.x]/") is None
     assert hosts.host_key("https://h.example:99999/") is None
     assert hosts.origin("https://127.000.003.002/key") == ("https", "127.0.3.2", 443)
     assert hosts.normalise_domain("Example.COM.:8443") == "example.com:8443"

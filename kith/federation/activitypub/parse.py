@@ -295,6 +295,8 @@ def _url_problem(value: str, allow_fragment: bool) -> str | None:
         return "bad_url"
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or not _valid_host(parts.hostname):
         return "bad_url"
+    if hosts.origin(value) is None:  # what urlsplit reads leniently (`[v1.x]`, `[::1]]`), the normaliser does not
+        return "bad_url"
     if "@" in parts.netloc:  # credentials
         return "bad_url"
     if not allow_fragment and (parts.fragment or value.endswith("#")):
