@@ -31,11 +31,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def pod_env(data_dir: Path, port: int, streaming_port: int, database_url: str | None) -> dict[str, str]:
+def pod_env(data_dir: Path, port: int, streaming_port: int, database_url: str | None,
+            host: str = "127.0.0.1") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
     env.update(
-        KITH_URL=f"http://127.0.0.1:{port}",
-        KITH_BIND=f"127.0.0.1:{port}",
+        KITH_URL=f"http://{host}:{port}",
+        KITH_BIND=f"{host}:{port}",
         KITH_DATA_DIR=str(data_dir),
         KITH_SECRET_KEY="kith-bench-secret-key-for-benchmarks-only-0123456789",  # noqa: S106 (a throwaway pod)
         KITH_LOG_LEVEL="WARNING",
@@ -48,22 +49,32 @@ def pod_env(data_dir: Path, port: int, streaming_port: int, database_url: str | 
     return env
 
 
-def postgres_database(name: str) -> str | None:
-    """A fresh PostgreSQL database named `name` (never a test database) when KITH_TEST_DATABASE_URL is set."""
-    base = os.environ.get("KITH_TEST_DATABASE_URL")
+def postgres_database(name: str, base: str | None = None, template: str | None = None) -> str | None:
+    """A fresh PostgreSQL database named `name` (never a test database) on the server of `base`
+    (default: KITH_TEST_DATABASE_URL, and None when that is not set either); a copy of
+    `template` when given."""
+    base = base or os.environ.get("KITH_TEST_DATABASE_URL")
     if not base:
         return None
     import psycopg
 
-    with psycopg.connect(base, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    copy = f' TEMPLATE "{template}"' if template else ""
+    for attempt in range(50):
+        try:
+            with psycopg.connect(base, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                connection.execute(f'CREATE DATABASE "{name}"{copy}')
+            break
+        except psycopg.errors.ObjectInUse:  # the template's last session not gone yet
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
     return urlsplit(base)._replace(path=f"/{name}").geturl()
 
 
-def drop_postgres_database(url: str | None) -> None:
+def drop_postgres_database(url: str | None, base: str | None = None) -> None:
     """Drop a database `postgres_database` made (at the end of a run)."""
-    base = os.environ.get("KITH_TEST_DATABASE_URL")
+    base = base or os.environ.get("KITH_TEST_DATABASE_URL")
     if not url or not base:
         return
     import psycopg
