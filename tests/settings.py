@@ -3,7 +3,7 @@
 KITH_TEST_DATABASE_URL switches the suite to PostgreSQL (each xdist worker gets
 its own test database, named by pytest-django).  The KITH_* variables that configure
 a pod are ignored if set in the developer's shell, so a test run never touches a real
-pod's data; the suite's own knobs (KITH_TEST_*, KITH_FUZZ_*, KITH_INTEROP_*) are kept.
+pod's data; the suite's own knobs (KITH_TEST_*, KITH_FUZZ_*, KITH_INTEROP_*, KITH_CRASH_*) are kept.
 """
 
 import atexit
@@ -12,7 +12,7 @@ import shutil
 import tempfile
 
 # Knobs of the test suite itself, kept; every other KITH_* configures a pod and is dropped.
-TEST_KNOBS = ("KITH_TEST_", "KITH_FUZZ_", "KITH_INTEROP_")
+TEST_KNOBS = ("KITH_TEST_", "KITH_FUZZ_", "KITH_INTEROP_", "KITH_CRASH_")
 for _name in [name for name in os.environ if name.startswith("KITH_") and not name.startswith(TEST_KNOBS)]:
     del os.environ[_name]
 _data_dir = tempfile.mkdtemp(prefix="kith-test-")
