@@ -170,7 +170,17 @@ class MastodonOAuthLibCore(OAuthLibCore):
             elif value is None:
                 continue
             pairs.append((str(key), str(value)))
+        if any(not _encodable(text) for pair in pairs for text in pair):
+            return []  # JSON's "\ud800": oauthlib encodes every parameter as UTF-8, which it cannot be
         return pairs
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # ---- /oauth/authorize --------------------------------------------------------------------

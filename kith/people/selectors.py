@@ -14,8 +14,16 @@ def profile_url(person: Person) -> str:
     return f"{settings.KITH_URL}/@{suffix}"
 
 
+# Longer than any name@domain (names up to 255 characters, hosts 253 and a port): no handle.
+MAX_HANDLE_CHARS = 520
+
+
 def split_handle(handle: str) -> tuple[str, str]:
-    """'name', '@name', 'name@domain' or '@name@domain' -> (name, domain or '' for this pod)."""
+    """'name', '@name', 'name@domain' or '@name@domain' -> (name, domain or '' for this pod);
+    ('', '') for text too long to be a handle (SQLite refuses LIKE patterns over 50 kB, which
+    the case-insensitive lookups by name are)."""
+    if len(handle) > MAX_HANDLE_CHARS:
+        return "", ""
     handle = handle.strip().lstrip("@")
     username, _, domain = handle.partition("@")
     domain = domain.lower()

@@ -80,3 +80,21 @@ def test_a_body_larger_than_any_upload_is_a_413_before_it_is_read(api_as, alice,
     response = api.client.post("/api/v2/media", {"file": small}, headers=api.headers)
     assert response.status_code == 422
     assert "at most" in response.json()["error"]
+
+
+def test_a_handle_longer_than_any_is_nobody_not_a_sqlite_error(api_as, alice):
+    """Found by fuzzing (tests/fuzz/test_db_api.py): a 60,000-character acct became a LIKE
+    pattern (username__iexact), which SQLite refuses over 50 kB: a 500."""
+    api = api_as(alice)
+    for acct in ("a" * 60_000, "a@" + "b" * 60_000):
+        status, _ = api.get("/api/v1/accounts/lookup", {"acct": acct})
+        assert status == 404
+    assert api.client.get("/@" + "a" * 60_000).status_code == 404
+
+
+def test_a_json_token_request_holding_a_lone_surrogate_is_an_oauth_error(client):
+    """Found by fuzzing: JSON may spell "\\ud800", which oauthlib cannot encode as UTF-8 (a 500)."""
+    response = client.post("/oauth/token", b'{"grant_type": "password", "username": "\\ud800"}',
+                           content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "unsupported_grant_type"
