@@ -65,15 +65,18 @@ def nest(data: MultiValueDict) -> dict[str, Any]:
             result[key] = values if len(values) > 1 else values[-1]
         else:
             _insert(result, parts, values)
-    return _index_maps_to_lists(result)
+    # The parameters themselves stay a dict, whatever their names (`?0=a` is no list of parameters).
+    return {key: _index_maps_to_lists(value) for key, value in result.items()}
 
 
 def _index_maps_to_lists(value: Any) -> Any:
-    """`fields_attributes[0][name]` arrives as {'0': {...}}; clients mean a list."""
+    """`fields_attributes[0][name]` arrives as {'0': {...}}; clients mean a list, in index order.
+    Indexes are ASCII digits of any length, compared without int() (`²` is a digit to
+    str.isdigit but not to int(), and int() refuses 5,000 digits)."""
     if isinstance(value, dict):
         value = {k: _index_maps_to_lists(v) for k, v in value.items()}
-        if value and all(k.isdigit() for k in value):
-            return [value[k] for k in sorted(value, key=int)]
+        if value and all(k.isascii() and k.isdigit() for k in value):
+            return [value[k] for k in sorted(value, key=lambda k: (len(k.lstrip("0")), k.lstrip("0")))]
     return value
 
 

@@ -93,6 +93,26 @@ def test_rails_style_keys_nest():
     }
 
 
+@pytest.mark.parametrize(("query", "nested"), [
+    ("0=a&1=b", {"0": "a", "1": "b"}),  # parameters named by digits stay parameters (was a list: a 500)
+    ("f[\u00b2][name]=x", {"f": {"\u00b2": {"name": "x"}}}),  # not an index (int() raised ValueError: a 500)
+    ("f[10][n]=b&f[9][n]=a&f[" + "9" * 5000 + "][n]=c", {"f": [{"n": "a"}, {"n": "b"}, {"n": "c"}]}),
+])
+def test_rails_keys_of_any_shape_nest_without_error(query, nested):
+    """Found by fuzzing (tests/fuzz/test_db_api.py, test_nodb_params.py)."""
+    from django.http import QueryDict
+
+    assert nest(QueryDict(query)) == nested
+
+
+def test_odd_rails_keys_through_the_endpoints(api_as, alice):
+    api = api_as(alice)
+    assert api.get("/api/v1/notifications", {"0": "a"})[0] == 200
+    response = api.client.patch("/api/v1/accounts/update_credentials", "fields_attributes[%C2%B2][name]=x",
+                                content_type="application/x-www-form-urlencoded", headers=api.headers)
+    assert response.status_code == 200, response.content
+
+
 def test_limited_photos_are_linked_for_the_viewer_and_public_ones_stably(api_as, alice, bob):
     from django.test import Client
 
