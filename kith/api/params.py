@@ -85,8 +85,8 @@ def is_json(request: HttpRequest) -> bool:
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The JSON object in the body; not JSON, or a string holding NUL (which no text column
-    may store), is a 400."""
+    """The JSON object in the body; not JSON, or a string holding NUL or a lone surrogate
+    (which no text column may store), is a 400."""
     from ninja.errors import HttpError
 
     try:
@@ -96,13 +96,17 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     except ValueError as error:
         raise HttpError(400, "The request body is not valid JSON.") from error
     if _holds_nul(body):
-        raise HttpError(400, "Parameters may not contain NUL characters")
+        raise HttpError(400, "Parameters may not contain NUL characters or lone surrogates")
     return body if isinstance(body, dict) else {}
 
 
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
 def _holds_nul(value: Any, depth: int = 0) -> bool:
+    """NUL, or a lone surrogate (JSON's "\\ud800"): no database stores them, no UTF-8 encodes a surrogate."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if depth > 32:
         return True  # no Mastodon body nests this deep: refused like a NUL
     if isinstance(value, dict):

@@ -98,3 +98,21 @@ def test_a_json_token_request_holding_a_lone_surrogate_is_an_oauth_error(client)
                            content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "unsupported_grant_type"
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/statuses", b'{"status": "a\\ud800"}'),
+    ("/api/v1/lists", b'{"title": "\\udc00"}'),
+    ("/api/v1/statuses", b'{"status": "ok", "poll": {"options": ["\\ud800", "b"], "expires_in": 600}}'),
+])
+def test_json_holding_a_lone_surrogate_is_a_400(api_as, alice, path, body):
+    """Found by fuzzing (tests/fuzz/test_db_api.py): JSON may spell a lone surrogate, which the
+    sanitiser cannot encode (a 500) and no database stores; refused like NUL.  A pair is one character."""
+    api = api_as(alice)
+    response = api.client.post(path, body, content_type="application/json", headers=api.headers)
+    assert response.status_code == 400, response.content
+    assert "lone surrogates" in response.json()["error"]
+    assert Post.objects.count() == 0
+    status, posted = api.post("/api/v1/statuses", {"status": "\U0001f600"})
+    assert status == 200
+    assert posted["content"].strip() == "<p>\U0001f600</p>"
