@@ -419,6 +419,35 @@ def test_deeply_nested_actor_document_is_refused_not_a_500(client, alice, bob, p
     refused(send(client, bob, bob.activity("Follow", uris.actor("alice"))), 401, "did not answer with JSON")
 
 
+@pytest.mark.parametrize("declared", ["\u00b2", "9" * 5000])
+def test_content_length_that_is_no_number_is_not_a_500(client, alice, bob, declared):
+    """Found by fuzzing (tests/fuzz/test_db_inbox.py): '²' is a digit to str.isdigit and not to int(),
+    and int() refuses 5,000 digits; both were a ValueError (a 500) in the body-size checks."""
+    body = json.dumps(bob.activity("Follow", uris.actor("alice"))).encode()
+    signed = {f"HTTP_{name.upper()}": value for name, value in signed_headers(bob, body, path="/inbox").items()}
+    response = client.generic("POST", "/inbox", body, content_type="application/activity+json",
+                              CONTENT_LENGTH=declared, **signed)
+    assert response.status_code in (400, 413), response.content  # the body is read as empty, or too large
+    assert InboundActivity.objects.count() == 0
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(client, alice, bob, constant):
+    """Python's json reads them, JSON has no such thing, and PostgreSQL refused to store them (a 500)."""
+    body = json.dumps(bob.activity("Follow", uris.actor("alice"))).replace('"Follow"', f'"Follow", "x": {constant}')
+    refused(send(client, bob, body.encode()), 400, "not JSON")
+
+
+def test_nul_and_lone_surrogates_are_stored_replaced(client, alice, bob):
+    """PostgreSQL's jsonb refuses "\\u0000" and a lone "\\ud800" (a 500 there): stored as U+FFFD."""
+    activity = bob.activity("Follow", uris.actor("alice"))
+    body = json.dumps(activity).replace('"Follow"', '"Follow", "summary": "a\\u0000b\\ud800", "\\u0000": 1')
+    assert send(client, bob, body.encode()).status_code == 202
+    payload = applied(activity).payload
+    assert payload["summary"] == "a\ufffdb\ufffd"
+    assert payload["\ufffd"] == 1
+
+
 def test_json_that_is_not_an_object_is_refused(client, alice, bob):
     refused(send(client, bob, b'["Follow"]'), 400, "not a JSON object")
 

@@ -94,7 +94,7 @@ def verify_signature(request: HttpRequest, body: bytes) -> RemoteActor:
 @require_POST
 def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
     declared = request.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_ACTIVITY_BYTES:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 15 or int(declared) > MAX_ACTIVITY_BYTES):
         return _error(413, "activity too large")
     body = request.read(MAX_ACTIVITY_BYTES + 1)
     if len(body) > MAX_ACTIVITY_BYTES:
@@ -109,6 +109,7 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
         return _error(400, "the body is not JSON")
     if not isinstance(document, dict):
         return _error(400, "the body is not a JSON object")
+    document = jsonbody.storable(document)  # stored as it came, but for NUL and lone surrogates
     try:
         signer = verify_signature(request, body)
     except (httpsig.SignatureError, actors.ResolveError) as exc:
