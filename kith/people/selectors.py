@@ -21,8 +21,8 @@ MAX_HANDLE_CHARS = 520
 def split_handle(handle: str) -> tuple[str, str]:
     """'name', '@name', 'name@domain' or '@name@domain' -> (name, domain or '' for this pod);
     ('', '') for text too long to be a handle (SQLite refuses LIKE patterns over 50 kB, which
-    the case-insensitive lookups by name are)."""
-    if len(handle) > MAX_HANDLE_CHARS:
+    the case-insensitive lookups by name are) or holding NUL (PostgreSQL refuses it in a query)."""
+    if len(handle) > MAX_HANDLE_CHARS or "\x00" in handle:
         return "", ""
     handle = handle.strip().lstrip("@")
     username, _, domain = handle.partition("@")

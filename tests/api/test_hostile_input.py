@@ -116,3 +116,12 @@ def test_json_holding_a_lone_surrogate_is_a_400(api_as, alice, path, body):
     status, posted = api.post("/api/v1/statuses", {"status": "\U0001f600"})
     assert status == 200
     assert posted["content"].strip() == "<p>\U0001f600</p>"
+
+
+def test_a_profile_address_holding_nul_is_a_404(api_as, alice):
+    """Found by fuzzing on PostgreSQL (tests/fuzz/test_db_api.py): /@%00 reached a query with NUL,
+    which PostgreSQL refuses (a 500); the API refuses NUL before any view, the pages did not."""
+    api = api_as(alice)
+    api.client.force_login(alice.account)
+    assert api.client.get("/@a%00b").status_code == 404
+    assert api.client.get("/@a%00b@remote.example").status_code == 404
