@@ -54,7 +54,7 @@ from kith.people.models import AccountState, Person
 from kith.people.remote import record_remote_move, remove_remote_person
 from kith.people.selectors import profile_url
 from kith.social import remote, services
-from kith.social.models import Comment, Post, PostAudience, Visibility
+from kith.social.models import Comment, Like, Post, PostAudience, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -416,10 +416,9 @@ def _like(activity: ActivityData, actor: RemoteActor) -> None:
     post = None if comment else find_post(target_uri)
     if comment is None and post is None:
         raise Drop("a like of something we do not have")
-    if RemoteObject.objects.filter(uri=activity.id).exists():
-        raise Drop("already applied")
+    _not_undone(activity, actor)
     liked = services.like(actor.person, post=post, comment=comment)
-    RemoteObject.objects.get_or_create(uri=activity.id, defaults={"kind": ObjectKind.LIKE, "like": liked, "activity_uri": activity.id})
+    _link(activity, ObjectKind.LIKE, like=liked)
 
 
 def _announce(activity: ActivityData, actor: RemoteActor) -> None:
@@ -429,10 +428,26 @@ def _announce(activity: ActivityData, actor: RemoteActor) -> None:
         raise Drop("a reshare of something we do not have")
     if post.visibility != Visibility.PUBLIC:
         raise ParseError("only public posts can be reshared")
+    _not_undone(activity, actor)
+    shared = services.reshare(actor.person, post)
+    _link(activity, ObjectKind.POST, post=shared)
+
+
+def _not_undone(activity: ActivityData, actor: RemoteActor) -> None:
     if RemoteObject.objects.filter(uri=activity.id).exists():
         raise Drop("already applied")
-    shared = services.reshare(actor.person, post)
-    RemoteObject.objects.get_or_create(uri=activity.id, defaults={"kind": ObjectKind.POST, "post": shared, "activity_uri": activity.id})
+    if Tombstone.objects.filter(uri=activity.id, actor_uri=actor.uri).exists():
+        raise Drop("undone before it arrived")
+
+
+def _link(activity: ActivityData, kind: str, **made: Like | Post) -> None:
+    """Name the like or reshare a Like or Announce made by the activity's id (an Undo names it).
+
+    A person has one like or reshare of a thing: a second Like or Announce of it, sent after
+    an Undo of the first that is not applied yet (deliveries and inbound jobs run concurrently,
+    so a later activity may be applied first), takes the name over; that Undo then finds
+    nothing to undo, and the like or reshare stays, as its actor last wanted."""
+    RemoteObject.objects.update_or_create(**made, defaults={"uri": activity.id, "kind": kind, "activity_uri": activity.id})
 
 
 def _undo(activity: ActivityData, actor: RemoteActor) -> None:
@@ -458,6 +473,10 @@ def _undo(activity: ActivityData, actor: RemoteActor) -> None:
     if inner is not None and inner.type == "Block" and target is not None:
         graph.unblock(actor.person, target)
         return
+    owned = under_actor(inner_id, actor.uri) or inner_id.startswith(actor.uri.rstrip("/") + "#")  # Mastodon's #likes/1
+    if (inner is None or inner.type in ("Like", "Announce")) and owned:
+        # It may have overtaken its Like or Announce: remembered, so that one is dropped when it comes.
+        Tombstone.objects.get_or_create(uri=inner_id, defaults={"actor_uri": actor.uri})
     raise Drop(f"nothing to undo for {inner.type if inner else inner_id}")
 
 

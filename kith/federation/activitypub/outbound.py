@@ -169,6 +169,14 @@ def federate_delete(post_id: int, author_id: int) -> None:
     # Whatever had not gone out yet stays home; everyone who got it hears of the deletion.
     drop_deliveries(subject)
     object_uri = uris.post(author.username, post_id)
+    announce_id = uris.activity(object_uri, "announce")
+    if Delivery.objects.filter(subject=subject, activity_uri=announce_id).exists():
+        # A reshare went out as an Announce, which other servers know by its own id: it is taken
+        # back by an Undo naming it, as Mastodon does (a Delete of the post's id matched nothing).
+        announce = {"id": announce_id, "type": "Announce", "actor": render.actor_uri(author)}
+        undo = render.wrap("Undo", author, announce, activity_id=uris.activity(object_uri, "undo"), to=[AS_PUBLIC])
+        _send(undo, _previous_inboxes(subject), author, f"delete:{subject}")
+        return
     activity = render.wrap(
         "Delete", author, render.tombstone(object_uri, "Note") | {"@context": None},
         activity_id=uris.activity(object_uri, "delete"), to=[AS_PUBLIC],
