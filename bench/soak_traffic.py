@@ -220,6 +220,8 @@ class Sent:
     on: str = ""  # a comment's post (its uri)
     deleted: bool = False
     at: float = field(default_factory=time.monotonic)
+    extras: bool = False  # has photos or a poll (which an edit would have to send again)
+    edit: str = ""  # the marker of its last edit answered 200
 
 
 def stable_followees(user: User, pods: list[Pod]) -> list[User]:
@@ -258,10 +260,12 @@ class World:
         self.lock = threading.Lock()
         self.sent: dict[str, Sent] = {}  # by uri: posts and messages
         self.comments: list[Sent] = []
-        self.favourites: dict[str, set[User]] = {}
-        self.boosts: dict[str, set[User]] = {}
+        # uri -> the people whose favourite / boost / vote stands, each with the post's id on their pod
+        self.favourites: dict[str, dict[User, str]] = {}
+        self.boosts: dict[str, dict[User, str]] = {}
+        self.votes: dict[str, dict[User, str]] = {}
         self.following: dict[tuple[User, User], bool] = {}  # churn pairs: what the follower last asked for
-        self.busy: set[tuple[User, User]] = set()
+        self.busy: set[Any] = set()  # what a thread is changing now (a pair, a post, a favourite ...)
         self.counter = 0
         self.stable: dict[User, list[User]] = {u: stable_followees(u, pods) for u in self.users}
         self.followers: dict[User, set[User]] = {u: set() for u in self.users}
@@ -280,6 +284,18 @@ class World:
         with self.lock:
             self.counter += 1
             return self.counter
+
+    def claim(self, key: Any) -> bool:
+        """Only one thread at a time changes one thing, so the last answer is the state that holds."""
+        with self.lock:
+            if key in self.busy:
+                return False
+            self.busy.add(key)
+            return True
+
+    def release(self, key: Any) -> None:
+        with self.lock:
+            self.busy.discard(key)
 
     def add(self, item: Sent) -> None:
         with self.lock:
@@ -309,7 +325,8 @@ ACTIONS: tuple[tuple[str, int], ...] = (
     ("read_home", 14), ("read_public", 5), ("read_tag", 4), ("read_profile", 6), ("read_status", 6),
     ("read_notifications", 4), ("read_conversations", 2), ("web_pages", 6), ("search", 4),
     ("post_public", 8), ("post_private", 3), ("post_aspect", 3), ("post_direct", 3), ("reply", 6),
-    ("favourite", 6), ("boost", 3), ("follow_or_unfollow", 2), ("delete", 1),
+    ("favourite", 5), ("unfavourite", 1), ("boost", 3), ("unboost", 1), ("vote", 2), ("edit", 1),
+    ("follow_or_unfollow", 2), ("delete", 1),
 )
 
 
@@ -339,7 +356,8 @@ class Traffic:
             target = status.get("reblog") or status
             user.seen.append({
                 "id": target["id"], "uri": target["uri"], "visibility": target["visibility"],
-                "account_id": target["account"]["id"],
+                "account_id": target["account"]["id"], "reply": target.get("in_reply_to_id") is not None,
+                "poll": bool(target.get("poll")),
                 "media": [m["url"] for m in target.get("media_attachments", []) if m.get("url")],
             })
 
@@ -442,14 +460,18 @@ class Traffic:
 
     def publish(self, user: User, rng: random.Random, kind: str, body: dict[str, Any],
                 recipients: set[User]) -> None:
-        response = self.api(user, f"POST statuses ({kind})", "POST", "/api/v1/statuses", json=body)
+        label = kind + (" with a poll" if "poll" in body else "")
+        response = self.api(user, f"POST statuses ({label})", "POST", "/api/v1/statuses", json=body)
         if self.ok(response):
             status = response.json()
-            self.world.add(Sent(kind, user, status["id"], status["uri"], recipients))
+            self.world.add(Sent(kind, user, status["id"], status["uri"], recipients,
+                                extras=bool(body.get("media_ids") or body.get("poll"))))
 
     def post_public(self, user: User, rng: random.Random) -> None:
         body: dict[str, Any] = {"status": self.text(user, rng, tag=rng.random() < 0.5), "visibility": "public"}
-        if rng.random() < 0.25 and (media_id := self.upload(user, rng)):
+        if rng.random() < 0.15:
+            body["poll"] = {"options": ["yes", "no", "later"], "expires_in": 86400}
+        elif rng.random() < 0.25 and (media_id := self.upload(user, rng)):
             body["media_ids"] = [media_id]
         self.publish(user, rng, "public", body, {user, *self.world.followers[user]})
 
@@ -492,31 +514,93 @@ class Traffic:
             reply = response.json()
             self.world.add(Sent("comment", user, reply["id"], reply["uri"], set(), on=status["uri"]))
 
+    def toggle(self, user: User, status: dict[str, Any], given: dict[str, dict[User, str]], verb: str,
+               undo: bool) -> None:
+        """Favourite or boost (or undo one) `status` as `user`; `given` keeps what stands."""
+        key = (verb, status["uri"], user)
+        if not self.world.claim(key):
+            return
+        try:
+            action = f"un{verb}" if undo else verb
+            if self.ok(self.api(user, f"POST statuses/:id/{action}", "POST", f"/api/v1/statuses/{status['id']}/{action}")):
+                with self.world.lock:
+                    if undo:
+                        given.get(status["uri"], {}).pop(user, None)
+                    else:
+                        given.setdefault(status["uri"], {})[user] = status["id"]
+        finally:
+            self.world.release(key)
+
+    def standing(self, user: User, rng: random.Random, given: dict[str, dict[User, str]]) -> dict[str, Any] | None:
+        with self.world.lock:
+            mine = [{"uri": uri, "id": people[user]} for uri, people in given.items() if user in people]
+        return rng.choice(mine) if mine else None
+
     def favourite(self, user: User, rng: random.Random) -> None:
         status = self.seen(user, rng)
         if status is None:
             return self.read_home(user, rng)
-        if self.ok(self.api(user, "POST statuses/:id/favourite", "POST", f"/api/v1/statuses/{status['id']}/favourite")):
-            with self.world.lock:
-                self.world.favourites.setdefault(status["uri"], set()).add(user)
+        self.toggle(user, status, self.world.favourites, "favourite", undo=False)
+
+    def unfavourite(self, user: User, rng: random.Random) -> None:
+        status = self.standing(user, rng, self.world.favourites)
+        if status is not None:
+            self.toggle(user, status, self.world.favourites, "favourite", undo=True)
 
     def boost(self, user: User, rng: random.Random) -> None:
-        status = self.seen(user, rng, lambda s: s["visibility"] == "public" and s["account_id"] != user.own_id)
+        status = self.seen(user, rng, lambda s: s["visibility"] == "public" and not s["reply"]
+                           and s["account_id"] != user.own_id)
         if status is None:
             return self.read_home(user, rng)
-        if self.ok(self.api(user, "POST statuses/:id/reblog", "POST", f"/api/v1/statuses/{status['id']}/reblog")):
-            with self.world.lock:
-                self.world.boosts.setdefault(status["uri"], set()).add(user)
+        self.toggle(user, status, self.world.boosts, "reblog", undo=False)
+
+    def unboost(self, user: User, rng: random.Random) -> None:
+        status = self.standing(user, rng, self.world.boosts)
+        if status is not None:
+            self.toggle(user, status, self.world.boosts, "reblog", undo=True)
+
+    def vote(self, user: User, rng: random.Random) -> None:
+        status = self.seen(user, rng, lambda s: s["poll"] and s["account_id"] != user.own_id)
+        if status is None:
+            return self.read_home(user, rng)
+        key = ("vote", status["uri"], user)
+        if status["uri"] in self.world.votes and user in self.world.votes[status["uri"]] or not self.world.claim(key):
+            return None
+        try:
+            # A poll's id is its post's id (docs/api.md).
+            if self.ok(self.api(user, "POST polls/:id/votes", "POST", f"/api/v1/polls/{status['id']}/votes",
+                                json={"choices": [rng.randrange(3)]})):
+                with self.world.lock:
+                    self.world.votes.setdefault(status["uri"], {})[user] = status["id"]
+        finally:
+            self.world.release(key)
+
+    def edit(self, user: User, rng: random.Random) -> None:
+        with self.world.lock:
+            mine = [s for s in self.world.sent.values() if s.author is user and not s.deleted and not s.extras
+                    and s.kind != "direct"]
+        if not mine:
+            return self.post_public(user, rng)
+        item = rng.choice(mine)
+        if not self.world.claim(item):
+            return None
+        try:
+            marker = f"edited{self.world.number()}x"
+            body = {"status": f"{self.text(user, rng, tag=False)} ({marker})"}
+            if self.ok(self.api(user, "PUT statuses/:id", "PUT", f"/api/v1/statuses/{item.id}", json=body)):
+                item.edit = marker
+        finally:
+            self.world.release(item)
 
     def follow_or_unfollow(self, user: User, rng: random.Random) -> None:
         world = self.world
-        with world.lock:
-            pairs = [pair for pair in world.following if pair[0] is user and pair not in world.busy]
-            if not pairs:
-                return None
-            pair = rng.choice(pairs)
-            world.busy.add(pair)
-            follow = not world.following[pair]
+        pairs = [pair for pair in world.following if pair[0] is user]
+        if not pairs:
+            return None
+        pair = rng.choice(pairs)
+        if not world.claim(pair):
+            return None
+        follow = not world.following[pair]
         try:
             verb = "follow" if follow else "unfollow"
             response = self.api(user, f"POST accounts/:id/{verb}", "POST",
@@ -525,8 +609,7 @@ class Traffic:
                 with world.lock:
                     world.following[pair] = follow
         finally:
-            with world.lock:
-                world.busy.discard(pair)
+            world.release(pair)
 
     def delete(self, user: User, rng: random.Random) -> None:
         with self.world.lock:
@@ -535,8 +618,13 @@ class Traffic:
         if not mine:
             return self.post_public(user, rng)
         item = rng.choice(mine)
-        if self.ok(self.api(user, "DELETE statuses/:id", "DELETE", f"/api/v1/statuses/{item.id}")):
-            item.deleted = True
+        if not self.world.claim(item):
+            return None
+        try:
+            if self.ok(self.api(user, "DELETE statuses/:id", "DELETE", f"/api/v1/statuses/{item.id}")):
+                item.deleted = True
+        finally:
+            self.world.release(item)
 
 
 def client_loop(traffic: Traffic, rng: random.Random, deadline: float) -> None:
@@ -608,8 +696,10 @@ class Convergence:
       on whichever pod they are; a deleted post is in nobody's;
     - every direct message is in each recipient's conversations;
     - every reply is in its post's thread on the post author's pod;
-    - each post's favourite and boost counts on its author's pod are the number of people
-      (on any pod) whose favourite or boost was answered 200;
+    - an edited post shows its last edit wherever it is;
+    - each post's favourite, boost and poll vote counts on its author's pod are the number
+      of people (on any pod) whose favourite, boost or vote stands (answered 200, and not
+      undone by an answered unfavourite or unboost);
     - each follow between pods is seen the same way by both pods (the follower's
       relationship against the followee's list of followers), and stable follows hold.
     Follows made and undone during the load are not expected to carry posts (their timing
@@ -649,9 +739,10 @@ class Convergence:
             url, params = response.links.get("next", {}).get("url"), None  # params={} would drop its query
         return items
 
-    def home(self, user: User) -> set[str]:
+    def home(self, user: User) -> dict[str, str]:
+        """uri -> content of every post in the person's home timeline (boosted ones too)."""
         statuses = self.pages(user, "GET timelines/home", "/api/v1/timelines/home", {"limit": 40})
-        return {s["uri"] for s in statuses} | {s["reblog"]["uri"] for s in statuses if s.get("reblog")}
+        return {t["uri"]: t["content"] for s in statuses for t in (s, s.get("reblog")) if t}
 
     def messages(self, user: User) -> set[str]:
         uris = set()
@@ -689,9 +780,14 @@ class Convergence:
                     if item.uri not in homes[user]:
                         self.problem(f"{item.kind} post {item.uri} of {item.author.handle} missing from "
                                      f"{user.handle}'s home timeline")
+                    elif item.edit:
+                        self.count("edited posts at their last version in a home timeline")
+                        if item.edit not in homes[user][item.uri]:
+                            self.problem(f"{item.uri} at {user.handle}'s is not its last edit ({item.edit})")
         self.replies()
-        self.counts("favourites", world.favourites, "favourites_count")
-        self.counts("boosts", world.boosts, "reblogs_count")
+        self.counts("favourites", world.favourites, "statuses", "favourites_count")
+        self.counts("boosts", world.boosts, "statuses", "reblogs_count")
+        self.counts("poll votes", world.votes, "polls", "votes_count")
         self.follows()
         return {"ok": not self.problems, "checked": dict(sorted(self.checked.items())),
                 "problem_count": len(self.problems), "problems": self.problems[:40]}
@@ -724,13 +820,13 @@ class Convergence:
                 if comment.uri not in thread:
                     self.problem(f"reply {comment.uri} of {comment.author.handle} missing from {uri}'s thread")
 
-    def counts(self, what: str, given: dict[str, set[User]], field_name: str) -> None:
+    def counts(self, what: str, given: dict[str, dict[User, str]], path: str, field_name: str) -> None:
         for uri, people in given.items():
             item = self.post(uri, what)
             if item is None:
                 continue
             author = item.author
-            response = self.http.request("GET statuses/:id", "GET", f"{author.pod.url}/api/v1/statuses/{item.id}",
+            response = self.http.request(f"GET {path}/:id", "GET", f"{author.pod.url}/api/v1/{path}/{item.id}",
                                          token=author.token)
             self.count(f"{what} counted on the author's pod", len(people))
             if response is None or response.status_code != 200:
