@@ -255,6 +255,10 @@ def _request(
             raise FetchError(f"{current} took too long ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__} for {current}") from exc
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            # httpx reads a redirect's Location while sending, even when not following it, and
+            # raises InvalidURL (no HTTPError) for `Location: https:x` and the like.
+            raise Refused(f"malformed answer from {current[:200]}: {exc}") from None
         try:
             if response.is_redirect and follow_redirects:
                 location = response.headers.get("location")

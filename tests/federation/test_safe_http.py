@@ -63,6 +63,8 @@ class _Peer(BaseHTTPRequestHandler):
             self._send(302, b"", headers=[("Location", f"http://127.0.0.1:{port}/ok")])
         elif self.path == "/loop":
             self._send(302, b"", headers=[("Location", "/loop")])
+        elif self.path == "/to-malformed":
+            self._send(302, b"", headers=[("Location", "http:x")])
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +161,12 @@ def test_headers_dripped_a_byte_at_a_time_are_cut_off_at_the_deadline(peer, priv
 def test_redirect_loop_bounded(peer, private_allowed):
     with pytest.raises(safe_http.FetchError, match="too many redirects"):
         safe_http.request("GET", peer + "/loop")
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_a_redirect_to_a_malformed_url_is_refused(private_allowed, peer, follow):
+    """Found by fuzzing (tests/fuzz/test_db_discovery.py): httpx reads the Location of every
+    redirect while sending, followed or not, and raised InvalidURL (not an HTTPError) for
+    `Location: http:x`: a 500 wherever a peer answered so (an actor fetched at the inbox)."""
+    with pytest.raises(safe_http.Refused, match="malformed answer"):
+        safe_http.request("GET", peer + "/to-malformed", follow_redirects=follow)
