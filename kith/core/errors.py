@@ -1,4 +1,4 @@
-"""Errors that services raise for handlers to turn into clear 4xx answers."""
+"""Errors that services raise for handlers to turn into clear answers (4xx; 507 when the disk is full)."""
 
 
 class DomainError(Exception):
@@ -21,3 +21,14 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+class StorageFull(DomainError):
+    """The pod's disk had no room for what was sent; nothing of it was kept.
+
+    507 Insufficient Storage (RFC 4918): the server, not the request, is at fault, and it
+    says exactly that.  Mastodon answers a failing storage backend with 503 and leaves a
+    full local disk to its generic 500; apps show the `error` text of any of them, so the
+    precise status costs clients nothing and tells the admin's logs what happened."""
+
+    status = 507

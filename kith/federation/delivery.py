@@ -40,7 +40,7 @@ import random
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,7 +59,7 @@ from kith.federation import hosts, httpsig, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.keys import instance_key
 from kith.federation.models import Delivery, DeliveryState, HostHealth
-from kith.jobs import enqueue_on_commit, huey, periodic, task
+from kith.jobs import enqueue_on_commit, huey, periodic, resumes, task
 from kith.people.keys import key_for
 from kith.people.models import Person, PersonKey
 
@@ -846,6 +846,19 @@ def sweep_deliveries(now: datetime | None = None) -> int:
 @task()
 def deliver_due_job() -> None:
     deliver_due()
+
+
+@resumes(deliver_due_job)
+def release_leases(_queued: Set[object] = frozenset()) -> int:
+    """At the start of a process that is the whole pod, every lease was held by the process that
+    died: release them, so its rows go now rather than when the leases run out (LEASE), and
+    start a run.  Returns how many rows were released."""
+    released = Delivery.objects.filter(state=DeliveryState.PENDING, claimed_until__isnull=False).update(
+        claimed_until=None
+    )
+    if released or _due(timezone.now()).exists():
+        deliver_due_job()
+    return released
 
 
 @periodic(crontab(minute="*"))

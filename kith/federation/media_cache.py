@@ -9,7 +9,9 @@ an upload: decoded defensively, metadata stripped, re-encoded.
 - **Photos of remote posts** become Media rows (PROCESSING until copied).  A
   refusal (not an image, too big, a private address) fails the photo at once; a
   timeout, a refused connection or a job lost with its worker leaves it
-  PROCESSING, and `sweep_remote_photos` tries it again a few times in its first day.
+  PROCESSING.  A server that did not answer is asked again soon (QUICK_RETRIES: it
+  was restarting, say), then `sweep_remote_photos` tries a few times in the photo's
+  first day; a restarted pod queues the jobs it lost at once (`resume_remote_photos`).
 - **Avatars and headers of remote people.**  Protocol adapters call
   `record_profile_images` whenever they read a profile (an actor fetched or
   refreshed, an Update of it).  A URL seen before is never fetched again, a new
@@ -23,6 +25,7 @@ an upload: decoded defensively, metadata stripped, re-encoded.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,7 +40,7 @@ from kith.core import events
 from kith.core.errors import Invalid
 from kith.federation import safe_http
 from kith.federation.models import CopyState, RemoteProfileImage
-from kith.jobs import enqueue_on_commit, periodic, task
+from kith.jobs import enqueue_on_commit, periodic, resumes, task
 from kith.people.images import MAX_PROFILE_IMAGE_BYTES, PROFILE_IMAGE_SIDES, clean_profile_image_bytes
 from kith.people.models import Person
 from kith.people.remote import set_remote_profile_image
@@ -74,8 +77,14 @@ def _fetch_image(url: str, max_bytes: int) -> bytes:
 # ---- photos of remote posts ---------------------------------------------------------------------
 
 
+# Seconds before asking again a server that did not answer: a pod restarting is back within
+# seconds, and until then the photo shows as missing here.  A try is one GET.  After these (about
+# eight minutes) the sweep's windows take over.
+QUICK_RETRIES = (5, 15, 30, 60, 120, 240)
+
+
 @task(retries=0)
-def cache_remote_media_job(media_id: int) -> None:
+def cache_remote_media_job(media_id: int, quick_retry: int = 0) -> None:
     media = Media.objects.filter(id=media_id, state=MediaState.PROCESSING).exclude(remote_url="").first()
     if media is None:
         return
@@ -83,7 +92,9 @@ def cache_remote_media_job(media_id: int) -> None:
         body = _fetch_image(media.remote_url, settings.KITH_MAX_UPLOAD_BYTES)
     except _TryLater as exc:
         log.info("remote photo %s not fetched, to be tried again: %s", media.remote_url, exc)
-        return  # still PROCESSING: sweep_remote_photos tries again
+        if quick_retry < len(QUICK_RETRIES):  # still PROCESSING; the sweep covers a lost schedule
+            cache_remote_media_job.schedule((media_id, quick_retry + 1), delay=QUICK_RETRIES[quick_retry])
+        return
     except _Refused as exc:
         log.info("remote photo %s refused: %s", media.remote_url, exc)
         Media.objects.filter(id=media_id, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
@@ -127,6 +138,18 @@ def sweep_remote_photos(now: datetime | None = None) -> int:
     for media_id in retry:
         cache_remote_media_job(media_id)
     return len(retry)
+
+
+@resumes(cache_remote_media_job)
+def resume_remote_photos(queued: Set[int]) -> int:
+    """Queue the copy again for every remote photo still PROCESSING with no job in the queue
+    (it was running when the worker died): at a pod's start, instead of the sweep's windows."""
+    since = timezone.now() - PHOTO_GIVE_UP_AFTER
+    waiting = Media.objects.filter(state=MediaState.PROCESSING, created_at__gte=since).exclude(remote_url="")
+    lost = [media_id for media_id in waiting.values_list("id", flat=True)[:SWEEP_LIMIT] if media_id not in queued]
+    for media_id in lost:
+        cache_remote_media_job(media_id)
+    return len(lost)
 
 
 @periodic(crontab(minute="*/10"))

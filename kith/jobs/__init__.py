@@ -9,6 +9,12 @@ durability comes from state the pod owns (e.g. timelines.FanOut rows), which
 Tasks may live in any module of an installed `kith` app; the worker imports
 them all when it starts (`discover_tasks`), so a job enqueued by another
 process (the web, `kith user create`) always finds its function.
+
+When a process that is the whole pod (`kith serve`) starts, the jobs that were
+running when the previous one died are lost, and their work waits for its sweep
+(minutes).  Modules declare with `@resumes(job)` how to queue such work again at
+once: kith.jobs.worker reads the queue first, so only work with no job of its
+own is queued again.
 """
 
 from __future__ import annotations
@@ -16,14 +22,14 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Any
 
 from django.db import transaction
 
 from kith.jobs.queue import huey
 
-__all__ = ["discover_tasks", "enqueue_on_commit", "huey", "periodic", "task"]
+__all__ = ["discover_tasks", "enqueue_on_commit", "huey", "periodic", "resumes", "task"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,28 @@ def task(**options: Any) -> Callable:
 def periodic(schedule: Any, **options: Any) -> Callable:
     """Declare a task the worker runs on `schedule` (a huey `crontab`)."""
     return huey.periodic_task(schedule, **options)
+
+
+# A function given the first arguments of the `job`s still queued (or scheduled), which queues
+# the job again for the work that has none; returns how much it queued.
+Resumer = Callable[[Set[Any]], int]
+_resumers: list[tuple[Any, Resumer]] = []
+
+
+def resumes(job: Any) -> Callable[[Resumer], Resumer]:
+    """Declare the function that queues `job` again, at a whole-pod start, for durable work
+    whose job was lost (kith.jobs.worker.startup_recovery calls it)."""
+
+    def register(resumer: Resumer) -> Resumer:
+        if all(registered is not resumer for _job, registered in _resumers):
+            _resumers.append((job, resumer))
+        return resumer
+
+    return register
+
+
+def resumers() -> list[tuple[Any, Resumer]]:
+    return list(_resumers)
 
 
 def enqueue_on_commit(job: Callable, *args: Any, **kwargs: Any) -> None:

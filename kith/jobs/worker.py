@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import defaultdict
+from typing import Any
 
 from django.db import close_old_connections
 from huey.consumer import Consumer
 
-from kith.jobs import discover_tasks
+from kith.jobs import discover_tasks, resumers
 from kith.jobs.queue import describe, huey
 
 log = logging.getLogger(__name__)
@@ -16,6 +18,9 @@ log = logging.getLogger(__name__)
 # On SIGTERM a separate worker stops taking jobs and waits this long for running
 # ones; whatever is still running then is recovered from the pod's own state.
 SHUTDOWN_TIMEOUT_SECONDS = 30
+# Telling lost work from queued work reads (deserialises) every queued message: a longer queue
+# is left to the sweeps.
+QUEUE_READ_LIMIT = 20_000
 
 
 class EmbeddedConsumer(Consumer):
@@ -89,7 +94,46 @@ def startup_recovery(*, whole_pod: bool = False) -> int:
     events = sweep(include_young=whole_pod)
     if events:
         log.info("re-queued %d pending events", events)
+    if whole_pod:
+        # Nobody else can be running jobs: work whose job is not in the queue lost it with the
+        # process that died (photos, inbound activities, deliveries held under its leases).
+        resume_lost_work()
     return resumed
+
+
+def _queued_first_arguments() -> dict[type, set[Any]] | None:
+    """The first argument of every queued or scheduled job, by task class (None: too many to read)."""
+    if huey.pending_count() + huey.scheduled_count() > QUEUE_READ_LIMIT:
+        return None
+    found: dict[type, set[Any]] = defaultdict(set)
+    for queued in [*huey.pending(), *huey.scheduled()]:
+        if queued.args:
+            found[type(queued)].add(queued.args[0])
+    return found
+
+
+def resume_lost_work() -> int:
+    """Run every `@resumes` declaration (kith.jobs) with the jobs still queued; returns how many
+    jobs they queued.  Only for a process that is the whole pod, before its consumer starts."""
+    try:
+        queued = _queued_first_arguments()
+    except Exception:  # an unreadable message: the sweeps will find the work
+        log.warning("could not read the job queue; lost work waits for the sweeps", exc_info=True)
+        return 0
+    if queued is None:
+        log.info("the job queue is too long to read at start; lost work waits for the sweeps")
+        return 0
+    total = 0
+    for job, resumer in resumers():
+        try:
+            count = resumer(queued.get(job.task_class, set()))
+        except Exception:  # one failing must not keep the others (or the pod) from starting
+            log.exception("could not resume the lost jobs of %s", job.task_class.__name__)
+            continue
+        if count:
+            log.info("queued %d lost %s jobs again", count, job.task_class.__name__)
+        total += count
+    return total
 
 
 def run_worker(threads: int) -> None:

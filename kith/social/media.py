@@ -17,14 +17,22 @@ that are served:
 
 Then the raw upload is deleted.  A failed decode marks the photo FAILED.
 huey forgets a task whose worker is killed, so `sweep_stuck_media` re-enqueues
-photos left PROCESSING (durability comes from the row, as with fan-out).
+photos left PROCESSING (durability comes from the row, as with fan-out), and a
+restarted pod queues them again at once (`resume_processing`).  A post's photos are
+processed before the post is sent to other servers (`finish_processing`): what
+describes a photo there (its type, size, blurhash, a URL that serves it) exists only then.
+
+A full disk refuses the upload (StorageFull: 507) and keeps nothing of it; one that
+fills during processing leaves no partial file, and the job is retried later.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import logging
 import math
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
@@ -38,9 +46,9 @@ from django.utils import timezone
 from huey import crontab
 from PIL import Image, ImageCms
 
-from kith.core.errors import Invalid, NotAllowed, NotFound
+from kith.core.errors import Invalid, NotAllowed, NotFound, StorageFull
 from kith.core.ids import new_id
-from kith.jobs import enqueue_on_commit, periodic, task
+from kith.jobs import enqueue_on_commit, periodic, resumes, task
 from kith.people.images import open_untrusted, strip_and_orient
 from kith.people.models import Person
 from kith.social.models import Media, MediaState
@@ -59,6 +67,8 @@ UPLOAD_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "W
 # A job older than this is presumed lost; after GIVE_UP_AFTER the photo is marked FAILED.
 LOST_JOB_AFTER = timedelta(minutes=10)
 GIVE_UP_AFTER = timedelta(days=1)
+# The errors of a full disk (or a spent quota): the pod's fault, never the file's.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -84,7 +94,7 @@ def upload_media(
     with open_untrusted(data) as image:  # raises Invalid for anything but a sane JPEG/PNG/GIF/WebP
         content_type = UPLOAD_TYPES[image.format]
     media_id = new_id()
-    raw_name = default_storage.save(raw_upload_name(media_id), ContentFile(data))
+    raw_name = _save_raw(media_id, data)
     try:
         with transaction.atomic():
             media = Media.objects.create(
@@ -124,6 +134,18 @@ def update_media(
             post = media.post  # alt text is part of the post's search entry
             transaction.on_commit(lambda: index_post(post))
     return media
+
+
+def _save_raw(media_id: int, data: bytes) -> str:
+    """Keep the upload's bytes for the worker; on a full disk keep nothing and say so."""
+    try:
+        return default_storage.save(raw_upload_name(media_id), ContentFile(data))
+    except OSError as exc:
+        default_storage.delete(raw_upload_name(media_id))  # what was written before the disk filled
+        if exc.errno in DISK_FULL:
+            log.error("refused an upload: the media disk is full (%s)", exc)
+            raise StorageFull("The server has no room for this photo just now; please try again later.") from exc
+        raise
 
 
 def _clean_description(description: str) -> str:
@@ -260,17 +282,29 @@ def _blurhash(image: Image.Image) -> str:
 
 
 def _store(media_id: int, processed: Processed) -> None:
-    with transaction.atomic():
-        media = Media.objects.select_for_update().filter(id=media_id, state=MediaState.PROCESSING).first()
-        if media is None:
-            return  # deleted (or finished by a twin job) while we worked
-        media.file.save(f"{media.id}.{processed.extension}", ContentFile(processed.original), save=False)
-        media.thumbnail.save(f"{media.id}.{processed.extension}", ContentFile(processed.thumbnail), save=False)
-        media.content_type = processed.content_type
-        media.width, media.height = processed.width, processed.height
-        media.blurhash = processed.blurhash
-        media.state = MediaState.READY
-        media.save(update_fields=["file", "thumbnail", "content_type", "width", "height", "blurhash", "state"])
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            media = Media.objects.select_for_update().filter(id=media_id, state=MediaState.PROCESSING).first()
+            if media is None:
+                return  # deleted (or finished by a twin job) while we worked
+            filename = f"{media.id}.{processed.extension}"
+            for field, content in ((media.file, processed.original), (media.thumbnail, processed.thumbnail)):
+                name = field.field.generate_filename(media, filename)
+                # A try killed between writing its files and committing left them under this name:
+                # replace them, or the storage would pick a new name and orphan the old file.
+                field.storage.delete(name)
+                written.append(name)  # before writing: a disk that fills half-way leaves part of it
+                field.save(filename, ContentFile(content), save=False)
+            media.content_type = processed.content_type
+            media.width, media.height = processed.width, processed.height
+            media.blurhash = processed.blurhash
+            media.state = MediaState.READY
+            media.save(update_fields=["file", "thumbnail", "content_type", "width", "height", "blurhash", "state"])
+    except BaseException:
+        for name in written:  # nothing of a try that did not commit stays on disk
+            default_storage.delete(name)
+        raise
 
 
 def _discard_raw(media_id: int) -> None:
@@ -295,6 +329,61 @@ def sweep_stuck_media() -> int:
     return len(retry)
 
 
+@resumes(process_media_job)
+def resume_processing(queued: Set[int]) -> int:
+    """Queue the job again for every upload still PROCESSING that has none in the queue (it was
+    running when the worker died): at a pod's start, instead of the sweep's ten minutes."""
+    since = timezone.now() - GIVE_UP_AFTER
+    waiting = Media.objects.filter(state=MediaState.PROCESSING, remote_url="", created_at__gte=since)
+    lost = [media_id for media_id in waiting.values_list("id", flat=True)[:1000] if media_id not in queued]
+    for media_id in lost:
+        process_media_job(media_id)
+    return len(lost)
+
+
+def finish_processing(post_id: int) -> int:
+    """Process now, in this thread, the post's own photos still waiting for their job (before the
+    post is sent elsewhere); returns how many.  A twin job finds them done: harmless."""
+    waiting = Media.objects.filter(post_id=post_id, state=MediaState.PROCESSING, remote_url="")
+    media_ids = list(waiting.values_list("id", flat=True))
+    for media_id in media_ids:
+        process_media(media_id)
+    return len(media_ids)
+
+
+STRAY_SCAN_LIMIT = 5000
+
+
+def sweep_stray_uploads() -> int:
+    """Delete raw uploads no photo waits for: a request killed (or failed) between storing the
+    bytes and committing the row was never answered, so nothing refers to them.  Only those
+    older than LOST_JOB_AFTER: a younger one may belong to a request still running."""
+    try:
+        _folders, names = default_storage.listdir("incoming")
+    except FileNotFoundError:
+        return 0
+    names = [name for name in names if name.isdigit()][:STRAY_SCAN_LIMIT]
+    waiting = set(
+        Media.objects.filter(id__in=[int(name) for name in names], state=MediaState.PROCESSING).values_list("id", flat=True)
+    )
+    old = timezone.now() - LOST_JOB_AFTER
+    removed = 0
+    for name in names:
+        if int(name) in waiting:
+            continue
+        try:
+            if default_storage.get_modified_time(f"incoming/{name}") >= old:
+                continue
+        except FileNotFoundError:
+            continue
+        default_storage.delete(f"incoming/{name}")
+        removed += 1
+    if removed:
+        log.info("removed %d raw uploads no photo was waiting for", removed)
+    return removed
+
+
 @periodic(crontab(minute="*/10"))
 def sweep_media_job() -> None:
     sweep_stuck_media()
+    sweep_stray_uploads()

@@ -10,7 +10,7 @@ a Delete that arrives before its Create leaves a tombstone that wins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -48,7 +48,7 @@ from kith.federation.activitypub.parse import (
 )
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
-from kith.jobs import periodic, task
+from kith.jobs import periodic, resumes, task
 from kith.moderation.services import file_report
 from kith.people.models import AccountState, Person
 from kith.people.remote import record_remote_move, remove_remote_person
@@ -602,6 +602,23 @@ def sweep_pending_inbound(now: datetime | None = None) -> int:
         state=InboundState.PENDING, received_at__lt=now - SWEEP_AFTER, attempts__lt=MAX_SWEEPS
     )
     ids = list(lost.order_by("received_at").values_list("id", flat=True)[:SWEEP_LIMIT])
+    if ids:
+        InboundActivity.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
+        for inbound_id in ids:
+            apply_inbound_job(inbound_id)
+    return len(ids)
+
+
+@resumes(apply_inbound_job)
+def resume_pending_inbound(queued: Set[int]) -> int:
+    """At a pod's start, queue again the stored activities whose job is not in the queue (it was
+    running when the worker died), oldest first, instead of after SWEEP_AFTER.  Counted as a
+    sweep: an activity that kills the worker must not be tried at every start for ever."""
+    waiting = InboundActivity.objects.filter(state=InboundState.PENDING, attempts__lt=MAX_SWEEPS)
+    ids = [
+        inbound_id for inbound_id in waiting.order_by("received_at").values_list("id", flat=True)[:SWEEP_LIMIT]
+        if inbound_id not in queued
+    ]
     if ids:
         InboundActivity.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
         for inbound_id in ids:

@@ -34,6 +34,7 @@ from kith.graph.models import Follow, FollowState
 from kith.jobs import periodic, task
 from kith.messaging.models import Message
 from kith.people.models import Person
+from kith.social.media import finish_processing
 from kith.social.models import Comment, Like, Post, Visibility
 
 CONTENT_TYPE = "application/activity+json"
@@ -124,6 +125,10 @@ def _thread(post: Post) -> render.Thread | None:
 
 @task()
 def federate_post(post_id: int) -> None:
+    # Photos are described by what processing finds (type, size, blurhash) and served only once
+    # processed: a photo posted straight after its upload would otherwise go out unserved, and
+    # the receiving server, finding nothing there, would give it up.
+    finish_processing(post_id)
     post = _load_post(post_id)
     if post is None or not post.author.is_local:
         return
@@ -148,6 +153,7 @@ def federate_post(post_id: int) -> None:
 
 @task()
 def federate_edit(post_id: int) -> None:
+    finish_processing(post_id)  # photos added by the edit (see federate_post)
     post = _load_post(post_id)
     if post is None or not post.author.is_local or post.edited_at is None:
         return
