@@ -16,6 +16,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ import httpx
 KITH = str(Path(sys.executable).with_name("kith"))
 PASSWORD = "correct horse battery staple"
 START_TIMEOUT = 60.0
+READY_POLL_SECONDS = 0.05
 
 
 def free_port(host: str) -> int:
@@ -143,6 +145,10 @@ class Pod:
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+        # Pods keep Python's bytecode cache (__pycache__, ignored by git) even where the shell
+        # turned it off: without it every pod start compiled Kith's ~170 modules again, about a
+        # second of CPU per `kith serve` and ~0.3 s per `kith` command (tests start hundreds).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(
             KITH_URL=self.url,
             KITH_BIND=f"{self.host}:{self.port}",
@@ -184,18 +190,61 @@ class Pod:
         self.process = subprocess.Popen(
             [KITH, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        return self.wait_ready()
+
+    def ready(self) -> bool:
+        """Whether the web and the streaming server both answer."""
+        with contextlib.suppress(httpx.HTTPError):
+            return (
+                httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=2).status_code == 200
+                and httpx.get(f"{self.streaming_url}/api/v1/streaming/health", timeout=2).status_code == 200
+            )
+        return False
+
+    def wait_ready(self) -> Pod:
+        """Wait until the pod serves (after `start`, or after `kill_worker` while granian respawns it)."""
+        assert self.process is not None, f"pod {self.name} is not running"
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"pod {self.name} exited at start:\n{self.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (
-                    httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=2).status_code == 200
-                    and httpx.get(f"{self.streaming_url}/api/v1/streaming/health", timeout=2).status_code == 200
-                ):
-                    return self
-            time.sleep(0.1)
+            if self.ready():
+                return self
+            time.sleep(READY_POLL_SECONDS)
         raise RuntimeError(f"pod {self.name} did not start within {START_TIMEOUT}s:\n{self.log()}")
+
+    def worker_pids(self) -> list[int]:
+        """The processes granian's supervisor runs: the one web worker, which for `kith serve` is
+        also the job worker and the streaming server."""
+        if self.process is None:
+            return []
+        pid = self.process.pid
+        children: list[int] = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                children += [int(child) for child in (task / "children").read_text().split()]
+        return children
+
+    def kill_worker(self) -> None:
+        """SIGKILL the working process only (as the kernel's OOM killer would); granian's
+        supervisor starts a new one.  Returns once the killed one is gone (`wait_ready` next)."""
+        pids = self.worker_pids()
+        assert pids, f"pod {self.name} has no worker process"
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            alive = []
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+                    if state not in ("Z", "X"):
+                        alive.append(pid)
+            if not alive:
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"pod {self.name}: worker {pids} did not die")
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None:
@@ -219,6 +268,23 @@ class Pod:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:] if self.log_path.exists() else ""
 
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "kith.sqlite3"
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the pod's database directly (`?` placeholders on both backends): for assertions
+        about what it holds, never to change it."""
+        if self.database_url:
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as connection:
+                if not params:  # no placeholders, so a literal % (LIKE 'post:%') stays as it is
+                    return connection.execute(sql.encode()).fetchall()
+                return connection.execute(sql.replace("?", "%s"), params).fetchall()
+        with contextlib.closing(sqlite3.connect(self.sqlite_path, timeout=30)) as connection:
+            return connection.execute(sql, params).fetchall()
+
     # ---- people ----------------------------------------------------------------------------
 
     def create_user(self, username: str) -> str:
@@ -227,6 +293,25 @@ class Pod:
 
     def session(self, username: str) -> WebSession:
         return WebSession(self, username).login()
+
+    def signup(self, username: str) -> WebSession:
+        """A new account made through the web sign-up page (one HTTP request, no `kith` process
+        start), logged in."""
+        web = WebSession(self, username)
+        web.post("/signup", {"username": username, "email": self.email(username), "password": PASSWORD,
+                             "password2": PASSWORD})
+        return web
+
+    def tokens(self, *usernames: str, scopes: str = "read write follow push") -> dict[str, str]:
+        """Bearer tokens for several people from one `kith manage shell` (one process start)."""
+        code = (
+            "from kith.api.tokens import issue_token\n"
+            "from kith.people.models import Account\n"
+            f"for name in {list(usernames)!r}:\n"
+            f"    print(issue_token(Account.objects.get(username=name), 'harness', {scopes!r}))\n"
+        )
+        printed = self.kith("manage", "shell", "--verbosity", "0", "-c", code).stdout.split()
+        return dict(zip(usernames, printed[-len(usernames):], strict=True))
 
     def token(self, username: str, scopes: str = "read write follow push") -> str:
         """A bearer token for `username` from `kith token create`, as a script would get one."""
