@@ -38,6 +38,7 @@ INTEGER_VARIABLES: dict[str, tuple[int, int | None]] = {
     "KITH_LOGIN_LOCKOUT": (0, None),
     "KITH_LOGIN_LOCKOUT_MAX": (0, None),
     "KITH_EMAIL_REQUESTS_MAX": (0, None),
+    "KITH_DATABASE_TIMEOUT_SECONDS": (1, None),
 }
 # Settings in seconds that may have a fraction: the smallest value above zero that makes sense.
 NUMBER_VARIABLES = {"KITH_DELIVERY_TIMEOUT_SECONDS": 0.1}

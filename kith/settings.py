@@ -101,9 +101,16 @@ TEMPLATES = [
 ]
 
 
+# How long a request (or job) waits for the database: SQLite's write lock, a PostgreSQL
+# connection.  Then it fails, and the request is answered 503 (kith/web/errors.py).
+DATABASE_TIMEOUT_SECONDS = int(os.environ.get("KITH_DATABASE_TIMEOUT_SECONDS") or 20)
+
+
 def _database(url: str | None) -> dict:
     if url:
         database = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+        # Without it, connecting to a server that drops packets waits for the kernel (minutes).
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_TIMEOUT_SECONDS)
         return database
     POD.data_dir.mkdir(parents=True, exist_ok=True)
     return {
@@ -115,7 +122,7 @@ def _database(url: str | None) -> dict:
             # write lock at BEGIN so concurrent writers queue instead of failing mid-transaction.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": DATABASE_TIMEOUT_SECONDS,
         },
         # Keep each thread's connection: opening one (PRAGMAs, reading the schema, registering
         # functions) cost ~15 % of a home-timeline request (docs/performance.md).

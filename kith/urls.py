@@ -10,3 +10,6 @@ urlpatterns = [
     path("", include("kith.federation.activitypub.urls")),
     path("", include("kith.web.urls")),
 ]
+
+# A database that is away answers 503 with Retry-After, not 500 (kith/web/errors.py).
+handler500 = "kith.web.errors.server_error"
