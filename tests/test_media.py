@@ -171,6 +171,17 @@ def test_decompression_bomb_is_refused(alice):
     assert not Media.objects.exists()
 
 
+def test_a_photo_whose_exif_block_is_broken_is_processed_without_it(alice):
+    """Found by fuzzing (make fuzz, images): the upload check decodes the pixels, but reading the
+    orientation of an EXIF block whose TIFF header is broken raised SyntaxError in the worker, so an
+    accepted photo (202) failed later, and /api/v1/media answered 422 leaving a FAILED row."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 10, 10)).save(out, format="JPEG", exif=b"Exif\x00\x00\x00MM*\x00\x00\x00\x08")
+    media = photo_of(alice, out.getvalue())
+    assert media.state == MediaState.READY
+    assert (media.width, media.height) == (8, 6)
+
+
 def test_a_file_that_fails_in_the_worker_is_marked_failed(alice):
     media = Media.objects.create(owner=alice, content_type="image/jpeg", state=MediaState.PROCESSING)
     default_storage.save(raw_upload_name(media.id), ContentFile(b"not an image after all"))

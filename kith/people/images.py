@@ -38,7 +38,10 @@ def open_untrusted(data: bytes) -> Image.Image:
 
 def strip_and_orient(image: Image.Image) -> Image.Image:
     """Apply EXIF orientation, then drop all metadata (EXIF, GPS, XMP, comments)."""
-    oriented = ImageOps.exif_transpose(image) or image
+    try:
+        oriented = ImageOps.exif_transpose(image) or image
+    except Exception:  # Pillow's EXIF reader raises SyntaxError, struct.error, ... on a broken block
+        oriented = image  # no orientation to read: the pixels as they are, the broken block dropped with the rest
     # A new image from the pixels alone: nothing of the original's metadata can survive.
     clean = Image.frombytes(oriented.mode, oriented.size, oriented.tobytes())
     if oriented.mode == "P" and (palette := oriented.getpalette()):
