@@ -1,4 +1,4 @@
-"""`make soak` cannot rot: the same soak (bench/soak.py) for a few seconds with few people.
+"""`make soak` cannot rot: the same soak (bench/soak.py) for 12 seconds with two people per pod.
 
 It starts two real pods, drives the mixed load across them and judges it; here only what
 does not need minutes is asserted (no 5xx, no transport error, no 429, the queues drained
@@ -25,7 +25,7 @@ JUDGED_HERE = ("no 5xx", "no transport errors", "no 429", "queues drained", "fed
 
 def test_a_short_soak_serves_without_5xx_and_converges(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
-    command = [sys.executable, "-m", "bench.soak", "--seconds", "15", "--users", "2", "--rate", "8", "--clients", "3",
+    command = [sys.executable, "-m", "bench.soak", "--seconds", "12", "--users", "2", "--rate", "8", "--clients", "3",
                "--sample-interval", "2", "--drain-timeout", "60", "--out", str(tmp_path / "results")]
     # A migrated schema to copy, made once per test process (tests/harness/pod.py): no `kith migrate` here.
     if base := os.environ.get("KITH_TEST_DATABASE_URL"):
