@@ -340,7 +340,7 @@ MODULE_SECONDS = {
     "tests/browser/test_first_hour.py": 110,
     "tests/federation/test_multipod.py": 130,
     "tests/test_bench.py": 83,
-    "tests/test_soak.py": 60,
+    "tests/test_soak.py": 80,
     "tests/visibility/test_matrix.py": 72,
     "tests/api/test_streaming.py": 65,
     "tests/browser/test_journeys.py": 61,
