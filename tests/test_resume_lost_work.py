@@ -27,10 +27,14 @@ from kith.federation import delivery, media_cache
 from kith.federation.activitypub import inbound, outbound
 from kith.federation.activitypub.models import InboundActivity, InboundState
 from kith.federation.models import Delivery, DeliveryState
+from kith.graph import services as graph
 from kith.jobs import huey, worker
 from kith.people.remote import upsert_remote_person
 from kith.social import media, remote, services
 from kith.social.models import Media, MediaState, Visibility
+from kith.timelines import consumers, fanout
+from kith.timelines.models import FanOut, FanOutState, StreamEntry
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,6 +85,21 @@ def test_a_whole_pod_start_processes_uploads_whose_job_was_lost(lost_uploads):
     worker.startup_recovery(whole_pod=True)
     assert _state(lost) == MediaState.READY
     assert not default_storage.exists(media.raw_upload_name(lost.id))
+
+
+def test_a_whole_pod_start_finishes_fanouts_whose_lease_the_dead_process_held(alice, monkeypatch):
+    followers = [factories.person() for _ in range(8)]  # above the tests' inline limit: the worker's path
+    for follower in followers:
+        graph.follow(follower, alice)
+    with monkeypatch.context() as patched:
+        patched.setattr(consumers, "fanout_job", lambda post_id: None)  # the job died with its worker ...
+        post = services.publish_post(alice, "hello")
+    assert fanout._claim(post.id) is not None  # ... holding a lease that has not run out
+
+    worker.startup_recovery(whole_pod=True)
+
+    assert FanOut.objects.get(post=post).state == FanOutState.DONE  # now, not when the lease ends
+    assert StreamEntry.objects.filter(post=post).count() == len(followers) + 1
 
 
 def test_work_whose_job_is_still_queued_is_not_queued_twice(lost_uploads, monkeypatch):

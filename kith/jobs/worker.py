@@ -85,7 +85,7 @@ def startup_recovery(*, whole_pod: bool = False) -> int:
     from kith.core.outbox import sweep
     from kith.timelines.fanout import sweep_pending_fanouts
 
-    resumed = sweep_pending_fanouts(include_claimed=True)
+    resumed = sweep_pending_fanouts(include_claimed=True, release_leases=whole_pod)
     if resumed:
         log.info("resumed %d unfinished fan-outs", resumed)
     # Events whose consumers never ran (the process died after the commit), or ran in vain.

@@ -270,16 +270,21 @@ def surface_posts_of_accepted_follow(follow_id: int) -> int:
     return len(ids)
 
 
-def sweep_pending_fanouts(include_claimed: bool = False) -> int:
+def sweep_pending_fanouts(include_claimed: bool = False, *, release_leases: bool = False) -> int:
     """Re-enqueue fan-outs nobody is working on (a worker died, or a job was lost).
 
     The periodic sweep skips young fan-outs, leased ones and ones that failed too
     often; at start-up (`include_claimed=True`) every pending fan-out is enqueued:
     a job that finds a live lease reschedules itself for when the lease runs out.
+    `release_leases` (the start of a process that is the whole pod): every lease was
+    held by the process that died, so it is let go and the fan-outs go on now.
     Returns how many jobs were enqueued.
     """
     now = timezone.now()
     pending = FanOut.objects.filter(state=FanOutState.PENDING)
+    if release_leases:
+        # The claim's token is `attempts`: the next claim still fences the dead holder out.
+        pending.exclude(claimed_until=None).update(claimed_until=None)
     if not include_claimed:
         pending = (
             pending.filter(created_at__lt=now - SWEEP_MIN_AGE, attempts__lt=MAX_SWEEP_ATTEMPTS)
