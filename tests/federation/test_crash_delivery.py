@@ -304,7 +304,14 @@ def test_every_acknowledged_post_reaches_every_follower_once_across_twenty_kills
         home.signup(name).follow(alice)
     wait_until(lambda: all(name in alice_web.get("/contacts") for name in REMOTE_FOLLOWERS), interval=0.1,
                message="alice's pod to record her followers on B")
-    tokens = {**author.tokens("alice", *LOCAL_FOLLOWERS), **home.tokens(*REMOTE_FOLLOWERS)}
+    tokens: dict[str, str] = {}
+    makers = [threading.Thread(target=lambda pod=pod, names=names: tokens.update(pod.tokens(*names)))
+              for pod, names in ((author, ("alice", *LOCAL_FOLLOWERS)), (home, REMOTE_FOLLOWERS))]
+    for maker in makers:
+        maker.start()
+    for maker in makers:
+        maker.join()
+    assert set(tokens) == {"alice", *LOCAL_FOLLOWERS, *REMOTE_FOLLOWERS}
     setup_seconds = time.monotonic() - began
 
     seed = int(os.environ.get("KITH_CRASH_SEED", random.randrange(1 << 30)))
