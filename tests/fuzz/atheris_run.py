@@ -585,9 +585,13 @@ def _print_result(result: Result, log_path: Path) -> None:
           f"coverage {result.coverage} edges, {result.new_units} new inputs (corpus {result.corpus or '-'})")
     outcomes = Counter({key: value for key, value in result.outcomes.items() if key != "inputs"})
     by_target: dict[str, list[str]] = {}
+    overall: Counter[str] = Counter()
     for key, count in outcomes.most_common():
         target, _, outcome = key.partition(": ")
         by_target.setdefault(target, []).append(f"{outcome} x{count}")
+        overall[outcome] += count
+    if len(by_target) > 12:
+        print(f"     all {len(by_target)}: " + ", ".join(f"{outcome} x{count}" for outcome, count in overall.most_common()))  # noqa: T201
     for target, seen in sorted(by_target.items())[:12]:
         print(f"     {target}: {', '.join(seen[:8])}")  # noqa: T201
     if len(by_target) > 12:
