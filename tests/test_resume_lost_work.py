@@ -176,20 +176,25 @@ def test_a_remote_photo_server_that_did_not_answer_is_asked_again_soon(monkeypat
         owner=ann, post=post, content_type="image/jpeg", remote_url="https://remote.example/cat.jpg",
         state=MediaState.PROCESSING,
     )
+    failure = media_cache._TryLater("connection refused", refused=True)
 
     def restarting(url: str, max_bytes: int) -> bytes:
-        raise media_cache._TryLater("connection refused")
+        raise failure
 
     monkeypatch.setattr(media_cache, "_fetch_image", restarting)
     media_cache.cache_remote_media_job(item.id)
 
     [retry] = huey.scheduled()
     assert retry.args == (item.id, 1)
-    assert retry.eta <= timezone.now().replace(tzinfo=None) + timedelta(seconds=media_cache.QUICK_RETRIES[0] + 1)
+    soon = timezone.now().replace(tzinfo=None) + timedelta(seconds=media_cache.REFUSED_RETRY_SECONDS + 1)
+    assert retry.eta <= soon
     huey.storage.flush_all()
-    media_cache.cache_remote_media_job(item.id, len(media_cache.QUICK_RETRIES))
-    assert huey.scheduled() == []  # then the sweep's windows
+    media_cache.cache_remote_media_job(item.id, media_cache.REFUSED_RETRIES)
+    assert huey.scheduled() == []  # a minute of refusals: then the sweep's windows
     assert _state(item) == MediaState.PROCESSING
+    # A server that timed out (it held a worker thread) is asked again less often.
+    assert media_cache.quick_retry_delay(1, refused=False) == media_cache.QUICK_RETRIES[0] > media_cache.REFUSED_RETRY_SECONDS
+    assert media_cache.quick_retry_delay(len(media_cache.QUICK_RETRIES) + 1, refused=False) is None
 
 
 # ---- photos of posts that go to other servers ---------------------------------------------------------

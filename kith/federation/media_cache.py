@@ -9,8 +9,8 @@ an upload: decoded defensively, metadata stripped, re-encoded.
 - **Photos of remote posts** become Media rows (PROCESSING until copied).  A
   refusal (not an image, too big, a private address) fails the photo at once; a
   timeout, a refused connection or a job lost with its worker leaves it
-  PROCESSING.  A server that did not answer is asked again soon (QUICK_RETRIES: it
-  was restarting, say), then `sweep_remote_photos` tries a few times in the photo's
+  PROCESSING.  A server that did not answer is asked again soon (`quick_retry_delay`:
+  it was restarting, say), then `sweep_remote_photos` tries a few times in the photo's
   first day; a restarted pod queues the jobs it lost at once (`resume_remote_photos`).
 - **Avatars and headers of remote people.**  Protocol adapters call
   `record_profile_images` whenever they read a profile (an actor fetched or
@@ -28,6 +28,7 @@ import logging
 from collections.abc import Set
 from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -55,6 +56,10 @@ FETCH_DEADLINE = 30  # seconds for one picture, body included
 class _TryLater(Exception):
     """The server did not answer usefully this time (timeout, refused connection, 5xx, 429)."""
 
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused  # no answer, at once: nothing listens (a pod restarting, say)
+
 
 class _Refused(Exception):
     """The answer will not become usable: not an image, too big, a private address, a 4xx."""
@@ -66,7 +71,8 @@ def _fetch_image(url: str, max_bytes: int) -> bytes:
     except safe_http.Refused as exc:
         raise _Refused(str(exc)) from exc
     except safe_http.FetchError as exc:
-        raise _TryLater(str(exc)) from exc
+        refused = exc.__cause__ is not None and not isinstance(exc.__cause__, httpx.TimeoutException)
+        raise _TryLater(str(exc), refused=refused) from exc
     if response.status in (408, 429) or response.status >= 500:
         raise _TryLater(f"{url} answered {response.status}")
     if response.status != 200:
@@ -77,14 +83,26 @@ def _fetch_image(url: str, max_bytes: int) -> bytes:
 # ---- photos of remote posts ---------------------------------------------------------------------
 
 
-# Seconds before asking again a server that did not answer: a pod restarting is back within
-# seconds, and until then the photo shows as missing here.  A try is one GET.  After these (about
-# eight minutes) the sweep's windows take over.
-QUICK_RETRIES = (5, 15, 30, 60, 120, 240)
+# A server that did not answer is asked again soon: until then the photo shows as missing here.
+# One that refused the connection (nothing listening: a pod restarting is back within seconds)
+# every REFUSED_RETRY_SECONDS for a minute, as such a try costs nothing; otherwise (a timeout
+# held a worker thread, or an error answer) after QUICK_RETRIES.  Then the sweep's windows.
+REFUSED_RETRY_SECONDS = 5
+REFUSED_RETRIES = 12
+QUICK_RETRIES = (10, 30, 60, 120, 240)
+
+
+def quick_retry_delay(tries: int, *, refused: bool) -> float | None:
+    """Seconds before the next try after `tries` failed ones (None: left to the sweep)."""
+    if refused and tries <= REFUSED_RETRIES:
+        return REFUSED_RETRY_SECONDS
+    if tries <= len(QUICK_RETRIES):
+        return QUICK_RETRIES[tries - 1]
+    return None
 
 
 @task(retries=0)
-def cache_remote_media_job(media_id: int, quick_retry: int = 0) -> None:
+def cache_remote_media_job(media_id: int, tried: int = 0) -> None:
     media = Media.objects.filter(id=media_id, state=MediaState.PROCESSING).exclude(remote_url="").first()
     if media is None:
         return
@@ -92,8 +110,9 @@ def cache_remote_media_job(media_id: int, quick_retry: int = 0) -> None:
         body = _fetch_image(media.remote_url, settings.KITH_MAX_UPLOAD_BYTES)
     except _TryLater as exc:
         log.info("remote photo %s not fetched, to be tried again: %s", media.remote_url, exc)
-        if quick_retry < len(QUICK_RETRIES):  # still PROCESSING; the sweep covers a lost schedule
-            cache_remote_media_job.schedule((media_id, quick_retry + 1), delay=QUICK_RETRIES[quick_retry])
+        delay = quick_retry_delay(tried + 1, refused=exc.refused)
+        if delay is not None:  # still PROCESSING; the sweep covers a lost schedule
+            cache_remote_media_job.schedule((media_id, tried + 1), delay=delay)
         return
     except _Refused as exc:
         log.info("remote photo %s refused: %s", media.remote_url, exc)
