@@ -187,8 +187,7 @@ def _apply_bind(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _apply_bind(args)
-    setup_django()
-    require_migrated()
+    setup_django()  # _serve_http checks the database (once: the migration plan costs ~50 ms)
     from django.conf import settings
 
     # The streaming API runs inside the web worker process (kith/api/streaming/embedded.py).
