@@ -334,7 +334,7 @@ def pytest_collection_modifyitems(config, items):
 # other work) for the modules above ~10 s; any other module counts 0.02 s a test.
 # Only the order changes: nothing is skipped, and a module's own tests keep their order.
 MODULE_SECONDS = {
-    "tests/federation/test_crash_delivery.py": 300,
+    "tests/federation/test_crash_delivery.py": 180,
     "tests/browser/test_pages.py": 204,
     "tests/visibility/test_property.py": 178,
     "tests/browser/test_first_hour.py": 110,
@@ -348,6 +348,7 @@ MODULE_SECONDS = {
     "tests/api/test_mastodon_py.py": 42,
     "tests/api/test_discovery.py": 38,
     "tests/api/test_visibility_walk.py": 36,
+    "tests/test_database_outage.py": 30,
     "tests/api/test_toot.py": 25,
     "tests/interop/test_bovine.py": 24,
     "tests/web/test_queries.py": 20,
@@ -358,11 +359,13 @@ MODULE_SECONDS = {
     "tests/domain/test_query_counts.py": 13,
     "tests/web/test_privacy.py": 13,
     "tests/api/test_query_counts.py": 12,
+    "tests/test_disk_full.py": 12,
     "tests/test_real_server.py": 11,
     "tests/api/test_relationships.py": 10,
     "tests/test_jobs.py": 10,
     "tests/test_fanout_kill.py": 10,
     "tests/test_search.py": 10,
+    "tests/test_resume_lost_work.py": 10,
 }
 
 
