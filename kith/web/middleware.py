@@ -1,5 +1,5 @@
-"""What every request and response goes through: a cap on request bodies, and headers that
-make every page safer to render user content in."""
+"""What every request and response goes through: a cap on request bodies, no NUL in page
+addresses, and headers that make every page safer to render user content in."""
 
 from __future__ import annotations
 
@@ -32,6 +32,24 @@ class RequestSizeMiddleware:
                 return JsonResponse({"error": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+class NulInAddressMiddleware:
+    """A page address holding NUL (`/tags/%00`, `?q=%00`) is a 400 before any view reads it: no
+    text Kith stores or looks up may hold NUL, and PostgreSQL refuses it in any query (a 500).
+    Form fields refuse it themselves (Django's forms); the API answers in its own format
+    (kith.api.middleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(("/api/", "/oauth/")) and (
+            "\x00" in request.path_info
+            or any("\x00" in key or any("\x00" in value for value in request.GET.getlist(key)) for key in request.GET)
+        ):
+            return HttpResponse("The address holds a NUL character.", status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
 
 # No inline script or style anywhere: user content cannot execute even if sanitising failed.
 CONTENT_SECURITY_POLICY = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from kith.people.selectors import split_handle
 from kith.social.models import Post
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,10 +119,21 @@ def test_json_holding_a_lone_surrogate_is_a_400(api_as, alice, path, body):
     assert posted["content"].strip() == "<p>\U0001f600</p>"
 
 
-def test_a_profile_address_holding_nul_is_a_404(api_as, alice):
+def test_a_profile_address_holding_nul_names_nobody(api_as, alice):
     """Found by fuzzing on PostgreSQL (tests/fuzz/test_db_api.py): /@%00 reached a query with NUL,
     which PostgreSQL refuses (a 500); the API refuses NUL before any view, the pages did not."""
     api = api_as(alice)
     api.client.force_login(alice.account)
-    assert api.client.get("/@a%00b").status_code == 404
-    assert api.client.get("/@a%00b@remote.example").status_code == 404
+    assert api.client.get("/@a%00b").status_code == 400  # the pages now refuse NUL in any address
+    assert api.client.get("/@a%00b@remote.example").status_code == 400
+    assert split_handle("a\x00b") == ("", "")  # and a handle holding NUL from elsewhere names nobody
+
+
+@pytest.mark.parametrize("address", ["/tags/a%00b", "/tags/%00/unfollow", "/search?q=a%00", "/public?max_id=%00"])
+def test_a_page_address_holding_nul_is_a_400(api_as, alice, address):
+    """Found by fuzzing on PostgreSQL (tests/fuzz/test_db_api.py): /tags/%00 reached a query with NUL,
+    which PostgreSQL refuses (a 500).  Like the API, the pages refuse NUL in the address."""
+    api = api_as(alice)
+    api.client.force_login(alice.account)
+    call = api.client.post if address.endswith("unfollow") else api.client.get
+    assert call(address).status_code == 400
