@@ -869,6 +869,10 @@ def test_webfinger_finds_the_actor(bob):
         {"links": "not a list"},
         {"links": [{"rel": "self", "type": "application/activity+json", "href": "javascript:alert(1)"}]},
         {"links": [{"rel": "self", "type": "text/html", "href": "http://127.0.0.7:1/users/bob"}]},
+        # Found by fuzzing (tests/fuzz/test_db_discovery.py): the href reached a database query,
+        # which PostgreSQL refuses for NUL and no database driver encodes for a lone surrogate (a 500).
+        {"links": [{"rel": "self", "type": "application/activity+json", "href": "http://127.0.0.7/a\u0000b"}]},
+        {"links": [{"rel": "self", "type": "application/activity+json", "href": "\ud800"}]},
         "deep",
     ],
 )

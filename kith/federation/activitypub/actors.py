@@ -17,7 +17,7 @@ from kith.federation import hosts, httpsig, media_cache, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
 from kith.federation.activitypub.models import RemoteActor, RemoteKey
-from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin
+from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin, valid_url
 from kith.federation.keys import instance_key
 from kith.people.models import Person
 from kith.people.remote import set_remote_profile_tags, upsert_remote_person
@@ -186,6 +186,8 @@ def _actor_from(uri: str, document: dict) -> RemoteActor:
 
 
 def resolve_actor(uri: str, *, refresh: bool = False) -> RemoteActor:
+    if not valid_url(uri):  # from another server's document (a WebFinger link): NUL, "\ud800", "javascript:"...
+        raise ResolveError(f"{uri[:200]!r} is not an actor's address")
     if local_username_for(uri) is not None:
         raise ResolveError("that actor lives on this pod")
     known = RemoteActor.objects.select_related("person").filter(uri=uri).first()

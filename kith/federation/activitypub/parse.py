@@ -304,6 +304,12 @@ def _url_problem(value: str, allow_fragment: bool) -> str | None:
     return None
 
 
+def valid_url(value: object, *, allow_fragment: bool = False) -> bool:
+    """Whether `value` is a URL this parser accepts as an id: http(s), a host every parser reads
+    alike, no credentials, no control characters, NUL or lone surrogates."""
+    return isinstance(value, str) and _url_problem(value, allow_fragment) is None
+
+
 def _check_url(value: object, field: str, *, allow_fragment: bool = False) -> str:
     if not isinstance(value, str):
         raise ParseError("wrong_type", field)
