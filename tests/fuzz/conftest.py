@@ -17,7 +17,7 @@ def _print_module_tally(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     tally = tally_for(request.module.__name__)
     seconds = time.monotonic() - started
-    print(f"\nfuzz {request.module.__name__.rsplit('.', 1)[-1]}: {tally.total()} payloads in {seconds:.1f} s")  # noqa: T201
+    print(f"\nfuzz {request.module.__name__.rsplit('.', 1)[-1]}: {tally.total()} inputs in {seconds:.1f} s")  # noqa: T201
     for line in tally.lines():
         print(f"  {line}")  # noqa: T201
 
@@ -30,4 +30,4 @@ def _print_summary(request: pytest.FixtureRequest) -> Iterator[None]:
         verdict = f"{failed} failed" if failed else "no 5xx and no unexpected exception"
         parts = [f"{name.removeprefix('test_')} {tally.total()}" for name, tally in sorted(TALLIES.items())]
         total = sum(tally.total() for tally in TALLIES.values())
-        print(f"\nfuzz summary: {total} payloads tried, {verdict} ({'; '.join(parts)})")  # noqa: T201
+        print(f"\nfuzz summary: {total} inputs tried, {verdict} ({'; '.join(parts)})")  # noqa: T201
