@@ -285,6 +285,12 @@ def _what_is_at(url: str, document: dict, host: str) -> Lookup:
     from kith.federation.activitypub.parse import ACTOR_TYPES, NOTE_TYPES
 
     kind = document.get("type")
+    if isinstance(kind, list):  # JSON-LD allows several types: the first one, as the parsers read it
+        kind = next((item for item in kind if isinstance(item, str)), None)
+    if isinstance(kind, str):
+        kind = kind.removeprefix("as:")
+    else:
+        kind = None  # a list or an object is no type (and no key of a set: that was a TypeError, a 500)
     if kind in ACTOR_TYPES:
         try:
             return Lookup(found=actors.resolve_actor(url).person, host=host)

@@ -116,6 +116,20 @@ def test_a_status_page_that_answers_with_its_note(peer):
     assert look_up_url(followers_only["id"]).missing is Missing.NOTHING_TO_SHOW
 
 
+@pytest.mark.parametrize("kind", [["Note", "Thing"], ["Thing"], [["Person"]], {"id": "Person"}, "as:Note"])
+def test_a_document_of_several_or_odd_types(peer, kind):
+    """Found by fuzzing (tests/fuzz/test_db_discovery.py): JSON-LD allows a list of types, and a
+    list is no key of a set (a TypeError: a 500 on searching the address).  The first type counts,
+    as in the parsers."""
+    bob = peer.actor("bob")
+    note = bob.note("9", "Typed twice", type=kind)
+    found = look_up_url(note["id"])
+    if kind in (["Note", "Thing"], "as:Note"):
+        assert isinstance(found.found, Post)
+    else:
+        assert found.missing is Missing.NOTHING_TO_SHOW
+
+
 # ---- why nobody ----------------------------------------------------------------------------------
 
 
