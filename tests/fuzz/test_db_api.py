@@ -103,7 +103,7 @@ def _path_value(name: str, world: dict) -> st.SearchStrategy[str]:
     return st.sampled_from([known.get(name, "1")]) | NUMBERS | NASTY_TEXT.map(lambda text: quote(text.encode("utf-8", "replace"), safe=""))
 
 
-@budget(160)
+@budget(130)
 @given(operation=st.sampled_from(OPERATIONS), query=PAIRS, form=PAIRS, json_body=JSON_BODY,
        body_kind=st.sampled_from(["json", "form", "multipart", "none", "raw"]), headers=HEADERS,
        raw=st.binary(max_size=40), authorised=st.sampled_from([True, True, True, False]), data=st.data())
@@ -196,7 +196,7 @@ def test_text_in_json_bodies(world, target, data):
     _answered(f"{method} {target[1]} (JSON text)", response)
 
 
-@budget(30)
+@budget(25)
 @given(query=st.sampled_from(HOSTS).flatmap(lambda host: st.sampled_from([
     f"bob@{host}", f"@bob@{host}", f"https://{host}/users/bob", f"https://{host}/@bob", f"https://{host}/@bob@{host}",
     f"http://{host}/notes/1", f"https://bob@{host}/x", f"{host}",

@@ -104,7 +104,7 @@ def _counts() -> tuple[int, ...]:
     return RemoteActor.objects.count(), RemoteKey.objects.count(), Person.objects.count(), InboundActivity.objects.count()
 
 
-@budget(80)
+@budget(70)
 @given(jrd=jrds(), jrd_answer=_good("application/jrd+json") | ANSWER, actor=hostile_documents([ACTOR]),
        actor_answer=_good("application/activity+json") | ANSWER,
        nodeinfo=any_json() | st.just({"links": [{"rel": "x", "href": "y"}]}), nodeinfo_answer=_good("application/json") | ANSWER,

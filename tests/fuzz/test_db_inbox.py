@@ -40,7 +40,7 @@ def pod(db) -> None:
     make_pod()
 
 
-@budget(120)
+@budget(100)
 @given(document=hostile_documents(), path=st.sampled_from(PATHS[:2]), scheme=st.sampled_from(["cavage", "rfc9421"]),
        ascii_only=st.booleans())
 def test_hostile_documents_signed_by_a_known_actor(pod, document, path, scheme, ascii_only):
@@ -58,7 +58,7 @@ HEADER_ALPHABET = ' "();=,:*@-_./?0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ
 HEADER_TEXT = NASTY_TEXT.map(lambda text: text.encode("utf-8", "replace").decode("latin-1"))
 
 
-@budget(100)
+@budget(80)
 @given(path=st.sampled_from(PATHS), scheme=st.sampled_from(["cavage", "rfc9421"]),
        changes=st.lists(st.sampled_from(HEADER_NAMES + ["body"]), min_size=1, max_size=3), data=st.data())
 def test_signed_activity_with_headers_or_body_changed(pod, path, scheme, changes, data):

@@ -51,7 +51,7 @@ def _file(data: bytes, name: str, content_type: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name.replace("\x00", "") or "upload", data, content_type=content_type or "image/jpeg")
 
 
-@budget(60)
+@budget(50)
 @given(data=broken_images(), name=NAMES, content_type=TYPES, description=NASTY_TEXT,
        focus=st.sampled_from(["", "0,0", "1.5,0", "nan,nan", "-1,1", "x", "0.5"]),
        where=st.sampled_from(["/api/v2/media", "/api/v1/media", "compose", "avatar", "header"]))
