@@ -349,6 +349,7 @@ MODULE_SECONDS = {
     "tests/api/test_discovery.py": 38,
     "tests/api/test_visibility_walk.py": 36,
     "tests/test_database_outage.py": 30,
+    "tests/fuzz/test_db_api.py": 30,
     "tests/api/test_toot.py": 25,
     "tests/interop/test_bovine.py": 24,
     "tests/web/test_queries.py": 20,
