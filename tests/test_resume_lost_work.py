@@ -87,6 +87,22 @@ def test_a_whole_pod_start_processes_uploads_whose_job_was_lost(lost_uploads):
     assert not default_storage.exists(media.raw_upload_name(lost.id))
 
 
+def test_a_whole_pod_start_deletes_raw_bytes_a_kill_left_after_the_photo_committed(lost_uploads, monkeypatch):
+    (done, waiting) = lost_uploads(2)
+    with monkeypatch.context() as killed:  # the process dies after _store commits, before the raw bytes go
+        killed.setattr(media, "_discard_raw", lambda media_id: None)
+        media.process_media(done.id)
+    assert _state(done) == MediaState.READY
+    assert default_storage.exists(media.raw_upload_name(done.id))  # young, but nobody needs it now
+
+    with monkeypatch.context() as patched:
+        patched.setattr(media, "process_media_job", lambda media_id: None)  # `waiting` stays waiting
+        worker.startup_recovery(whole_pod=True)
+
+    assert not default_storage.exists(media.raw_upload_name(done.id))
+    assert default_storage.exists(media.raw_upload_name(waiting.id))
+
+
 def test_a_whole_pod_start_finishes_fanouts_whose_lease_the_dead_process_held(alice, monkeypatch):
     followers = [factories.person() for _ in range(8)]  # above the tests' inline limit: the worker's path
     for follower in followers:

@@ -338,6 +338,8 @@ def resume_processing(queued: Set[int]) -> int:
     lost = [media_id for media_id in waiting.values_list("id", flat=True)[:1000] if media_id not in queued]
     for media_id in lost:
         process_media_job(media_id)
+    # A process killed between committing a photo and deleting its raw bytes left them behind.
+    sweep_stray_uploads()
     return len(lost)
 
 
@@ -355,24 +357,25 @@ STRAY_SCAN_LIMIT = 5000
 
 
 def sweep_stray_uploads() -> int:
-    """Delete raw uploads no photo waits for: a request killed (or failed) between storing the
-    bytes and committing the row was never answered, so nothing refers to them.  Only those
-    older than LOST_JOB_AFTER: a younger one may belong to a request still running."""
+    """Delete raw uploads no photo waits for; returns how many.  Two kinds are left behind:
+    a photo's, when its process was killed between committing the photo and deleting the bytes
+    (any age: the photo is done with them), and a request's, killed (or failed) between storing
+    the bytes and committing the row, so never answered.  Those only when older than
+    LOST_JOB_AFTER: a younger one may belong to a request still running."""
     try:
         _folders, names = default_storage.listdir("incoming")
     except FileNotFoundError:
         return 0
     names = [name for name in names if name.isdigit()][:STRAY_SCAN_LIMIT]
-    waiting = set(
-        Media.objects.filter(id__in=[int(name) for name in names], state=MediaState.PROCESSING).values_list("id", flat=True)
-    )
+    states = dict(Media.objects.filter(id__in=[int(name) for name in names]).values_list("id", "state"))
     old = timezone.now() - LOST_JOB_AFTER
     removed = 0
     for name in names:
-        if int(name) in waiting:
+        state = states.get(int(name))
+        if state == MediaState.PROCESSING:
             continue
         try:
-            if default_storage.get_modified_time(f"incoming/{name}") >= old:
+            if state is None and default_storage.get_modified_time(f"incoming/{name}") >= old:
                 continue
         except FileNotFoundError:
             continue
