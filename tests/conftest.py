@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from tests import factories
+from tests.harness import schema
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -246,34 +247,19 @@ class Pod:
 
 
 class _PodTemplate:
-    """A migrated database made once per test process, cloned for each pod."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.pg_name = f"kith_tpl_{uuid.uuid4().hex[:10]}" if _pg_admin_url() else None
-        self._made = False
-
-    def _make(self) -> None:
-        if self._made:
-            return
-        if self.pg_name:
-            _pg_execute(f'CREATE DATABASE "{self.pg_name}"')
-        pod = Pod(self.root, _pg_url_for(self.pg_name) if self.pg_name else None)
-        done = pod.kith("migrate", "--verbosity", "0")
-        assert done.returncode == 0, f"`kith migrate` failed:\n{done.stdout}\n{done.stderr}"
-        self._made = True
+    """Fills a `make_pod` pod's database: a copy of the run's migrated schema (tests/harness/schema.py)."""
 
     def clone(self, data_dir: Path, migrated: bool) -> str | None:
         """Fill `data_dir` (and a new PostgreSQL database); returns its database URL or None."""
-        if migrated:
-            self._make()
-        if self.pg_name:
+        if _pg_admin_url():
             name = f"kith_pod_{uuid.uuid4().hex[:10]}"
-            template = f' TEMPLATE "{self.pg_name}"' if migrated else ""
-            _pg_execute(f'CREATE DATABASE "{name}"{template}')
+            if migrated:
+                schema.clone_postgres(_pg_admin_url(), schema.postgres_schema(_pg_admin_url()), name)
+            else:
+                _pg_execute(f'CREATE DATABASE "{name}"')
             return _pg_url_for(name)
         if migrated:
-            source = sqlite3.connect(self.root / "kith.sqlite3")
+            source = sqlite3.connect(schema.sqlite_schema())
             target = sqlite3.connect(data_dir / "kith.sqlite3")
             with target:
                 source.backup(target)
@@ -281,16 +267,10 @@ class _PodTemplate:
             target.close()
         return None
 
-    def drop(self) -> None:
-        if self.pg_name and self._made:
-            _pg_execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
-
 
 @pytest.fixture(scope="session")
-def _pod_template(tmp_path_factory):
-    template = _PodTemplate(tmp_path_factory.mktemp("pod-template"))
-    yield template
-    template.drop()
+def _pod_template():
+    return _PodTemplate()
 
 
 @pytest.fixture
@@ -386,15 +366,23 @@ class _CostlyModulesFirst:
 
 
 def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        schema.share_run_id(config)
     config.pluginmanager.register(_CostlyModulesFirst(), "kith-costly-modules-first")
     if hasattr(config.option, "loadscopereorder"):  # xdist's --no-loadscope-reorder
         config.option.loadscopereorder = False
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _drop_pod_template():
-    """The PostgreSQL database tests/harness/pod.py clones for each pod, dropped when the run ends."""
-    yield
-    from tests.harness import pod
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On PostgreSQL, pytest-django's test database is a copy of the run's migrated schema (its
+    `migrate` then finds nothing to do): no worker migrates one of its own."""
+    from django.conf import settings
 
-    pod.drop_template()
+    if base := _pg_admin_url():
+        settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = schema.postgres_schema(base)
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):  # the run's controller (or a run without xdist), last out
+        schema.remove()

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.harness import pod as harness
+from tests.harness import schema
 
 pytestmark = pytest.mark.server
 
@@ -27,11 +27,11 @@ def test_a_short_soak_serves_without_5xx_and_converges(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
     command = [sys.executable, "-m", "bench.soak", "--seconds", "12", "--users", "2", "--rate", "8", "--clients", "3",
                "--sample-interval", "2", "--drain-timeout", "60", "--out", str(tmp_path / "results")]
-    # A migrated schema to copy, made once per test process (tests/harness/pod.py): no `kith migrate` here.
+    # The run's migrated schema to copy (tests/harness/schema.py): no `kith migrate` here.
     if base := os.environ.get("KITH_TEST_DATABASE_URL"):
-        command += ["--database-url", base, "--schema-template", harness._postgres_template(base)]
+        command += ["--database-url", base, "--schema-template", schema.postgres_schema(base)]
     else:
-        command += ["--schema-template", str(harness._sqlite_template(tmp_path))]
+        command += ["--schema-template", str(schema.sqlite_schema())]
     done = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]  # 2: the soak itself broke
     [path] = (tmp_path / "results").glob("soak-*.json")

@@ -8,7 +8,6 @@ embedded worker.  Tests talk to pods only through their public interfaces: the
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import re
@@ -19,13 +18,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+
+from tests.harness import schema
 
 KITH = str(Path(sys.executable).with_name("kith"))
 PASSWORD = "correct horse battery staple"
@@ -41,57 +40,12 @@ def free_port(host: str) -> int:
 
 def _postgres_database(name: str) -> str | None:
     """A fresh PostgreSQL database for one pod, when the suite runs on PostgreSQL: a copy of
-    a database migrated once by this test process (CREATE DATABASE ... TEMPLATE), which is
-    much faster than migrating each pod's own."""
+    the run's migrated schema (tests/harness/schema.py), much faster than migrating each pod's."""
     base = os.environ.get("KITH_TEST_DATABASE_URL")
     if not base:
         return None
-    import psycopg
-
-    template = _postgres_template(base)
-    for attempt in range(50):
-        try:
-            with psycopg.connect(base, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            break
-        except psycopg.errors.ObjectInUse:  # the template's last session (or autovacuum) not gone yet
-            if attempt == 49:
-                raise
-            time.sleep(0.2)
+    schema.clone_postgres(base, schema.postgres_schema(base), name)
     return urlsplit(base)._replace(path=f"/{name}").geturl()
-
-
-_pg_template: str | None = None
-
-
-def _postgres_template(base: str) -> str:
-    global _pg_template
-    with _template_lock:
-        if _pg_template is None:
-            import psycopg
-
-            name = f"kith_pod_template_{os.getpid()}_{secrets.token_hex(4)}"
-            with psycopg.connect(base, autocommit=True) as connection:
-                connection.execute(f'CREATE DATABASE "{name}"')
-            atexit.register(_drop_postgres_database, name)
-            scratch = Path(tempfile.mkdtemp(prefix="kith-pg-template-"))
-            atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
-            env.update(KITH_DATA_DIR=str(scratch), KITH_SECRET_KEY="template",
-                       KITH_DATABASE_URL=urlsplit(base)._replace(path=f"/{name}").geturl())
-            subprocess.run([KITH, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=300)
-            _pg_template = name
-        return _pg_template
-
-
-def drop_template() -> None:
-    """Drop this process's PostgreSQL template database, if it made one."""
-    global _pg_template
-    with _template_lock:
-        if _pg_template is not None:
-            _drop_postgres_database(_pg_template)
-            _pg_template = None
 
 
 def _drop_postgres_database(name: str) -> None:
@@ -102,23 +56,6 @@ def _drop_postgres_database(name: str) -> None:
 
     with contextlib.suppress(psycopg.Error), psycopg.connect(base, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-_template_lock = threading.Lock()
-_template_path: Path | None = None
-
-
-def _sqlite_template(scratch: Path) -> Path:
-    global _template_path
-    with _template_lock:
-        if _template_path is None:
-            template_dir = scratch / f"kith-template-{os.getpid()}"
-            template_dir.mkdir(parents=True, exist_ok=True)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
-            env.update(KITH_DATA_DIR=str(template_dir), KITH_SECRET_KEY="template")
-            subprocess.run([KITH, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=120)
-            _template_path = template_dir / "kith.sqlite3"
-        return _template_path
 
 
 class Pod:
@@ -172,11 +109,11 @@ class Pod:
         )
 
     def migrate(self) -> None:
-        """Bring the schema up: copy a database migrated once by this test process (much faster);
+        """Bring the schema up: copy the run's migrated database (tests/harness/schema.py);
         on PostgreSQL the pod's database was made as such a copy (`_postgres_database`)."""
         if self.database_url:
             return
-        template = _sqlite_template(self.data_dir.parent)
+        template = schema.sqlite_schema()
         for suffix in ("", "-wal", "-shm"):
             if (template.parent / f"kith.sqlite3{suffix}").exists():
                 shutil.copy(template.parent / f"kith.sqlite3{suffix}", self.data_dir / f"kith.sqlite3{suffix}")
