@@ -3,7 +3,8 @@
 One call per response: the viewer's filters for the context are loaded once (a fixed number
 of queries, whatever the page holds), then each status is matched in Python.  A `warn` match
 sets the status's `filtered` (clients show it behind the filter's title); a `hide` match drops
-it.  Matching itself (keywords, whole words, chosen statuses) is kith.timelines.filters'.
+it.  The judgement itself (keywords, whole words, chosen statuses, one's own statuses) is
+kith.timelines.reading's, which the web pages and the streaming API use as well.
 
 Contexts as Mastodon has them: "home" (home and list timelines), "notifications", "public"
 (public and tag timelines), "thread" (a status's context) and "account" (a profile's statuses).
@@ -11,48 +12,41 @@ Contexts as Mastodon has them: "home" (home and list timelines), "notifications"
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from kith.api import entities
-from kith.timelines.filters import ActiveFilter
-from kith.timelines.selectors import active_filters
+from kith.timelines.reading import ReaderFilters, html_text
+from kith.timelines.reading import searchable_text as _searchable_text
 from kith.visibility import Viewer
 
 Item = TypeVar("Item")
-_TAG = re.compile(r"<[^>]+>")
 
 
 def searchable_text(status: dict[str, Any]) -> str:
-    """What keywords are matched against: content warning, text, poll options, photo descriptions."""
-    parts = [status.get("spoiler_text") or "", html.unescape(_TAG.sub(" ", status.get("content") or ""))]
+    """A status entity's text as kith.timelines.reading matches keywords against it."""
     poll = status.get("poll")
-    if poll:
-        parts += [option["title"] for option in poll.get("options", [])]
-    parts += [media.get("description") or "" for media in status.get("media_attachments", [])]
-    return "\n".join(parts)
+    return _searchable_text(
+        status.get("spoiler_text") or "",
+        html_text(status.get("content") or ""),
+        [option["title"] for option in poll.get("options", [])] if poll else [],
+        [media.get("description") or "" for media in status.get("media_attachments", [])],
+    )
 
 
-def _results(filters: list[ActiveFilter], status: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+def _results(filters: ReaderFilters, status: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
     """(FilterResult entities, hidden?) for one status entity."""
     proper = status.get("reblog") or status
-    text = searchable_text(proper)
-    ids = [int(status["id"]), int(proper["id"])]
-    results, hidden = [], False
-    for active in filters:
-        keywords = active.keyword_matches(text)
-        matched_ids = active.status_matches(ids)
-        if not keywords and not matched_ids:
-            continue
-        hidden = hidden or active.hides
-        results.append({
-            "filter": entities.filter_entity(active.filter, parts=False),
-            "keyword_matches": keywords or None,
-            "status_matches": [str(i) for i in dict.fromkeys(matched_ids)] or None,
-        })
-    return results, hidden
+    judgement = filters.judge(author_id=int(status["account"]["id"]), status_ids=[int(status["id"]), int(proper["id"])],
+                              text=searchable_text(proper))
+    if judgement is None:
+        return [], False
+    results = [{
+        "filter": entities.filter_entity(match.filter, parts=False),
+        "keyword_matches": match.keywords or None,
+        "status_matches": [str(i) for i in match.status_ids] or None,
+    } for match in judgement.matches]
+    return results, judgement.hidden
 
 
 def apply_filters(
@@ -61,21 +55,22 @@ def apply_filters(
     items: Sequence[Item],
     *,
     status_of: Callable[[Item], dict[str, Any] | None] | None = None,
+    filters: ReaderFilters | None = None,
 ) -> list[Item]:
     """`items` (status entities, or entities holding one: pass `status_of`) with the viewer's
     filters for `context` applied: matched statuses get `filtered`, hidden ones are left out.
-    Anonymous viewers have no filters; the viewer's own statuses are never filtered."""
+    Anonymous viewers have no filters; the viewer's own statuses are never filtered.  `filters`:
+    the viewer's, already loaded (the streaming API judges many batches with one load)."""
     if viewer is None or not items:
         return list(items)
-    filters = active_filters(viewer, context)
+    filters = filters if filters is not None else ReaderFilters(viewer, context)
     if not filters:
         return list(items)
     status_of = status_of or (lambda item: item)  # type: ignore[assignment, return-value]
-    own_id = str(viewer.id)
     kept = []
     for item in items:
         status = status_of(item)
-        if status is None or status["account"]["id"] == own_id:
+        if status is None:
             kept.append(item)
             continue
         results, hidden = _results(filters, status)

@@ -18,6 +18,7 @@ and remembers what it has already seen.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections import defaultdict
@@ -28,6 +29,7 @@ from typing import Any
 from django.db.models import Max, Model, Q
 
 from kith.api import entities
+from kith.api.filtering import apply_filters
 from kith.api.streaming.channels import Channel
 from kith.api.streaming.models import StreamEvent, StreamEventKind
 from kith.core.ids import id_floor_for_ms
@@ -36,7 +38,8 @@ from kith.graph.selectors import contacts
 from kith.people.models import Person
 from kith.social.models import Post, Visibility
 from kith.social.selectors import live_post_ids, live_posts
-from kith.timelines.models import Notification, StreamEntry
+from kith.timelines.models import FilterContext, Notification, StreamEntry
+from kith.timelines.reading import ReaderFilters
 from kith.timelines.selectors import notification_targets, notifications_among
 
 # A skipped sequence id is looked for again this long (a transaction still in flight).
@@ -238,10 +241,13 @@ class EventSource:
         posts = live_posts(viewer, post_ids)
         if not posts:
             return
-        payloads = [_json(entity) for entity in entities.statuses(viewer, posts)]
+        # The reader's own "home" filters, as their home timeline applies them (kith.timelines.reading).
+        shown = apply_filters(viewer, FilterContext.HOME, list(zip(posts, entities.statuses(viewer, posts), strict=True)),
+                              status_of=lambda pair: pair[1])
+        payloads = [(post, _json(entity)) for post, entity in shown]
         members = self._list_members(viewer, listeners)
         for listener in listeners:
-            for post, payload in zip(posts, payloads, strict=True):
+            for post, payload in payloads:
                 if listener.channel.kind == "list" and post.author_id not in members.get(listener.channel.list_id, ()):
                     continue
                 work.send(listener, event, payload)
@@ -279,10 +285,28 @@ class EventSource:
         for viewer_id in viewers:
             viewer = work.person(viewer_id)
             allowed[viewer_id] = set(live_post_ids(viewer, list(payloads))) if viewer is not None else set()
+        # The reader's own "public" filters: a warned post gets their `filtered`, a hidden one is not sent.
+        own_payloads = {viewer_id: self._filtered_public(work.person(viewer_id), posts, rendered) for viewer_id in viewers}
         for listener in public:
+            mine = own_payloads[listener.viewer_id]
             for post in posts:
                 if post.id in allowed[listener.viewer_id] and _matches(listener.channel, facts[post.id]):
-                    work.send(listener, event, payloads[post.id])
+                    payload = mine.get(post.id, payloads[post.id]) if mine is not None else payloads[post.id]
+                    if payload is not None:
+                        work.send(listener, event, payload)
+
+    @staticmethod
+    def _filtered_public(viewer: Person | None, posts: list[Post], rendered: list[dict[str, Any]]) -> dict[int, str | None] | None:
+        """Of the posts a filter of the viewer's matches: their own payload (None: hidden).  None
+        when the viewer has no public filters (everyone's payload serves)."""
+        filters = ReaderFilters(viewer, FilterContext.PUBLIC)
+        if not filters:
+            return None
+        copies = [(post, copy.deepcopy(entity)) for post, entity in zip(posts, rendered, strict=True)]
+        kept = {post.id: entity for post, entity in apply_filters(viewer, FilterContext.PUBLIC, copies,
+                                                                  status_of=lambda pair: pair[1], filters=filters)}
+        return {post.id: (_json(kept[post.id]) if post.id in kept else None)
+                for post in posts if post.id not in kept or "filtered" in kept[post.id]}
 
     # ---- notifications -----------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from kith.graph import services as graph
 from kith.moderation.services import file_report
 from kith.people.models import Person
 from kith.social import selectors
+from kith.timelines.models import FilterContext
+from kith.timelines.reading import ReaderFilters
 from kith.visibility import Viewer, can_see_private_profile
 from kith.web.forms import AspectMembershipForm, ReportForm
 from kith.web.helpers import (
@@ -50,8 +52,8 @@ def profile(request: HttpRequest, handle: str) -> HttpResponse:
     posts = selectors.person_posts(viewer, person, page_from(request))
     context = {
         "person": person,
-        "posts": posts,
-        "next_max_id": next_max_id(posts),
+        "posts": ReaderFilters(viewer, FilterContext.ACCOUNT).apply_to_posts(posts),
+        "next_max_id": next_max_id(posts),  # what was read, hidden posts included
         "profile_tags": list(person.profile_tags.all()),
         "show_private": can_see_private_profile(viewer, person),
     }

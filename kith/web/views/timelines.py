@@ -13,12 +13,18 @@ from django.views.decorators.http import require_POST
 from kith.core.text import normalise_tag
 from kith.graph import selectors as graph
 from kith.social import selectors, services
+from kith.timelines.models import FilterContext
+from kith.timelines.reading import ReaderFilters
 from kith.web.helpers import back, list_page, me, member, next_max_id, page_from, parse_id
 from kith.web.views.posts import compose_form
 
 
-def _timeline(request: HttpRequest, template: str, posts: list, **context) -> HttpResponse:
-    return list_page(request, template, {"posts": posts, "next_max_id": next_max_id(posts), **context})
+def _timeline(request: HttpRequest, template: str, posts: list, *, filter_context: str, **context) -> HttpResponse:
+    """A list of posts with the reader's filters for `filter_context` applied (kith.timelines.reading).
+    Paging follows the posts read, hidden ones included: a page of hidden posts still leads on."""
+    next_max = next_max_id(posts)
+    shown = ReaderFilters(me(request), filter_context).apply_to_posts(posts)
+    return list_page(request, template, {"posts": shown, "next_max_id": next_max, **context})
 
 
 def stream(request: HttpRequest) -> HttpResponse:
@@ -27,7 +33,8 @@ def stream(request: HttpRequest) -> HttpResponse:
     if person is None:
         return redirect("web:public")
     posts = selectors.stream(person, page_from(request))
-    return _timeline(request, "web/stream.html", posts, form=compose_form(person), inline=True)
+    return _timeline(request, "web/stream.html", posts, filter_context=FilterContext.HOME, form=compose_form(person),
+                     inline=True)
 
 
 @member
@@ -45,14 +52,15 @@ def aspect_stream(request: HttpRequest) -> HttpResponse:
     chosen = [aspect for aspect in aspects if aspect.id in picked] or aspects
     posts = selectors.aspects_stream(person, [a.id for a in chosen], page_from(request)) if aspects else []
     return _timeline(
-        request, "web/aspect_stream.html", posts, aspects=aspects, chosen_ids={a.id for a in chosen},
+        request, "web/aspect_stream.html", posts, filter_context=FilterContext.HOME, aspects=aspects, chosen_ids={a.id for a in chosen},
         chosen_names=", ".join(a.name for a in chosen), all_chosen=len(chosen) == len(aspects), unknown_asked=bool(asked) and not picked,
         list_query=urlencode([("aspect", a.id) for a in chosen]) if picked else "",
     )
 
 
 def public(request: HttpRequest) -> HttpResponse:
-    return _timeline(request, "web/public.html", selectors.public_posts(me(request), page_from(request)))
+    return _timeline(request, "web/public.html", selectors.public_posts(me(request), page_from(request)),
+                     filter_context=FilterContext.PUBLIC)
 
 
 def tag(request: HttpRequest, name: str) -> HttpResponse:
@@ -60,7 +68,7 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
     name = normalise_tag(name)
     following = viewer is not None and name in selectors.followed_tag_names(viewer)
     posts = selectors.tag_posts(viewer, name, page_from(request))
-    return _timeline(request, "web/tag.html", posts, tag=name, following=following)
+    return _timeline(request, "web/tag.html", posts, filter_context=FilterContext.PUBLIC, tag=name, following=following)
 
 
 @member
@@ -77,4 +85,5 @@ def tag_follow(request: HttpRequest, name: str, follow: bool) -> HttpResponse:
 def followed_tags(request: HttpRequest) -> HttpResponse:
     person = me(request)
     posts = selectors.followed_tags_posts(person, page_from(request))
-    return _timeline(request, "web/followed_tags.html", posts, tags=selectors.followed_tag_names(person))
+    return _timeline(request, "web/followed_tags.html", posts, filter_context=FilterContext.HOME,
+                     tags=selectors.followed_tag_names(person))

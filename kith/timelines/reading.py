@@ -1,0 +1,108 @@
+"""What a reader's own content filters (Mastodon's filters v2) do to what they read: one
+judgement for the web pages, the client API and the streaming API alike.
+
+A filter applies in the contexts its owner chose ("home" for the stream and lists, "public"
+for the public and tag timelines, "thread", "account", "notifications"); a `hide` match
+takes the status out, a `warn` match shows it behind the filter's title.  The reader's own
+statuses are never filtered.  Mutes and domain blocks are not filters: the stream queries
+leave those authors out altogether (kith.social.selectors).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kith.people.models import Person
+from kith.social.models import Poll, Post
+from kith.timelines.filters import ActiveFilter
+from kith.timelines.models import Filter, FilterAction
+from kith.timelines.selectors import active_filters
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class FilterMatch:
+    filter: Filter
+    keywords: list[str]
+    status_ids: list[int]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    hidden: bool
+    matches: list[FilterMatch]
+
+    @property
+    def titles(self) -> list[str]:
+        return [match.filter.title for match in self.matches]
+
+
+def html_text(markup: str) -> str:
+    """The words of rendered HTML, as keywords are matched against them."""
+    return html.unescape(_TAG.sub(" ", markup or ""))
+
+
+def searchable_text(content_warning: str, text: str, poll_options: Sequence[str], descriptions: Sequence[str]) -> str:
+    """What keywords are matched against: content warning, text, poll options, photo descriptions."""
+    return "\n".join([content_warning or "", text, *poll_options, *(d or "" for d in descriptions)])
+
+
+def post_text(post: Post) -> str:
+    """`searchable_text` of a post loaded for a list (kith.social.selectors: poll options and ready
+    photos prefetched, so no query here)."""
+    try:
+        options = [option.title for option in post.poll.options.all()]
+    except Poll.DoesNotExist:
+        options = []
+    return searchable_text(post.content_warning, html_text(post.html), options,
+                           [media.description for media in post.media.all()])
+
+
+class ReaderFilters:
+    """The reader's unexpired filters for one context, loaded once (a fixed number of queries
+    whatever the page holds); each status is then judged in Python."""
+
+    def __init__(self, reader: Person | None, context: str) -> None:
+        self.reader_id = reader.id if reader is not None else None
+        self.active: list[ActiveFilter] = active_filters(reader, context) if reader is not None else []
+
+    def __bool__(self) -> bool:
+        return bool(self.active)
+
+    def judge(self, *, author_id: int, status_ids: Sequence[int], text: str) -> Judgement | None:
+        """None when no filter matches (or the status is the reader's own)."""
+        if not self.active or author_id == self.reader_id:
+            return None
+        matches: list[FilterMatch] = []
+        for active in self.active:
+            keywords = active.keyword_matches(text)
+            matched_ids = list(dict.fromkeys(active.status_matches(list(status_ids))))
+            if keywords or matched_ids:
+                matches.append(FilterMatch(active.filter, keywords, matched_ids))
+        if not matches:
+            return None
+        return Judgement(hidden=any(m.filter.action == FilterAction.HIDE for m in matches), matches=matches)
+
+    def judge_post(self, post: Post) -> Judgement | None:
+        """A post as a list shows it: a reshare is judged by what it reshares (and by its own id)."""
+        if not self.active:
+            return None
+        shown = post.reshare_of or post
+        return self.judge(author_id=post.author_id, status_ids=[post.id, shown.id], text=post_text(shown))
+
+    def apply_to_posts(self, posts: Sequence[Post]) -> list[Post]:
+        """`posts` without the hidden ones; each warned one gets `filtered_by` (the filters' titles)."""
+        if not self.active:
+            return list(posts)
+        kept = []
+        for post in posts:
+            judgement = self.judge_post(post)
+            if judgement is not None and judgement.hidden:
+                continue
+            post.filtered_by = judgement.titles if judgement is not None else []
+            kept.append(post)
+        return kept
