@@ -402,7 +402,9 @@ def _make_admin(pod, *variables: str, input: str, extra_env: dict[str, str] | No
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(REPO_ROOT), f"VENV={venv}", "-o", f"{venv}/.installed-run",
          "admin", *variables],
-        env={**pod.env, **(extra_env or {})}, input=input, capture_output=True, text=True, timeout=120,
+        # A guard against a hang, not a speed limit: migrating from nothing costs ~13 s of CPU, and
+        # a CI machine running both suites side by side gives this process a fraction of a core.
+        env={**pod.env, **(extra_env or {})}, input=input, capture_output=True, text=True, timeout=600,
     )
 
 
