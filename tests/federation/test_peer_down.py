@@ -30,7 +30,7 @@ AP = "application/activity+json"
 ACTIVITIES = 12
 POSTED_EVERY = timedelta(minutes=15)  # the author keeps posting through the first three hours
 DOWN_FOR = timedelta(hours=6)
-TIMEOUT_SECONDS = 2.0  # the sender's per-request timeout: the silent peer holds one request this long
+TIMEOUT_SECONDS = 10.0  # the sender's per-request timeout: the silent peer holds one request this long (once)
 
 
 class _Recorder(BaseHTTPRequestHandler):
