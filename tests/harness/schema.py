@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -112,20 +111,10 @@ def postgres_schema(base_url: str) -> str:
 
 
 def clone_postgres(base_url: str, template: str, name: str) -> None:
-    """CREATE DATABASE `name` from `template`, retried while another clone (or autovacuum)
-    holds the template: PostgreSQL refuses a template that has a session."""
-    import psycopg
+    """CREATE DATABASE `name` from `template` (bench/pods.py retries while the template is busy)."""
+    from bench.pods import postgres_database
 
-    for attempt in range(100):
-        try:
-            with psycopg.connect(base_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return
-        except psycopg.errors.ObjectInUse:
-            if attempt == 99:
-                raise
-            time.sleep(0.1)
+    postgres_database(name, base=base_url, template=template)
 
 
 def remove() -> None:
