@@ -328,7 +328,7 @@ MODULE_SECONDS = {
     "tests/api/test_visibility_walk.py": 152,
     "tests/test_soak.py": 144,
     "tests/web/test_aspect_stream.py": 129,
-    "tests/federation/test_inbox_adversarial.py": 128,
+    "tests/federation/inbox/test_adversarial.py": 128,
     "tests/api/test_discovery.py": 122,
     "tests/api/test_statuses.py": 119,
     "tests/browser/test_journeys.py": 116,
