@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -83,9 +83,7 @@ class DurableRows(Generic[M]):
 
     def due(self, now: datetime) -> QuerySet[M]:
         """Open rows whose time has come and that nobody holds."""
-        if self.due_field is None:
-            raise TypeError(f"{self.model.__name__} has no due time")
-        due = self.open().filter(**{f"{self.due_field}__lte": now})
+        due = self.open().filter(**{f"{self._due_field()}__lte": now})
         return due if self.lease_field is None else self.unheld(due, now)
 
     # ---- claiming ----
@@ -141,15 +139,13 @@ class DurableRows(Generic[M]):
         due time) takes the row only once it is due.
         """
         rows = self.open().filter(**{self.key_field: key})
-        if self.due_field is not None:
-            rows = rows.filter(**{f"{self.due_field}__isnull": False})
-            if now is not None:
-                rows = rows.filter(**{f"{self.due_field}__lte": now})
+        if now is not None:
+            rows = rows.filter(**{f"{self._due_field()}__lte": now})
         if delete:
-            return rows.delete()[0] > 0
-        if self.due_field is None:
-            raise TypeError(f"{self.model.__name__} has no due time to clear")
-        return bool(rows.update(**{self.due_field: None}))
+            # Counted by the model's own rows: a cascade may delete others with it.
+            return rows.delete()[1].get(self.model._meta.label, 0) > 0
+        due_field = self._due_field()
+        return bool(rows.filter(**{f"{due_field}__isnull": False}).update(**{due_field: None}))
 
     # ---- writing under a claim ----
 
@@ -186,7 +182,7 @@ class DurableRows(Generic[M]):
         self,
         candidates: QuerySet[M],
         *,
-        order_by: str,
+        order_by: str | Sequence[str],
         limit: int,
         count_attempt: bool = False,
         push_due_to: datetime | None = None,
@@ -200,21 +196,19 @@ class DurableRows(Generic[M]):
         concurrent sweeps never both take one.  `skip`: keys left out of the `limit` rows
         read (work that has a job queued still).
         """
+        ordering = (order_by,) if isinstance(order_by, str) else tuple(order_by)
         if push_due_to is None:
-            listed = candidates.order_by(order_by).values_list(self.key_field, flat=True)[:limit]
+            listed = candidates.order_by(*ordering).values_list(self.key_field, flat=True)[:limit]
             keys = [key for key in listed if key not in skip]
         else:
-            if self.due_field is None:
-                raise TypeError(f"{self.model.__name__} has no due time to push")
             keys = []
-            with_due = candidates.order_by(order_by).values_list(self.key_field, self.due_field)[:limit]
+            due_field = self._due_field()
+            with_due = candidates.order_by(*ordering).values_list(self.key_field, due_field)[:limit]
             manager = self.model._default_manager
             for key, due_at in with_due:
                 if key in skip:
                     continue
-                moved = manager.filter(**{self.key_field: key, self.due_field: due_at}).update(
-                    **{self.due_field: push_due_to}
-                )
+                moved = manager.filter(**{self.key_field: key, due_field: due_at}).update(**{due_field: push_due_to})
                 if moved:
                     keys.append(key)
         if keys and count_attempt:
@@ -225,6 +219,11 @@ class DurableRows(Generic[M]):
         return keys
 
     # ----
+
+    def _due_field(self) -> str:
+        if self.due_field is None:
+            raise TypeError(f"{self.model.__name__} has no due time")
+        return self.due_field
 
     def _lease_field(self) -> str:
         if self.lease_field is None:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from huey import crontab
 
+from kith.core.durable import DurableRows
 from kith.core.errors import DomainError, Invalid, NotAllowed, NotFound
 from kith.graph.models import Aspect
 from kith.jobs import periodic
@@ -38,6 +39,8 @@ MIN_SCHEDULE_AHEAD = timedelta(minutes=5)
 MAX_SCHEDULED = 300
 MAX_SCHEDULED_PER_DAY = 25
 DUE_BATCH = 100
+# A row is claimed by deleting it, in the transaction that publishes it.
+SCHEDULED_POSTS = DurableRows(ScheduledPost, due_field="scheduled_at", lease_field=None, attempts_field=None)
 
 
 @dataclass(frozen=True)
@@ -230,11 +233,7 @@ def scheduled_for(author: Person, scheduled_id: int) -> ScheduledPost:
 def publish_due(now: datetime | None = None) -> int:
     """Publish every scheduled post that is due; returns how many were published."""
     now = now or timezone.now()
-    due = list(
-        ScheduledPost.objects.filter(scheduled_at__lte=now).order_by("scheduled_at", "id").values_list("id", flat=True)[
-            :DUE_BATCH
-        ]
-    )
+    due = SCHEDULED_POSTS.sweep(SCHEDULED_POSTS.due(now), order_by=("scheduled_at", "id"), limit=DUE_BATCH)
     published = 0
     for scheduled_id in due:
         published += _publish_one(scheduled_id)
@@ -249,7 +248,7 @@ def _publish_one(scheduled_id: int) -> int:
         key_ids = list(PublishKey.objects.filter(scheduled_id=row.id).values_list("id", flat=True))
         # The claim: only the worker whose delete removed the row publishes it (a second
         # worker's delete waits for the first to commit, then removes nothing).
-        if ScheduledPost.objects.filter(id=row.id).delete()[1].get("social.ScheduledPost", 0) == 0:
+        if not SCHEDULED_POSTS.take_due(row.id, delete=True):
             return 0
         try:
             with transaction.atomic():
