@@ -51,7 +51,7 @@ from kith.social.models import (
     TagFollow,
     Visibility,
 )
-from kith.social.text import mentioned_in, mentioned_persons, render_for  # noqa: F401  (also read as services.*)
+from kith.social.text import mentioned_persons, render_for
 from kith.timelines.models import FanOut, StreamEntry, StreamReason
 from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post
 
