@@ -90,7 +90,13 @@ def create(request: HttpRequest) -> HttpResponse:
 def audience_preview(request: HttpRequest) -> HttpResponse:
     """Who the compose box's current choice reaches, named (htmx asks on every change; nothing is uploaded)."""
     form = compose_form(me(request), request.POST)
-    context = {"preview": audience.preview(form) if form.is_valid() else None, "form": form}
+    shown = None
+    if form.is_valid():
+        try:
+            shown = audience.preview(form)
+        except DomainError as exc:  # someone chosen who can no longer be written to: publishing would refuse too
+            form.add_error(None, str(exc))
+    context = {"preview": shown, "form": form}
     return fragment(request, "web/_audience_preview.html", context)
 
 
