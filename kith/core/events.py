@@ -87,7 +87,8 @@ def event_from(event_type: str, payload: dict[str, Any]) -> object | None:
     cls = _event_types.get(event_type)
     if cls is None:
         return None
-    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in payload.items()})
+    event: object = cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in payload.items()})
+    return event
 
 
 def emit_on_commit(event: object) -> None:
