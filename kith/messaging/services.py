@@ -10,6 +10,7 @@ another server's reply) never sees the messages written before they were in it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -110,7 +111,7 @@ def record_remote_message(
     audience: Sequence[Person],
     conversation: Conversation | None = None,
     subject: str = "",
-    published=None,
+    published: datetime | None = None,
 ) -> Message:
     """A direct note from another server, as a message.
 
