@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
@@ -25,6 +26,14 @@ def me(request: HttpRequest) -> Person | None:
     if not request.user.is_authenticated:
         return None
     return request.user.person
+
+
+def member_person(request: HttpRequest) -> Person:
+    """The person a page behind `member` acts as: login is required there, so never None."""
+    person = me(request)
+    if person is None:
+        raise PermissionDenied  # only reached by a view that forgot `member`
+    return person
 
 
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -28,6 +28,7 @@ from kith.web.helpers import (
     is_htmx,
     me,
     member,
+    member_person,
     parse_id,
     render_form,
     safe_next,
@@ -49,7 +50,7 @@ def pending_media(person: Person, media_ids: list[int]) -> list[Media]:
 
 @member
 def new(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/compose.html", {"form": compose_form(me(request))})
+    return render(request, "web/compose.html", {"form": compose_form(member_person(request))})
 
 
 @member
@@ -61,7 +62,7 @@ def create(request: HttpRequest) -> HttpResponse:
     their ids back in the page so they are not lost.  From the stream's compose
     box (htmx) the answer is the box again, with the new post for the top of the list.
     """
-    person = me(request)
+    person = member_person(request)
     form = compose_form(person, request.POST, request.FILES)
     media_ids = form.kept_media_ids
     template = "web/_compose.html" if is_htmx(request) else "web/compose.html"
@@ -89,7 +90,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def audience_preview(request: HttpRequest) -> HttpResponse:
     """Who the compose box's current choice reaches, named (htmx asks on every change; nothing is uploaded)."""
-    form = compose_form(me(request), request.POST)
+    form = compose_form(member_person(request), request.POST)
     context = {"preview": audience.preview(form, form.aspects) if form.is_valid() else None, "form": form}
     return fragment(request, "web/_audience_preview.html", context)
 
@@ -146,7 +147,7 @@ def detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @member
 def edit(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if post.author_id != person.id or post.reshare_of_id:
         return redirect("web:post", post.id)
@@ -164,7 +165,7 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, post_id: int) -> HttpResponse:
     """GET asks first (a page; kith.js shows it as a dialog), POST deletes and says so on the next page."""
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if post.author_id != person.id:
         raise NotAllowed(_("Only the author can delete a post."))
@@ -193,7 +194,7 @@ POST_ACTIONS = {
 @require_POST
 def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
     """Like, unlike, reshare or undo a reshare, then go back where the button was (htmx: new buttons in place)."""
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     POST_ACTIONS[action](person, post)
     if is_htmx(request):
@@ -210,7 +211,7 @@ def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
 @member
 @require_POST
 def vote(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if getattr(post, "poll", None) is None:
         return redirect("web:post", post.id)
@@ -245,7 +246,7 @@ def likers(request: HttpRequest, post_id: int) -> HttpResponse:
 @member
 @require_POST
 def comment(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
@@ -262,7 +263,7 @@ def comment(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @member
 def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     target = selectors.comment_for(person, comment_id)
     if target.author_id != person.id:
         return redirect("web:post", target.post_id)
@@ -286,7 +287,7 @@ COMMENT_ACTIONS = {
 @member
 @require_POST
 def comment_act(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     target = selectors.comment_for(person, comment_id)
     COMMENT_ACTIONS[action](person, target)
     anchor = "#comments" if action == "delete" else f"#comment-{target.id}"
