@@ -15,7 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from kith.core.errors import DomainError
-from kith.people.models import Person
+from kith.people.models import Account, Person
 from kith.social.selectors import PAGE_SIZE, Page
 
 View = Callable[..., HttpResponse]
@@ -34,6 +34,13 @@ def member_person(request: HttpRequest) -> Person:
     if person is None:
         raise PermissionDenied  # only reached by a view that forgot `member`
     return person
+
+
+def member_account(request: HttpRequest) -> Account:
+    """The account a page behind `member` acts as (never anonymous there)."""
+    if not isinstance(request.user, Account):
+        raise PermissionDenied  # only reached by a view that forgot `member`
+    return request.user
 
 
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -84,7 +84,7 @@ def aspect_member(request: HttpRequest, aspect_id: int, add: bool) -> HttpRespon
     aspect = _own_aspect(person, aspect_id)
     form = AddContactForm(request.POST, viewer=person)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("handle", [])))
+        messages.error(request, " ".join(str(error) for error in form.errors.get("handle", [])))
         return redirect("web:aspects")
     try:
         if add:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -78,7 +80,7 @@ def relationship_changed(request: HttpRequest, viewer: Person, person: Person) -
 
 
 # Each is called as action(viewer, person).
-ACTIONS = {
+ACTIONS: dict[str, Callable[[Person, Person], object]] = {
     "follow": graph.follow,
     "unfollow": graph.unfollow,
     "block": graph.block,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -66,7 +67,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = compose_form(person, request.POST, request.FILES)
     media_ids = form.kept_media_ids
     template = "web/_compose.html" if is_htmx(request) else "web/compose.html"
-    context = {"inline": is_htmx(request)}
+    context: dict[str, Any] = {"inline": is_htmx(request)}
     if not form.is_valid():
         return render_form(request, template, {**context, "photos": pending_media(person, media_ids)}, form=form)
     try:

@@ -12,7 +12,7 @@ from kith.federation import lookup
 from kith.people import services
 from kith.people.export import export_person
 from kith.web.forms import AliasesForm, MoveForm, ProfileForm
-from kith.web.helpers import member, member_person, render_form, submitted
+from kith.web.helpers import member, member_account, member_person, render_form, submitted
 from kith.web.lookup import find_person
 
 
@@ -63,7 +63,7 @@ def aliases(request: HttpRequest) -> HttpResponse:
 def move(request: HttpRequest) -> HttpResponse:
     """Move to another account (which must list this one as an alias first); followers go along."""
     person = member_person(request)
-    form = MoveForm(submitted(request), account=request.user)
+    form = MoveForm(submitted(request), account=member_account(request))
     context = {"moved_to": person.moved_to}
     if form.is_bound and form.is_valid():
         try:
