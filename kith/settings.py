@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import dj_database_url
 
@@ -107,12 +108,12 @@ TEMPLATES = [
 DATABASE_TIMEOUT_SECONDS = int(os.environ.get("KITH_DATABASE_TIMEOUT_SECONDS") or 20)
 
 
-def _database(url: str | None) -> dict:
+def _database(url: str | None) -> dict[str, Any]:
     if url:
         database = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
         # Without it, connecting to a server that drops packets waits for the kernel (minutes).
         database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_TIMEOUT_SECONDS)
-        return database
+        return dict(database)
     POD.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         # Django's SQLite backend with the process's writers queued on a lock (kith/core/sqlite/base.py).

@@ -32,8 +32,9 @@ The rules, in order:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from kith.core import sql
 from kith.graph.models import AspectMembership, Block, DomainBlock
@@ -42,6 +43,7 @@ from kith.social.models import PUBLIC_VISIBILITIES, Comment, Like, Media, Post, 
 from kith.timelines.models import Notification
 
 Viewer = Person | None
+_Row = TypeVar("_Row", bound=Model)
 
 
 # ---- blocks ---------------------------------------------------------------------
@@ -123,7 +125,7 @@ def _post_seen_ignoring_reshare(viewer: Viewer, post: Post) -> bool:
 def can_see_post(viewer: Viewer, post: Post) -> bool:
     if not _post_seen_ignoring_reshare(viewer, post):
         return False
-    if post.reshare_of_id is not None:
+    if post.reshare_of is not None:  # no query when reshare_of_id is None
         return _post_seen_ignoring_reshare(viewer, post.reshare_of)
     return True
 
@@ -161,7 +163,7 @@ def _visible_post_at(viewer: Viewer, prefix: str, block_partners: Sequence[int] 
     return _post_condition(viewer, prefix, block_partners) & reshare_ok
 
 
-def filter_by_post_visibility(viewer: Viewer, rows: QuerySet, path: str) -> QuerySet:
+def filter_by_post_visibility(viewer: Viewer, rows: QuerySet[_Row], path: str) -> QuerySet[_Row]:
     """Keep the rows (of any model) whose post at `path` (e.g. "post") the viewer may see.
 
     Used where a read walks an index of another table, such as stream rows
@@ -175,7 +177,7 @@ def filter_by_post_visibility(viewer: Viewer, rows: QuerySet, path: str) -> Quer
 
 def can_reshare(viewer: Viewer, post: Post) -> bool:
     """Only public posts travel further; a limited post's audience never widens."""
-    target = post.reshare_of if post.reshare_of_id else post
+    target = post.reshare_of or post  # no query when reshare_of_id is None
     return (
         viewer is not None
         and target.visibility == Visibility.PUBLIC
@@ -283,7 +285,7 @@ def visible_likes(viewer: Viewer, likes: QuerySet[Like]) -> QuerySet[Like]:
 
 
 def can_see_media(viewer: Viewer, media: Media) -> bool:
-    if media.post_id is None:
+    if media.post is None:  # no query when post_id is None
         # Uploaded, not yet attached: only its owner.
         return viewer is not None and viewer.id == media.owner_id
     return can_see_post(viewer, media.post)
@@ -301,9 +303,9 @@ def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
         person_id=viewer.id, domain=notification.actor.domain
     ).exists():
         return False  # the viewer blocked the actor's whole domain (their own choice, graph.DomainBlock)
-    if notification.post_id is not None and not can_see_post(viewer, notification.post):
+    if notification.post is not None and not can_see_post(viewer, notification.post):
         return False
-    return notification.comment_id is None or can_see_comment(viewer, notification.comment)
+    return notification.comment is None or can_see_comment(viewer, notification.comment)
 
 
 def visible_notifications(viewer: Person) -> QuerySet[Notification]:

@@ -19,6 +19,7 @@ from PIL import Image
 from kith.api.clients import week_start
 from kith.api.models import WeeklyLogin
 from kith.people.models import Account, AccountState, Person
+from kith.social import compose
 from kith.social import media as social_media
 from kith.social import services as social
 from kith.social.models import Comment, Post
@@ -102,8 +103,8 @@ def rules() -> list[dict[str, str]]:
 
 def status_limits() -> dict[str, int]:
     return {
-        "max_characters": social.MAX_POST_CHARS,
-        "max_media_attachments": social.MAX_MEDIA_PER_POST,
+        "max_characters": compose.MAX_POST_CHARS,
+        "max_media_attachments": compose.MAX_MEDIA_PER_POST,
         # Kith counts a link at its real length; with a 65,535-character limit that never
         # matters, and clients expect the field: Mastodon's value keeps their counters familiar.
         "characters_reserved_per_url": 23,

@@ -39,6 +39,8 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
+# A handler comes back from `subscribe` unchanged, so one function can take several event types.
+_Handler = TypeVar("_Handler", bound=Callable[[Any], None])
 
 # How long after its event a pending row waits before the sweep may run it: the
 # event's own dispatch (or its worker job) is expected to be done by then.
@@ -71,12 +73,12 @@ def subscribe(
     durable: bool = True,
     in_worker: bool = False,
     after: Iterable[Callable[[E], None]] = (),
-) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+) -> Callable[[_Handler], _Handler]:
     """Decorator: call the function with each event of `event_type` after commit
     (in the worker with `in_worker`; see the module docstring for `durable`), after the
     consumers in `after` (which may subscribe before or after this one)."""
 
-    def register(handler: Callable[[E], None]) -> Callable[[E], None]:
+    def register(handler: _Handler) -> _Handler:
         name = f"{handler.__module__}.{handler.__qualname__}"
         if name in _by_name and _by_name[name].handler is not handler:
             name = f"{name}#{id(handler)}"  # a function made at run time (tests): not resumable by name
@@ -143,7 +145,8 @@ def event_from(event_type: str, payload: dict[str, Any]) -> object | None:
     cls = _event_types.get(event_type)
     if cls is None:
         return None
-    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in payload.items()})
+    event: object = cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in payload.items()})
+    return event
 
 
 def emit_on_commit(event: object) -> None:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
 
 from kith.core.ids import new_id
 
+if TYPE_CHECKING:
+    # The stubs' field classes are generic (value set, value read); Django's are not at run time.
+    _BigIntegerField = models.BigIntegerField[int, int]
+else:
+    _BigIntegerField = models.BigIntegerField
 
-class SnowflakeField(models.BigIntegerField):
+
+class SnowflakeField(_BigIntegerField):
     """A primary key filled with a time-sortable id (kith.core.ids) at creation."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("primary_key", True)
         kwargs.setdefault("default", new_id)
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, Any, Any]:
         name, _path, args, kwargs = super().deconstruct()
         return name, "kith.core.models.SnowflakeField", args, kwargs
 

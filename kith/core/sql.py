@@ -23,7 +23,7 @@ def placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def fetch(sql: str, params: Iterable[Any], using: str = "default") -> list[tuple]:
+def fetch(sql: str, params: Iterable[Any], using: str = "default") -> list[tuple[Any, ...]]:
     with connections[using].cursor() as cursor:
         cursor.execute(sql, list(params))
-        return cursor.fetchall()
+        return list(cursor.fetchall())

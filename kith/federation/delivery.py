@@ -204,7 +204,7 @@ def prepare_activitypub(deliveries: list[Delivery]) -> None:
         if delivery.signer_id is None:
             if instance is None:
                 instance = (uris.instance_key_id(), instance_key().private_key_pem)
-            delivery._kith_signing = instance  # type: ignore[attr-defined]
+            delivery._kith_signing = instance
         else:
             delivery._kith_signing = keys.get(delivery.signer_id, _NO_KEY)  # type: ignore[attr-defined]
 
@@ -291,7 +291,8 @@ def enqueue_deliveries(
     """
     if signer is not None and not signer.is_local:
         raise ValueError("only local persons (or the instance actor) sign deliveries")
-    if len(subject) > Delivery._meta.get_field("subject").max_length:
+    max_subject = Delivery._meta.get_field("subject").max_length
+    if max_subject is not None and len(subject) > max_subject:
         raise ValueError(f"subject {subject!r} is too long")
     targets: dict[str, str] = {}
     for raw in inboxes:

@@ -25,7 +25,7 @@ an upload: decoded defensively, metadata stripped, re-encoded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from datetime import datetime, timedelta
 
 import httpx
@@ -194,7 +194,7 @@ def record_profile_images(person: Person, *, avatar_url: str | None, header_url:
         return
     with transaction.atomic():
         # One writer per person: two refreshes of one actor must not race on its rows.
-        stored = Person.objects.select_for_update().filter(id=person.id).values("avatar", "header").first() or {}
+        stored: Mapping[str, object] = Person.objects.select_for_update().filter(id=person.id).values("avatar", "header").first() or {}
         for kind, url in (("avatar", avatar_url), ("header", header_url)):
             _record(person, kind, url, has_copy=bool(stored.get(kind)))
 

@@ -84,7 +84,7 @@ def _read_varint(data: bytes) -> tuple[int, int]:
     raise MultikeyError("the multicodec prefix does not end")
 
 
-def decode(multibase: str) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
+def decode(multibase: object) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
     """The public key in a `publicKeyMultibase` value."""
     if not isinstance(multibase, str) or not multibase.startswith(MULTIBASE_BASE58BTC):
         raise MultikeyError("only base58btc (z...) multibase values are read")
@@ -108,7 +108,7 @@ def decode(multibase: str) -> rsa.RSAPublicKey | ed25519.Ed25519PublicKey:
     raise MultikeyError(f"multicodec 0x{codec:x} is not a key type Kith reads")
 
 
-def decode_to_pem(multibase: str) -> str:
+def decode_to_pem(multibase: object) -> str:
     """`publicKeyMultibase` -> SubjectPublicKeyInfo PEM."""
     key = decode(multibase)
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()

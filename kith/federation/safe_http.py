@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -78,7 +80,7 @@ def resolve_public(host: str, port: int) -> list[tuple]:
         raise FetchError(f"cannot resolve {host}") from exc
     if _private_allowed():
         return infos
-    allowed = [info for info in infos if is_public_address(info[4][0])]
+    allowed = [info for info in infos if is_public_address(str(info[4][0]))]  # an IP address string for TCP
     if not allowed:
         raise BlockedAddress(f"{host} resolves only to private or reserved addresses")
     return allowed
@@ -119,7 +121,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         bounded = _within_deadline(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, bounded))
 
@@ -130,7 +134,14 @@ class _DeadlineStream(httpcore.NetworkStream):
 class _GuardedBackend(httpcore.SyncBackend):
     """Connects only to vetted addresses; TLS still verifies the original host name."""
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         last_error: Exception | None = None
         for _family, _type, _proto, _name, sockaddr in resolve_public(host, port):
             try:

@@ -35,6 +35,8 @@ class Aspect(models.Model):
     name = models.CharField(max_length=64)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not a column: the members kith.graph.selectors.aspects_with_members puts on each aspect.
+    members: list[Person]
 
     class Meta:
         ordering = ["position", "id"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -25,7 +26,7 @@ def following(person: Person, viewer: Viewer = None) -> QuerySet[Person]:
     return visible_persons(viewer, Person.objects.filter(id__in=ids))
 
 
-def followee_ids(person: Person) -> QuerySet[Follow]:
+def followee_ids(person: Person) -> QuerySet[Follow, Mapping[str, object]]:
     """The ids of the people `person` follows (accepted), as a subquery: `.values("followee_id")`."""
     return Follow.objects.filter(follower=person, state=FollowState.ACCEPTED).values("followee_id")
 
@@ -81,7 +82,7 @@ def aspects_containing(owner: Person, person: Person) -> QuerySet[Aspect]:
 # ---- pages of the graph: cursors are the relation rows' ids, as Mastodon pages them --------
 
 
-def _rows_in_order(queryset: QuerySet, page: Page, *related: str) -> list:
+def _rows_in_order(queryset: QuerySet[Any], page: Page, *related: str) -> list[Any]:
     """The page of `queryset` (relation rows, newest first) loaded with `related`, in two queries."""
     ids = page_ids(queryset, page)
     by_id = queryset.model.objects.select_related(*related).in_bulk(ids)
@@ -184,7 +185,7 @@ def relationships(viewer: Person, persons: Sequence[Person]) -> dict[int, Relati
 
     The viewer's own entry (if asked for) is all false, as in Mastodon."""
     ids = {p.id for p in persons} - {viewer.id}
-    result = {p.id: Relationship(*([False] * 8), aspect_ids=()) for p in persons}
+    result = {p.id: Relationship(False, False, False, False, False, False, False, False, aspect_ids=()) for p in persons}
     if not ids:
         return result
     out_states: dict[int, str] = {}

@@ -39,17 +39,23 @@ DEFAULT_RETRY_DELAY = 10
 DEFAULT_RETRY_BACKOFF = 2
 
 
-def task(**options: Any) -> Callable:
+# huey ships no types: a task is its untyped TaskWrapper (called to enqueue, `.schedule`, `.call_local`).
+TaskDecorator = Callable[[Callable[..., Any]], Any]
+
+
+def task(**options: Any) -> TaskDecorator:
     """Declare a background task (huey's `task` with Kith's retry defaults)."""
     options.setdefault("retries", DEFAULT_RETRIES)
     options.setdefault("retry_delay", DEFAULT_RETRY_DELAY)
     options.setdefault("retry_backoff", DEFAULT_RETRY_BACKOFF)
-    return huey.task(**options)
+    decorator: TaskDecorator = huey.task(**options)
+    return decorator
 
 
-def periodic(schedule: Any, **options: Any) -> Callable:
+def periodic(schedule: Any, **options: Any) -> TaskDecorator:
     """Declare a task the worker runs on `schedule` (a huey `crontab`)."""
-    return huey.periodic_task(schedule, **options)
+    decorator: TaskDecorator = huey.periodic_task(schedule, **options)
+    return decorator
 
 
 # A function given the first arguments of the `job`s still queued (or scheduled), which queues
@@ -74,7 +80,7 @@ def resumers() -> list[tuple[Any, Resumer]]:
     return list(_resumers)
 
 
-def enqueue_on_commit(job: Callable, *args: Any, **kwargs: Any) -> None:
+def enqueue_on_commit(job: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run `job(*args, **kwargs)` in the worker once the current transaction commits."""
     transaction.on_commit(lambda: job(*args, **kwargs))
 

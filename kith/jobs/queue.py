@@ -9,7 +9,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.storage import SqliteStorage
 
 
-class QueueStorage(SqliteStorage):
+class QueueStorage(SqliteStorage):  # type: ignore[misc]  # huey ships no types: its classes are Any
     """huey's SQLite queue with the pod database's durability: WAL with synchronous=NORMAL.
 
     huey's default (synchronous=FULL) fsyncs at every enqueue: an inbox activity waited
@@ -20,12 +20,12 @@ class QueueStorage(SqliteStorage):
     (fan-outs, deliveries, pending inbound activities)."""
 
     def _create_connection(self) -> sqlite3.Connection:
-        connection = super()._create_connection()
+        connection: sqlite3.Connection = super()._create_connection()
         connection.execute("pragma synchronous=NORMAL")
         return connection
 
 
-class QueueHuey(SqliteHuey):
+class QueueHuey(SqliteHuey):  # type: ignore[misc]  # huey ships no types
     storage_class = QueueStorage
 
 

@@ -23,7 +23,7 @@ SHUTDOWN_TIMEOUT_SECONDS = 30
 QUEUE_READ_LIMIT = 20_000
 
 
-class EmbeddedConsumer(Consumer):
+class EmbeddedConsumer(Consumer):  # type: ignore[misc]  # huey ships no types
     """A consumer that leaves signal handling to its host (the web server)."""
 
     def _set_signal_handlers(self) -> None:
@@ -45,11 +45,11 @@ def _install_connection_hygiene() -> None:
         if _hooks_installed:
             return
 
-        @huey.pre_execute(name="kith-db-before")
+        @huey.pre_execute(name="kith-db-before")  # type: ignore[untyped-decorator]  # huey ships no types
         def _before(task: object) -> None:
             close_old_connections()
 
-        @huey.post_execute(name="kith-db-after")
+        @huey.post_execute(name="kith-db-after")  # type: ignore[untyped-decorator]  # huey ships no types
         def _after(task: object, task_value: object, exc: BaseException | None) -> None:
             close_old_connections()
 

@@ -8,6 +8,8 @@ is not listed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from kith.core.errors import NotFound
@@ -15,12 +17,24 @@ from kith.messaging.models import Conversation, ConversationParticipant, Message
 from kith.people.models import Person
 from kith.visibility import filter_by_post_visibility
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class ConversationAnnotations(TypedDict):
+    """What `conversations_for` adds to each conversation."""
+
+    unread: bool
+    last_visible_id: int | None
+
 
 def _visible_messages(person: Person) -> QuerySet[Message]:
     return filter_by_post_visibility(person, Message.objects.all(), "post")
 
 
-def conversations_for(person: Person, *, include_hidden: bool = False) -> QuerySet[Conversation]:
+def conversations_for(
+    person: Person, *, include_hidden: bool = False
+) -> QuerySet[WithAnnotations[Conversation, ConversationAnnotations]]:
     """`person`'s conversations, the newest message first, each with `unread` and
     `last_visible_id` (the id of the newest message they may see)."""
     mine = ConversationParticipant.objects.filter(person=person)

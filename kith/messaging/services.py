@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -134,7 +135,7 @@ def record_remote_message(
     audience: Sequence[Person],
     conversation: Conversation | None = None,
     subject: str = "",
-    published=None,
+    published: datetime | None = None,
 ) -> Message:
     """A direct note from another server, as a message.
 

@@ -49,11 +49,11 @@ def strip_and_orient(image: Image.Image) -> Image.Image:
     return clean
 
 
-def clean_profile_image(upload: UploadedFile, *, max_side: int) -> ContentFile:
+def clean_profile_image(upload: UploadedFile[bytes], *, max_side: int) -> ContentFile[bytes]:
     return clean_profile_image_bytes(upload.read(), max_side=max_side)
 
 
-def clean_profile_image_bytes(data: bytes, *, max_side: int) -> ContentFile:
+def clean_profile_image_bytes(data: bytes, *, max_side: int) -> ContentFile[bytes]:
     """An avatar or header, from an upload or another pod: decoded defensively, oriented,
     stripped of all metadata, scaled to `max_side` and re-encoded as PNG (Invalid if not)."""
     if len(data) > MAX_PROFILE_IMAGE_BYTES:

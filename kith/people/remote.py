@@ -71,7 +71,7 @@ def record_remote_move(person: Person, target: Person) -> Person:
 
 
 @transaction.atomic
-def set_remote_profile_image(person: Person, field: str, image: ContentFile | None) -> bool:
+def set_remote_profile_image(person: Person, field: str, image: ContentFile[bytes] | None) -> bool:
     """Put a remote person's avatar or header in place (`image` already cleaned by
     kith.people.images), or take it away (None).  Returns whether anything changed.
 

@@ -165,8 +165,8 @@ PROFILE_TEXT_FIELDS = {"display_name": 100, "location": 255, "gender": 255}
 def update_profile(
     person: Person,
     *,
-    avatar: UploadedFile | None = None,
-    header: UploadedFile | None = None,
+    avatar: UploadedFile[bytes] | None = None,
+    header: UploadedFile[bytes] | None = None,
     tags: list[str] | None = None,
     **fields: Any,
 ) -> Person:

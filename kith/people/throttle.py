@@ -126,7 +126,7 @@ class DatabaseStore:
         stamps = LoginThrottle.objects.filter(key__in=keys, locked_until__gt=_dt(now)).values_list(
             "locked_until", flat=True
         )
-        return max((stamp.timestamp() for stamp in stamps), default=0.0)
+        return max((stamp.timestamp() for stamp in stamps if stamp is not None), default=0.0)
 
     def hit(self, key: str, threshold: int, now: float) -> tuple[int, float]:
         from kith.people.models import LoginThrottle

@@ -92,7 +92,7 @@ def upload_media(
     focus_x, focus_y = _clean_focus(focus) if focus is not None else (0.0, 0.0)
     data = _read_capped(uploaded_file)
     with open_untrusted(data) as image:  # raises Invalid for anything but a sane JPEG/PNG/GIF/WebP
-        content_type = UPLOAD_TYPES[image.format]
+        content_type = UPLOAD_TYPES[image.format or ""]  # KeyError for no format, as for an unknown one
     media_id = new_id()
     raw_name = _save_raw(media_id, data)
     try:
@@ -118,9 +118,10 @@ def update_media(
     owner: Person, media: Media, description: str | None = None, focus: tuple[float, float] | None = None
 ) -> Media:
     """Change a photo's alt text or focus point, attached to a post or not."""
-    media = Media.objects.select_for_update().filter(id=media.id, owner_id=owner.id).first()
-    if media is None:
+    locked = Media.objects.select_for_update().filter(id=media.id, owner_id=owner.id).first()
+    if locked is None:
         raise NotFound("No such photo.")  # someone else's: its existence is not ours to confirm
+    media = locked
     changed: list[str] = []
     if description is not None:
         media.description = _clean_description(description)
@@ -130,7 +131,7 @@ def update_media(
         changed += ["focus_x", "focus_y"]
     if changed:
         media.save(update_fields=changed)
-        if media.post_id is not None and "description" in changed:
+        if media.post is not None and "description" in changed:  # no query when post_id is None
             post = media.post  # alt text is part of the post's search entry
             transaction.on_commit(lambda: index_post(post))
     return media
@@ -278,7 +279,8 @@ def _blurhash(image: Image.Image) -> str:
     width, height = small.size
     pixels = list(small.get_flattened_data())
     rows = [pixels[row * width : (row + 1) * width] for row in range(height)]
-    return blurhash.encode(rows, *BLURHASH_COMPONENTS)
+    encoded: str = blurhash.encode(rows, *BLURHASH_COMPONENTS)  # blurhash ships no types
+    return encoded
 
 
 def _store(media_id: int, processed: Processed) -> None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 
 from kith.core.models import SnowflakeField
 from kith.graph.models import Aspect
 from kith.people.models import Person
+
+if TYPE_CHECKING:
+    from kith.social.selectors import AudienceSummary
 
 
 class Visibility(models.TextChoices):
@@ -53,6 +58,15 @@ class Post(models.Model):
     comment_count = models.PositiveIntegerField(default=0)
     like_count = models.PositiveIntegerField(default=0)
     reshare_count = models.PositiveIntegerField(default=0)
+    # Not columns: what a read puts on the posts of a page for its viewer (kith.social.selectors.decorate,
+    # kith.timelines.reading's filters, the audience_summary of kith.web's summarise_audiences tag).
+    viewer_liked: bool
+    viewer_reshared: bool
+    viewer_bookmarked: bool
+    viewer_pinned: bool
+    viewer_votes: set[int]
+    filtered_by: list[str]
+    audience_summary: AudienceSummary | None
 
     class Meta:
         indexes = [
@@ -132,6 +146,9 @@ class Comment(models.Model):
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     like_count = models.PositiveIntegerField(default=0)
+    # Not columns: set for the viewer of a page (kith.social.selectors) and by kith.web's thread().
+    viewer_liked: bool
+    children: list[Comment]
 
     class Meta:
         indexes = [models.Index(fields=["post", "id"], name="comment_post_idx")]

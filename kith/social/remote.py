@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -75,7 +76,7 @@ class RemoteContent:
     mentioned: Sequence[Person] = ()
     media: Sequence[RemoteMedia] = ()
     poll: RemotePoll | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _clean(content: RemoteContent) -> tuple[str, str]:
@@ -196,7 +197,7 @@ def record_remote_comment(
     author: Person, post: Post, content: RemoteContent, *, parent: Comment | None = None, published: datetime | None = None
 ) -> Comment:
     _check_author(author)
-    if post.reshare_of_id:
+    if post.reshare_of is not None:
         post = post.reshare_of
     if not can_interact(author, post):
         # A reply to a limited post from someone outside its audience never attaches to it.

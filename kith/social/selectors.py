@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from kith.social.models import (
     PollVote,
     Post,
     Tag,
+    TagFollow,
     Visibility,
 )
 from kith.visibility import (
@@ -65,7 +67,10 @@ class Page:
 FIRST_PAGE = Page()
 
 
-def paginate(queryset: QuerySet, page: Page, field: str = "id") -> QuerySet:
+_Row = TypeVar("_Row", bound=Model)
+
+
+def paginate(queryset: QuerySet[_Row], page: Page, field: str = "id") -> QuerySet[_Row]:
     """The page's rows as a queryset, in reading order: newest first, except that a
     `min_id` page is read oldest first (the rows just after `min_id`); use
     `page_ids`, which returns every page newest first."""
@@ -79,7 +84,7 @@ def paginate(queryset: QuerySet, page: Page, field: str = "id") -> QuerySet:
     return queryset.order_by(f"-{field}")[: page.limit]
 
 
-def page_ids(queryset: QuerySet, page: Page, field: str = "id") -> list[int]:
+def page_ids(queryset: QuerySet[Any], page: Page, field: str = "id") -> list[int]:
     """The ids (`field` values) on the page, newest first."""
     ids = list(paginate(queryset, page, field).values_list(field, flat=True))
     return sorted(ids, reverse=True) if page.min_id is not None else ids
@@ -93,7 +98,7 @@ def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
     )
 
 
-class _PrefetchedRows(QuerySet):
+class _PrefetchedRows(QuerySet[Media]):
     """Rows already loaded for one post (its ready photos), as `post.media.all()` returns them.
 
     Django's own prefetch builds a filtered queryset per post to hold them, which cost
@@ -101,7 +106,7 @@ class _PrefetchedRows(QuerySet):
     only ever iterated, counted or indexed; anything that would build a new query from it
     (whose filter it does not carry) raises instead of returning other posts' rows."""
 
-    def _chain(self) -> QuerySet:
+    def _chain(self) -> QuerySet[Media]:
         raise TypeError("prefetched photos are a list: iterate them, or query Media for more")
 
 
@@ -110,7 +115,7 @@ def _attach_ready_media(posts: Sequence[Post]) -> None:
     in order: one query for the page."""
     # A post can be on the page twice: as itself and as what another post reshares.
     instances: dict[int, list[Post]] = {}
-    for post in [*posts, *(post.reshare_of for post in posts if post.reshare_of_id)]:
+    for post in [*posts, *(post.reshare_of for post in posts if post.reshare_of is not None)]:
         instances.setdefault(post.id, []).append(post)
     if not instances:
         return
@@ -121,10 +126,10 @@ def _attach_ready_media(posts: Sequence[Post]) -> None:
         for post in instances[post_id]:
             cached = _PrefetchedRows(model=Media)
             cached._result_cache = rows
-            cached._prefetch_done = True
+            cached._prefetch_done = True  # type: ignore[attr-defined]  # Django's private prefetch state, not in the stubs
             if not hasattr(post, "_prefetched_objects_cache"):
-                post._prefetched_objects_cache = {}
-            post._prefetched_objects_cache["media"] = cached
+                post._prefetched_objects_cache = {}  # type: ignore[attr-defined]  # as above
+            post._prefetched_objects_cache["media"] = cached  # type: ignore[attr-defined]
         for media in rows:
             media.post = instances[post_id][0]  # rendering reads the post's visibility: no query per photo
 
@@ -140,7 +145,7 @@ def decorate(viewer: Viewer, posts: Sequence[Post]) -> list[Post]:
     total with UPDATE ... F() and name their fields when saving, so this value is never
     written back."""
     posts = list(posts)
-    every = posts + [p.reshare_of for p in posts if p.reshare_of_id]
+    every = posts + [p.reshare_of for p in posts if p.reshare_of is not None]
     shown = visible_comment_counts(viewer, [p.id for p in every if p.comment_count])
     for post in every:
         post.comment_count = shown.get(post.id, 0)
@@ -198,7 +203,7 @@ def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     return _load_in_order(viewer, stream_page_ids(viewer, page))
 
 
-def stream_rows(viewer: Person) -> QuerySet:
+def stream_rows(viewer: Person) -> QuerySet[Any]:
     """The viewer's stream rows they may see now (kith.visibility, mutes, blocked domains)."""
     from kith.graph.models import Mute
     from kith.timelines.models import StreamEntry
@@ -219,7 +224,7 @@ def stream_rows(viewer: Person) -> QuerySet:
 # stand-in values (never ids: ids are positive) that are then swapped for the real ones.
 _STAND_IN_VIEWER = -(2**62) - 11
 _STAND_IN_BOUNDS = {"max_id": -(2**62) - 12, "min_id": -(2**62) - 13, "since_id": -(2**62) - 14}
-_stream_sql: dict[tuple, tuple[str, tuple]] = {}
+_stream_sql: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
 
 
 def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
@@ -254,7 +259,7 @@ def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
     return sorted(ids, reverse=True) if page.min_id is not None else ids
 
 
-def without_blocked_domains(viewer: Viewer, rows: QuerySet, prefix: str = "") -> QuerySet:
+def without_blocked_domains(viewer: Viewer, rows: QuerySet[_Row], prefix: str = "") -> QuerySet[_Row]:
     """Drop rows whose post at `prefix` (or the post it reshares) comes from a domain the viewer
     blocked (graph.DomainBlock): one EXISTS, answered from the (person, domain) unique index."""
     if viewer is None:
@@ -314,7 +319,7 @@ def person_statuses(
         posts = posts.filter(tags__name=normalise_tag(tagged.strip()))
     post_ids = page_ids(visible_posts(viewer, posts), page)
     if not replies or only_media or pinned or tagged is not None:
-        return _load_in_order(viewer, post_ids)
+        return list(_load_in_order(viewer, post_ids))
     from kith.visibility import visible_comments_anywhere
 
     comment_ids = page_ids(visible_comments_anywhere(viewer, Comment.objects.filter(author=person)), page)
@@ -449,7 +454,7 @@ def followed_tag_ids(person: Person | None, tag_ids: Sequence[int]) -> set[int]:
     return set(TagFollow.objects.filter(person=person, tag_id__in=tag_ids).values_list("tag_id", flat=True))
 
 
-def followed_tags(person: Person, page: Page) -> list:
+def followed_tags(person: Person, page: Page) -> list[TagFollow]:
     """The person's TagFollow rows (with their tag) newest first, keyset-paged by the row's id.
 
     Not through `paginate`: a page of followed tags holds up to 200 rows (Mastodon's limit)."""
@@ -480,7 +485,7 @@ def _trend_days(days: int, today: date | None) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days)]
 
 
-def _counted_tag_uses() -> QuerySet:
+def _counted_tag_uses() -> QuerySet[Any]:
     from kith.people.models import AccountState
     from kith.social.models import PostTag
 
@@ -541,7 +546,8 @@ def trending_posts(viewer: Viewer, limit: int = 20, offset: int = 0, days: int =
         .filter(score__gt=0)
     )
     ids = list(
-        visible_posts(viewer, candidates).order_by("-score", "-id").values_list("id", flat=True)[offset : offset + limit]
+        # visible_posts is typed QuerySet[Post]: the type loses the `score` annotation the query keeps.
+        visible_posts(viewer, candidates).order_by("-score", "-id").values_list("id", flat=True)[offset : offset + limit]  # type: ignore[misc]
     )
     return _load_in_order(viewer, ids)
 
@@ -583,7 +589,7 @@ def thread_context(viewer: Viewer, item: Post | Comment) -> tuple[list[Post | Co
     ancestors from the post down to the comment's parent, descendants depth first.
     Comments hidden from the viewer are left out, and so are replies beneath them."""
     post = item.post if isinstance(item, Comment) else item
-    if post.reshare_of_id:
+    if post.reshare_of is not None:
         post = post.reshare_of
     loaded_post = _load_in_order(viewer, [post.id])[0]
     comments = comments_for(viewer, loaded_post)

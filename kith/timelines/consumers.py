@@ -15,7 +15,7 @@ from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
 from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
-from kith.social.services import render_for
+from kith.social.text import render_for
 from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
 from kith.timelines.models import NotificationKind
 from kith.timelines.notify import notify
@@ -46,7 +46,7 @@ def surface_post(event: events.PostPublished) -> None:
     if not (post.reshare_of_id or mentioned):
         return  # no write transaction (SQLite's single write lock) for nothing
     with transaction.atomic():
-        if post.reshare_of_id:
+        if post.reshare_of is not None:
             notify(post.reshare_of.author, NotificationKind.RESHARED, post.author, post=post.reshare_of)
         for person in mentioned:
             notify(person, NotificationKind.MENTIONED, post.author, post=post)
@@ -106,7 +106,7 @@ def surface_like(event: events.LikeAdded) -> None:
         return
     if liked.post is not None:
         notify(liked.post.author, NotificationKind.LIKED, liked.person, post=liked.post)
-    elif can_see_comment(liked.comment.author, liked.comment):
+    elif liked.comment is not None and can_see_comment(liked.comment.author, liked.comment):
         # The commenter may have lost sight of the post since (a block by its author).
         notify(liked.comment.author, NotificationKind.LIKED, liked.person, post=liked.comment.post, comment=liked.comment)
 

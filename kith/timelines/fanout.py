@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -62,7 +63,7 @@ def lease_seconds() -> int:
     return max(1, int(configured))
 
 
-def _recipient_sources(post: Post, after_person_id: int) -> list[tuple[QuerySet, str]]:
+def _recipient_sources(post: Post, after_person_id: int) -> list[tuple[QuerySet[Any, int], str]]:
     """Who gets the post, as (query of local person ids above `after_person_id`, reason), by priority."""
     local_active = {"person__domain": "", "person__state": AccountState.ACTIVE, "person_id__gt": after_person_id}
     if post.visibility in LIMITED_VISIBILITIES:
@@ -76,7 +77,7 @@ def _recipient_sources(post: Post, after_person_id: int) -> list[tuple[QuerySet,
         follower_id__gt=after_person_id,
     )
     mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
-    sources = [
+    sources: list[tuple[QuerySet[Any, int], str]] = [
         (followers.values_list("follower_id", flat=True).order_by("follower_id"), StreamReason.FOLLOWING),
         (mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION),
     ]
@@ -110,7 +111,7 @@ def _excluded_for(post: Post) -> set[int]:
     excluded = set(Mute.objects.filter(muted_id=author_id).values_list("muter_id", flat=True))
     excluded |= set(Block.objects.filter(blocked_id=author_id).values_list("blocker_id", flat=True))
     excluded |= set(Block.objects.filter(blocker_id=author_id).values_list("blocked_id", flat=True))
-    if post.reshare_of_id:
+    if post.reshare_of is not None:
         root_author = post.reshare_of.author_id
         excluded |= set(Block.objects.filter(blocked_id=root_author).values_list("blocker_id", flat=True))
         excluded |= set(Block.objects.filter(blocker_id=root_author).values_list("blocked_id", flat=True))

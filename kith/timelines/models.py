@@ -85,6 +85,8 @@ class Notification(models.Model):
     )
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Not a column: what kith.web's notifications page shows for the post.
+    post_title: str
 
     class Meta:
         indexes = [

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kith.people.models import Person
 from kith.timelines.models import Notification
 from kith.visibility import blocked_either_way
 
 
-def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notification | None:
+def notify(recipient: Person, kind: str, actor: Person, **targets: Any) -> Notification | None:
     """Notify `recipient`, unless they are remote, the actor themself, inactive, or blocked/muted either way.
 
     A repeated event (a retried job, a like after an unlike) does not notify twice.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -124,7 +124,7 @@ def _clean_action(action: str | None) -> str:
     return action
 
 
-def _expiry(expires_in: int | None):
+def _expiry(expires_in: int | None) -> datetime | None:
     if expires_in is None:
         return None
     if expires_in <= 0:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from kith.graph.models import Aspect
@@ -211,7 +213,7 @@ class ComposeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.author = author
         self.aspects = aspects
-        self.fields["audience"].choices = [
+        cast(forms.ChoiceField, self.fields["audience"]).choices = [
             ("public", _("Public")), ("all_aspects", _("All aspects")),
             *((f"aspect:{aspect.id}", aspect.name) for aspect in aspects),
         ]
@@ -243,7 +245,7 @@ class ComposeForm(forms.Form):
     @property
     def kept_media_ids(self) -> list[int]:
         """Photos uploaded by an earlier preview (the service checks they are the author's and unused)."""
-        return [media_id for value in self.data.getlist("media") if (media_id := parse_id(value)) is not None]
+        return [media_id for value in cast(QueryDict, self.data).getlist("media") if (media_id := parse_id(value)) is not None]
 
     def audience_options(self) -> list[dict]:
         """One entry per audience checkbox: value, label, members (aspects only), checked.
@@ -255,7 +257,8 @@ class ComposeForm(forms.Form):
         members = {f"aspect:{aspect.id}": aspect.members for aspect in self.aspects}
         return [
             {"value": value, "label": label, "members": members.get(value), "checked": value in chosen}
-            for value, label in self.fields["audience"].choices
+            # Read back as the list __init__ set (Django normalises it); the stubs type the setter's input.
+            for value, label in cast(list[tuple[str, str]], cast(forms.ChoiceField, self.fields["audience"]).choices)
         ]
 
     def clean_people(self):
@@ -331,7 +334,7 @@ class VoteForm(forms.Form):
 
     def __init__(self, *args, options: list, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["option"].choices = [(option.position, option.title) for option in options]
+        cast(forms.ChoiceField, self.fields["option"]).choices = [(option.position, option.title) for option in options]
 
 
 # ---- graph ------------------------------------------------------------------------
@@ -362,7 +365,7 @@ class AspectMembershipForm(forms.Form):
 
     def __init__(self, *args, aspects: list[Aspect], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["aspects"].choices = [(aspect.id, aspect.name) for aspect in aspects]
+        cast(forms.ChoiceField, self.fields["aspects"]).choices = [(aspect.id, aspect.name) for aspect in aspects]
 
 
 # ---- conversations and search -----------------------------------------------------

@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from kith.core.errors import DomainError
-from kith.people.models import Person
+from kith.people.models import Account, Person
 from kith.social.selectors import PAGE_SIZE, Page
 
 View = Callable[..., HttpResponse]
@@ -25,6 +26,21 @@ def me(request: HttpRequest) -> Person | None:
     if not request.user.is_authenticated:
         return None
     return request.user.person
+
+
+def member_person(request: HttpRequest) -> Person:
+    """The person a page behind `member` acts as: login is required there, so never None."""
+    person = me(request)
+    if person is None:
+        raise PermissionDenied  # only reached by a view that forgot `member`
+    return person
+
+
+def member_account(request: HttpRequest) -> Account:
+    """The account a page behind `member` acts as (never anonymous there)."""
+    if not isinstance(request.user, Account):
+        raise PermissionDenied  # only reached by a view that forgot `member`
+    return request.user
 
 
 def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -66,7 +66,7 @@ def _viewer(request: HttpRequest) -> Viewer:
 
 
 def _serve(stored: FieldFile, content_type: str | None, cache_control: str) -> FileResponse:
-    if not stored or content_type not in SERVED_TYPES:
+    if not stored.name or content_type not in SERVED_TYPES:  # `not stored.name` is `not stored`
         raise Http404
     try:
         handle = stored.storage.open(stored.name, "rb")

@@ -64,12 +64,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _holds_writer_lock = False
 
     def _start_transaction_under_autocommit(self) -> None:
-        if self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db() and not self._holds_writer_lock:
+        # django-stubs leave out the SQLite backend's transaction_mode and private hooks.
+        if self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db() and not self._holds_writer_lock:  # type: ignore[attr-defined]
             timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
             lock = _writer_lock(str(self.settings_dict["NAME"]))
             self._holds_writer_lock = lock.acquire(timeout=timeout)
         try:
-            super()._start_transaction_under_autocommit()
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
             self._release_writer_lock()
             raise
@@ -81,18 +82,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         try:
-            return super()._commit()
+            super()._commit()  # type: ignore[misc]
         finally:
             self._release_writer_lock()
 
     def _rollback(self) -> None:
         try:
-            return super()._rollback()
+            super()._rollback()  # type: ignore[misc]
         finally:
             self._release_writer_lock()
 
     def _close(self) -> None:
         try:
-            return super()._close()
+            super()._close()  # type: ignore[misc]
         finally:
             self._release_writer_lock()

@@ -64,7 +64,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 import nh3
@@ -337,6 +337,10 @@ def _ref(value: object, field: str) -> str | None:
     raise ParseError("wrong_type", field)
 
 
+@overload
+def _iri(value: object, field: str, *, required: Literal[True], allow_fragment: bool = False) -> str: ...
+@overload
+def _iri(value: object, field: str, *, required: bool = False, allow_fragment: bool = False) -> str | None: ...
 def _iri(value: object, field: str, *, required: bool = False, allow_fragment: bool = False) -> str | None:
     """A single reference, validated.  A one-element list is accepted."""
     if isinstance(value, list):
@@ -797,8 +801,8 @@ def _object(activity_type: str, actor: str, value: object, depth: int) -> tuple[
                 iris.append(iri)
         return (iris[0] if iris else None), tuple(iris)
     if not isinstance(value, dict):
-        iri = _iri(value, "object", allow_fragment=True)
-        return iri, (iri,) if iri else ()
+        single = _iri(value, "object", allow_fragment=True)
+        return single, (single,) if single else ()
     object_id = _iri(value.get("id"), "object.id", allow_fragment=True)
     trusted = activity_type in ("Accept", "Reject") or (object_id is not None and same_origin(object_id, actor))
     if not trusted:

@@ -57,7 +57,7 @@ def actor(person: Person) -> dict[str, Any]:
         document["image"] = _image(f"/headers/{person.id}?v={person.header_version}")
     if person.also_known_as:
         document["alsoKnownAs"] = list(person.also_known_as)
-    if person.moved_to_id is not None:
+    if person.moved_to is not None:  # no query when moved_to_id is None
         document["movedTo"] = actor_uri(person.moved_to)
     return document
 

@@ -173,7 +173,10 @@ def like_object(request: HttpRequest, username: str, like_id: int) -> HttpRespon
     if liked is None:
         return activity_response({"error": "not found"}, status=404)
     viewer = _signed_viewer(request)
-    visible = can_see_post(viewer, liked.post) if liked.post else can_see_comment(viewer, liked.comment)
+    visible = (
+        can_see_post(viewer, liked.post) if liked.post
+        else liked.comment is not None and can_see_comment(viewer, liked.comment)
+    )
     if not visible:
         return activity_response({"error": "not found"}, status=404)
     target = render.post_uri(liked.post) if liked.post else render.comment_uri(liked.comment)

@@ -22,7 +22,7 @@ from kith.jobs import enqueue_on_commit
 from kith.people import services, throttle
 from kith.people.mail import deliver_mail_job
 from kith.web.forms import DeleteAccountForm, LoginForm, PasswordChangeForm, SignupForm
-from kith.web.helpers import member, render_form, submitted
+from kith.web.helpers import member, member_account, render_form, submitted
 
 
 def _locked_page(request: HttpRequest, template: str, context: dict, lockout: throttle.Lockout) -> HttpResponse:
@@ -126,13 +126,14 @@ logout_view = auth_views.LogoutView.as_view()
 
 @member
 def password_change(request: HttpRequest) -> HttpResponse:
+    account = member_account(request)
     form = PasswordChangeForm(submitted(request))
     if form.is_bound and form.is_valid():
         try:
-            services.change_password(request.user, form.cleaned_data["old_password"], form.cleaned_data["new_password"])
+            services.change_password(account, form.cleaned_data["old_password"], form.cleaned_data["new_password"])
         except DomainError as exc:
             return render_form(request, "web/settings/password.html", {}, form=form, error=exc)
-        update_session_auth_hash(request, request.user)
+        update_session_auth_hash(request, account)
         messages.success(request, _("Your password has been changed."))
         return redirect("web:password_change")
     return render_form(request, "web/settings/password.html", {}, form=form)
@@ -140,9 +141,10 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 @member
 def delete_account(request: HttpRequest) -> HttpResponse:
-    form = DeleteAccountForm(submitted(request), account=request.user)
+    account = member_account(request)
+    form = DeleteAccountForm(submitted(request), account=account)
     if form.is_bound and form.is_valid():
-        services.delete_account(request.user)
+        services.delete_account(account)
         logout(request)
         messages.success(request, _("Your account has been deleted."))
         return redirect("web:login")
@@ -170,14 +172,15 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             throttle.email_requested(form.cleaned_data["email"], throttle.client_address(self.request.META))
         except throttle.LockedOut as exc:
-            return _locked_page(self.request, self.template_name, self.get_context_data(form=form), exc.lockout)
+            return _locked_page(self.request, self.get_template_names()[0], self.get_context_data(form=form), exc.lockout)
         return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form: Any) -> HttpResponse:
         # A new password chosen through the owner's mailbox lifts the account's lockout.
-        throttle.lift(self.user.username)
+        if self.user is not None:  # always set here: the link's token was valid
+            throttle.lift(self.user.username)
         return super().form_valid(form)
 
 

@@ -13,12 +13,12 @@ from kith.graph import selectors, services
 from kith.graph.models import Aspect
 from kith.people.models import Person
 from kith.web.forms import AddContactForm, AspectForm
-from kith.web.helpers import me, member, render_form, submitted
+from kith.web.helpers import member, member_person, render_form, submitted
 
 
 @member
 def contacts(request: HttpRequest) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     context = {
         "aspects": selectors.aspects_with_members(person),
         "followers": selectors.followers(person, person).order_by("username"),
@@ -31,7 +31,7 @@ def contacts(request: HttpRequest) -> HttpResponse:
 @member
 def aspects(request: HttpRequest) -> HttpResponse:
     """The aspects with their members; POST creates one."""
-    person = me(request)
+    person = member_person(request)
     form = AspectForm(submitted(request))
     if form.is_bound and form.is_valid():
         try:
@@ -56,7 +56,7 @@ def _own_aspect(person: Person, aspect_id: int) -> Aspect:
 @member
 @require_POST
 def aspect_rename(request: HttpRequest, aspect_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     form = AspectForm(request.POST)
     if form.is_valid():
         try:
@@ -71,7 +71,7 @@ def aspect_rename(request: HttpRequest, aspect_id: int) -> HttpResponse:
 @member
 @require_POST
 def aspect_delete(request: HttpRequest, aspect_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     services.delete_aspect(person, _own_aspect(person, aspect_id))
     return redirect("web:aspects")
 
@@ -80,11 +80,11 @@ def aspect_delete(request: HttpRequest, aspect_id: int) -> HttpResponse:
 @require_POST
 def aspect_member(request: HttpRequest, aspect_id: int, add: bool) -> HttpResponse:
     """Add someone to an aspect by handle, or remove them."""
-    person = me(request)
+    person = member_person(request)
     aspect = _own_aspect(person, aspect_id)
     form = AddContactForm(request.POST, viewer=person)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("handle", [])))
+        messages.error(request, " ".join(str(error) for error in form.errors.get("handle", [])))
         return redirect("web:aspects")
     try:
         if add:

@@ -8,17 +8,17 @@ from django.shortcuts import redirect, render
 from kith.core.errors import DomainError
 from kith.messaging import selectors, services
 from kith.web.forms import ConversationForm, MessageForm
-from kith.web.helpers import me, member, render_form, submitted
+from kith.web.helpers import member, member_person, render_form, submitted
 
 
 @member
 def conversations(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/conversations.html", {"conversations": selectors.conversations_for(me(request))})
+    return render(request, "web/conversations.html", {"conversations": selectors.conversations_for(member_person(request))})
 
 
 @member
 def new(request: HttpRequest) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     form = ConversationForm(submitted(request), author=person, initial={"recipients": request.GET.get("to", "")})
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -33,7 +33,7 @@ def new(request: HttpRequest) -> HttpResponse:
 @member
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Read (which marks it read) and reply."""
-    person = me(request)
+    person = member_person(request)
     current = selectors.conversation_for(person, conversation_id)
     form = MessageForm(submitted(request))
     if form.is_bound and form.is_valid():

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from kith.social.models import Post
 from kith.timelines import selectors, services
 from kith.timelines.models import Notification
-from kith.web.helpers import list_page, me, member, next_max_id, page_from
+from kith.web.helpers import list_page, member, member_person, next_max_id, page_from
 
 EXCERPT_CHARS = 60
 # Where a paragraph, line or item ends, words of the next one must not run into it.
@@ -46,7 +46,7 @@ def _named(rows: list[Notification]) -> list[Notification]:
 
 @member
 def notifications(request: HttpRequest) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     rows = _named(selectors.notifications(person, page_from(request)))
     # Read once shown: the rows keep their unread look on this page, and the header's count
     # (rendered after this) no longer counts them.
@@ -58,5 +58,5 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @member
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    services.mark_all_read(me(request))
+    services.mark_all_read(member_person(request))
     return redirect("web:notifications")

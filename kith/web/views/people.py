@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -27,6 +29,7 @@ from kith.web.helpers import (
     list_page,
     me,
     member,
+    member_person,
     next_max_id,
     page_from,
     parse_id,
@@ -77,7 +80,7 @@ def relationship_changed(request: HttpRequest, viewer: Person, person: Person) -
 
 
 # Each is called as action(viewer, person).
-ACTIONS = {
+ACTIONS: dict[str, Callable[[Person, Person], object]] = {
     "follow": graph.follow,
     "unfollow": graph.unfollow,
     "block": graph.block,
@@ -102,7 +105,7 @@ DONE_MESSAGES = {
 @member
 @require_http_methods(["GET", "POST"])
 def relate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
-    viewer = me(request)
+    viewer = member_person(request)
     person = person_or_404(handle, viewer)
     if request.method == "GET":
         if action not in CONFIRMED_ACTIONS:
@@ -120,7 +123,7 @@ def relate(request: HttpRequest, handle: str, action: str) -> HttpResponse:
 @require_POST
 def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
     """Set which of the viewer's aspects the person is in (the profile's checkbox menu)."""
-    viewer = me(request)
+    viewer = member_person(request)
     person = person_or_404(handle, viewer)
     aspects = {aspect.id: aspect for aspect in graph_selectors.aspects_of(viewer)}
     form = AspectMembershipForm(request.POST, aspects=list(aspects.values()))
@@ -137,7 +140,7 @@ def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
 @member
 def report(request: HttpRequest, handle: str) -> HttpResponse:
     """Report a person (or one of their posts) to this pod's moderators, and to their server if wanted."""
-    viewer = me(request)
+    viewer = member_person(request)
     person = person_or_404(handle, viewer)
     form = ReportForm(submitted(request), initial={"post": parse_id(request.GET.get("post", ""))})
     context = {"person": person}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,7 @@ from kith.web.helpers import (
     is_htmx,
     me,
     member,
+    member_person,
     parse_id,
     render_form,
     safe_next,
@@ -49,7 +51,7 @@ def pending_media(person: Person, media_ids: list[int]) -> list[Media]:
 
 @member
 def new(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/compose.html", {"form": compose_form(me(request))})
+    return render(request, "web/compose.html", {"form": compose_form(member_person(request))})
 
 
 @member
@@ -61,11 +63,11 @@ def create(request: HttpRequest) -> HttpResponse:
     their ids back in the page so they are not lost.  From the stream's compose
     box (htmx) the answer is the box again, with the new post for the top of the list.
     """
-    person = me(request)
+    person = member_person(request)
     form = compose_form(person, request.POST, request.FILES)
     media_ids = form.kept_media_ids
     template = "web/_compose.html" if is_htmx(request) else "web/compose.html"
-    context = {"inline": is_htmx(request)}
+    context: dict[str, Any] = {"inline": is_htmx(request)}
     if not form.is_valid():
         return render_form(request, template, {**context, "photos": pending_media(person, media_ids)}, form=form)
     try:
@@ -89,7 +91,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def audience_preview(request: HttpRequest) -> HttpResponse:
     """Who the compose box's current choice reaches, named (htmx asks on every change; nothing is uploaded)."""
-    form = compose_form(me(request), request.POST)
+    form = compose_form(member_person(request), request.POST)
     shown = None
     if form.is_valid():
         try:
@@ -152,7 +154,7 @@ def detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @member
 def edit(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if post.author_id != person.id or post.reshare_of_id:
         return redirect("web:post", post.id)
@@ -170,7 +172,7 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, post_id: int) -> HttpResponse:
     """GET asks first (a page; kith.js shows it as a dialog), POST deletes and says so on the next page."""
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if post.author_id != person.id:
         raise NotAllowed(_("Only the author can delete a post."))
@@ -199,7 +201,7 @@ POST_ACTIONS = {
 @require_POST
 def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
     """Like, unlike, reshare or undo a reshare, then go back where the button was (htmx: new buttons in place)."""
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     POST_ACTIONS[action](person, post)
     if is_htmx(request):
@@ -216,7 +218,7 @@ def act(request: HttpRequest, post_id: int, action: str) -> HttpResponse:
 @member
 @require_POST
 def vote(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     if getattr(post, "poll", None) is None:
         return redirect("web:post", post.id)
@@ -251,7 +253,7 @@ def likers(request: HttpRequest, post_id: int) -> HttpResponse:
 @member
 @require_POST
 def comment(request: HttpRequest, post_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     post = selectors.post_for(person, post_id)
     form = CommentForm(request.POST)
     if not form.is_valid():
@@ -268,7 +270,7 @@ def comment(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @member
 def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     target = selectors.comment_for(person, comment_id)
     if target.author_id != person.id:
         return redirect("web:post", target.post_id)
@@ -292,7 +294,7 @@ COMMENT_ACTIONS = {
 @member
 @require_POST
 def comment_act(request: HttpRequest, comment_id: int, action: str) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     target = selectors.comment_for(person, comment_id)
     COMMENT_ACTIONS[action](person, target)
     anchor = "#comments" if action == "delete" else f"#comment-{target.id}"

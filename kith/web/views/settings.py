@@ -12,13 +12,13 @@ from kith.federation import lookup
 from kith.people import services
 from kith.people.export import export_person
 from kith.web.forms import AliasesForm, MoveForm, ProfileForm
-from kith.web.helpers import me, member, render_form, submitted
+from kith.web.helpers import member, member_account, member_person, render_form, submitted
 from kith.web.lookup import find_person
 
 
 @member
 def profile(request: HttpRequest) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     initial = ProfileForm.initial_for(person, [tag.name for tag in person.profile_tags.all()])
     if request.method != "POST":
         return render_form(request, "web/settings/profile.html", {}, form=ProfileForm(initial=initial))
@@ -38,7 +38,7 @@ def export(request: HttpRequest) -> HttpResponse:
     """GET explains; POST downloads the archive (a POST, so a link elsewhere cannot start it)."""
     if request.method != "POST":
         return render(request, "web/settings/export.html")
-    person = me(request)
+    person = member_person(request)
     response = HttpResponse(export_person(person), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="kith-{person.username}.zip"'
     return response
@@ -47,7 +47,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @member
 def aliases(request: HttpRequest) -> HttpResponse:
     """The accounts this one also is: listing the old one is the first step of moving here."""
-    person = me(request)
+    person = member_person(request)
     form = AliasesForm(submitted(request), initial={"handles": "\n".join(person.also_known_as)})
     if form.is_bound and form.is_valid():
         try:
@@ -62,8 +62,8 @@ def aliases(request: HttpRequest) -> HttpResponse:
 @member
 def move(request: HttpRequest) -> HttpResponse:
     """Move to another account (which must list this one as an alias first); followers go along."""
-    person = me(request)
-    form = MoveForm(submitted(request), account=request.user)
+    person = member_person(request)
+    form = MoveForm(submitted(request), account=member_account(request))
     context = {"moved_to": person.moved_to}
     if form.is_bound and form.is_valid():
         try:

@@ -15,7 +15,7 @@ from kith.graph import selectors as graph
 from kith.social import selectors, services
 from kith.timelines.models import FilterContext
 from kith.timelines.reading import ReaderFilters
-from kith.web.helpers import back, list_page, me, member, next_max_id, page_from, parse_id
+from kith.web.helpers import back, list_page, me, member, member_person, next_max_id, page_from, parse_id
 from kith.web.views.posts import compose_form
 
 
@@ -44,7 +44,7 @@ def aspect_stream(request: HttpRequest) -> HttpResponse:
     it works without JavaScript and nothing is remembered between visits.  Ids that are not
     one of the person's aspects choose nothing; if no id given is theirs, all are shown and the
     page says so."""
-    person = me(request)
+    person = member_person(request)
     aspects = list(graph.aspects_of(person))
     asked = request.GET.getlist("aspect")
     own = {aspect.id for aspect in aspects}
@@ -75,15 +75,15 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
 @require_POST
 def tag_follow(request: HttpRequest, name: str, follow: bool) -> HttpResponse:
     if follow:
-        services.follow_tag(me(request), name)
+        services.follow_tag(member_person(request), name)
     else:
-        services.unfollow_tag(me(request), name)
+        services.unfollow_tag(member_person(request), name)
     return back(request, reverse("web:tag", args=[normalise_tag(name)]))
 
 
 @member
 def followed_tags(request: HttpRequest) -> HttpResponse:
-    person = me(request)
+    person = member_person(request)
     posts = selectors.followed_tags_posts(person, page_from(request))
     return _timeline(request, "web/followed_tags.html", posts, filter_context=FilterContext.HOME,
                      tags=selectors.followed_tag_names(person))
