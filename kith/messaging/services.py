@@ -54,7 +54,7 @@ def start_conversation(
     ConversationParticipant.objects.bulk_create(
         ConversationParticipant(conversation=conversation, person_id=pid) for pid in [author.id, *others]
     )
-    _publish(conversation, author, others, text, post_fields)
+    _publish(conversation, author, others, text, post_fields, participant_ids=[author.id, *others])
     return conversation
 
 
@@ -73,19 +73,22 @@ def send_message(author: Person, conversation: Conversation, text: str, **post_f
     people = {p.person_id: p.person for p in others if p.person.is_active}
     if not people:
         raise NotAllowed("Nobody else in this conversation can read it any more.")
-    return _publish(conversation, author, people, text, post_fields)
+    participant_ids = [author.id, *(p.person_id for p in others)]
+    return _publish(conversation, author, people, text, post_fields, participant_ids=participant_ids)
 
 
 def _publish(
-    conversation: Conversation, author: Person, others: dict[int, Person], text: str, post_fields: dict[str, Any]
+    conversation: Conversation, author: Person, others: dict[int, Person], text: str, post_fields: dict[str, Any],
+    *, participant_ids: Sequence[int],
 ) -> Message:
     post = services.publish_post(
         author, text, visibility=Visibility.DIRECT, person_ids=sorted(others), exact_audience=True, **post_fields
     )
-    return _attach(conversation, post)
+    return _attach(conversation, post, participant_ids)
 
 
-def _attach(conversation: Conversation, post: Post) -> Message:
+def _attach(conversation: Conversation, post: Post, participant_ids: Sequence[int]) -> Message:
+    """`participant_ids`: everyone in the conversation now, the author too (the callers know them)."""
     message = Message.objects.create(conversation=conversation, post=post)
     Conversation.objects.filter(id=conversation.id, last_message_id__lt=post.id).update(
         last_message_at=post.created_at, last_message_id=post.id
@@ -95,7 +98,7 @@ def _attach(conversation: Conversation, post: Post) -> Message:
         last_read_message_id=post.id
     )
     ConversationParticipant.objects.filter(conversation=conversation).update(hidden=False)
-    events.emit_on_commit(events.MessageSent(post.id))
+    events.emit_on_commit(events.MessageSent(post.id, conversation.id, tuple(participant_ids)))
     return message
 
 
@@ -138,7 +141,7 @@ def record_remote_message(
     post = remote.record_remote_post(
         author, content, visibility=Visibility.DIRECT, audience=list(people.values()), published=published
     )
-    return _attach(conversation, post)
+    return _attach(conversation, post, [*sorted(joined), *newcomers])
 
 
 # ---- read state ------------------------------------------------------------------------------
@@ -150,9 +153,8 @@ def mark_read(person: Person, conversation: Conversation) -> None:
         ConversationParticipant.objects.filter(conversation=conversation, person=person).update(
             last_read_message_id=last or 0
         )
-        from kith.timelines.models import Notification
-
-        Notification.objects.filter(recipient=person, conversation=conversation, read=False).update(read=True)
+        # kith.timelines marks the conversation's notifications read, in this transaction.
+        events.emit_on_commit(events.ConversationRead(person.id, conversation.id))
 
 
 def hide_conversation(person: Person, conversation: Conversation) -> None:

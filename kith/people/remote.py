@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from kith.core import events
 from kith.core.errors import Invalid
 from kith.core.text import normalise_tag
 from kith.people.models import AccountState, Person, ProfileTag
@@ -42,11 +43,10 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
 @transaction.atomic
 def remove_remote_person(person: Person) -> None:
     """Their server says they are gone: remove what they wrote here and keep a tombstone."""
-    from kith.social.services import purge_person_content
-
     if person.is_local:
         raise Invalid("Local accounts are deleted through people.services.delete_account.")
-    purge_person_content(person)
+    # Each package above deletes what it holds of theirs, in this transaction.
+    events.emit_on_commit(events.PersonPurged(person.id))
     person.state = AccountState.DELETED
     person.display_name = ""
     person.bio_html = ""

@@ -36,7 +36,6 @@ from kith.social.models import (
     Visibility,
 )
 from kith.social.services import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, _set_mentions, _set_tags
-from kith.timelines.models import FanOut
 from kith.visibility import can_interact
 
 MAX_REMOTE_HTML = 100_000
@@ -132,9 +131,9 @@ def record_remote_post(
     )
     if content.poll is not None:
         _record_poll(post, content.poll)
-    if visibility != Visibility.DIRECT:
-        FanOut.objects.create(post=post)  # direct posts are read in their conversation only
-    events.emit_on_commit(events.PostPublished(post.id))
+    # kith.timelines writes the FanOut row in this transaction (direct posts are read in
+    # their conversation only).
+    events.emit_on_commit(events.PostPublished(post.id, visibility, author.id))
     return post
 
 

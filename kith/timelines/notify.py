@@ -21,7 +21,10 @@ def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notificati
     # A mute made with notifications=False hides only the posts (Mastodon's mute option).
     if Mute.objects.filter(muter=recipient, muted=actor, notifications=True).exists():
         return None
-    keys = {"post": None, "comment": None, "conversation": None, **targets}
+    keys = {"post": None, "comment": None, "conversation": None}
+    for name, value in targets.items():
+        keys.pop(name.removesuffix("_id"), None)  # conversation_id=...: a target named by its id
+        keys[name] = value
     existing = Notification.objects.filter(recipient=recipient, kind=kind, actor=actor, **keys).first()
     if existing is not None:
         # The same event again (a consumer re-run by the outbox sweep): leave its read state
