@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from kith.core import events
-from kith.core.errors import Invalid
-from kith.core.text import normalise_tag
+from kith.core.errors import Invalid, NotAllowed
+from kith.core.text import normalise_tag, sanitise_html
 from kith.people.models import AccountState, Person, ProfileTag
 from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE
 
@@ -37,6 +37,25 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
         # The remote account was deleted and the name is in use again over there.
         person.state = AccountState.ACTIVE
         person.save(update_fields=["state"])
+    return person
+
+
+# As kith.social.remote.MAX_REMOTE_HTML: what is kept of a remote person's bio before cleaning.
+MAX_REMOTE_BIO_HTML = 100_000
+
+
+@transaction.atomic
+def update_remote_profile(
+    person: Person, *, display_name: str, bio_html: str, locked: bool, searchable: bool
+) -> Person:
+    """Mirror a remote person's public profile (their private fields never travel)."""
+    if person.is_local:
+        raise NotAllowed("Local profiles change through people.services.update_profile.")
+    person.display_name = display_name.strip()[:100]
+    person.bio_html = sanitise_html(bio_html[:MAX_REMOTE_BIO_HTML])
+    person.locked, person.searchable = locked, searchable
+    person.save(update_fields=["display_name", "bio_html", "locked", "searchable", "updated_at"])
+    events.emit_on_commit(events.ProfileUpdated(person.id))
     return person
 
 

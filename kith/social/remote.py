@@ -225,21 +225,6 @@ def update_remote_comment(editor: Person, comment: Comment, content: RemoteConte
 
 
 @transaction.atomic
-def update_remote_profile(
-    person: Person, *, display_name: str, bio_html: str, locked: bool, searchable: bool
-) -> Person:
-    """Mirror a remote person's public profile (their private fields never travel)."""
-    if person.is_local:
-        raise NotAllowed("Local profiles change through people.services.update_profile.")
-    person.display_name = display_name.strip()[:100]
-    person.bio_html = sanitise_html(bio_html[:MAX_REMOTE_HTML])
-    person.locked, person.searchable = locked, searchable
-    person.save(update_fields=["display_name", "bio_html", "locked", "searchable", "updated_at"])
-    events.emit_on_commit(events.ProfileUpdated(person.id))
-    return person
-
-
-@transaction.atomic
 def record_remote_vote(voter: Person, post: Post, option_title: str) -> None:
     """One vote from another pod (ActivityPub sends one Note per chosen option)."""
     from kith.core.errors import Conflict
