@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Invalid, NotAllowed, NotFound
+from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from kith.core.text import sanitise_html
 from kith.people.models import Person
 from kith.social.models import (
@@ -30,6 +30,7 @@ from kith.social.models import (
     MediaState,
     Poll,
     PollOption,
+    PollVote,
     Post,
     PostAudience,
     PostRevision,
@@ -227,9 +228,6 @@ def update_remote_comment(editor: Person, comment: Comment, content: RemoteConte
 @transaction.atomic
 def record_remote_vote(voter: Person, post: Post, option_title: str) -> None:
     """One vote from another pod (ActivityPub sends one Note per chosen option)."""
-    from kith.core.errors import Conflict
-    from kith.social.models import PollVote
-
     poll = Poll.objects.select_for_update().filter(post_id=post.id).first()
     if poll is None or not can_interact(voter, post):
         raise NotFound("No such poll.")

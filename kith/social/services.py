@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.core.text import Rendered, render_markdown
+from kith.core.text import Rendered, normalise_tag, render_markdown
 from kith.graph.models import Aspect, AspectMembership, Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import known_person, profile_url
@@ -617,8 +617,6 @@ def _record_made(row: PublishKey, made: Post | Comment | ScheduledPost) -> None:
 
 
 def follow_tag(person: Person, name: str) -> TagFollow:
-    from kith.core.text import normalise_tag
-
     name = normalise_tag(name)
     if not name or len(name) > 64 or not name.replace("_", "").isalnum():
         raise Invalid("That is not a tag.")
@@ -628,8 +626,6 @@ def follow_tag(person: Person, name: str) -> TagFollow:
 
 
 def unfollow_tag(person: Person, name: str) -> None:
-    from kith.core.text import normalise_tag
-
     TagFollow.objects.filter(person=person, tag__name=normalise_tag(name)).delete()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kith.graph.models import Mute
 from kith.people.models import Person
 from kith.timelines.models import Notification
 from kith.visibility import blocked_either_way
@@ -16,8 +17,6 @@ def notify(recipient: Person, kind: str, actor: Person, **targets) -> Notificati
         return None
     if blocked_either_way(recipient, actor.id):
         return None
-    from kith.graph.models import Mute
-
     # A mute made with notifications=False hides only the posts (Mastodon's mute option).
     if Mute.objects.filter(muter=recipient, muted=actor, notifications=True).exists():
         return None

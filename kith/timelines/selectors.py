@@ -95,12 +95,10 @@ def notification_targets(viewer: Person, rows: Sequence[Notification]) -> dict[i
     """notification id -> the post or comment it is about, loaded for rendering (photos, polls,
     the viewer's likes) in a fixed number of queries.  Targets the viewer may no longer see are
     left out (the caller drops those notifications): visibility is asked again here, not assumed."""
-    from kith.social.selectors import comments_by_ids, posts_by_ids
-
     post_ids = [row.post_id for row in rows if row.post_id and not row.comment_id]
     comment_ids = [row.comment_id for row in rows if row.comment_id]
-    posts = {post.id: post for post in posts_by_ids(viewer, post_ids)} if post_ids else {}
-    comments = {c.id: c for c in comments_by_ids(viewer, comment_ids)} if comment_ids else {}
+    posts = {post.id: post for post in social_selectors.posts_by_ids(viewer, post_ids)} if post_ids else {}
+    comments = {c.id: c for c in social_selectors.comments_by_ids(viewer, comment_ids)} if comment_ids else {}
     targets: dict[int, NotificationTarget] = {}
     for row in rows:
         if row.comment_id:
