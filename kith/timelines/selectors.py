@@ -172,9 +172,7 @@ def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
 
 def stream_rows(viewer: Person) -> QuerySet:
     """The viewer's stream rows they may see now (kith.visibility, mutes, blocked domains)."""
-
     rows = filter_by_post_visibility(viewer, StreamEntry.objects.filter(owner=viewer), "post")
-    # Muting hides what fan-out wrote before the mute too (fan-out skips muters from then on).
     rows = without_muted_authors(viewer, rows, "post__")
     return without_blocked_domains(viewer, rows, "post__")
 
@@ -191,7 +189,6 @@ _stream_sql: dict[tuple, tuple[str, tuple]] = {}
 def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
     """The post ids on a page of the viewer's stream, newest first: page_ids(stream_rows(...)),
     from SQL compiled once per page shape."""
-
     page = page.clamp()
     database = StreamEntry.objects.db
     shape = (database, page.limit, *(getattr(page, name) is None for name in _STAND_IN_BOUNDS))
@@ -244,7 +241,6 @@ def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = 
 def live_post_ids(viewer: Person, post_ids: Sequence[int]) -> list[int]:
     """Of `post_ids`, the ones a live stream may push to `viewer`, oldest first: what they may
     see (kith.visibility), minus authors they muted and domains they blocked, as their stream does."""
-
     if not post_ids:
         return []
     rows = visible_posts(viewer, Post.objects.filter(id__in=list(post_ids)))
@@ -279,7 +275,6 @@ def aspects_stream(viewer: Person, aspect_ids: Sequence[int], page: Page = FIRST
     `own_posts`, the viewer's own posts to those aspects (a public post goes to every aspect,
     as in diaspora*).  The same precomputed rows, visibility, mutes and domain blocks as
     `stream`, so it stays an index read on (owner, post) and shows nothing the stream would not."""
-
     chosen = list(aspect_ids)
     members = AspectMembership.objects.filter(aspect_id__in=chosen, aspect__owner_id=viewer.id).values("person_id")
     wanted = Q(post__author_id__in=members)
@@ -332,7 +327,6 @@ def tag_timeline(
 ) -> list[Post]:
     """Public posts with `tag_name` or any of `any_tags`, and all of `all_tags`, and none of
     `none_tags` (names as typed: '#Cats' finds 'cats').  Limited posts stay out, as on tag pages."""
-
     def names(raw: Sequence[str]) -> list[str]:
         # As typed by a person: '#Cats' is the tag 'cats'; blanks are no tags.
         return [name for name in (normalise_tag(r.strip()) for r in raw) if name]
