@@ -20,8 +20,8 @@ def test_seed_writes_people_posts_and_the_streams_fan_out_would():
     from kith.graph.models import Follow
     from kith.people.models import Person
     from kith.social.models import Comment, Post, PostAudience, Visibility
-    from kith.social.selectors import stream
     from kith.timelines.models import StreamEntry
+    from kith.timelines.selectors import stream
 
     result = seed(30, 400, 4)
 
@@ -49,16 +49,17 @@ def test_seed_writes_people_posts_and_the_streams_fan_out_would():
 
 @pytest.mark.django_db
 def test_stream_page_sql_compiled_once_gives_what_the_orm_query_gives():
-    """kith.social.selectors.stream_page_ids reuses SQL compiled with stand-in values (a change made
+    """kith.timelines.selectors.stream_page_ids reuses SQL compiled with stand-in values (a change made
     because of the benchmark's profile): for every viewer and page shape it must return exactly
     what the queryset built through kith.visibility returns, blocks and mutes after fan-out included."""
     from datetime import UTC, datetime
 
+    from kith.core.paging import Page, page_ids
     from kith.graph import services as graph
     from kith.people.models import Person
     from kith.social.models import Post, Visibility
-    from kith.social.selectors import Page, page_ids, stream_page_ids, stream_rows
     from kith.timelines.models import StreamEntry
+    from kith.timelines.selectors import stream_page_ids, stream_rows
 
     seed(30, 300, 5)
     heavy = Person.objects.get(username="bench_heavy")

@@ -1,7 +1,8 @@
 import pytest
 
-from kith.social import selectors, services
+from kith.social import services
 from kith.social.models import Visibility
+from kith.timelines import selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

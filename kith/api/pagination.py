@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Schema
 from pydantic import Field
 
-from kith.social.selectors import Page
+from kith.core.paging import Page
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40

@@ -21,6 +21,14 @@ runs after the inline fan-out that wrote the stream rows it announces), and
 `dispatch` calls the consumers of an event in that order (else in the order they
 subscribed).  The order holds for the dispatch after the commit; a consumer run
 again by the outbox sweep runs on its own.
+
+In-transaction subscribers (`subscribe_in_transaction`) are how a package keeps
+its own tables in step with another package's write without being imported by
+it: `emit_on_commit` calls them at once, inside the emitting transaction, before
+anything is recorded for after the commit.  Their rows commit or roll back with
+the write that caused them (a post's stream row and FanOut row, say), and an
+error raised by one rolls the whole write back.  They run in the order they
+were subscribed; a subscriber that must follow another calls it itself.
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ _after: dict[tuple[type, str], tuple[Callable[..., None], ...]] = {}
 
 class OrderError(Exception):
     """Consumers of one event ask for an order that cannot be kept."""
+_in_transaction: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
 
 
 def subscribe(
@@ -124,6 +133,17 @@ def consumers_of(event_type: type) -> list[Consumer]:
     """The consumers of `event_type`, in the order `dispatch` calls them."""
     return list(_subscribers.get(event_type, ()))
 
+def subscribe_in_transaction(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+    """Decorator: call the function with each event of `event_type` inside the
+    emitting transaction, when it is emitted (see the module docstring)."""
+
+    def register(handler: Callable[[E], None]) -> Callable[[E], None]:
+        if handler not in _in_transaction[event_type]:
+            _in_transaction[event_type].append(handler)
+        return handler
+
+    return register
+
 
 def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
     """Stop calling `handler` for `event_type` (tests that listen for a while)."""
@@ -131,6 +151,7 @@ def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
     names = {name for name, consumer in _by_name.items() if consumer.handler is handler}
     for name in names:
         _after.pop((event_type, name), None)
+    _in_transaction[event_type] = [h for h in _in_transaction.get(event_type, []) if h is not handler]
     for name, consumer in list(_by_name.items()):
         if consumer.handler is handler and not any(consumer in kept for kept in _subscribers.values()):
             del _by_name[name]
@@ -151,9 +172,12 @@ def event_from(event_type: str, payload: dict[str, Any]) -> object | None:
 
 def emit_on_commit(event: object) -> None:
     """Record the event for its durable consumers in the current transaction, and
-    dispatch it once that transaction commits."""
+    dispatch it once that transaction commits.  In-transaction subscribers run
+    first, now, in the caller's transaction."""
     from kith.core.models import PendingEvent
 
+    for handler in _in_transaction.get(type(event), ()):
+        handler(event)
     durable = [c for c in _subscribers.get(type(event), ()) if c.durable]
     rows: list[PendingEvent] = []
     if durable:
@@ -211,6 +235,12 @@ def dispatch(event: object, rows: Sequence[Any] = ()) -> None:
 @dataclass(frozen=True)
 class PostPublished:
     post_id: int
+    # What the in-transaction stream writer (kith.timelines) needs without reading the
+    # post again: a direct post goes into no stream, and a post published here (not
+    # one recorded from another pod) goes into its author's own stream at once.
+    visibility: str = ""
+    author_id: int = 0
+    into_author_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -320,6 +350,48 @@ class PersonDeleted:
 @dataclass(frozen=True)
 class MessageSent:
     message_id: int
+    # The conversation and its participants (the author among them), so that the
+    # timelines package can notify them without reading messaging's tables.
+    conversation_id: int = 0
+    participant_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationRead:
+    """In-transaction: `person` read the conversation up to its last message."""
+
+    person_id: int
+    conversation_id: int
+
+
+@dataclass(frozen=True)
+class LocalAccountCreated:
+    """In-transaction: a local person was created (sign-up, `kith user create`)."""
+
+    person_id: int
+    default_aspects: bool = False
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonPurged:
+    """In-transaction: a person is being removed (account deletion, or their server
+    says they are gone).  Each package deletes what it holds of theirs."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class Audited:
+    """In-transaction: an action for the audit log (kith.moderation writes it), for
+    packages below moderation that may not import it."""
+
+    action: str
+    actor_id: int | None = None
+    target_type: str = ""
+    target_id: str = ""
+    reason: str = ""
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

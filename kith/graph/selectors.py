@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from kith.core.paging import FIRST_PAGE, Page, page_ids
 from kith.graph.models import Aspect, AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
 from kith.people.models import AccountState, Person
-from kith.social.selectors import FIRST_PAGE, Page, page_ids
 from kith.visibility import Viewer, visible_persons
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from kith.core import events
-from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
+from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from kith.graph.models import Aspect, AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
 from kith.people.models import Person
 from kith.visibility import blocked_either_way
@@ -53,12 +53,7 @@ def follow(follower: Person, followee: Person) -> Follow:
 def unfollow(follower: Person, followee: Person) -> None:
     deleted, _ = Follow.objects.filter(follower=follower, followee=followee).delete()
     if deleted:
-        from kith.timelines.models import StreamEntry, StreamReason
-
-        # Their posts leave the stream, as in Mastodon; posts shared with you directly stay.
-        StreamEntry.objects.filter(
-            owner=follower, post__author=followee, reason=StreamReason.FOLLOWING
-        ).delete()
+        # kith.timelines takes their posts out of the follower's stream, in this transaction.
         events.emit_on_commit(events.Unfollowed(follower.id, followee.id))
 
 
@@ -279,3 +274,36 @@ def block_domain(person: Person, raw_domain: str) -> DomainBlock:
 
 def unblock_domain(person: Person, raw_domain: str) -> None:
     DomainBlock.objects.filter(person=person, domain=normalise_domain(raw_domain)).delete()
+
+
+# ---- in-transaction consumers of people's events (people sits below the graph) ------------------
+
+
+@events.subscribe_in_transaction(events.LocalAccountCreated)
+def _aspects_for_new_account(event: events.LocalAccountCreated) -> None:
+    if event.default_aspects:
+        create_default_aspects(Person.objects.get(id=event.person_id), event.language)
+
+
+@events.subscribe_in_transaction(events.AccountMoved)
+def _move_followers(event: events.AccountMoved) -> None:
+    """A local account moved: its local followers follow the new account instead."""
+    people = {p.id: p for p in Person.objects.filter(id__in=[event.person_id, event.target_id])}
+    person, target = people[event.person_id], people[event.target_id]
+    followers = Person.objects.filter(
+        domain="", following_rel__followee=person, following_rel__state=FollowState.ACCEPTED
+    ).exclude(id=target.id)
+    for follower in followers:
+        try:
+            follow(follower, target)
+        except DomainError:  # e.g. a block between them: that follower stays behind
+            continue
+        unfollow(follower, person)
+
+
+@events.subscribe_in_transaction(events.PersonPurged)
+def _forget_person(event: events.PersonPurged) -> None:
+    """The person is removed: their aspects and follows either way go (blocks and mutes stay)."""
+    Aspect.objects.filter(owner_id=event.person_id).delete()
+    Follow.objects.filter(follower_id=event.person_id).delete()
+    Follow.objects.filter(followee_id=event.person_id).delete()

@@ -8,6 +8,7 @@ class MessagingConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: a Django app's services (and the models they use)
         # may only be imported once the app registry is ready.
+        from kith.messaging import export  # noqa: F401  (registers messaging's section of the data export)
         from kith.messaging.services import publish_direct
         from kith.social.drafts import register_direct_publisher
 

@@ -79,7 +79,7 @@ def _start(author: Person, recipients: Sequence[Person], subject: str, compose: 
     ConversationParticipant.objects.bulk_create(
         ConversationParticipant(conversation=conversation, person_id=pid) for pid in [author.id, *others]
     )
-    return _publish(conversation, author, others, compose)
+    return _publish(conversation, author, others, compose, participant_ids=[author.id, *others])
 
 
 def _send(author: Person, conversation: Conversation, compose: Compose) -> Message:
@@ -95,10 +95,14 @@ def _send(author: Person, conversation: Conversation, compose: Compose) -> Messa
     people = {p.person_id: p.person for p in others if p.person.is_active}
     if not people:
         raise NotAllowed("Nobody else in this conversation can read it any more.")
-    return _publish(conversation, author, people, compose)
+    participant_ids = [author.id, *(p.person_id for p in others)]
+    return _publish(conversation, author, people, compose, participant_ids=participant_ids)
 
 
-def _publish(conversation: Conversation, author: Person, others: dict[int, Person], compose: Compose) -> Message:
+def _publish(
+    conversation: Conversation, author: Person, others: dict[int, Person], compose: Compose,
+    *, participant_ids: Sequence[int],
+) -> Message:
     """The message is a direct post to exactly the conversation's other participants."""
     post = services.publish(
         author,
@@ -107,10 +111,11 @@ def _publish(conversation: Conversation, author: Person, others: dict[int, Perso
             aspect_ids=(), all_aspects=False, in_reply_to_id=None, scheduled_at=None, idempotency_key="",
         ),
     )
-    return _attach(conversation, post)
+    return _attach(conversation, post, participant_ids)
 
 
-def _attach(conversation: Conversation, post: Post) -> Message:
+def _attach(conversation: Conversation, post: Post, participant_ids: Sequence[int]) -> Message:
+    """`participant_ids`: everyone in the conversation now, the author too (the callers know them)."""
     message = Message.objects.create(conversation=conversation, post=post)
     Conversation.objects.filter(id=conversation.id, last_message_id__lt=post.id).update(
         last_message_at=post.created_at, last_message_id=post.id
@@ -120,7 +125,7 @@ def _attach(conversation: Conversation, post: Post) -> Message:
         last_read_message_id=post.id
     )
     ConversationParticipant.objects.filter(conversation=conversation).update(hidden=False)
-    events.emit_on_commit(events.MessageSent(post.id))
+    events.emit_on_commit(events.MessageSent(post.id, conversation.id, tuple(participant_ids)))
     return message
 
 
@@ -163,7 +168,7 @@ def record_remote_message(
     post = remote.record_remote_post(
         author, content, visibility=Visibility.DIRECT, audience=list(people.values()), published=published
     )
-    return _attach(conversation, post)
+    return _attach(conversation, post, [*sorted(joined), *newcomers])
 
 
 # ---- read state ------------------------------------------------------------------------------
@@ -175,9 +180,8 @@ def mark_read(person: Person, conversation: Conversation) -> None:
         ConversationParticipant.objects.filter(conversation=conversation, person=person).update(
             last_read_message_id=last or 0
         )
-        from kith.timelines.models import Notification
-
-        Notification.objects.filter(recipient=person, conversation=conversation, read=False).update(read=True)
+        # kith.timelines marks the conversation's notifications read, in this transaction.
+        events.emit_on_commit(events.ConversationRead(person.id, conversation.id))
 
 
 def hide_conversation(person: Person, conversation: Conversation) -> None:

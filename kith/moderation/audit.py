@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.core import events
 from kith.moderation.models import AuditLogEntry
 
 
@@ -15,4 +16,17 @@ def record(action: str, *, actor: Any = None, target: Any = None, reason: str = 
         target_id=str(getattr(target, "pk", "")) if target is not None else "",
         reason=reason,
         data=data,
+    )
+
+
+@events.subscribe_in_transaction(events.Audited)
+def record_audited(event: events.Audited) -> None:
+    """An action of a package below moderation (people), written in its transaction."""
+    AuditLogEntry.objects.create(
+        actor_id=event.actor_id,
+        action=event.action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        reason=event.reason,
+        data=event.data,
     )

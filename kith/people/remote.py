@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from kith.core.errors import Invalid
-from kith.core.text import normalise_tag
+from kith.core import events
+from kith.core.errors import Invalid, NotAllowed
+from kith.core.text import normalise_tag, sanitise_html
 from kith.people.models import AccountState, Person, ProfileTag
 from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE
 
@@ -39,14 +40,32 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
     return person
 
 
+# As kith.social.remote.MAX_REMOTE_HTML: what is kept of a remote person's bio before cleaning.
+MAX_REMOTE_BIO_HTML = 100_000
+
+
+@transaction.atomic
+def update_remote_profile(
+    person: Person, *, display_name: str, bio_html: str, locked: bool, searchable: bool
+) -> Person:
+    """Mirror a remote person's public profile (their private fields never travel)."""
+    if person.is_local:
+        raise NotAllowed("Local profiles change through people.services.update_profile.")
+    person.display_name = display_name.strip()[:100]
+    person.bio_html = sanitise_html(bio_html[:MAX_REMOTE_BIO_HTML])
+    person.locked, person.searchable = locked, searchable
+    person.save(update_fields=["display_name", "bio_html", "locked", "searchable", "updated_at"])
+    events.emit_on_commit(events.ProfileUpdated(person.id))
+    return person
+
+
 @transaction.atomic
 def remove_remote_person(person: Person) -> None:
     """Their server says they are gone: remove what they wrote here and keep a tombstone."""
-    from kith.social.services import purge_person_content
-
     if person.is_local:
         raise Invalid("Local accounts are deleted through people.services.delete_account.")
-    purge_person_content(person)
+    # Each package above deletes what it holds of theirs, in this transaction.
+    events.emit_on_commit(events.PersonPurged(person.id))
     person.state = AccountState.DELETED
     person.display_name = ""
     person.bio_html = ""

@@ -19,10 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from kith.core.text import normalise_tag, render_markdown
 from kith.jobs import enqueue_on_commit
-from kith.moderation import audit
 from kith.people.images import clean_profile_image
 from kith.people.models import Account, AccountState, PendingSignup, Person, ProfileTag
 
@@ -35,6 +34,14 @@ RESERVED_USERNAMES = {
 }
 MAX_PROFILE_TAGS = 5
 MAX_ALIASES = 10
+
+
+def _audit(action: str, *, actor: Account | None = None, target: Account | Person, reason: str = "", **data: Any) -> None:
+    """Write `action` to the audit log in this transaction: kith.moderation owns the log
+    and sits above people, so it subscribes to events.Audited rather than being called."""
+    events.emit_on_commit(events.Audited(
+        action, actor.pk if actor is not None else None, type(target).__name__, str(target.pk), reason, data
+    ))
 
 
 def validate_username(username: str) -> None:
@@ -81,16 +88,14 @@ def create_local_account(
         account.set_password(password)
     account.save()
     person = Person.objects.create(account=account, username=username, domain="", display_name=display_name)
-    if default_aspects:
-        from kith.graph.services import create_default_aspects
-
-        create_default_aspects(person, language)
+    # The graph (above people) makes the default aspects, in this transaction.
+    events.emit_on_commit(events.LocalAccountCreated(person.id, default_aspects, language))
     if getattr(settings, "KITH_PREGENERATE_KEYS", True):
         from kith.people.keys import generate_key_job
 
         enqueue_on_commit(generate_key_job, person.id)
     if is_admin:
-        audit.record("account.create_admin", target=account)
+        _audit("account.create_admin", target=account)
     return account
 
 
@@ -246,7 +251,7 @@ def set_aliases(person: Person, actor_uris: Sequence[str]) -> Person:
     if aliases != person.also_known_as:
         person.also_known_as = aliases
         person.save(update_fields=["also_known_as", "updated_at"])
-        audit.record("account.aliases", actor=person.account, target=person, aliases=aliases)
+        _audit("account.aliases", actor=person.account, target=person, aliases=aliases)
         events.emit_on_commit(events.ProfileUpdated(person.id))
     return person
 
@@ -268,22 +273,11 @@ def move_account(person: Person, target: Person, *, own_uri: str, target_aliases
         raise Invalid("That account cannot be moved to.")
     if own_uri not in target_aliases:
         raise NotAllowed("The new account must first list this one as an alias.")
-    from kith.graph import services as graph
-    from kith.graph.models import FollowState
-
     person.moved_to = target
     person.save(update_fields=["moved_to", "updated_at"])
-    followers = Person.objects.filter(
-        domain="", following_rel__followee=person, following_rel__state=FollowState.ACCEPTED
-    ).exclude(id=target.id)
-    for follower in followers:
-        try:
-            graph.follow(follower, target)
-        except DomainError:  # e.g. a block between them: that follower stays behind
-            continue
-        graph.unfollow(follower, person)
-    audit.record("account.move", actor=person.account, target=person, to=target.handle)
+    # The graph (above people) moves the local followers along, in this transaction.
     events.emit_on_commit(events.AccountMoved(person.id, target.id))
+    _audit("account.move", actor=person.account, target=person, to=target.handle)
     return person
 
 
@@ -294,10 +288,9 @@ def delete_account(account: Account, *, actor: Account | None = None, reason: st
     The Person row remains as a tombstone (state DELETED) so the name cannot be
     taken over and other pods can be told the person is gone.
     """
-    from kith.social.services import purge_person_content
-
     person: Person = account.person
-    purge_person_content(person)
+    # Each package above deletes what it holds of theirs, in this transaction.
+    events.emit_on_commit(events.PersonPurged(person.id))
     person.state = AccountState.DELETED
     person.display_name = ""
     person.bio_source = person.bio_html = ""
@@ -313,7 +306,7 @@ def delete_account(account: Account, *, actor: Account | None = None, reason: st
     account.email = f"deleted-{account.pk}@invalid"
     account.set_unusable_password()
     account.save()
-    audit.record("account.delete", actor=actor or account, target=account, reason=reason, username=account.username)
+    _audit("account.delete", actor=actor or account, target=account, reason=reason, username=account.username)
     events.emit_on_commit(events.PersonDeleted(person.id))
 
 
@@ -324,7 +317,7 @@ def suspend_account(moderator: Account, account: Account, reason: str) -> None:
     account.suspended_reason = reason
     account.save(update_fields=["state", "suspended_reason"])
     Person.objects.filter(account=account).update(state=AccountState.SUSPENDED)
-    audit.record("account.suspend", actor=moderator, target=account, reason=reason)
+    _audit("account.suspend", actor=moderator, target=account, reason=reason)
     events.emit_on_commit(events.AccountSuspended(account.pk))
 
 
@@ -334,4 +327,4 @@ def unsuspend_account(moderator: Account, account: Account, reason: str = "") ->
     account.suspended_reason = ""
     account.save(update_fields=["state", "suspended_reason"])
     Person.objects.filter(account=account).update(state=AccountState.ACTIVE)
-    audit.record("account.unsuspend", actor=moderator, target=account, reason=reason)
+    _audit("account.unsuspend", actor=moderator, target=account, reason=reason)

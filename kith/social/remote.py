@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Invalid, NotAllowed, NotFound
+from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from kith.core.text import sanitise_html
 from kith.people.models import Person
 from kith.social.compose import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST
@@ -32,13 +32,13 @@ from kith.social.models import (
     MediaState,
     Poll,
     PollOption,
+    PollVote,
     Post,
     PostAudience,
     PostRevision,
     Visibility,
 )
 from kith.social.services import _set_mentions, _set_tags
-from kith.timelines.models import FanOut
 from kith.visibility import can_interact
 
 MAX_REMOTE_HTML = 100_000
@@ -139,9 +139,9 @@ def record_remote_post(
     )
     if content.poll is not None:
         _record_poll(post, content.poll)
-    if visibility != Visibility.DIRECT:
-        FanOut.objects.create(post=post)  # direct posts are read in their conversation only
-    events.emit_on_commit(events.PostPublished(post.id))
+    # kith.timelines writes the FanOut row in this transaction (direct posts are read in
+    # their conversation only).
+    events.emit_on_commit(events.PostPublished(post.id, visibility, author.id))
     return post
 
 
@@ -233,26 +233,8 @@ def update_remote_comment(editor: Person, comment: Comment, content: RemoteConte
 
 
 @transaction.atomic
-def update_remote_profile(
-    person: Person, *, display_name: str, bio_html: str, locked: bool, searchable: bool
-) -> Person:
-    """Mirror a remote person's public profile (their private fields never travel)."""
-    if person.is_local:
-        raise NotAllowed("Local profiles change through people.services.update_profile.")
-    person.display_name = display_name.strip()[:100]
-    person.bio_html = sanitise_html(bio_html[:MAX_REMOTE_HTML])
-    person.locked, person.searchable = locked, searchable
-    person.save(update_fields=["display_name", "bio_html", "locked", "searchable", "updated_at"])
-    events.emit_on_commit(events.ProfileUpdated(person.id))
-    return person
-
-
-@transaction.atomic
 def record_remote_vote(voter: Person, post: Post, option_title: str) -> None:
     """One vote from another pod (ActivityPub sends one Note per chosen option)."""
-    from kith.core.errors import Conflict
-    from kith.social.models import PollVote
-
     poll = Poll.objects.select_for_update().filter(post_id=post.id).first()
     if poll is None or not can_interact(voter, post):
         raise NotFound("No such poll.")

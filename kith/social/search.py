@@ -27,11 +27,12 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from django.db.models.expressions import RawSQL
 
 from kith.core import events
+from kith.core.paging import FIRST_PAGE, Page, page_ids
 from kith.core.text import normalise_tag, plain_text
 from kith.people.models import AccountState, Person
 from kith.people.selectors import split_handle
 from kith.social.models import Post, PostTag, Tag, Visibility
-from kith.social.selectors import FIRST_PAGE, Page, _load_in_order, page_ids
+from kith.social.selectors import load_in_order
 from kith.visibility import Viewer, visible_persons, visible_posts
 
 MAX_QUERY_CHARS = 500
@@ -177,7 +178,7 @@ def search_posts(viewer: Viewer, query: str, page: Page = FIRST_PAGE) -> list[Po
     if candidates is None:
         return []
     ids = page_ids(visible_posts(viewer, candidates), page)
-    return _load_in_order(viewer, ids)
+    return load_in_order(viewer, ids)
 
 
 def posts_matching(query: str) -> QuerySet[Post] | None:
@@ -276,4 +277,4 @@ def search_posts_page(
         ids = sorted(oldest_first.values_list("id", flat=True)[start : start + page.limit], reverse=True)
     else:
         ids = list(visible.order_by("-id").values_list("id", flat=True)[start : start + page.limit])
-    return _load_in_order(viewer, ids)
+    return load_in_order(viewer, ids)

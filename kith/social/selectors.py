@@ -1,4 +1,5 @@
-"""Reads of posts and what hangs off them, always through kith.visibility.
+"""Reads of posts and what hangs off them, always through kith.visibility (which posts a
+stream or timeline holds is chosen in kith.timelines.selectors, and loaded here).
 
 `page_of_posts` loads everything a list of posts needs to render (authors,
 reshared posts, photos, polls, the viewer's likes and votes) in a fixed
@@ -11,15 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db.models import Count, Exists, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from kith.core import sql
 from kith.core.errors import NotFound
-from kith.people.models import Person
+from kith.core.paging import FIRST_PAGE, MAX_PAGE_SIZE, PAGE_SIZE, Page, page_ids, paginate  # noqa: F401
+from kith.core.text import HASHTAG_RE, normalise_tag
+from kith.graph.models import AspectMembership, Follow, FollowState, Mute
+from kith.people.models import AccountState, Person
 from kith.social.models import (
     Bookmark,
     Comment,
@@ -30,64 +34,25 @@ from kith.social.models import (
     PollOption,
     PollVote,
     Post,
+    PostAudience,
+    PostTag,
     Tag,
     TagFollow,
     Visibility,
 )
 from kith.visibility import (
     Viewer,
+    can_see_audience,
+    can_see_comment,
     can_see_post,
+    filter_by_post_visibility,
     visible_comment_counts,
     visible_comments,
+    visible_comments_anywhere,
+    visible_likes,
     visible_persons,
     visible_posts,
 )
-
-PAGE_SIZE = 20
-MAX_PAGE_SIZE = 40
-
-
-@dataclass(frozen=True)
-class Page:
-    """Keyset pagination on time-sortable ids, as Mastodon pages: results are newest first.
-
-    `max_id`: strictly older than this.  `since_id`: strictly newer, the newest
-    `limit` of them.  `min_id`: strictly newer, the `limit` *just after* it (for
-    paging forward without a gap)."""
-
-    max_id: int | None = None
-    min_id: int | None = None
-    limit: int = PAGE_SIZE
-    since_id: int | None = None
-
-    def clamp(self) -> Page:
-        return Page(self.max_id, self.min_id, max(1, min(self.limit, MAX_PAGE_SIZE)), self.since_id)
-
-
-FIRST_PAGE = Page()
-
-
-_Row = TypeVar("_Row", bound=Model)
-
-
-def paginate(queryset: QuerySet[_Row], page: Page, field: str = "id") -> QuerySet[_Row]:
-    """The page's rows as a queryset, in reading order: newest first, except that a
-    `min_id` page is read oldest first (the rows just after `min_id`); use
-    `page_ids`, which returns every page newest first."""
-    page = page.clamp()
-    if page.max_id is not None:
-        queryset = queryset.filter(**{f"{field}__lt": page.max_id})
-    if page.since_id is not None:
-        queryset = queryset.filter(**{f"{field}__gt": page.since_id})
-    if page.min_id is not None:
-        return queryset.filter(**{f"{field}__gt": page.min_id}).order_by(field)[: page.limit]
-    return queryset.order_by(f"-{field}")[: page.limit]
-
-
-def page_ids(queryset: QuerySet[Any], page: Page, field: str = "id") -> list[int]:
-    """The ids (`field` values) on the page, newest first."""
-    ids = list(paginate(queryset, page, field).values_list(field, flat=True))
-    return sorted(ids, reverse=True) if page.min_id is not None else ids
 
 
 def _post_rows(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -198,83 +163,8 @@ def viewer_state(viewer: Viewer, post_ids: set[int], poll_ids: Sequence[int] = (
     return state
 
 
-def stream(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
-    """The viewer's stream: their precomputed rows, read newest first and checked row by row."""
-    return _load_in_order(viewer, stream_page_ids(viewer, page))
-
-
-def stream_rows(viewer: Person) -> QuerySet[Any]:
-    """The viewer's stream rows they may see now (kith.visibility, mutes, blocked domains)."""
-    from kith.graph.models import Mute
-    from kith.timelines.models import StreamEntry
-    from kith.visibility import filter_by_post_visibility
-
-    rows = filter_by_post_visibility(viewer, StreamEntry.objects.filter(owner=viewer), "post")
-    # Muting hides what fan-out wrote before the mute too (fan-out skips muters from then on).
-    muted = Mute.objects.filter(muter_id=viewer.id)
-    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
-        Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
-    )
-    return without_blocked_domains(viewer, rows, "post__")
-
-
-# The stream's page query is one SQL statement per page shape, whoever reads it: the rules
-# depend on the viewer only through their id.  Building and compiling it through the ORM
-# was half of stream()'s time (docs/performance.md), so each shape is compiled once, with
-# stand-in values (never ids: ids are positive) that are then swapped for the real ones.
-_STAND_IN_VIEWER = -(2**62) - 11
-_STAND_IN_BOUNDS = {"max_id": -(2**62) - 12, "min_id": -(2**62) - 13, "since_id": -(2**62) - 14}
-_stream_sql: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
-
-
-def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
-    """The post ids on a page of the viewer's stream, newest first: page_ids(stream_rows(...)),
-    from SQL compiled once per page shape."""
-    from django.db import connections
-
-    from kith.timelines.models import StreamEntry
-
-    page = page.clamp()
-    database = StreamEntry.objects.db
-    shape = (database, page.limit, *(getattr(page, name) is None for name in _STAND_IN_BOUNDS))
-    compiled = _stream_sql.get(shape)
-    if compiled is None:
-        stand_in = Page(**{name: None if getattr(page, name) is None else value
-                           for name, value in _STAND_IN_BOUNDS.items()}, limit=page.limit)
-        query = paginate(stream_rows(Person(id=_STAND_IN_VIEWER)), stand_in, "post_id").values_list("post_id")
-        sql, params = query.query.get_compiler(using=database).as_sql()
-        if _STAND_IN_VIEWER not in params:  # the viewer must be a parameter, or the cache would be wrong
-            raise RuntimeError("the stream query does not take the viewer as a parameter")
-        compiled = _stream_sql[shape] = (sql, tuple(params))
-    sql, params = compiled
-    values = {_STAND_IN_VIEWER: viewer.id} | {value: getattr(page, name) for name, value in _STAND_IN_BOUNDS.items()}
-    # PostgreSQL's compiler wraps integers (psycopg's Int4/Int8, int subclasses): compare by value.
-    bound = [
-        values.get(param, param) if isinstance(param, int) and not isinstance(param, bool) else param
-        for param in params
-    ]
-    with connections[database].cursor() as cursor:
-        cursor.execute(sql, bound)
-        ids = [row[0] for row in cursor.fetchall()]
-    return sorted(ids, reverse=True) if page.min_id is not None else ids
-
-
-def without_blocked_domains(viewer: Viewer, rows: QuerySet[_Row], prefix: str = "") -> QuerySet[_Row]:
-    """Drop rows whose post at `prefix` (or the post it reshares) comes from a domain the viewer
-    blocked (graph.DomainBlock): one EXISTS, answered from the (person, domain) unique index."""
-    if viewer is None:
-        return rows
-    from django.db.models import Q
-
-    from kith.graph.models import DomainBlock
-
-    blocked = DomainBlock.objects.filter(person_id=viewer.id).filter(
-        Q(domain=OuterRef(f"{prefix}author__domain")) | Q(domain=OuterRef(f"{prefix}reshare_of__author__domain"))
-    )
-    return rows.exclude(Exists(blocked))
-
-
-def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
+def load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
+    """The posts of `post_ids` (already chosen by the caller), loaded for rendering, in that order."""
     by_id = {p.id: p for p in _post_rows(Post.objects.filter(id__in=post_ids))}
     _attach_ready_media(list(by_id.values()))
     return decorate(viewer, [by_id[i] for i in post_ids if i in by_id])
@@ -283,7 +173,7 @@ def _load_in_order(viewer: Viewer, post_ids: list[int]) -> list[Post]:
 def person_posts(viewer: Viewer, person: Person, page: Page = FIRST_PAGE) -> list[Post]:
     """The person's posts on their profile: messages (direct posts) are read in their conversation."""
     ids = page_ids(visible_posts(viewer, Post.objects.filter(author=person).exclude(visibility=Visibility.DIRECT)), page)
-    return _load_in_order(viewer, ids)
+    return load_in_order(viewer, ids)
 
 
 def person_statuses(
@@ -304,8 +194,6 @@ def person_statuses(
     with photos; `tagged`: only posts with that tag; `reshares=False` leaves
     reshares out.  Both lists are filtered by kith.visibility and paged on the
     same time-sortable ids, so a page is a fixed number of queries."""
-    from kith.social.models import Pin
-
     posts = Post.objects.filter(author=person).exclude(visibility=Visibility.DIRECT)  # messages: in conversations
     if not reshares:
         posts = posts.filter(reshare_of__isnull=True)
@@ -314,14 +202,10 @@ def person_statuses(
     if pinned:
         posts = posts.filter(Exists(Pin.objects.filter(person=person, post_id=OuterRef("id"))))
     if tagged is not None:
-        from kith.core.text import normalise_tag
-
         posts = posts.filter(tags__name=normalise_tag(tagged.strip()))
     post_ids = page_ids(visible_posts(viewer, posts), page)
     if not replies or only_media or pinned or tagged is not None:
-        return list(_load_in_order(viewer, post_ids))
-    from kith.visibility import visible_comments_anywhere
-
+        return list(load_in_order(viewer, post_ids))
     comment_ids = page_ids(visible_comments_anywhere(viewer, Comment.objects.filter(author=person)), page)
     newest = sorted([*post_ids, *comment_ids], reverse=True)
     if page.min_id is not None:
@@ -329,37 +213,12 @@ def person_statuses(
     else:
         newest = newest[: page.clamp().limit]
     kept = set(newest)
-    loaded: dict[int, Post | Comment] = {p.id: p for p in _load_in_order(viewer, [i for i in post_ids if i in kept])}
+    loaded: dict[int, Post | Comment] = {p.id: p for p in load_in_order(viewer, [i for i in post_ids if i in kept])}
     comments = Comment.objects.select_related("author", "parent", "post__author").filter(
         id__in=[i for i in comment_ids if i in kept]
     )
     loaded.update({c.id: c for c in comments})
     return [loaded[i] for i in newest if i in loaded]
-
-
-def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
-    """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
-    tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
-    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
-    return _load_in_order(viewer, ids)
-
-
-def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
-    tag_ids = viewer.followed_tags.values("tag_id")
-    tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
-    ids = page_ids(visible_posts(viewer, tagged), page)
-    return _load_in_order(viewer, ids)
-
-
-def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = True) -> list[Post]:
-    """The pod's public timeline: original public posts, no reshares, no unlisted."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
-    if local_only:
-        public = public.filter(author__domain="")
-    else:
-        public = without_blocked_domains(viewer, public)
-    ids = page_ids(visible_posts(viewer, public), page)
-    return _load_in_order(viewer, ids)
 
 
 def post_for(viewer: Viewer, post_id: int) -> Post:
@@ -389,8 +248,6 @@ def comments_for(viewer: Viewer, post: Post) -> list[Comment]:
 
 
 def likers(viewer: Viewer, post: Post, limit: int = 50) -> list[Person]:
-    from kith.visibility import visible_likes
-
     rows = visible_likes(viewer, Like.objects.filter(post=post)).select_related("person").order_by("-id")[:limit]
     return [row.person for row in rows]
 
@@ -405,8 +262,6 @@ def can_view(viewer: Viewer, post: Post) -> bool:
 
 def comment_for(viewer: Viewer, comment_id: int) -> Comment:
     """One comment with its post, or NotFound when the viewer may not see it."""
-    from kith.visibility import can_see_comment
-
     comment = (
         Comment.objects.select_related("author", "post__author", "post__reshare_of__author").filter(id=comment_id).first()
     )
@@ -417,8 +272,6 @@ def comment_for(viewer: Viewer, comment_id: int) -> Comment:
 
 def followed_tag_names(person: Person) -> list[str]:
     """The names of the tags a person follows, alphabetically."""
-    from kith.social.models import TagFollow
-
     return list(TagFollow.objects.filter(person=person).order_by("tag__name").values_list("tag__name", flat=True))
 
 
@@ -433,8 +286,6 @@ MAX_FOLLOWED_TAGS_PAGE = 200
 
 def normalised_tag_name(raw: str) -> str | None:
     """`#Cats` -> `cats`; None unless it is a tag name a post could carry (as the tag pages accept)."""
-    from kith.core.text import HASHTAG_RE, normalise_tag
-
     name = normalise_tag(raw.strip())
     if not name or len(name) > 64 or not HASHTAG_RE.fullmatch(f"#{name}"):
         return None
@@ -447,8 +298,6 @@ def tag_named(name: str) -> Tag | None:
 
 def followed_tag_ids(person: Person | None, tag_ids: Sequence[int]) -> set[int]:
     """Which of these tags `person` follows, in one query."""
-    from kith.social.models import TagFollow
-
     if person is None or not tag_ids:
         return set()
     return set(TagFollow.objects.filter(person=person, tag_id__in=tag_ids).values_list("tag_id", flat=True))
@@ -458,8 +307,6 @@ def followed_tags(person: Person, page: Page) -> list[TagFollow]:
     """The person's TagFollow rows (with their tag) newest first, keyset-paged by the row's id.
 
     Not through `paginate`: a page of followed tags holds up to 200 rows (Mastodon's limit)."""
-    from kith.social.models import TagFollow
-
     limit = max(1, min(page.limit, MAX_FOLLOWED_TAGS_PAGE))
     rows = TagFollow.objects.filter(person=person).select_related("tag")
     if page.max_id is not None:
@@ -486,9 +333,6 @@ def _trend_days(days: int, today: date | None) -> list[date]:
 
 
 def _counted_tag_uses() -> QuerySet[Any]:
-    from kith.people.models import AccountState
-    from kith.social.models import PostTag
-
     return PostTag.objects.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
 
 
@@ -549,7 +393,7 @@ def trending_posts(viewer: Viewer, limit: int = 20, offset: int = 0, days: int =
         # visible_posts is typed QuerySet[Post]: the type loses the `score` annotation the query keeps.
         visible_posts(viewer, candidates).order_by("-score", "-id").values_list("id", flat=True)[offset : offset + limit]  # type: ignore[misc]
     )
-    return _load_in_order(viewer, ids)
+    return load_in_order(viewer, ids)
 
 
 # ---- statuses for the client API: posts and comments by id, threads, saved things ------------
@@ -559,7 +403,7 @@ def posts_by_ids(viewer: Viewer, post_ids: Sequence[int]) -> list[Post]:
     """The posts among `post_ids` the viewer may see, loaded for rendering, in the given order."""
     visible = list(visible_posts(viewer, Post.objects.filter(id__in=post_ids)).values_list("id", flat=True))
     shown = set(visible)
-    return _load_in_order(viewer, [i for i in dict.fromkeys(post_ids) if i in shown])
+    return load_in_order(viewer, [i for i in dict.fromkeys(post_ids) if i in shown])
 
 
 def _comment_rows(queryset: QuerySet[Comment]) -> QuerySet[Comment]:
@@ -568,8 +412,6 @@ def _comment_rows(queryset: QuerySet[Comment]) -> QuerySet[Comment]:
 
 def comments_by_ids(viewer: Viewer, comment_ids: Sequence[int]) -> list[Comment]:
     """The comments among `comment_ids` the viewer may see, loaded for rendering, in the given order."""
-    from kith.visibility import visible_comments_anywhere
-
     rows = _comment_rows(visible_comments_anywhere(viewer, Comment.objects.filter(id__in=comment_ids)))
     by_id = {c.id: c for c in rows}
     return [by_id[i] for i in dict.fromkeys(comment_ids) if i in by_id]
@@ -591,7 +433,7 @@ def thread_context(viewer: Viewer, item: Post | Comment) -> tuple[list[Post | Co
     post = item.post if isinstance(item, Comment) else item
     if post.reshare_of is not None:
         post = post.reshare_of
-    loaded_post = _load_in_order(viewer, [post.id])[0]
+    loaded_post = load_in_order(viewer, [post.id])[0]
     comments = comments_for(viewer, loaded_post)
     by_id = {c.id: c for c in comments}
     children: dict[int | None, list[Comment]] = {}
@@ -620,27 +462,20 @@ def thread_context(viewer: Viewer, item: Post | Comment) -> tuple[list[Post | Co
 
 def bookmarked_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[tuple[int, Post]]:
     """(bookmark id, post) for the viewer's bookmarks they may still see, newest bookmark first."""
-    from kith.social.models import Bookmark
-    from kith.visibility import filter_by_post_visibility
-
     rows = filter_by_post_visibility(viewer, Bookmark.objects.filter(person=viewer), "post")
     pairs = list(paginate(rows, page).values_list("id", "post_id"))
     pairs.sort(reverse=True)
-    posts = {p.id: p for p in _load_in_order(viewer, [post_id for _, post_id in pairs])}
+    posts = {p.id: p for p in load_in_order(viewer, [post_id for _, post_id in pairs])}
     return [(bookmark_id, posts[post_id]) for bookmark_id, post_id in pairs if post_id in posts]
 
 
 def liked_items(viewer: Person, page: Page = FIRST_PAGE) -> list[tuple[int, Post | Comment]]:
     """(like id, post or comment) for what the viewer liked and may still see, newest like first."""
-    from django.db.models import Q
-
-    from kith.visibility import visible_comments_anywhere
-
     rows = Like.objects.filter(person=viewer).filter(
         Q(post__in=visible_posts(viewer)) | Q(comment__in=visible_comments_anywhere(viewer))
     )
     triples = sorted(paginate(rows, page).values_list("id", "post_id", "comment_id"), reverse=True)
-    posts = {p.id: p for p in _load_in_order(viewer, [p for _, p, _ in triples if p])}
+    posts = {p.id: p for p in load_in_order(viewer, [p for _, p, _ in triples if p])}
     comment_ids = [c for _, _, c in triples if c]
     comments = {c.id: c for c in _comment_rows(Comment.objects.filter(id__in=comment_ids))} if comment_ids else {}
     items: list[tuple[int, Post | Comment]] = []
@@ -653,8 +488,6 @@ def liked_items(viewer: Person, page: Page = FIRST_PAGE) -> list[tuple[int, Post
 
 def likers_page(viewer: Viewer, item: Post | Comment, page: Page = FIRST_PAGE) -> list[tuple[int, Person]]:
     """(like id, person) for the likes of a post or comment the caller has checked, newest first."""
-    from kith.visibility import visible_likes
-
     likes = Like.objects.filter(comment=item) if isinstance(item, Comment) else Like.objects.filter(post=item)
     pairs = sorted(paginate(visible_likes(viewer, likes), page).values_list("id", "person_id"), reverse=True)
     persons = Person.objects.in_bulk([person_id for _, person_id in pairs])
@@ -675,8 +508,6 @@ def resharers_page(viewer: Viewer, post: Post, page: Page = FIRST_PAGE) -> list[
 
 
 def _discoverable(viewer: Viewer) -> QuerySet[Person]:
-    from kith.graph.models import Mute
-
     people = visible_persons(viewer, Person.objects.filter(searchable=True, moved_to__isnull=True))
     if viewer is not None:
         people = people.exclude(Exists(Mute.objects.filter(muter_id=viewer.id, muted_id=OuterRef("id"))))
@@ -712,8 +543,6 @@ def suggestions(viewer: Person, limit: int = 40) -> list[Suggestion]:
     """People followed by those the viewer follows (most shared first), then this pod's most
     followed people: discoverable, visible, not muted, not already followed or asked.
     Three queries whatever the number of follows."""
-    from kith.graph.models import Follow, FollowState
-
     followees = Follow.objects.filter(follower_id=viewer.id, state=FollowState.ACCEPTED).values("followee_id")
     known = Follow.objects.filter(follower_id=viewer.id).values("followee_id")  # accepted or pending
     eligible = _discoverable(viewer).exclude(id=viewer.id).exclude(id__in=known)
@@ -739,132 +568,6 @@ def suggestions(viewer: Person, limit: int = 40) -> list[Suggestion]:
     return [Suggestion(people[person_id], source) for person_id, source in picked if person_id in people]
 
 
-def live_post_ids(viewer: Person, post_ids: Sequence[int]) -> list[int]:
-    """Of `post_ids`, the ones a live stream may push to `viewer`, oldest first: what they may
-    see (kith.visibility), minus authors they muted and domains they blocked, as their stream does."""
-    from kith.graph.models import Mute
-
-    if not post_ids:
-        return []
-    rows = visible_posts(viewer, Post.objects.filter(id__in=list(post_ids)))
-    muted = Mute.objects.filter(muter_id=viewer.id)
-    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("author_id")))).exclude(
-        Exists(muted.filter(muted_id=OuterRef("reshare_of__author_id")))
-    )
-    rows = without_blocked_domains(viewer, rows)
-    return list(rows.order_by("id").values_list("id", flat=True))
-
-
-def live_posts(viewer: Viewer, post_ids: Sequence[int]) -> list[Post]:
-    """The posts of `post_ids` a live stream may push to `viewer` (anonymous: public ones only),
-    oldest first, loaded for rendering in a fixed number of queries."""
-    if viewer is None:
-        rows = visible_posts(None, Post.objects.filter(id__in=list(post_ids)))
-        ids = list(rows.order_by("id").values_list("id", flat=True))
-    else:
-        ids = live_post_ids(viewer, post_ids)
-    return _load_in_order(viewer, ids)
-
-
-# ---- timelines of the client API: an aspect's members, public and tag timelines with options --
-
-
-def aspect_stream(viewer: Person, aspect_id: int, page: Page = FIRST_PAGE) -> list[Post]:
-    """The viewer's stream narrowed to posts by the members of one of their aspects (Mastodon's
-    list timeline): `aspects_stream` of that aspect, without the viewer's own posts."""
-    return aspects_stream(viewer, [aspect_id], page, own_posts=False)
-
-
-def aspects_stream(viewer: Person, aspect_ids: Sequence[int], page: Page = FIRST_PAGE, *,
-                   own_posts: bool = True) -> list[Post]:
-    """diaspora*'s aspect stream: the viewer's stream narrowed to posts by the members of the
-    chosen aspects of theirs (ids of other people's aspects choose nothing) and, with
-    `own_posts`, the viewer's own posts to those aspects (a public post goes to every aspect,
-    as in diaspora*).  The same precomputed rows, visibility, mutes and domain blocks as
-    `stream`, so it stays an index read on (owner, post) and shows nothing the stream would not."""
-    from kith.graph.models import AspectMembership, Mute
-    from kith.social.models import PUBLIC_VISIBILITIES
-    from kith.timelines.models import StreamEntry
-    from kith.visibility import filter_by_post_visibility
-
-    chosen = list(aspect_ids)
-    members = AspectMembership.objects.filter(aspect_id__in=chosen, aspect__owner_id=viewer.id).values("person_id")
-    wanted = Q(post__author_id__in=members)
-    if own_posts:
-        # Only the viewer's own posts are asked about, and those name only the viewer's aspects.
-        sent_to_chosen = Post.aspects.through.objects.filter(post_id=OuterRef("post_id"), aspect_id__in=chosen)
-        wanted |= Q(post__author_id=viewer.id) & (
-            Q(post__visibility__in=PUBLIC_VISIBILITIES) | Q(Exists(sent_to_chosen))
-        )
-    rows = StreamEntry.objects.filter(wanted, owner=viewer)
-    rows = filter_by_post_visibility(viewer, rows, "post")
-    muted = Mute.objects.filter(muter_id=viewer.id)
-    rows = rows.exclude(Exists(muted.filter(muted_id=OuterRef("post__author_id")))).exclude(
-        Exists(muted.filter(muted_id=OuterRef("post__reshare_of__author_id")))
-    )
-    rows = without_blocked_domains(viewer, rows, "post__")
-    return _load_in_order(viewer, page_ids(rows, page, field="post_id"))
-
-
-def _placed_and_with_media(posts: QuerySet[Post], *, local: bool, remote: bool, only_media: bool) -> QuerySet[Post]:
-    """Mastodon's `local` (this pod's authors only), `remote` (other pods' only), `only_media`."""
-    if local:
-        posts = posts.filter(author__domain="")
-    elif remote:
-        posts = posts.exclude(author__domain="")
-    if only_media:
-        posts = posts.filter(Exists(Media.objects.filter(post_id=OuterRef("id"), state=MediaState.READY)))
-    return posts
-
-
-def public_timeline(
-    viewer: Viewer, page: Page = FIRST_PAGE, *, local: bool = False, remote: bool = False, only_media: bool = False
-) -> list[Post]:
-    """Mastodon's public timeline: public original posts (no reshares, no unlisted) this pod
-    knows, from here (`local`), from elsewhere (`remote`) or both."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
-    public = _placed_and_with_media(public, local=local, remote=remote, only_media=only_media)
-    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, public)), page)
-    return _load_in_order(viewer, ids)
-
-
-def tag_timeline(
-    viewer: Viewer,
-    tag_name: str,
-    page: Page = FIRST_PAGE,
-    *,
-    any_tags: Sequence[str] = (),
-    all_tags: Sequence[str] = (),
-    none_tags: Sequence[str] = (),
-    local: bool = False,
-    remote: bool = False,
-    only_media: bool = False,
-) -> list[Post]:
-    """Public posts with `tag_name` or any of `any_tags`, and all of `all_tags`, and none of
-    `none_tags` (names as typed: '#Cats' finds 'cats').  Limited posts stay out, as on tag pages."""
-    from kith.core.text import normalise_tag
-    from kith.social.models import PostTag
-
-    def names(raw: Sequence[str]) -> list[str]:
-        # As typed by a person: '#Cats' is the tag 'cats'; blanks are no tags.
-        return [name for name in (normalise_tag(r.strip()) for r in raw) if name]
-
-    wanted = names([tag_name, *any_tags])
-    if not wanted:
-        return []
-    tagged = Post.objects.filter(visibility=Visibility.PUBLIC).filter(
-        Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=wanted))
-    )
-    for name in names(all_tags):
-        tagged = tagged.filter(Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name=name)))
-    unwanted = names(none_tags)
-    if unwanted:
-        tagged = tagged.exclude(Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=unwanted)))
-    tagged = _placed_and_with_media(tagged, local=local, remote=remote, only_media=only_media)
-    ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
-    return _load_in_order(viewer, ids)
-
-
 @dataclass(frozen=True)
 class AudienceSummary:
     """Who one of the viewer's limited posts went to: the aspects chosen (names, as they are
@@ -878,10 +581,6 @@ class AudienceSummary:
 def audience_summaries(viewer: Viewer, posts: Sequence[Post]) -> dict[int, AudienceSummary]:
     """Post id -> AudienceSummary for the posts whose audience the viewer may see
     (kith.visibility.can_see_audience: the author's own limited posts), in two queries at most."""
-    from kith.graph.models import AspectMembership
-    from kith.social.models import PostAudience
-    from kith.visibility import can_see_audience
-
     ids = [post.id for post in posts if can_see_audience(viewer, post)]
     if not ids:
         return {}

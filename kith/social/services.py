@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.graph.models import Aspect, Follow
+from kith.core.text import normalise_tag
 from kith.people.models import Person
 from kith.social.compose import (
     MAX_COMMENT_CHARS,
@@ -52,7 +52,6 @@ from kith.social.models import (
     Visibility,
 )
 from kith.social.text import mentioned_persons, render_for
-from kith.timelines.models import FanOut, StreamEntry, StreamReason
 from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post
 
 MAX_POLL_OPTIONS = 10
@@ -137,11 +136,9 @@ def publish(author: Person, compose: Compose) -> Post:
         item.save(update_fields=["post", "position"])
     if poll is not None:
         _create_poll(post, poll)
-    if visibility != Visibility.DIRECT:
-        # Direct posts are read in their conversation, never in a stream.
-        StreamEntry.objects.create(owner=author, post=post, reason=StreamReason.OWN)
-        FanOut.objects.create(post=post)
-    events.emit_on_commit(events.PostPublished(post.id))
+    # kith.timelines writes the author's stream row and the FanOut row in this transaction
+    # (a direct post is read in its conversation, never in a stream).
+    events.emit_on_commit(events.PostPublished(post.id, visibility, author.id, into_author_stream=True))
     return post
 
 
@@ -180,9 +177,8 @@ def reshare(person: Person, post: Post) -> Post:
         author=person, visibility=Visibility.PUBLIC, reshare_of=target, created_at=timezone.now()
     )
     Post.objects.filter(id=target.id).update(reshare_count=F("reshare_count") + 1)
-    StreamEntry.objects.create(owner=person, post=shared, reason=StreamReason.OWN)
-    FanOut.objects.create(post=shared)
-    events.emit_on_commit(events.PostPublished(shared.id))
+    # kith.timelines writes the stream row and the FanOut row in this transaction.
+    events.emit_on_commit(events.PostPublished(shared.id, shared.visibility, person.id, into_author_stream=True))
     return shared
 
 
@@ -494,8 +490,6 @@ def unpin(person: Person, post: Post) -> None:
 
 
 def follow_tag(person: Person, name: str) -> TagFollow:
-    from kith.core.text import normalise_tag
-
     name = normalise_tag(name)
     if not name or len(name) > 64 or not name.replace("_", "").isalnum():
         raise Invalid("That is not a tag.")
@@ -505,16 +499,20 @@ def follow_tag(person: Person, name: str) -> TagFollow:
 
 
 def unfollow_tag(person: Person, name: str) -> None:
-    from kith.core.text import normalise_tag
-
     TagFollow.objects.filter(person=person, tag__name=normalise_tag(name)).delete()
 
 
 # ---- whole-person removal ---------------------------------------------------------------
 
 
+@events.subscribe_in_transaction(events.PersonPurged)
+def _purge_on_removal(event: events.PersonPurged) -> None:
+    purge_person_content(Person.objects.get(id=event.person_id))
+
+
 def purge_person_content(person: Person) -> None:
-    """Delete everything a person wrote (used by account deletion; runs in its transaction)."""
+    """Delete everything a person wrote (account deletion, or a remote person gone: in its
+    transaction, as an in-transaction consumer of events.PersonPurged)."""
     for post in Post.objects.filter(author=person).only("id", "author_id", "reshare_of_id"):
         delete_post(person, post)
     for comment in Comment.objects.filter(author=person).select_related("post"):
@@ -525,9 +523,6 @@ def purge_person_content(person: Person) -> None:
     PollVote.objects.filter(person=person).delete()
     _delete_media_files(Media.objects.filter(owner=person))
     Media.objects.filter(owner=person).delete()
-    Aspect.objects.filter(owner=person).delete()
-    Follow.objects.filter(follower=person).delete()
-    Follow.objects.filter(followee=person).delete()
     TagFollow.objects.filter(person=person).delete()
 
 

@@ -11,15 +11,48 @@ from django.db import transaction
 
 from kith.core import events
 from kith.graph.models import AspectMembership, Follow, FollowState
-from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
 from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
 from kith.social.text import render_for
 from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
-from kith.timelines.models import NotificationKind
+from kith.timelines.models import FanOut, Notification, NotificationKind, StreamEntry, StreamReason
 from kith.timelines.notify import notify
 from kith.visibility import can_see_comment, can_see_post
+
+# ---- in the writing transaction: this package's own rows, kept in step with the others' ----------
+
+
+@events.subscribe_in_transaction(events.PostPublished)
+def write_stream_rows(event: events.PostPublished) -> None:
+    """The author's own stream row and the FanOut row, committed with the post: nothing
+    published is ever left without its fan-out.  Idempotent, like every consumer."""
+    if not event.visibility or event.visibility == Visibility.DIRECT:
+        return  # a message is read in its conversation; no visibility: a re-run, not a publication
+    if event.into_author_stream:
+        StreamEntry.objects.bulk_create(
+            [StreamEntry(owner_id=event.author_id, post_id=event.post_id, reason=StreamReason.OWN)],
+            ignore_conflicts=True,
+        )
+    FanOut.objects.bulk_create([FanOut(post_id=event.post_id)], ignore_conflicts=True)
+
+
+@events.subscribe_in_transaction(events.Unfollowed)
+def drop_unfollowed_posts(event: events.Unfollowed) -> None:
+    """Their posts leave the stream, as in Mastodon; posts shared with you directly stay."""
+    StreamEntry.objects.filter(
+        owner_id=event.follower_id, post__author_id=event.followee_id, reason=StreamReason.FOLLOWING
+    ).delete()
+
+
+@events.subscribe_in_transaction(events.ConversationRead)
+def mark_conversation_notifications_read(event: events.ConversationRead) -> None:
+    Notification.objects.filter(
+        recipient_id=event.person_id, conversation_id=event.conversation_id, read=False
+    ).update(read=True)
+
+
+# ---- after the commit ----------------------------------------------------------------------------
 
 
 def _estimated_audience(post: Post) -> int:
@@ -139,15 +172,16 @@ def surface_sharing(event: events.StartedSharing) -> None:
 
 @events.subscribe(events.MessageSent)
 def surface_message(event: events.MessageSent) -> None:
-    message = Message.objects.select_related("post__author", "conversation").filter(post_id=event.message_id).first()
-    if message is None:
+    # The event names the conversation and its participants: messaging's tables are its own.
+    post = Post.objects.select_related("author").filter(id=event.message_id).first()
+    if post is None:
         return
-    post = message.post
-    participants = ConversationParticipant.objects.filter(conversation=message.conversation).select_related("person")
+    by_id = {p.id: p for p in Person.objects.filter(id__in=event.participant_ids)}
+    participants = [by_id[pid] for pid in event.participant_ids if pid in by_id]
     with transaction.atomic():
-        for participant in participants:
-            if participant.person_id != post.author_id and can_see_post(participant.person, post):
+        for person in participants:
+            if person.id != post.author_id and can_see_post(person, post):
                 notify(
-                    participant.person, NotificationKind.PRIVATE_MESSAGE, post.author,
-                    post=post, conversation=message.conversation,
+                    person, NotificationKind.PRIVATE_MESSAGE, post.author,
+                    post=post, conversation_id=event.conversation_id,
                 )

@@ -6,7 +6,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kith.timelines.models import Filter, FilterAction
+from django.db.models import Prefetch, QuerySet
+
+from kith.timelines.models import Filter, FilterAction, FilterKeyword, FilterStatus
+
+
+def with_parts(filters: QuerySet[Filter]) -> QuerySet[Filter]:
+    """Filters with their keywords and chosen statuses, each in the order they were added."""
+    return filters.prefetch_related(
+        Prefetch("keywords", queryset=FilterKeyword.objects.order_by("id")),
+        Prefetch("statuses", queryset=FilterStatus.objects.order_by("id")),
+    )
+
 
 _WORD_AT_START = re.compile(r"^\w")
 _WORD_AT_END = re.compile(r"\w$")

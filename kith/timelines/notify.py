@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kith.graph.models import Mute
 from kith.people.models import Person
 from kith.timelines.models import Notification
 from kith.visibility import blocked_either_way
@@ -18,12 +19,13 @@ def notify(recipient: Person, kind: str, actor: Person, **targets: Any) -> Notif
         return None
     if blocked_either_way(recipient, actor.id):
         return None
-    from kith.graph.models import Mute
-
     # A mute made with notifications=False hides only the posts (Mastodon's mute option).
     if Mute.objects.filter(muter=recipient, muted=actor, notifications=True).exists():
         return None
-    keys = {"post": None, "comment": None, "conversation": None, **targets}
+    keys = {"post": None, "comment": None, "conversation": None}
+    for name, value in targets.items():
+        keys.pop(name.removesuffix("_id"), None)  # conversation_id=...: a target named by its id
+        keys[name] = value
     existing = Notification.objects.filter(recipient=recipient, kind=kind, actor=actor, **keys).first()
     if existing is not None:
         # The same event again (a consumer re-run by the outbox sweep): leave its read state

@@ -5,7 +5,9 @@ A filter applies in the contexts its owner chose ("home" for the stream and list
 for the public and tag timelines, "thread", "account", "notifications"); a `hide` match
 takes the status out, a `warn` match shows it behind the filter's title.  The reader's own
 statuses are never filtered.  Mutes and domain blocks are not filters: the stream queries
-leave those authors out altogether (kith.social.selectors).
+(kith.timelines.selectors) leave those authors out altogether, through
+`without_muted_authors` and `without_blocked_domains` here, so that every preference a
+reader set lives in this module.
 """
 
 from __future__ import annotations
@@ -14,14 +16,57 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from kith.graph.models import DomainBlock, Mute
 from kith.people.models import Person
 from kith.social.models import Poll, Post
-from kith.timelines.filters import ActiveFilter
+from kith.timelines.filters import ActiveFilter, with_parts
 from kith.timelines.models import Filter, FilterAction
-from kith.timelines.selectors import active_filters
+from kith.visibility import Viewer
+
+_Row = TypeVar("_Row", bound=Model)
 
 _TAG = re.compile(r"<[^>]+>")
+
+
+# ---- mutes and domain blocks: authors left out of what the reader reads ----------------------
+
+
+def without_muted_authors(viewer: Viewer, rows: QuerySet[_Row], prefix: str = "") -> QuerySet[_Row]:
+    """Drop rows whose post at `prefix` is by (or reshares) someone the viewer muted.  Muting
+    hides what fan-out wrote before the mute too (fan-out skips muters from then on)."""
+    if viewer is None:
+        return rows
+    muted = Mute.objects.filter(muter_id=viewer.id)
+    return rows.exclude(Exists(muted.filter(muted_id=OuterRef(f"{prefix}author_id")))).exclude(
+        Exists(muted.filter(muted_id=OuterRef(f"{prefix}reshare_of__author_id")))
+    )
+
+
+def without_blocked_domains(viewer: Viewer, rows: QuerySet[_Row], prefix: str = "") -> QuerySet[_Row]:
+    """Drop rows whose post at `prefix` (or the post it reshares) comes from a domain the viewer
+    blocked (graph.DomainBlock): one EXISTS, answered from the (person, domain) unique index."""
+    if viewer is None:
+        return rows
+    blocked = DomainBlock.objects.filter(person_id=viewer.id).filter(
+        Q(domain=OuterRef(f"{prefix}author__domain")) | Q(domain=OuterRef(f"{prefix}reshare_of__author__domain"))
+    )
+    return rows.exclude(Exists(blocked))
+
+
+# ---- keyword filters -------------------------------------------------------------------------
+
+
+def active_filters(owner: Person, context: str) -> list[ActiveFilter]:
+    """The owner's unexpired filters for `context`, ready to match (three queries at most)."""
+    now = timezone.now()
+    unexpired = Filter.objects.filter(owner=owner).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    # JSON "contains" is not portable to SQLite; the context is checked here instead.
+    return [ActiveFilter.of(f) for f in with_parts(unexpired).order_by("id") if context in f.contexts]
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from kith.core.errors import DomainError
+from kith.core.paging import PAGE_SIZE, Page
 from kith.people.models import Account, Person
-from kith.social.selectors import PAGE_SIZE, Page
 
 View = Callable[..., HttpResponse]
 

@@ -15,8 +15,8 @@ from kith.graph import selectors as graph_selectors
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState, Mute
 from kith.people.remote import upsert_remote_person
-from kith.social import selectors as posts
 from kith.social import services
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.selectors import notifications
 from tests import factories
 
@@ -312,20 +312,20 @@ def test_domain_block_hides_posts_in_the_home_stream_and_notifications(alice, bo
     services.reshare(bob, theirs)
     graph.follow(alice, bob)
     bobs_own = services.publish_post(bob, "bob's own")
-    assert theirs.id in [p.id for p in posts.stream(alice)]
+    assert theirs.id in [p.id for p in timeline_selectors.stream(alice)]
     assert [n.actor_id for n in notifications(alice)] == [ann.id]
 
     graph.block_domain(alice, "far.example")
-    stream_ids = [p.id for p in posts.stream(alice)]
+    stream_ids = [p.id for p in timeline_selectors.stream(alice)]
     assert theirs.id not in stream_ids
     assert bobs_own.id in stream_ids
-    assert all(p.reshare_of_id != theirs.id for p in posts.stream(alice))  # reshares of it too
+    assert all(p.reshare_of_id != theirs.id for p in timeline_selectors.stream(alice))  # reshares of it too
     assert notifications(alice) == []
-    assert [p.id for p in posts.public_posts(alice, local_only=False)] == [bobs_own.id, mine.id]
-    assert theirs.id in [p.id for p in posts.public_posts(bob, local_only=False)]
+    assert [p.id for p in timeline_selectors.public_posts(alice, local_only=False)] == [bobs_own.id, mine.id]
+    assert theirs.id in [p.id for p in timeline_selectors.public_posts(bob, local_only=False)]
 
     graph.unblock_domain(alice, "far.example")
-    assert theirs.id in [p.id for p in posts.stream(alice)]
+    assert theirs.id in [p.id for p in timeline_selectors.stream(alice)]
     assert len(notifications(alice)) == 1
 
 

@@ -25,6 +25,7 @@ from kith.people.services import (
 from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Comment, Like, Media, MediaState, Post, Visibility
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import Notification
 from kith.visibility import can_see_post
 from tests import factories
@@ -210,9 +211,9 @@ def test_deleted_handle_stays_reserved(alice, name):
 def test_deleted_persons_posts_are_gone_from_other_streams(alice, bob):
     graph.follow(bob, alice)
     post = social.publish_post(alice, "soon gone")
-    assert [p.id for p in selectors.stream(bob)] == [post.id]
+    assert [p.id for p in timeline_selectors.stream(bob)] == [post.id]
     delete_account(alice.account)
-    assert selectors.stream(bob) == []
+    assert timeline_selectors.stream(bob) == []
 
 
 # ---- suspension ------------------------------------------------------------------------
@@ -230,7 +231,7 @@ def test_suspension_hides_the_persons_posts_from_everyone(alice, bob, carol, mod
     public = social.publish_post(alice, "public #sus")
     limited = social.publish_post(alice, "limited", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
     social.add_comment(alice, social.publish_post(carol, "carol's"), "alice's comment")
-    assert {p.id for p in selectors.stream(bob)} == {public.id, limited.id}
+    assert {p.id for p in timeline_selectors.stream(bob)} == {public.id, limited.id}
 
     suspend_account(moderator, alice.account, "spam")
 
@@ -238,10 +239,10 @@ def test_suspension_hides_the_persons_posts_from_everyone(alice, bob, carol, mod
         assert not can_see_post(viewer, Post.objects.get(id=public.id))
         assert not can_see_post(viewer, Post.objects.get(id=limited.id))
         assert selectors.person_posts(viewer, alice) == []
-        assert selectors.tag_posts(viewer, "sus") == []
-        assert alice.id not in {p.author_id for p in selectors.public_posts(viewer)}
-    assert selectors.stream(bob) == []
-    assert [p.id for p in selectors.stream(carol)] == [Post.objects.get(author=carol).id]
+        assert timeline_selectors.tag_posts(viewer, "sus") == []
+        assert alice.id not in {p.author_id for p in timeline_selectors.public_posts(viewer)}
+    assert timeline_selectors.stream(bob) == []
+    assert [p.id for p in timeline_selectors.stream(carol)] == [Post.objects.get(author=carol).id]
     carols_post = Post.objects.get(author=carol)
     assert selectors.comments_for(carol, carols_post) == []
 

@@ -13,6 +13,7 @@ from kith.messaging import services as messaging
 from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Post, Visibility
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import Notification, NotificationKind
 from tests import factories
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def stream_ids(person) -> list[int]:
-    return [p.id for p in selectors.stream(person)]
+    return [p.id for p in timeline_selectors.stream(person)]
 
 
 def notifications_of(person, kind=None):

@@ -9,6 +9,7 @@ from kith.graph import services as graph
 from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Comment, CommentRevision, Like, Post, Visibility
+from kith.timelines import selectors as timeline_selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -205,6 +206,6 @@ def test_reshares_reach_the_resharers_followers(alice, bob, carol):
     graph.follow(carol, bob)
     post = social.publish_post(alice, "spread the word")
     shared = social.reshare(bob, post)
-    stream = selectors.stream(carol)
+    stream = timeline_selectors.stream(carol)
     assert [p.id for p in stream] == [shared.id]
     assert stream[0].reshare_of.id == post.id

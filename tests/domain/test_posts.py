@@ -23,6 +23,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.social.services import PollDraft
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import StreamEntry
 from kith.visibility import can_see_post
 from tests import factories
@@ -125,7 +126,7 @@ def test_adding_someone_to_the_aspect_later_does_not_reveal_older_posts(alice, b
     graph.add_to_aspect(alice, friends, carol)
     newer = social.publish_post(alice, "newer", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
     assert not sees(carol, older)
-    assert older.id not in [p.id for p in selectors.stream(carol)]
+    assert older.id not in [p.id for p in timeline_selectors.stream(carol)]
     assert older.id not in [p.id for p in selectors.person_posts(carol, alice)]
     with pytest.raises(NotFound):
         selectors.post_for(carol, older.id)
@@ -193,7 +194,7 @@ def test_direct_post_audience_is_the_people_mentioned(alice, bob, carol):
     assert sees(remote, post)
     assert not sees(carol, post)
     # A direct post is a message, read in its conversation: in nobody's stream.
-    assert selectors.stream(bob) == selectors.stream(alice) == selectors.stream(carol) == []
+    assert timeline_selectors.stream(bob) == timeline_selectors.stream(alice) == timeline_selectors.stream(carol) == []
 
 
 def test_direct_post_needs_someone_to_go_to(alice):
@@ -353,12 +354,12 @@ def test_delete_removes_the_post_its_stream_rows_and_reshares(alice, bob, carol)
     post = social.publish_post(alice, "short-lived")
     shared = social.reshare(bob, post)
     social.add_comment(bob, post, "comment")
-    assert shared.id in [p.id for p in selectors.stream(carol)]
+    assert shared.id in [p.id for p in timeline_selectors.stream(carol)]
     social.delete_post(alice, post)
     assert not Post.objects.filter(id__in=[post.id, shared.id]).exists()
     assert not StreamEntry.objects.filter(post_id__in=[post.id, shared.id]).exists()
-    assert selectors.stream(bob) == []
-    assert selectors.stream(carol) == []
+    assert timeline_selectors.stream(bob) == []
+    assert timeline_selectors.stream(carol) == []
 
 
 def test_only_the_author_deletes(alice, bob):

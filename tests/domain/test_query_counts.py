@@ -21,6 +21,7 @@ from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Media, MediaState, Visibility
 from kith.timelines import selectors as notification_selectors
+from kith.timelines import selectors as timeline_selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -85,7 +86,7 @@ def test_stream_reads_in_constant_queries(alice, bob):
     graph.follow(alice, bob)
 
     def read():
-        posts = selectors.stream(alice)
+        posts = timeline_selectors.stream(alice)
         touch_posts(posts)
         return posts
 

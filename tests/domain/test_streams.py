@@ -14,6 +14,7 @@ from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Visibility
 from kith.timelines import consumers, fanout
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import FanOut, FanOutState, StreamEntry
 from tests import factories
 
@@ -35,7 +36,7 @@ def test_stream_holds_own_posts_of_every_visibility(alice, bob):
         social.publish_post(alice, "limited", visibility=Visibility.LIMITED, aspect_ids=[friends.id]),
     ]
     social.publish_post(alice, "direct @bob", visibility=Visibility.DIRECT)  # a message: in no stream
-    assert ids(selectors.stream(alice)) == [p.id for p in reversed(posts)]
+    assert ids(timeline_selectors.stream(alice)) == [p.id for p in reversed(posts)]
 
 
 def test_stream_holds_followed_peoples_open_posts_only(alice, bob, carol):
@@ -44,15 +45,15 @@ def test_stream_holds_followed_peoples_open_posts_only(alice, bob, carol):
     public = social.publish_post(alice, "public")
     unlisted = social.publish_post(alice, "unlisted", visibility=Visibility.UNLISTED)
     social.publish_post(alice, "limited", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
-    assert ids(selectors.stream(bob)) == [unlisted.id, public.id]
+    assert ids(timeline_selectors.stream(bob)) == [unlisted.id, public.id]
 
 
 def test_stream_holds_limited_posts_for_their_audience(alice, bob, carol):
     friends = factories.aspect(alice, "Friends", bob)
     graph.follow(carol, alice)
     limited = social.publish_post(alice, "limited", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
-    assert ids(selectors.stream(bob)) == [limited.id]  # bob does not follow alice: the audience brings it
-    assert selectors.stream(carol) == []  # carol follows alice but is not in the audience
+    assert ids(timeline_selectors.stream(bob)) == [limited.id]  # bob does not follow alice: the audience brings it
+    assert timeline_selectors.stream(carol) == []  # carol follows alice but is not in the audience
 
 
 def test_tag_follows_bring_public_tagged_posts_only(alice, bob):
@@ -62,11 +63,11 @@ def test_tag_follows_bring_public_tagged_posts_only(alice, bob):
     social.publish_post(alice, "quiet #kith", visibility=Visibility.UNLISTED)
     limited = social.publish_post(alice, "limited #kith", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
     social.publish_post(alice, "other #tag")
-    assert ids(selectors.stream(bob)) == [limited.id, public.id]  # the limited one came as audience
-    assert ids(selectors.followed_tags_posts(bob)) == [public.id]
+    assert ids(timeline_selectors.stream(bob)) == [limited.id, public.id]  # the limited one came as audience
+    assert ids(timeline_selectors.followed_tags_posts(bob)) == [public.id]
     social.unfollow_tag(bob, "KITH")
     later = social.publish_post(alice, "more #kith")
-    assert later.id not in ids(selectors.stream(bob))
+    assert later.id not in ids(timeline_selectors.stream(bob))
 
 
 def test_reshares_reach_the_resharers_followers_not_twice(alice, bob, carol):
@@ -74,7 +75,7 @@ def test_reshares_reach_the_resharers_followers_not_twice(alice, bob, carol):
     graph.follow(carol, alice)
     post = social.publish_post(alice, "original")
     shared = social.reshare(bob, post)
-    assert ids(selectors.stream(carol)) == [shared.id, post.id]
+    assert ids(timeline_selectors.stream(carol)) == [shared.id, post.id]
     assert StreamEntry.objects.filter(owner=carol).count() == 2
 
 
@@ -82,7 +83,7 @@ def test_muted_author_is_left_out(alice, bob):
     graph.follow(bob, alice)
     graph.mute(bob, alice)
     social.publish_post(alice, "muted")
-    assert selectors.stream(bob) == []
+    assert timeline_selectors.stream(bob) == []
     assert not StreamEntry.objects.filter(owner=bob).exists()
 
 
@@ -90,11 +91,11 @@ def test_stream_pages_newest_first(alice, bob):
     graph.follow(bob, alice)
     posts = [social.publish_post(alice, f"post {i}") for i in range(5)]
     newest_first = [p.id for p in reversed(posts)]
-    first = selectors.stream(bob, selectors.Page(limit=2))
+    first = timeline_selectors.stream(bob, selectors.Page(limit=2))
     assert ids(first) == newest_first[:2]
-    second = selectors.stream(bob, selectors.Page(max_id=first[-1].id, limit=2))
+    second = timeline_selectors.stream(bob, selectors.Page(max_id=first[-1].id, limit=2))
     assert ids(second) == newest_first[2:4]
-    newer = selectors.stream(bob, selectors.Page(min_id=newest_first[2]))
+    newer = timeline_selectors.stream(bob, selectors.Page(min_id=newest_first[2]))
     assert ids(newer) == newest_first[:2]
 
 
@@ -102,7 +103,7 @@ def test_stream_marks_the_viewers_own_likes_and_reshares(alice, bob):
     graph.follow(bob, alice)
     post = social.publish_post(alice, "hi")
     social.like(bob, post=post)
-    [shown] = selectors.stream(bob)
+    [shown] = timeline_selectors.stream(bob)
     assert shown.viewer_liked
     assert not shown.viewer_reshared
 
@@ -117,8 +118,8 @@ def test_tag_stream_lists_public_posts_only(alice, bob):
     social.publish_post(alice, "#kith privately", visibility=Visibility.LIMITED, aspect_ids=[friends.id])
     social.reshare(bob, public)
     for viewer in (None, alice, bob):
-        assert ids(selectors.tag_posts(viewer, "kith")) == [public.id]
-    assert selectors.tag_posts(None, "nothing") == []
+        assert ids(timeline_selectors.tag_posts(viewer, "kith")) == [public.id]
+    assert timeline_selectors.tag_posts(None, "nothing") == []
 
 
 def test_person_posts_depend_on_the_viewer(alice, bob, carol):
@@ -144,8 +145,8 @@ def test_public_timeline_is_local_public_original_posts(alice, bob):
     social.reshare(bob, public)
     from_afar = social.publish_post(remote, "remote public")
     for viewer in (None, alice, bob):
-        assert ids(selectors.public_posts(viewer)) == [public.id]
-    assert ids(selectors.public_posts(None, local_only=False)) == [from_afar.id, public.id]
+        assert ids(timeline_selectors.public_posts(viewer)) == [public.id]
+    assert ids(timeline_selectors.public_posts(None, local_only=False)) == [from_afar.id, public.id]
 
 
 # ---- fan-out -------------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from kith.core.errors import NotAllowed, NotFound
 from kith.people.remote import upsert_remote_person
-from kith.social import remote, selectors
+from kith.social import remote
 from kith.social.models import Post, Visibility
+from kith.timelines import selectors
 from kith.timelines.models import Notification, NotificationKind
 from kith.visibility import can_see_post
 

@@ -44,6 +44,7 @@ from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Comment, Like, Media, MediaState, Post, PostAudience, Visibility
 from kith.timelines import selectors as notification_selectors
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import Notification, NotificationKind, StreamEntry
 from kith.visibility import (
     can_see_comment,
@@ -297,7 +298,7 @@ def _filter_rows(w, key, item):
 def _stream(w, key, item):
     # The stream holds the post iff fan-out delivered it and the viewer may still see it.
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
-    return item.post.id in _post_ids(selectors.stream(w.person(key), page)), w.model.in_stream(key, item.fact)
+    return item.post.id in _post_ids(timeline_selectors.stream(w.person(key), page)), w.model.in_stream(key, item.fact)
 
 
 def _person_posts(w, key, item):
@@ -308,13 +309,13 @@ def _person_posts(w, key, item):
 
 def _tag_posts(w, key, item):
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
-    found = item.post.id in _post_ids(selectors.tag_posts(w.person(key), TAG, page))
+    found = item.post.id in _post_ids(timeline_selectors.tag_posts(w.person(key), TAG, page))
     return found, w.model.on_tag_page(key, item.fact, TAG)
 
 
 def _public_posts(w, key, item):
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
-    found = item.post.id in _post_ids(selectors.public_posts(w.person(key), page))
+    found = item.post.id in _post_ids(timeline_selectors.public_posts(w.person(key), page))
     return found, w.model.on_public_timeline(key, item.fact)
 
 

@@ -27,6 +27,7 @@ from kith.social import selectors
 from kith.social import services as social
 from kith.social.models import Comment, Like, Post, PostAudience, Visibility
 from kith.timelines import selectors as notification_selectors
+from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import Notification, StreamEntry
 from kith.visibility import (
     can_see_comment,
@@ -375,9 +376,9 @@ def _check_pages(pod: Pod, key: str | None, expected: set[int]) -> None:
         assert want <= expected, (where, "oracle: on a profile but not seen", author)
         assert shown == want, (where, "person_posts", author)
     for tag in TAGS:
-        shown = {p.id for p in selectors.tag_posts(viewer, tag, page)}
+        shown = {p.id for p in timeline_selectors.tag_posts(viewer, tag, page)}
         assert shown == {post.id for post, fact in pod.posts if m.on_tag_page(key, fact, tag)}, (where, tag)
-    shown = {p.id for p in selectors.public_posts(viewer, page)}
+    shown = {p.id for p in timeline_selectors.public_posts(viewer, page)}
     assert shown == {post.id for post, fact in pod.posts if m.on_public_timeline(key, fact)}, (where, "public")
     search = _search_module()
     if search is not None:
@@ -385,7 +386,7 @@ def _check_pages(pod: Pod, key: str | None, expected: set[int]) -> None:
         originals = {post.id for post, fact in pod.posts if fact.reshare_of is None}
         assert shown == expected & originals, (where, "search")
     if key is not None:
-        shown = {p.id for p in selectors.stream(viewer, page)}
+        shown = {p.id for p in timeline_selectors.stream(viewer, page)}
         for post, fact in pod.posts:
             want = m.in_stream(key, fact)
             if want is not None:
@@ -526,10 +527,10 @@ def ids_only(monkeypatch):
     def bare(viewer, post_ids):
         return [SimpleNamespace(id=post_id) for post_id in post_ids]
 
-    monkeypatch.setattr(selectors, "_load_in_order", bare)
+    monkeypatch.setattr(selectors, "load_in_order", bare)
     search = _search_module()
-    if search is not None and hasattr(search, "_load_in_order"):
-        monkeypatch.setattr(search, "_load_in_order", bare)
+    if search is not None and hasattr(search, "load_in_order"):
+        monkeypatch.setattr(search, "load_in_order", bare)
 
 
 def _with_examples(examples):

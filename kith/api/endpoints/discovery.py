@@ -23,6 +23,7 @@ from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, SearchResults, Status, Suggestion, Tag
 from kith.api.schemas import Report as ReportEntity
 from kith.core.errors import NotFound
+from kith.core.paging import Page
 from kith.federation.lookup import local_address, look_up_url
 from kith.graph.models import Follow, FollowState
 from kith.moderation import selectors as moderation
@@ -167,7 +168,7 @@ def search_v2(request: HttpRequest, params: Query[SearchParams]) -> dict[str, An
             people = _search_accounts(reader, query, params, limit)
         if "statuses" in kinds and reader is not None:
             # Full-text search of posts is for logged-in people only (as in Mastodon).
-            page = social.Page(max_id=params.max_id, min_id=params.min_id, limit=limit)
+            page = Page(max_id=params.max_id, min_id=params.min_id, limit=limit)
             statuses = list(
                 search.search_posts_page(reader, query, page, offset=params.offset, author_id=params.account_id)
             )
@@ -220,7 +221,7 @@ class FollowedTagsPage(PageParams):
 @router.get("/v1/followed_tags", response=list[Tag], auth=OAuth("read:follows"))
 def followed_tags(request: HttpRequest, response: HttpResponse, page: Query[FollowedTagsPage]) -> list[dict]:
     limit = _limit(page.limit, social.FOLLOWED_TAGS_PAGE, social.MAX_FOLLOWED_TAGS_PAGE)
-    cursor = social.Page(max_id=page.max_id, min_id=page.min_id, since_id=page.since_id, limit=limit)
+    cursor = Page(max_id=page.max_id, min_id=page.min_id, since_id=page.since_id, limit=limit)
     rows = social.followed_tags(me(request), cursor)
     link_header(request, response, [row.id for row in rows], limit=limit)
     return entities.tags(me(request), [row.tag for row in rows])

@@ -21,11 +21,11 @@ from kith.api.params import DbId
 from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, AccountList, Empty
 from kith.core.errors import Invalid, NotFound
+from kith.core.paging import page_ids
 from kith.graph import selectors as graph
 from kith.graph import services as graph_services
 from kith.graph.models import Aspect
 from kith.people.models import Person
-from kith.social.selectors import page_ids
 from kith.visibility import visible_persons
 
 router = ApiRouter(tags=["lists"])

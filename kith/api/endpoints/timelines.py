@@ -22,7 +22,6 @@ from kith.api.routing import ApiRouter
 from kith.api.schemas import Marker, Status
 from kith.core.errors import Invalid, NotFound
 from kith.graph import selectors as graph
-from kith.social import selectors as posts
 from kith.social.models import Post
 from kith.timelines import selectors as timelines
 from kith.timelines import services as timeline_services
@@ -42,7 +41,7 @@ def _page_of(request: HttpRequest, response: HttpResponse, page: PageParams, ite
 
 @router.get("/v1/timelines/home", response=list[Status], auth=OAuth("read:statuses"))
 def home(request: HttpRequest, response: HttpResponse, page: Query[PageParams]) -> list[dict]:
-    items = posts.stream(me(request), page.to_page())
+    items = timelines.stream(me(request), page.to_page())
     return _page_of(request, response, page, items, FilterContext.HOME)
 
 
@@ -55,7 +54,7 @@ class PublicParams(Schema):
 @router.get("/v1/timelines/public", response=list[Status], auth=public_read("read:statuses"))
 def public(request: HttpRequest, response: HttpResponse, page: Query[PageParams],
            params: Query[PublicParams]) -> list[dict]:
-    items = posts.public_timeline(
+    items = timelines.public_timeline(
         viewer(request), page.to_page(), local=params.local, remote=params.remote, only_media=params.only_media
     )
     return _page_of(request, response, page, items, FilterContext.PUBLIC)
@@ -70,7 +69,7 @@ class TagParams(PublicParams):
 @router.get("/v1/timelines/tag/{hashtag}", response=list[Status], auth=public_read("read:statuses"))
 def tag(request: HttpRequest, response: HttpResponse, hashtag: str, page: Query[PageParams],
         params: Query[TagParams]) -> list[dict]:
-    items = posts.tag_timeline(
+    items = timelines.tag_timeline(
         viewer(request), hashtag, page.to_page(),
         any_tags=params.any, all_tags=params.all, none_tags=params.none,
         local=params.local, remote=params.remote, only_media=params.only_media,
@@ -83,7 +82,7 @@ def list_timeline(request: HttpRequest, response: HttpResponse, list_id: int, pa
     person = me(request)
     if not graph.aspects_of(person).filter(id=list_id).exists():
         raise NotFound("Record not found")
-    items = posts.aspect_stream(person, list_id, page.to_page())
+    items = timelines.aspect_stream(person, list_id, page.to_page())
     return _page_of(request, response, page, items, FilterContext.HOME)
 
 

@@ -37,10 +37,9 @@ from kith.graph.models import Aspect
 from kith.graph.selectors import contacts
 from kith.people.models import Person
 from kith.social.models import Post, Visibility
-from kith.social.selectors import live_post_ids, live_posts
 from kith.timelines.models import FilterContext, Notification, StreamEntry
 from kith.timelines.reading import ReaderFilters
-from kith.timelines.selectors import notification_targets, notifications_among
+from kith.timelines.selectors import live_post_ids, live_posts, notification_targets, notifications_among
 
 # A skipped sequence id is looked for again this long (a transaction still in flight).
 GAP_SECONDS = 15.0

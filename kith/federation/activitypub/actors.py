@@ -20,8 +20,7 @@ from kith.federation.activitypub.models import RemoteActor, RemoteKey
 from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin, valid_url
 from kith.federation.keys import instance_key
 from kith.people.models import Person
-from kith.people.remote import set_remote_profile_tags, upsert_remote_person
-from kith.social.remote import update_remote_profile
+from kith.people.remote import set_remote_profile_tags, update_remote_profile, upsert_remote_person
 
 log = logging.getLogger(__name__)
 

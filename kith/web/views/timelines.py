@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kith.core.text import normalise_tag
 from kith.graph import selectors as graph
 from kith.social import selectors, services
+from kith.timelines import selectors as timelines
 from kith.timelines.models import FilterContext
 from kith.timelines.reading import ReaderFilters
 from kith.web.helpers import back, list_page, me, member, member_person, next_max_id, page_from, parse_id
@@ -32,7 +33,7 @@ def stream(request: HttpRequest) -> HttpResponse:
     person = me(request)
     if person is None:
         return redirect("web:public")
-    posts = selectors.stream(person, page_from(request))
+    posts = timelines.stream(person, page_from(request))
     return _timeline(request, "web/stream.html", posts, filter_context=FilterContext.HOME, form=compose_form(person),
                      inline=True)
 
@@ -50,7 +51,7 @@ def aspect_stream(request: HttpRequest) -> HttpResponse:
     own = {aspect.id for aspect in aspects}
     picked = {parse_id(raw) for raw in asked} & own
     chosen = [aspect for aspect in aspects if aspect.id in picked] or aspects
-    posts = selectors.aspects_stream(person, [a.id for a in chosen], page_from(request)) if aspects else []
+    posts = timelines.aspects_stream(person, [a.id for a in chosen], page_from(request)) if aspects else []
     return _timeline(
         request, "web/aspect_stream.html", posts, filter_context=FilterContext.HOME, aspects=aspects, chosen_ids={a.id for a in chosen},
         chosen_names=", ".join(a.name for a in chosen), all_chosen=len(chosen) == len(aspects), unknown_asked=bool(asked) and not picked,
@@ -59,7 +60,7 @@ def aspect_stream(request: HttpRequest) -> HttpResponse:
 
 
 def public(request: HttpRequest) -> HttpResponse:
-    return _timeline(request, "web/public.html", selectors.public_posts(me(request), page_from(request)),
+    return _timeline(request, "web/public.html", timelines.public_posts(me(request), page_from(request)),
                      filter_context=FilterContext.PUBLIC)
 
 
@@ -67,7 +68,7 @@ def tag(request: HttpRequest, name: str) -> HttpResponse:
     viewer = me(request)
     name = normalise_tag(name)
     following = viewer is not None and name in selectors.followed_tag_names(viewer)
-    posts = selectors.tag_posts(viewer, name, page_from(request))
+    posts = timelines.tag_posts(viewer, name, page_from(request))
     return _timeline(request, "web/tag.html", posts, filter_context=FilterContext.PUBLIC, tag=name, following=following)
 
 
@@ -84,6 +85,6 @@ def tag_follow(request: HttpRequest, name: str, follow: bool) -> HttpResponse:
 @member
 def followed_tags(request: HttpRequest) -> HttpResponse:
     person = member_person(request)
-    posts = selectors.followed_tags_posts(person, page_from(request))
+    posts = timelines.followed_tags_posts(person, page_from(request))
     return _timeline(request, "web/followed_tags.html", posts, filter_context=FilterContext.HOME,
                      tags=selectors.followed_tag_names(person))
