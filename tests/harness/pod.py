@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -37,7 +38,9 @@ READY_POLL_SECONDS = 0.05
 # against ~0.3 ms for a request on a client made once), and a pod start polls `ready()` every
 # 50 ms.  No keep-alive and no cookies: each request stands alone, as with `httpx.get` (a
 # killed pod leaves no stale connection, one pod's cookies never reach another).
+TLS = ssl.create_default_context()  # made once, for this client and every WebSession's
 HTTP = httpx.Client(
+    verify=TLS,
     limits=httpx.Limits(max_keepalive_connections=0),
     cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # keeps none: each call stands alone
 )
@@ -277,7 +280,7 @@ class WebSession:
     def __init__(self, pod: Pod, username: str):
         self.pod = pod
         self.username = username
-        self.client = httpx.Client(base_url=pod.url, timeout=20, follow_redirects=False)
+        self.client = httpx.Client(base_url=pod.url, timeout=20, follow_redirects=False, verify=TLS)
 
     def _csrf(self) -> str:
         token = self.client.cookies.get("csrftoken")
