@@ -125,8 +125,10 @@ def migrations_on_disk() -> set[tuple[str, str]]:
 
 def migrations_missing_from_database() -> list[str]:
     """Names of the shipped migrations the database has not recorded (raises DatabaseError if
-    unreachable): the same answer as `unapplied_migrations` while no migration is squashed,
-    without loading Django's apps (~1.2 s of CPU at each `kith serve` start)."""
+    unreachable), without loading Django's apps (~1.2 s of CPU less at each `kith serve`
+    start).  The same answer as `unapplied_migrations` while no migration is squashed; after a
+    squash it may ask once for a `kith migrate` that Django would not need (the migrate
+    records the squashed name), never the other way round."""
     from django.db import connection
 
     # Django warns on any query made before the apps are ready, as a hint against queries in
