@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 
 from bench.pods import (
+    HTTP,
     KITH,
     MemorySampler,
     PodProcess,
@@ -168,7 +169,7 @@ def run_load(url: str, *, connections: int, duration: float, warmup: float, meth
 
 def _get_ok(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        return HTTP.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -251,7 +252,7 @@ class Bench:
     def start_embedded(self) -> None:
         self.pod = PodProcess(self.env, ["serve"], self.work / "serve.log", f"{self.url}/.well-known/nodeinfo").start()
         for _ in range(3):  # first requests load templates and code paths
-            httpx.get(f"{self.url}/.well-known/nodeinfo", timeout=30)
+            HTTP.get(f"{self.url}/.well-known/nodeinfo", timeout=30)
 
     def stop(self) -> None:
         if self.pod is not None:
@@ -282,7 +283,7 @@ class Bench:
         for who in ("bench_reader", "bench_heavy"):
             entries = StreamEntry.objects.filter(owner=self.person(who)).count()
             auth = f"Authorization: Bearer {self.token(who)}"
-            check = httpx.get(f"{self.url}/api/v1/timelines/home", headers={"Authorization": auth.split(": ", 1)[1]},
+            check = HTTP.get(f"{self.url}/api/v1/timelines/home", headers={"Authorization": auth.split(": ", 1)[1]},
                               timeout=30)
             check.raise_for_status()
             statuses = len(check.json())
@@ -370,7 +371,7 @@ class Bench:
         complete = True
         for n in range(cfg["fanout_posts"]):
             sent = time.time()
-            response = httpx.post(f"{self.url}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},
+            response = HTTP.post(f"{self.url}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},
                                   json={"status": f"Fan-out timing post {n}", "visibility": "public"}, timeout=60)
             response.raise_for_status()
             post_id = int(response.json()["id"])
@@ -454,7 +455,7 @@ class Bench:
 
     def _sink(self, action: str, method: str = "GET", **params) -> dict | None:
         try:
-            response = httpx.request(method, f"http://127.0.0.1:{self.sink_port}/_sink/{action}", params=params,
+            response = HTTP.request(method, f"http://127.0.0.1:{self.sink_port}/_sink/{action}", params=params,
                                      timeout=5)
             return response.json()
         except (httpx.HTTPError, ValueError):
@@ -481,7 +482,7 @@ class Bench:
         def one_post(text: str, expect: int) -> dict:
             self._sink("reset", "POST")
             sent = time.time()
-            httpx.post(f"{self.url}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},
+            HTTP.post(f"{self.url}/api/v1/statuses", headers={"Authorization": f"Bearer {token}"},
                        json={"status": text, "visibility": "public"}, timeout=60).raise_for_status()
             wait_for(lambda: (self._sink("stats") or {}).get("verified", 0) >= expect, timeout=300, interval=0.05)
             stats = self._sink("stats") or {}
@@ -611,7 +612,7 @@ class Bench:
         worker = PodProcess(self.env, ["worker"], self.work / "worker.log", None).start()
         try:
             for _ in range(5):
-                httpx.get(f"{self.url}/api/v1/timelines/home",
+                HTTP.get(f"{self.url}/api/v1/timelines/home",
                           headers={"Authorization": f"Bearer {self.token('bench_reader')}"}, timeout=30)
             time.sleep(2.0)
             self.record_memory("kith web, idle", tree_memory(web.pid))
@@ -724,7 +725,7 @@ def split_throughput(bench: Bench) -> None:
     try:
         auth = f"Authorization: Bearer {bench.token('bench_reader')}"
         for _ in range(4):
-            httpx.get(f"{bench.url}/api/v1/timelines/home", headers={"Authorization": auth.split(": ", 1)[1]},
+            HTTP.get(f"{bench.url}/api/v1/timelines/home", headers={"Authorization": auth.split(": ", 1)[1]},
                       timeout=30)
         result = run_load(f"{bench.url}/api/v1/timelines/home", connections=16, duration=bench.cfg["duration"],
                           warmup=bench.cfg["warmup"], headers=[auth])

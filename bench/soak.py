@@ -61,6 +61,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bench.pods import (
+    HTTP,
     KITH,
     PodProcess,
     drop_postgres_database,
@@ -231,7 +232,7 @@ class Soak:
                                      f"{pod.url}/.well-known/nodeinfo").start()
             for _ in range(300):
                 with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{pod.streaming_url}/api/v1/streaming/health", timeout=2).status_code == 200:
+                    if HTTP.get(f"{pod.streaming_url}/api/v1/streaming/health", timeout=2).status_code == 200:
                         return
                 time.sleep(0.1)
             raise RuntimeError(f"pod {pod.name}'s streaming server did not start")

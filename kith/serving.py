@@ -1,7 +1,8 @@
 """The web server's supervisor process, kept free of Django.
 
-`kith serve` and `kith web` check the configuration and the database with Django loaded,
-then replace themselves (exec) with this module: granian's main process only watches its
+`kith serve` and `kith web` check the configuration and the database (with the settings
+loaded but not the apps: kith.cli.migrations_missing_from_database), then replace
+themselves (exec) with this module: granian's main process only watches its
 workers, so it does not need the ~60 MB a loaded Django costs.  Each granian worker
 imports `kith.wsgi` itself (and, for `kith serve`, runs the job worker and the streaming
 API inside it).  Measured on these machines: the embedded pod fell from ~165 MB PSS

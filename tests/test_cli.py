@@ -143,6 +143,33 @@ def test_check_unmigrated_database(make_pod):
 
 
 @server
+def test_serve_refuses_an_unmigrated_or_unreachable_database(make_pod):
+    """`kith serve` checks the database without loading the apps (the worker it execs into does)."""
+    pod = make_pod(migrated=False)
+    done = pod.kith("serve", "--bind", "127.0.0.1:1")
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(r"kith: the database needs \d+ migration\(s\) \(\w+\.\w+, \.\.\.\): run `kith migrate` first",
+                        done.stderr.strip()), done.stderr
+    done = pod.kith("web", "--bind", "127.0.0.1:1", extra_env={"KITH_DATABASE_URL": "postgres://kith@127.0.0.1:1/kith"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("kith: cannot use the database (PostgreSQL 127.0.0.1:1/kith): "), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_serve_check_finds_the_migrations_django_finds():
+    """`kith serve`'s check lists the migration files as Django's loader does, without the apps loaded."""
+    from django.db.migrations.loader import MigrationLoader
+
+    assert cli.migrations_on_disk() == set(MigrationLoader(None).disk_migrations)
+
+
+@pytest.mark.django_db
+def test_the_serve_check_finds_a_migrated_database_complete():
+    assert cli.migrations_missing_from_database() == []
+    assert cli.unapplied_migrations() == []
+
+
+@server
 def test_check_bad_url(make_pod):
     pod = make_pod()
     done = pod.kith("check", extra_env={"KITH_URL": "pod.example/path"})

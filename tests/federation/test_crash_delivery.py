@@ -36,7 +36,7 @@ import pytest
 from PIL import Image
 
 from tests.harness import Pod
-from tests.harness.pod import wait_until
+from tests.harness.pod import HTTP, wait_until
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("crash")]
 
@@ -104,7 +104,7 @@ class Client:
         with self.lock:
             self.in_flight += 1
         try:
-            response = httpx.request(
+            response = HTTP.request(
                 method, f"{self.pod.url}{path}", headers={"Authorization": f"Bearer {self.token}", **kwargs.pop(
                     "headers", {})}, timeout=15, **kwargs,
             )
@@ -239,7 +239,7 @@ def _home(pod: Pod, token: str) -> list[dict]:
     statuses: list[dict] = []
     url = f"{pod.url}/api/v1/timelines/home?limit=40"
     while url:
-        response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+        response = HTTP.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=15)
         response.raise_for_status()
         statuses += response.json()
         url = response.links.get("next", {}).get("url")
