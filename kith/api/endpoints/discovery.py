@@ -23,7 +23,6 @@ from kith.api.routing import ApiRouter
 from kith.api.schemas import Account, SearchResults, Status, Suggestion, Tag
 from kith.api.schemas import Report as ReportEntity
 from kith.core.errors import NotFound
-from kith.federation.lookup import local_address, look_up_url
 from kith.graph.models import Follow, FollowState
 from kith.moderation import selectors as moderation
 from kith.moderation.services import file_report
@@ -31,10 +30,10 @@ from kith.people.models import Person
 from kith.people.selectors import person_by_handle
 from kith.social import search, services
 from kith.social import selectors as social
+from kith.social.lookup import find_person, local_address, look_up_url
 from kith.social.models import Comment, Post
 from kith.social.models import Tag as TagRow
 from kith.visibility import Viewer, visible_persons
-from kith.web.lookup import find_person
 
 router = ApiRouter(tags=["discovery"])
 

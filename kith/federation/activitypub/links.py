@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from kith.core import hosts
 from kith.core.text import normalise_tag
-from kith.federation import hosts
 from kith.federation.activitypub.parse import TagLink
 
 VOID_ELEMENTS = frozenset({"br", "hr", "img", "wbr"})

@@ -69,8 +69,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from kith.core import hosts
 from kith.core.text import normalise_tag, sanitise_html
-from kith.federation import hosts
 from kith.federation.activitypub.context import AS_PUBLIC, PUBLIC_ALIASES
 
 MAX_URL_LENGTH = 2048
@@ -251,7 +251,7 @@ class ActivityData:
 
 def same_origin(a: object, b: object) -> bool:
     """Same scheme, host and port (default ports made explicit, hosts through the one normaliser,
-    kith.federation.hosts: case, a trailing dot, IDN and address spellings do not matter);
+    kith.core.hosts: case, a trailing dot, IDN and address spellings do not matter);
     False for anything that is not a URL."""
     if not isinstance(a, str) or not isinstance(b, str):
         return False
