@@ -23,7 +23,6 @@ from huey import crontab
 
 from kith.core.errors import DomainError
 from kith.federation.activitypub import actors, links, messages, uris
-from kith.federation.activitypub.context import PUBLIC_ALIASES
 from kith.federation.activitypub.models import (
     FollowActivity,
     InboundActivity,
@@ -39,13 +38,14 @@ from kith.federation.activitypub.parse import (
     NoteData,
     ParseError,
     TagLink,
-    classify_addressing,
+    addressing_of,
     parse_activity,
     parse_actor,
     parse_note,
     same_origin,
     under_actor,
 )
+from kith.federation.addressing import Addressing, Reach, reach_of, read_addressing
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
 from kith.jobs import periodic, resumes, task
@@ -179,31 +179,32 @@ def _addressed_people(addressed: set[str], author: RemoteActor) -> list[Person]:
     return people
 
 
-def _classify(note: NoteData, author: RemoteActor) -> str:
+def _addressing(note: NoteData, author: RemoteActor) -> Addressing:
+    return addressing_of(note.to, note.cc, author.followers_url, mentions=note.mentions, author=author.uri)
+
+
+def _classify(note: NoteData, author: RemoteActor) -> Reach:
     """Mastodon's reading of a note's addressing (public, unlisted, followers, limited, direct)."""
-    to = [uri for uri in note.to if uri != author.uri]
-    cc = [uri for uri in note.cc if uri != author.uri]
-    if not to and not cc:
-        return "limited"
-    return classify_addressing(to, cc, author.followers_url, mentions=note.mentions)
+    return reach_of(_addressing(note, author))
 
 
 def _audience(note: NoteData, author: RemoteActor) -> tuple[str, list[Person]]:
     """Visibility and, for limited posts, the people it was addressed to.
 
     Addressed to the author's followers collection without Public: the audience
-    is also every follower of the author that we know of here, fixed now.
+    is also every follower of the author that we know of here, fixed now
+    (kith.federation.addressing says which).
     """
+    reading = read_addressing(_addressing(note, author))
+    if not reading.audience_of_recipients:
+        return reading.visibility, []
     addressed = set(note.to) | set(note.cc)
-    if addressed & PUBLIC_ALIASES:
-        return (Visibility.PUBLIC if set(note.to) & PUBLIC_ALIASES else Visibility.UNLISTED), []
     followers: list[Person] = []
-    visibility = Visibility.DIRECT if _classify(note, author) == "direct" else Visibility.LIMITED
-    if author.followers_url and author.followers_url in addressed:
+    if reading.audience_of_followers:
         followers = list(
             Person.objects.filter(following_rel__followee=author.person, following_rel__state=FollowState.ACCEPTED)
         )
-        visibility = Visibility.LIMITED
+    visibility = reading.visibility
     if not any(p.is_local for p in followers) and not any(local_person(uri) for uri in sorted(addressed)[:MAX_ADDRESSEES]):
         # Nobody here is in it (the caller drops it): fetch none of the addressees, or one
         # activity naming 200 URLs would have this pod fetch them all.
