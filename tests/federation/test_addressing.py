@@ -1,14 +1,15 @@
 """One mapping from wire addressing to visibility (kith/federation/addressing.py), and the two
 ActivityPub paths that ask it (parse.classify_addressing, used by lookups and tests, and the
-inbound store's _audience) answering alike for every shape of addressing."""
+inbound store's _audience, inbound/create.py) answering alike for every shape of addressing."""
 
 from __future__ import annotations
 
 import pytest
 from django.utils import timezone
 
-from kith.federation.activitypub import inbound, parse
+from kith.federation.activitypub import parse
 from kith.federation.activitypub.context import AS_PUBLIC
+from kith.federation.activitypub.inbound import create
 from kith.federation.activitypub.models import RemoteActor
 from kith.federation.addressing import Addressing, Reach, reach_of, read_addressing
 from kith.people.remote import upsert_remote_person
@@ -104,10 +105,10 @@ def author(db) -> RemoteActor:
 def test_classify_addressing_and_the_inbound_audience_agree(author, shape):
     note = _note(*WIRE[shape])
     reach = parse.classify_addressing(note.to, note.cc, FOLLOWERS, mentions=note.mentions, author=AUTHOR)
-    visibility, _audience = inbound._audience(note, author)
+    visibility, _audience = create._audience(note, author)
     assert visibility == read_addressing(parse.addressing_of(note.to, note.cc, FOLLOWERS, mentions=note.mentions,
                                                              author=AUTHOR)).visibility
-    assert inbound._classify(note, author) == reach
+    assert create._classify(note, author) == reach
     expected = {
         Reach.PUBLIC: Visibility.PUBLIC, Reach.UNLISTED: Visibility.UNLISTED, Reach.FOLLOWERS: Visibility.LIMITED,
         Reach.LIMITED: Visibility.LIMITED, Reach.DIRECT: Visibility.DIRECT,

@@ -266,7 +266,7 @@ def under_actor(object_id: object, actor_id: object) -> bool:
 
     An id that is not (Misskey's https://h/notes/x for https://h/users/y, Pleroma's
     https://h/objects/uuid) needs confirming from its origin before it is believed to be the
-    actor's (inbound.py); an id under another actor's path never is."""
+    actor's (inbound/notes.py, confirm_owner); an id under another actor's path never is."""
     if not isinstance(object_id, str) or not isinstance(actor_id, str) or not same_origin(object_id, actor_id):
         return False
     prefix = actor_id.rstrip("/") + "/"
