@@ -83,7 +83,7 @@ class SearchParams(Schema):
 
 def _resolve_url(reader: Person, url: str) -> Person | Post | Comment | None:
     """What `url` names, if the reader may see it: this pod's own addresses are looked up here,
-    other servers' asked once (people, and public posts only: kith.federation.lookup).  When
+    other servers' asked once (people, and public posts only: kith.social.lookup).  When
     nothing is found the answer is Mastodon's, empty results; the web search says why."""
     if url.startswith(settings.KITH_URL + "/"):
         here = local_address(url)
