@@ -1,7 +1,8 @@
 """Fuzzing what other servers answer when Kith looks someone up: WebFinger (JRD), NodeInfo and
 actor documents, parsed by kith/federation/activitypub/actors.py (webfinger_actor_uri,
-fetch_json, resolve_actor, actor_for_key) and kith/social/lookup.py (look_up_handle,
-look_up_url, _speaks_fediverse).
+fetch_json, resolve_actor, actor_for_key) and the lookup (kith/social/lookup.py look_up_handle and
+look_up_url, answered by kith/federation/activitypub/lookup.py; kith/federation/lookup.py
+speaks_fediverse).
 
 The remote server is an httpx.MockTransport put under the one safe client, so every answer goes
 through safe_http's checks (schemes, content types, sizes, redirects) without leaving the
