@@ -47,6 +47,8 @@ def test_the_checkout_keeps_every_contract(copy_of_kith):
          "kith.social is not allowed to import kith.moderation"),
         ("kith/web/_added.py", "from kith.api import entities", "The adapters (web pages, client API, federation)",
          "kith.web is not allowed to import kith.api"),
+        ("kith/federation/activitypub/_added.py", "from kith.web import helpers",
+         "The adapters (web pages, client API, federation)", "kith.federation is not allowed to import kith.web"),
     ],
 )
 def test_a_new_import_that_breaks_a_contract_fails_the_check(copy_of_kith, module, imports, contract, message):
@@ -60,3 +62,33 @@ def test_a_new_import_that_breaks_a_contract_fails_the_check(copy_of_kith, modul
     broken = done.stdout.split("Broken contracts", 1)[1]
     assert contract in broken
     assert message in broken
+
+
+def test_the_federation_core_may_not_import_a_protocol_adapter(copy_of_kith):
+    """kith.federation's own modules are protocol-neutral: ActivityPub (and diaspora*, beside it)
+    plug in at app ready; the core never imports them."""
+    core = copy_of_kith / "kith" / "federation" / "keys.py"
+    original = core.read_text()
+    core.write_text(original + "\nfrom kith.federation.activitypub import uris  # noqa: E402, F401\n")
+    try:
+        done = _lint(copy_of_kith)
+    finally:
+        core.write_text(original)
+    assert done.returncode != 0, done.stdout
+    broken = done.stdout.split("Broken contracts", 1)[1]
+    assert "The federation core knows no protocol adapter" in broken
+    assert "kith.federation.keys is not allowed to import kith.federation.activitypub" in broken
+
+
+def test_a_new_federation_core_module_must_be_listed(copy_of_kith):
+    """The contract lists every core module (exhaustive): a new one fails until it is placed."""
+    added = copy_of_kith / "kith" / "federation" / "_added.py"
+    added.write_text("from kith.federation.activitypub import uris  # noqa: F401\n")
+    try:
+        done = _lint(copy_of_kith)
+    finally:
+        added.unlink()
+    assert done.returncode != 0, done.stdout
+    broken = done.stdout.split("Broken contracts", 1)[1]
+    assert "The federation core knows no protocol adapter" in broken
+    assert "kith.federation._added" in broken

@@ -24,7 +24,7 @@ from PIL import Image
 
 from kith.core.errors import StorageFull
 from kith.federation import delivery, media_cache
-from kith.federation.activitypub import inbound, outbound
+from kith.federation.activitypub import inbound, render
 from kith.federation.activitypub.models import InboundActivity, InboundState
 from kith.federation.models import Delivery, DeliveryState
 from kith.graph import services as graph
@@ -219,13 +219,13 @@ def test_a_remote_photo_server_that_did_not_answer_is_asked_again_soon(monkeypat
 def test_a_post_published_before_its_photo_job_ran_goes_out_with_the_photo_processed(alice, lost_uploads, monkeypatch):
     (photo,) = lost_uploads()
     rendered: list[tuple[str, int | None]] = []
-    real_note = outbound.render.note
+    real_note = render.note
 
     def note(post, *args, **kwargs):
         rendered.extend((item.state, item.width) for item in post.media.all())
         return real_note(post, *args, **kwargs)
 
-    monkeypatch.setattr(outbound.render, "note", note)
+    monkeypatch.setattr(render, "note", note)
     services.publish_post(alice, "look", media_ids=[photo.id])  # federated at once (immediate jobs)
 
     # Served, and described as processing found it: the receiving server copies it, never a 404.

@@ -22,8 +22,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from kith.core import sql
-from kith.federation.activitypub import uris
-from kith.federation.activitypub.models import RemoteActor, RemoteObject
 from kith.graph.models import Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import profile_url
@@ -41,6 +39,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.social.selectors import viewer_state
+from kith.social.wire_ids import wire_ids
 from kith.visibility import Viewer, visible_comment_counts, visible_reply_counts
 from kith.web.media import viewer_link_token
 
@@ -136,9 +135,11 @@ def _account_stats(ids: list[int], remote_ids: list[int]) -> dict[int, _Stats]:
     ]
     accepted = str(FollowState.ACCEPTED)
     params: list[Any] = [*visibilities, *visibilities, *ids, *ids, accepted, *ids, accepted]
-    if remote_ids:
-        parts.append(f"SELECT 4, person_id, NULL, NULL, uri FROM {sql.table(RemoteActor)} "  # noqa: S608
-                     f"WHERE person_id IN ({sql.placeholders(remote_ids)})")
+    ids_table = wire_ids()
+    if remote_ids and ids_table is not None:
+        people = ids_table.remote_people  # column names come from the adapter's registration, not input
+        parts.append(f"SELECT 4, {people.key}, NULL, NULL, {people.uri} FROM {sql.table(people.model)} "  # noqa: S608
+                     f"WHERE {people.key} IN ({sql.placeholders(remote_ids)})")
         params += remote_ids
     found: dict[int, _Stats] = {}
     for kind, person_id, count, last, uri in sql.fetch(" UNION ALL ".join(parts), params):
@@ -169,6 +170,11 @@ def account(person: Person) -> dict[str, Any]:
     return accounts([person])[0]
 
 
+def _local_person_uri(person: Person) -> str | None:
+    ids = wire_ids()
+    return ids.person(person.username) if ids is not None else None
+
+
 def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
     # Local and remote people alike: a remote person's pictures are this pod's copies
     # (kith.federation.media_cache), never the other server's URLs.
@@ -179,7 +185,7 @@ def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
         "username": person.username,
         "acct": acct(person),
         "url": profile_url(person),
-        "uri": uris.actor(person.username) if person.is_local else (actor_uri or profile_url(person)),
+        "uri": (_local_person_uri(person) if person.is_local else actor_uri) or profile_url(person),
         "display_name": person.display_name,
         "note": person.bio_html,
         "avatar": avatar,
@@ -346,14 +352,19 @@ class _Batch:
                 f"JOIN {sql.table(Person)} p ON p.id = pm.person_id WHERE pm.post_id IN ({marks})",
             ]
             params += post_ids + post_ids
-        if remote_post_ids:
-            parts.append(f"SELECT 3, id, post_id, uri, NULL, NULL FROM {sql.table(RemoteObject)} "  # noqa: S608
-                         f"WHERE post_id IN ({sql.placeholders(remote_post_ids)})")
+        ids = wire_ids()  # column names come from the adapter's registration, not input
+        if remote_post_ids and ids is not None:
+            table = ids.remote_posts
+            parts.append(f"SELECT 3, id, {table.key}, {table.uri}, NULL, NULL FROM {sql.table(table.model)} "  # noqa: S608
+                         f"WHERE {table.key} IN ({sql.placeholders(remote_post_ids)})")
             params += remote_post_ids
-        if remote_comment_ids:
-            parts.append(f"SELECT 4, id, comment_id, uri, NULL, NULL FROM {sql.table(RemoteObject)} "  # noqa: S608
-                         f"WHERE comment_id IN ({sql.placeholders(remote_comment_ids)})")
+        if remote_comment_ids and ids is not None:
+            table = ids.remote_comments
+            parts.append(f"SELECT 4, id, {table.key}, {table.uri}, NULL, NULL FROM {sql.table(table.model)} "  # noqa: S608
+                         f"WHERE {table.key} IN ({sql.placeholders(remote_comment_ids)})")
             params += remote_comment_ids
+        if not parts:
+            return  # remote rows' ids, with no federation adapter installed to have stored any
         for kind, _, item_id, text, person_id, domain in sql.fetch(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params):
             if kind == 1:
                 self.tags[item_id].append(text)
@@ -390,8 +401,9 @@ def status(viewer: Viewer, item: Post | Comment) -> dict[str, Any]:
 
 
 def _post_uri(post: Post, batch: _Batch) -> str:
+    ids = wire_ids()
     if post.author.is_local:
-        return uris.post(post.author.username, post.id)
+        return ids.post(post.author.username, post.id) if ids is not None else absolute(f"/posts/{post.id}")
     return batch.remote_uris.get(("post", post.id), absolute(f"/posts/{post.id}"))
 
 
@@ -454,8 +466,9 @@ def _comment_status(comment: Comment, batch: _Batch, viewer: Viewer) -> dict[str
     else:
         reply_to_id, reply_to_account = post.id, post.author_id
     if comment.author.is_local:
-        uri = uris.comment(comment.author.username, comment.id)
         url = absolute(f"/posts/{post.id}#comment-{comment.id}")
+        ids = wire_ids()
+        uri = ids.comment(comment.author.username, comment.id) if ids is not None else url
     else:
         uri = url = batch.remote_uris.get(("comment", comment.id), absolute(f"/posts/{post.id}#comment-{comment.id}"))
     entity = {

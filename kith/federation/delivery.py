@@ -48,21 +48,17 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from huey import crontab
 
+from kith.core import hosts
 from kith.core.durable import DurableRows, exponential_backoff
-from kith.federation import hosts, httpsig, safe_http
-from kith.federation.activitypub import uris
-from kith.federation.keys import instance_key
 from kith.federation.models import Delivery, DeliveryState, HostHealth
 from kith.jobs import enqueue_on_commit, huey, periodic, resumes, task
-from kith.people.keys import key_for
-from kith.people.models import Person, PersonKey
+from kith.people.models import Person
 
 log = logging.getLogger(__name__)
 
@@ -182,31 +178,7 @@ def classify_response(status: int, headers: Mapping[str, str], previous_status: 
     return SendResult(Outcome.FAILED, status, f"refused with {status}", host_up=True)
 
 
-# ---- ActivityPub -------------------------------------------------------------------------------
-
-_NO_KEY = ("", "")
-
-
-def prepare_activitypub(deliveries: list[Delivery]) -> None:
-    """Load each row's signing key id and private key (person or instance actor) onto it."""
-    signer_ids = {d.signer_id for d in deliveries if d.signer_id is not None}
-    keys: dict[int, tuple[str, str]] = {}
-    if signer_ids:
-        stored = dict(
-            PersonKey.objects.filter(person_id__in=signer_ids).values_list("person_id", "private_key_pem")
-        )
-        for person in Person.objects.filter(id__in=signer_ids):
-            if person.is_local:
-                pem = stored.get(person.id) or key_for(person).private_key_pem
-                keys[person.id] = (uris.key_id(person.username), pem)
-    instance: tuple[str, str] | None = None
-    for delivery in deliveries:
-        if delivery.signer_id is None:
-            if instance is None:
-                instance = (uris.instance_key_id(), instance_key().private_key_pem)
-            delivery._kith_signing = instance
-        else:
-            delivery._kith_signing = keys.get(delivery.signer_id, _NO_KEY)  # type: ignore[attr-defined]
+# ---- what every sender shares ------------------------------------------------------------------
 
 
 def _tunable(name: str, default: float) -> float:
@@ -217,53 +189,15 @@ def _tunable(name: str, default: float) -> float:
     return float(configured)
 
 
-def _timeout_seconds() -> float:
+def timeout_seconds() -> float:
+    """The per-request timeout every sender uses (connect, each read, and the whole body)."""
     return max(0.1, _tunable("KITH_DELIVERY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
 
 
-def _scheme_allowed(url: str) -> bool:
+def scheme_allowed(url: str) -> bool:
+    """Whether a sender may POST to `url`: https, or http where private federation is allowed (tests, labs)."""
     scheme = urlsplit(url).scheme
     return scheme == "https" or (scheme == "http" and bool(getattr(settings, "KITH_ALLOW_PRIVATE_FEDERATION", False)))
-
-
-def send_activitypub(delivery: Delivery) -> SendResult:
-    """POST the activity to its inbox, signed (draft-cavage, as Mastodon), and classify the answer."""
-    if not hasattr(delivery, "_kith_signing"):
-        prepare_activitypub([delivery])
-    key_id, private_pem = delivery._kith_signing  # type: ignore[attr-defined]
-    if not private_pem:
-        return SendResult(Outcome.FAILED, error="the signer has no key on this pod")
-    if not _scheme_allowed(delivery.inbox):
-        return SendResult(Outcome.FAILED, error=f"refusing to deliver to {urlsplit(delivery.inbox).scheme} URL")
-    body = bytes(delivery.body)  # memoryview on PostgreSQL
-    seconds = _timeout_seconds()
-    timeouts = httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_SECONDS, seconds)).as_dict()
-
-    def sign(request: httpx.Request) -> None:
-        # safe_http calls this for every hop.  It is also where this request's per-read timeouts
-        # are set (safe_http.request takes none); its `deadline` bounds the whole request.
-        request.extensions["timeout"] = timeouts
-        request.headers.update(
-            httpsig.sign(
-                "POST", str(request.url), {"content-type": delivery.content_type}, body,
-                key_id=key_id, private_key_pem=private_pem,
-            )
-        )
-
-    try:
-        response = safe_http.request(
-            "POST", delivery.inbox,
-            headers={"Content-Type": delivery.content_type},
-            content=body, max_bytes=RESPONSE_MAX_BYTES, deadline=seconds, sign=sign,
-        )
-    except safe_http.BlockedAddress as exc:
-        return SendResult(Outcome.FAILED, error=str(exc))
-    except safe_http.FetchError as exc:
-        return SendResult(Outcome.RETRY, error=str(exc), host_up=False)
-    return classify_response(response.status, response.headers, delivery.last_status)
-
-
-register_sender("activitypub", send_activitypub, prepare=prepare_activitypub)
 
 
 # ---- enqueueing and dropping -------------------------------------------------------------------
@@ -271,7 +205,7 @@ register_sender("activitypub", send_activitypub, prepare=prepare_activitypub)
 
 def inbox_host(url: str) -> str | None:
     """The host (and port, unless the scheme's default) an inbox lives on, or None if unusable."""
-    return hosts.host_key(url)  # one normaliser for every host key (kith/federation/hosts.py)
+    return hosts.host_key(url)  # one normaliser for every host key (kith/core/hosts.py)
 
 
 def enqueue_deliveries(
@@ -459,7 +393,7 @@ class _Run:
         self.max_seconds = max_seconds
         self.threads = max(1, int(_tunable("KITH_DELIVERY_THREADS", DEFAULT_THREADS)))
         self.per_host = max(1, int(_tunable("KITH_DELIVERY_PER_HOST", DEFAULT_PER_HOST)))
-        self.timeout = _timeout_seconds()
+        self.timeout = timeout_seconds()
         self.pool = _executor(self.threads)
         self.queues: dict[str, deque[Delivery]] = {}
         self.queued = 0

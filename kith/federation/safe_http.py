@@ -33,7 +33,7 @@ import httpx
 from django.conf import settings
 
 from kith import __version__
-from kith.federation import hosts
+from kith.core import hosts
 
 USER_AGENT = f"Kith/{__version__} (+{{url}})"
 DEFAULT_MAX_BYTES = 1024 * 1024  # documents (actors, notes, WebFinger) are far smaller
@@ -305,3 +305,14 @@ def _read_bounded(response: httpx.Response, max_bytes: int, deadline_at: float) 
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__} while reading the response") from exc
     return b"".join(chunks)
+
+
+def base_url(domain: str) -> str:
+    """How this pod reaches `domain` (host[:port]): https, or http for a loopback pod in development."""
+    scheme = "http" if settings.KITH_ALLOW_PRIVATE_FEDERATION and _looks_local(domain) else "https"
+    return f"{scheme}://{domain}"
+
+
+def _looks_local(domain: str) -> bool:
+    host = domain.rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost",) or host.startswith("127.") or host == "::1"

@@ -10,7 +10,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from kith.core import events
+from kith.core import events, hosts
 from kith.core.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from kith.graph.models import Aspect, AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
 from kith.people.models import Person
@@ -242,16 +242,14 @@ def expire_mutes() -> int:
 
 def normalise_domain(raw: str) -> str:
     """'https://Example.COM./path', '@example.com' or 'bücher.example' -> the host as Person.domain
-    holds it, through the one host normaliser (kith/federation/hosts.py: case, trailing dot,
+    holds it, through the one host normaliser (kith/core/hosts.py: case, trailing dot,
     IDN to punycode, address spellings), so a block matches however the host was written."""
-    from kith.federation.hosts import normalise_domain as normalise
-
     text = (raw or "").strip()
     text = text.split("://", 1)[-1].lstrip("@").split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    domain = normalise(text) if "@" not in text else None
+    domain = hosts.normalise_domain(text) if "@" not in text else None
     if domain is None:
         raise Invalid("That is not a domain.")
-    if domain == normalise(settings.KITH_DOMAIN):
+    if domain == hosts.normalise_domain(settings.KITH_DOMAIN):
         raise Invalid("You cannot block your own server.")
     return domain
 

@@ -235,7 +235,8 @@ def update_profile(
 
 # ---- account migration ---------------------------------------------------------------------
 # Other pods name people by URI, so aliases are stored as the URIs the protocol adapters
-# resolve handles to (kith.federation.lookup); this module never fetches anything itself.
+# resolve handles to (kith.social.lookup, answered by the federation adapters); this module
+# never fetches anything itself.
 
 
 @transaction.atomic

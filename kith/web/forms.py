@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from kith.graph.models import Aspect
 from kith.people.models import Account, Person
 from kith.social.compose import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, Compose, PollDraft
+from kith.social.lookup import find_person
 from kith.social.media import MAX_DESCRIPTION_CHARS
 from kith.social.models import Visibility
 from kith.web.helpers import parse_id
-from kith.web.lookup import find_person
 
 
 def people_from_handles(raw: str, viewer: Person) -> list[Person]:

@@ -295,7 +295,7 @@ def test_account_search_resolves_a_remote_handle(api_as, alice, monkeypatch):
         fetched.append(handle)
         return factories.remote_person("ann", "far.example")
 
-    monkeypatch.setattr("kith.web.lookup.find_remote_person", fake_find_remote_person)
+    monkeypatch.setattr("kith.social.lookup.find_remote_person", fake_find_remote_person)
     client = api_as(alice)
     _, body = client.get("/api/v1/accounts/search", {"q": "ann@far.example"})
     assert body == []

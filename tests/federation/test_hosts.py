@@ -1,4 +1,4 @@
-"""The one host normaliser (kith/federation/hosts.py): properties by hypothesis, spellings by hand."""
+"""The one host normaliser (kith/core/hosts.py): properties by hypothesis, spellings by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kith.federation import hosts
+from kith.core import hosts
 from kith.federation.delivery import inbox_host
 
 FUZZ = settings(max_examples=int(os.environ.get("KITH_FUZZ_EXAMPLES", "300")), deadline=None,

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from kith.federation import safe_http
-from kith.federation.lookup import Missing, look_up_handle, look_up_url
 from kith.people.models import Person
+from kith.social.lookup import Missing, look_up_handle, look_up_url
 from kith.social.models import Post
 from tests.federation.peers import FakePeer
 

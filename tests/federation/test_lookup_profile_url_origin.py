@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from kith.federation.activitypub.models import RemoteActor
-from kith.federation.lookup import look_up_url
 from kith.people.remote import upsert_remote_person
+from kith.social.lookup import look_up_url
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_an_actor_claiming_another_servers_profile_address_is_not_found_by_it(mo
 
     monkeypatch.setattr("kith.federation.activitypub.actors.fetch_json", fetch_json)
     monkeypatch.setattr("kith.federation.activitypub.actors.webfinger_actor_uri", fetch_json)
-    monkeypatch.setattr("kith.federation.lookup._speaks_fediverse", lambda host: True)
+    monkeypatch.setattr("kith.federation.lookup.speaks_fediverse", lambda host: True)
     found = look_up_url("https://good.example/@alice").found
     assert found != mallory.person
     assert asked

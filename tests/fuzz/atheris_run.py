@@ -234,7 +234,7 @@ def _signature_seeds() -> list[bytes]:
 
 
 def _discovery(record):
-    from kith.federation import lookup
+    from kith.social import lookup
     from tests.fuzz.drivers import Remote, rolled_back
 
     remote = Remote()
@@ -398,7 +398,8 @@ def _api_seeds() -> list[bytes]:
 def _hosts(record):
     import httpx
 
-    from kith.federation import hosts, safe_http
+    from kith.core import hosts
+    from kith.federation import safe_http
     from kith.federation.activitypub import parse
 
     def one(data: bytes) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from kith.federation import hosts
+from kith.core import hosts
 from tests.fuzz.common import HOSTILE_URL, any_json, paths_of, replaced
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "remote"

@@ -1,7 +1,8 @@
 """Fuzzing what other servers answer when Kith looks someone up: WebFinger (JRD), NodeInfo and
 actor documents, parsed by kith/federation/activitypub/actors.py (webfinger_actor_uri,
-fetch_json, resolve_actor, actor_for_key) and kith/federation/lookup.py (look_up_handle,
-look_up_url, _speaks_fediverse).
+fetch_json, resolve_actor, actor_for_key) and the lookup (kith/social/lookup.py look_up_handle and
+look_up_url, answered by kith/federation/activitypub/lookup.py; kith/federation/lookup.py
+speaks_fediverse).
 
 The remote server is an httpx.MockTransport put under the one safe client, so every answer goes
 through safe_http's checks (schemes, content types, sizes, redirects) without leaving the
@@ -23,11 +24,12 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kith.federation import httpsig, lookup, safe_http
+from kith.federation import httpsig, safe_http
 from kith.federation.activitypub import actors
 from kith.federation.activitypub.models import InboundActivity, RemoteActor, RemoteKey
 from kith.federation.models import InstanceKey
 from kith.people.models import Person
+from kith.social import lookup
 from tests import factories
 from tests.federation.peers import key_pair
 from tests.fuzz.common import HOSTILE_URL, NASTY_TEXT, any_json, budget, tally_for

@@ -1,4 +1,4 @@
-"""Fuzzing the host normaliser (kith/federation/hosts.py), the safe client's URL check
+"""Fuzzing the host normaliser (kith/core/hosts.py), the safe client's URL check
 (safe_http._check_scheme) and the small parsers of handles and addresses that search, lookup
 and domain blocks use.  No database: these tests need none.
 
@@ -15,12 +15,13 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kith.core import hosts
 from kith.core.errors import Invalid
-from kith.federation import hosts, lookup, safe_http
+from kith.federation import lookup, safe_http
 from kith.federation.activitypub import parse
 from kith.graph.services import normalise_domain as domain_block_domain
 from kith.people.selectors import split_handle
-from kith.web.lookup import is_address
+from kith.social.lookup import is_address, local_address
 from tests.fuzz.common import HOSTILE_URL, HOSTS, NASTY_TEXT, PORTS, budget, tally_for
 
 TALLY = tally_for(__name__)
@@ -75,10 +76,10 @@ def test_handles_and_domains(host, port, user):
     text = f"{user}@{host}{port}" if user else f"{host}{port}"
     for name, call in (
         ("hosts.normalise_domain", lambda: hosts.normalise_domain(f"{host}{port}")),
-        ("lookup._valid_host", lambda: lookup._valid_host(f"{host}{port}".lower())),
+        ("lookup.valid_host", lambda: lookup.valid_host(f"{host}{port}".lower())),
         ("split_handle", lambda: split_handle(text)),
         ("is_address", lambda: is_address(text)),
-        ("lookup.local_address", lambda: lookup.local_address(f"http://testserver/@{text}")),
+        ("lookup.local_address", lambda: local_address(f"http://testserver/@{text}")),
     ):
         TALLY.record(name, "ok" if call() else "nothing")
     try:

@@ -25,6 +25,7 @@ from kith.people.models import Person
 from kith.people.selectors import person_by_handle
 from kith.social import search
 from kith.social import selectors as posts
+from kith.social.lookup import find_person
 from kith.social.selectors import Page
 from kith.visibility import visible_persons
 
@@ -131,8 +132,6 @@ def search_accounts(request: HttpRequest, params: Query[AccountSearchParams]) ->
         matches = matches.filter(id__in=graph.followee_ids(reader))
     found = list(matches[offset : offset + limit])
     if params.resolve and offset == 0 and "@" in params.q.strip().lstrip("@"):
-        from kith.web.lookup import find_person
-
         resolved = find_person(params.q.strip(), reader)
         if (
             resolved is not None

@@ -24,7 +24,6 @@ from kith.api.schemas import Account, SearchResults, Status, Suggestion, Tag
 from kith.api.schemas import Report as ReportEntity
 from kith.core.errors import NotFound
 from kith.core.paging import Page
-from kith.federation.lookup import local_address, look_up_url
 from kith.graph.models import Follow, FollowState
 from kith.moderation import selectors as moderation
 from kith.moderation.services import file_report
@@ -32,10 +31,10 @@ from kith.people.models import Person
 from kith.people.selectors import person_by_handle
 from kith.social import search, services
 from kith.social import selectors as social
+from kith.social.lookup import find_person, local_address, look_up_url
 from kith.social.models import Comment, Post
 from kith.social.models import Tag as TagRow
 from kith.visibility import Viewer, visible_persons
-from kith.web.lookup import find_person
 
 router = ApiRouter(tags=["discovery"])
 
@@ -85,7 +84,7 @@ class SearchParams(Schema):
 
 def _resolve_url(reader: Person, url: str) -> Person | Post | Comment | None:
     """What `url` names, if the reader may see it: this pod's own addresses are looked up here,
-    other servers' asked once (people, and public posts only: kith.federation.lookup).  When
+    other servers' asked once (people, and public posts only: kith.social.lookup).  When
     nothing is found the answer is Mastodon's, empty results; the web search says why."""
     if url.startswith(settings.KITH_URL + "/"):
         here = local_address(url)

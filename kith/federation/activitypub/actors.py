@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from kith.core import jsonbody
-from kith.federation import hosts, httpsig, media_cache, safe_http
+from kith.core import hosts, jsonbody
+from kith.federation import httpsig, media_cache, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
 from kith.federation.activitypub.models import RemoteActor, RemoteKey
@@ -85,7 +85,7 @@ def _is_fresh(actor: RemoteActor) -> bool:
 
 
 def domain_of(actor_id: str) -> str:
-    """Person.domain for an actor id: host[:port] through the one host normaliser (kith/federation/hosts.py)."""
+    """Person.domain for an actor id: host[:port] through the one host normaliser (kith/core/hosts.py)."""
     return hosts.host_key(actor_id) or urlsplit(actor_id).netloc.lower()
 
 
@@ -257,16 +257,10 @@ def resolve_handle(handle: str) -> Person:
     return resolve_actor(webfinger_actor_uri(domain, f"acct:{username}@{domain}")).person
 
 
-def base_url(domain: str) -> str:
-    """How this pod reaches `domain` (host[:port]): https, or http for a loopback pod in development."""
-    scheme = "http" if settings.KITH_ALLOW_PRIVATE_FEDERATION and _looks_local(domain) else "https"
-    return f"{scheme}://{domain}"
-
-
 def webfinger_actor_uri(domain: str, resource: str) -> str:
     """The ActivityPub actor that `domain`'s WebFinger names for `resource` (acct:name@domain,
     or an address such as a profile page's, which Mastodon and Kith also answer for)."""
-    url = f"{base_url(domain)}/.well-known/webfinger?resource={quote(resource)}"
+    url = f"{safe_http.base_url(domain)}/.well-known/webfinger?resource={quote(resource)}"
     try:
         response = safe_http.request(
             "GET", url, headers={"Accept": "application/jrd+json, application/json"},
@@ -285,8 +279,3 @@ def webfinger_actor_uri(domain: str, resource: str) -> str:
         ):
             return link["href"]
     raise ResolveError(f"{resource} has no ActivityPub actor")
-
-
-def _looks_local(domain: str) -> bool:
-    host = domain.rsplit(":", 1)[0].strip("[]")
-    return host in ("localhost",) or host.startswith("127.") or host == "::1"

@@ -1,4 +1,4 @@
-"""The inbox endpoints: verify, store, answer 202; the worker applies (inbound.py).
+"""The inbox endpoints: verify, store, answer 202; the worker applies (the inbound package).
 
 Order matters and each step answers a clear 4xx: too big (413), not JSON (400),
 unsigned or badly signed (401: Fedify and others retry with another signature

@@ -5,7 +5,7 @@ mentions to the mentioned people's home servers.  Read here, they should open th
 pod's tag page and this pod's page for the person, as the links in local posts do
 (and as a Mastodon client expects: a mention's link is the account's `url`).
 
-The rewrite happens once, when the note arrives (inbound.py), not at render time:
+The rewrite happens once, when the note arrives (inbound/notes.py), not at render time:
 pages render stored HTML directly (docs/performance.md) and the client API serves
 the same HTML, so the link has to be right in what is stored.  A mentioned person
 this pod does not know yet still gets a link here: this pod's page for their handle
@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from kith.core import hosts
 from kith.core.text import normalise_tag
-from kith.federation import hosts
 from kith.federation.activitypub.parse import TagLink
 
 VOID_ELEMENTS = frozenset({"br", "hr", "img", "wbr"})

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from kith.core import hosts
 from kith.core.errors import NotAllowed
-from kith.federation import hosts
 from kith.federation.activitypub import uris
 from kith.federation.activitypub.models import ConversationContext, ObjectKind, RemoteActor, RemoteObject
 from kith.federation.activitypub.parse import NoteData

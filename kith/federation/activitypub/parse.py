@@ -69,9 +69,10 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from kith.core import hosts
 from kith.core.text import normalise_tag, sanitise_html
-from kith.federation import hosts
 from kith.federation.activitypub.context import AS_PUBLIC, PUBLIC_ALIASES
+from kith.federation.addressing import Addressing, Reach, reach_of
 
 MAX_URL_LENGTH = 2048
 MAX_CONTENT_BYTES = 100_000
@@ -251,7 +252,7 @@ class ActivityData:
 
 def same_origin(a: object, b: object) -> bool:
     """Same scheme, host and port (default ports made explicit, hosts through the one normaliser,
-    kith.federation.hosts: case, a trailing dot, IDN and address spellings do not matter);
+    kith.core.hosts: case, a trailing dot, IDN and address spellings do not matter);
     False for anything that is not a URL."""
     if not isinstance(a, str) or not isinstance(b, str):
         return False
@@ -265,7 +266,7 @@ def under_actor(object_id: object, actor_id: object) -> bool:
 
     An id that is not (Misskey's https://h/notes/x for https://h/users/y, Pleroma's
     https://h/objects/uuid) needs confirming from its origin before it is believed to be the
-    actor's (inbound.py); an id under another actor's path never is."""
+    actor's (inbound/notes.py, confirm_owner); an id under another actor's path never is."""
     if not isinstance(object_id, str) or not isinstance(actor_id, str) or not same_origin(object_id, actor_id):
         return False
     prefix = actor_id.rstrip("/") + "/"
@@ -876,37 +877,51 @@ def parse_activity(doc: object) -> ActivityData:
 
 # --- addressing -------------------------------------------------------------------------------
 
-Visibility = Literal["public", "unlisted", "followers", "direct", "limited"]
-
-
 def is_public(to: Iterable[str], cc: Iterable[str] = ()) -> bool:
     """Addressed to Public in any of its three spellings, in `to` or `cc`."""
     return any(_is_one_of(address, PUBLIC_ALIASES) for address in (*to, *cc))
 
 
+def addressing_of(
+    to: Iterable[str],
+    cc: Iterable[str],
+    followers_url: str | None,
+    *,
+    mentions: Iterable[str] | None = None,
+    author: str | None = None,
+) -> Addressing:
+    """ActivityPub addressing in the protocol-neutral terms every adapter shares
+    (kith/federation/addressing.py): Public in `to` is listed, in `cc` only unlisted; the
+    author's followers collection; everyone else by id, the author's own id (when given) left out."""
+    to, cc = tuple(to), tuple(cc)
+    others = (address for address in (*to, *cc) if not _is_one_of(address, PUBLIC_ALIASES))
+    return Addressing(
+        public=is_public(to, cc),
+        listed=is_public(to),
+        followers=bool(followers_url) and followers_url in (*to, *cc),
+        recipients=tuple(address for address in others if address not in (author, followers_url)),
+        mentions=None if mentions is None else tuple(mentions),
+    )
+
+
 def classify_addressing(
-    to: Iterable[str], cc: Iterable[str], followers_url: str | None, *, mentions: Iterable[str] | None = None
-) -> Visibility:
-    """Mastodon's reading of an audience.
+    to: Iterable[str],
+    cc: Iterable[str],
+    followers_url: str | None,
+    *,
+    mentions: Iterable[str] | None = None,
+    author: str | None = None,
+) -> Reach:
+    """Mastodon's reading of an audience (kith.federation.addressing.reach_of).
 
     public: Public in `to`; unlisted: Public only in `cc`; followers: the
-    author's followers collection addressed, no Public; direct: neither.
-    With `mentions` given, a direct audience that includes someone without a
-    Mention tag is "limited" (Mastodon's word for a post addressed to chosen
-    people, which is what a Kith aspect post looks like on the wire).
+    author's followers collection addressed, no Public; limited: nobody else
+    addressed (the author's own id, when given, does not count); direct: only
+    people.  With `mentions` given, a direct audience that includes someone
+    without a Mention tag is "limited" (Mastodon's word for a post addressed to
+    chosen people, which is what a Kith aspect post looks like on the wire).
     """
-    to, cc = tuple(to), tuple(cc)
-    if is_public(to):
-        return "public"
-    if is_public(cc):
-        return "unlisted"
-    if followers_url and followers_url in (*to, *cc):
-        return "followers"
-    if mentions is not None:
-        mentioned = set(mentions)
-        if any(address not in mentioned for address in (*to, *cc)):
-            return "limited"
-    return "direct"
+    return reach_of(addressing_of(to, cc, followers_url, mentions=mentions, author=author))
 
 
 def audience_of(note: NoteData) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from kith.graph import services as graph
 from kith.moderation.services import file_report
 from kith.people.models import Person
 from kith.social import selectors
+from kith.social.lookup import find_person
 from kith.timelines.models import FilterContext
 from kith.timelines.reading import ReaderFilters
 from kith.visibility import Viewer, can_see_private_profile
@@ -37,7 +38,6 @@ from kith.web.helpers import (
     safe_next,
     submitted,
 )
-from kith.web.lookup import find_person
 from kith.web.templatetags.kith_web import profile_path
 
 

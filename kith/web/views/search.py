@@ -6,14 +6,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from kith.federation.lookup import Lookup, Missing
 from kith.people.models import Person
 from kith.social import search as engine
+from kith.social.lookup import Lookup, Missing, is_address, look_up_address
 from kith.social.models import Post
 from kith.visibility import can_see_post
 from kith.web.forms import SearchForm
 from kith.web.helpers import list_page, me, next_max_id, page_from
-from kith.web.lookup import is_address, look_up_address
 
 
 def why_nobody(lookup: Lookup) -> str:

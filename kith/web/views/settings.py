@@ -8,12 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from kith.core.errors import DomainError, Invalid
-from kith.federation import lookup
 from kith.people import services
 from kith.people.export import export_person
+from kith.social import lookup
+from kith.social.lookup import find_person
 from kith.web.forms import AliasesForm, MoveForm, ProfileForm
 from kith.web.helpers import member, member_account, member_person, render_form, submitted
-from kith.web.lookup import find_person
 
 
 @member

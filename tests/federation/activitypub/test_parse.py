@@ -485,7 +485,7 @@ def test_audience_of():
         ("https://a.example/x", None, False),
         ("https://a.example/x", "https://a.example:bad/x", False),
         ("mailto:a@a.example", "mailto:b@a.example", False),
-        # One host normaliser (kith/federation/hosts.py): spellings of one host are one origin.
+        # One host normaliser (kith/core/hosts.py): spellings of one host are one origin.
         ("https://a.example/x", "https://a.example./y", True),
         ("https://xn--bcher-kva.example/x", "https://BÜCHER.example/y", True),
         ("https://127.0.3.2/x", "https://127.000.003.002/y", True),
