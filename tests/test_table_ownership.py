@@ -41,13 +41,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("kith.bench.seed", "kith.people.models.Account"): "benchmark seeding",
     ("kith.bench.seed", "kith.people.models.Person"): "benchmark seeding",
     ("kith.bench.seed", "kith.social.models.Tag"): "benchmark seeding",
-    # Debt: a Reject of a follow request we sent deletes the Follow row directly (graph's
-    # reject_follow_request is the followee's side and would emit FollowRejected back out).
-    # Wants a graph service for "our request was refused"; inbound.py is being split per verb.
-    ("kith.federation.activitypub.inbound", "kith.graph.models.Follow"): "debt: Reject of our follow",
-    # Debt: the remote-photo cache marks a photo FAILED itself (a fetch refused, or a day of
-    # tries); wants a kith.social.media service beside process_media.
-    ("kith.federation.media_cache", "kith.social.models.Media"): "debt: remote photo failure",
 }
 
 

@@ -45,7 +45,7 @@ from kith.jobs import enqueue_on_commit, periodic, resumes, task
 from kith.people.images import MAX_PROFILE_IMAGE_BYTES, PROFILE_IMAGE_SIDES, clean_profile_image_bytes
 from kith.people.models import Person
 from kith.people.remote import set_remote_profile_image
-from kith.social.media import process_media, raw_upload_name
+from kith.social.media import process_media, raw_upload_name, remote_media_failed
 from kith.social.models import Media, MediaState, Post
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def cache_remote_media_job(media_id: int, tried: int = 0) -> None:
         return
     except _Refused as exc:
         log.info("remote photo %s refused: %s", media.remote_url, exc)
-        Media.objects.filter(id=media_id, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+        remote_media_failed([media_id])
         return
     default_storage.delete(raw_upload_name(media_id))  # a half-done earlier try must not rename this one
     default_storage.save(raw_upload_name(media_id), ContentFile(body))
@@ -147,9 +147,7 @@ def sweep_remote_photos(now: datetime | None = None) -> int:
     stuck = Media.objects.filter(state=MediaState.PROCESSING).exclude(remote_url="")
     hopeless = list(stuck.filter(created_at__lt=now - PHOTO_GIVE_UP_AFTER).values_list("id", flat=True)[:SWEEP_LIMIT])
     if hopeless:
-        Media.objects.filter(id__in=hopeless, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
-        for media_id in hopeless:
-            default_storage.delete(raw_upload_name(media_id))  # what a try cut short may have left
+        remote_media_failed(hopeless)
     due = Q()
     for age in PHOTO_RETRY_AGES:
         due |= Q(created_at__lte=now - age, created_at__gt=now - age - SWEEP_EVERY)

@@ -77,6 +77,12 @@ def reject_follow_request(followee: Person, follower: Person) -> None:
     events.emit_on_commit(events.FollowRejected(follower.id, followee.id))
 
 
+def follow_refused(follower: Person, followee: Person) -> None:
+    """The other side refused (or withdrew) `follower`'s follow: it is gone here too.  The
+    follower's side of reject_follow_request, so nothing is sent back out."""
+    Follow.objects.filter(follower=follower, followee=followee).delete()
+
+
 @transaction.atomic
 def remove_follower(followee: Person, follower: Person) -> None:
     """Stop someone following you (Mastodon's 'remove from followers'); a pending request is refused too."""

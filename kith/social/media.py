@@ -73,6 +73,15 @@ DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
+def remote_media_failed(media_ids: list[int]) -> int:
+    """Remote photos that could not be copied (refused, or still missing after a day of tries):
+    FAILED, and whatever a try cut short left is deleted.  Only photos still PROCESSING change."""
+    failed = Media.objects.filter(id__in=media_ids, state=MediaState.PROCESSING).update(state=MediaState.FAILED)
+    for media_id in media_ids:
+        default_storage.delete(raw_upload_name(media_id))
+    return failed
+
+
 def raw_upload_name(media_id: int) -> str:
     """Where an upload waits for the worker.  No served path points here, and no name
     part comes from the person, so a file called "x.html" stays an opaque blob."""

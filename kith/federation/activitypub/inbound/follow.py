@@ -24,7 +24,7 @@ def _accept_or_reject(activity: ActivityData, actor: RemoteActor, accepted: bool
     if accepted:
         graph.accept_follow_request(actor.person, follow.follower)
     else:
-        Follow.objects.filter(id=follow.id).delete()
+        graph.follow_refused(follow.follower, actor.person)
 
 
 def _our_follow(activity: ActivityData, actor: RemoteActor) -> Follow | None:
