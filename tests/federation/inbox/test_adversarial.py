@@ -32,6 +32,7 @@ from kith.federation.activitypub.models import (
     RemoteActor,
     Tombstone,
 )
+from kith.federation.models import Delivery
 from kith.graph import services as graph
 from kith.graph.models import Block, Follow, FollowState
 from kith.people.models import Person
@@ -481,6 +482,16 @@ def test_accept_or_reject_of_a_follow_by_someone_else(client, alice, bob, eve, m
     # The control: bob's Accept is applied.
     accept(client, bob, bob.activity("Accept", embedded))
     assert Follow.objects.get(id=follow.id).state == FollowState.ACCEPTED
+
+
+def test_reject_by_the_followee_ends_the_request(client, alice, bob):
+    """alice asked bob; bob's Reject (by the request's id) removes it here, and sends nothing back."""
+    follow = graph.follow(alice, known(bob))
+    follow_uri = FollowActivity.objects.get(follow=follow).uri
+    deliveries = Delivery.objects.count()
+    accept(client, bob, bob.activity("Reject", follow_uri))
+    assert not Follow.objects.filter(id=follow.id).exists()
+    assert Delivery.objects.count() == deliveries
 
 
 # ---- limited posts -------------------------------------------------------------------------------------------------
