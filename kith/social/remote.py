@@ -37,7 +37,7 @@ from kith.social.models import (
 )
 from kith.social.services import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, _set_mentions, _set_tags
 from kith.timelines.models import FanOut
-from kith.visibility import can_interact
+from kith.visibility import can_interact, enters_streams
 
 MAX_REMOTE_HTML = 100_000
 
@@ -132,7 +132,7 @@ def record_remote_post(
     )
     if content.poll is not None:
         _record_poll(post, content.poll)
-    if visibility != Visibility.DIRECT:
+    if enters_streams(post):
         FanOut.objects.create(post=post)  # direct posts are read in their conversation only
     events.emit_on_commit(events.PostPublished(post.id))
     return post

@@ -35,6 +35,8 @@ from kith.social.models import (
 from kith.visibility import (
     Viewer,
     can_see_post,
+    public_tag_uses,
+    tag_listed_posts,
     visible_comment_counts,
     visible_comments,
     visible_persons,
@@ -334,14 +336,14 @@ def person_statuses(
 
 def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
     """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
-    tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
+    tagged = tag_listed_posts(Post.objects.filter(tags__name=tag_name))
     ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
     return _load_in_order(viewer, ids)
 
 
 def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     tag_ids = viewer.followed_tags.values("tag_id")
-    tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
+    tagged = tag_listed_posts(Post.objects.filter(posttag__tag_id__in=tag_ids)).distinct()
     ids = page_ids(visible_posts(viewer, tagged), page)
     return _load_in_order(viewer, ids)
 
@@ -480,13 +482,6 @@ def _trend_days(days: int, today: date | None) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days)]
 
 
-def _counted_tag_uses() -> QuerySet:
-    from kith.people.models import AccountState
-    from kith.social.models import PostTag
-
-    return PostTag.objects.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
-
-
 def _since_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -497,7 +492,7 @@ def tag_histories(tag_ids: Sequence[int], days: int = TREND_DAYS, today: date | 
     counts: dict[tuple[int, date], tuple[int, int]] = {}
     if tag_ids:
         rows = (
-            _counted_tag_uses()
+            public_tag_uses()
             .filter(tag_id__in=list(tag_ids), post__created_at__gte=_since_midnight(calendar[-1]))
             .annotate(day=TruncDate("post__created_at", tzinfo=UTC))
             .values("tag_id", "day")
@@ -521,7 +516,7 @@ def trending_tags(limit: int = 10, offset: int = 0, days: int = TREND_DAYS) -> l
     does not make it trend."""
     start = _since_midnight(_trend_days(days, None)[-1])
     ranked = list(
-        _counted_tag_uses()
+        public_tag_uses()
         .filter(post__created_at__gte=start)
         .values("tag_id", "tag__name")
         .annotate(accounts=Count("post__author_id", distinct=True), uses=Count("post_id"))
@@ -846,7 +841,7 @@ def tag_timeline(
     wanted = names([tag_name, *any_tags])
     if not wanted:
         return []
-    tagged = Post.objects.filter(visibility=Visibility.PUBLIC).filter(
+    tagged = tag_listed_posts(Post.objects.all()).filter(
         Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=wanted))
     )
     for name in names(all_tags):

@@ -47,7 +47,7 @@ from kith.social.models import (
     Visibility,
 )
 from kith.timelines.models import FanOut, StreamEntry, StreamReason
-from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post
+from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post, enters_streams
 
 MAX_POST_CHARS = 65_535
 MAX_COMMENT_CHARS = 65_535
@@ -210,7 +210,7 @@ def publish_post(
         item.save(update_fields=["post", "position"])
     if poll is not None:
         _create_poll(post, poll)
-    if visibility != Visibility.DIRECT:
+    if enters_streams(post):
         # Direct posts are read in their conversation, never in a stream.
         StreamEntry.objects.create(owner=author, post=post, reason=StreamReason.OWN)
         FanOut.objects.create(post=post)

@@ -14,12 +14,12 @@ from kith.graph.models import AspectMembership, Follow, FollowState
 from kith.messaging.models import ConversationParticipant, Message
 from kith.people.models import Person
 from kith.people.selectors import known_person
-from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
+from kith.social.models import Comment, Like, Post, PostAudience, PostMention
 from kith.social.services import render_for
 from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
 from kith.timelines.models import NotificationKind
 from kith.timelines.notify import notify
-from kith.visibility import can_see_comment, can_see_post
+from kith.visibility import can_see_comment, can_see_post, enters_streams
 
 
 def _estimated_audience(post: Post) -> int:
@@ -31,7 +31,7 @@ def _estimated_audience(post: Post) -> int:
 @events.subscribe(events.PostPublished)
 def surface_post(event: events.PostPublished) -> None:
     post = Post.objects.select_related("author", "reshare_of__author").filter(id=event.post_id).first()
-    if post is None or post.visibility == Visibility.DIRECT:
+    if post is None or not enters_streams(post):
         return  # a message: surfaced by surface_message, in its conversation
     # Small audiences are written right away so a reply appears at once; large
     # ones go to the worker, which commits progress batch by batch.

@@ -55,6 +55,7 @@ from kith.people.remote import record_remote_move, remove_remote_person
 from kith.people.selectors import profile_url
 from kith.social import remote, services
 from kith.social.models import Comment, Like, Post, PostAudience, Visibility
+from kith.visibility import is_resharable
 
 log = logging.getLogger(__name__)
 
@@ -426,7 +427,7 @@ def _announce(activity: ActivityData, actor: RemoteActor) -> None:
     post = find_post(target_uri)
     if post is None:
         raise Drop("a reshare of something we do not have")
-    if post.visibility != Visibility.PUBLIC:
+    if not is_resharable(post):
         raise ParseError("only public posts can be reshared")
     _not_undone(activity, actor)
     shared = services.reshare(actor.person, post)

@@ -36,6 +36,7 @@ from kith.messaging.models import Message
 from kith.people.models import Person
 from kith.social.media import finish_processing
 from kith.social.models import Comment, Like, Post, Visibility
+from kith.visibility import delivered_to_followers
 
 CONTENT_TYPE = "application/activity+json"
 
@@ -79,7 +80,7 @@ def _audience(post: Post) -> list[Person]:
 
 def post_inboxes(post: Post) -> set[str]:
     """Where a post (and everything about it) goes: its audience, or its author's followers."""
-    if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+    if delivered_to_followers(post):
         return _follower_inboxes(post.author) | _shared_inboxes(post.mentions.all())
     # Limited: each member's own inbox, so no server has to sort out who may see it.
     return _personal_inboxes(_audience(post))
