@@ -33,6 +33,9 @@ Who gets or counts what, decided here too (each with its case in tests/visibilit
    unlisted post (`photo_is_public`).
 10. A person's post total and last-post date count their public and unlisted posts only,
    the same for every viewer (`COUNTED_POST_VISIBILITIES`).
+10a. Public listings (the pod's public timelines, trending posts, the public streaming
+   channels, a person's ActivityPub outbox) show original public posts only: no reshares,
+   no unlisted posts (`publicly_listed_posts`, `is_publicly_listed`).
 11. Tag pages list public posts only, and a tag is named (search, trends) only through its
    uses in public posts of active people (`tag_listed_posts`, `public_tag_uses`).
 12. Only a public post may be reshared, here or by another server's Announce (`is_resharable`).
@@ -343,6 +346,19 @@ COUNTED_POST_VISIBILITIES: tuple[str, ...] = tuple(str(value) for value in PUBLI
 def counts_in_post_total(post: Post) -> bool:
     """Rule 10 for one post: whether it counts in its author's post total."""
     return post.visibility in COUNTED_POST_VISIBILITIES
+
+
+def publicly_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Rule 10a: the posts a public listing shows, out of `posts`: original public posts (no
+    reshares, no unlisted ones).  The pod's public timelines, trending posts, the public
+    streaming channels and a person's ActivityPub outbox list these; callers still narrow
+    them with `visible_posts` (or, for rendered-once public streams, per listener)."""
+    return posts.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+
+
+def is_publicly_listed(post: Post) -> bool:
+    """Rule 10a for one post already loaded."""
+    return post.visibility == Visibility.PUBLIC and post.reshare_of_id is None
 
 
 def tag_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:

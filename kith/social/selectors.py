@@ -36,6 +36,7 @@ from kith.visibility import (
     Viewer,
     can_see_post,
     public_tag_uses,
+    publicly_listed_posts,
     tag_listed_posts,
     visible_comment_counts,
     visible_comments,
@@ -350,7 +351,7 @@ def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
 
 def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = True) -> list[Post]:
     """The pod's public timeline: original public posts, no reshares, no unlisted."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    public = publicly_listed_posts(Post.objects.all())
     if local_only:
         public = public.filter(author__domain="")
     else:
@@ -529,9 +530,7 @@ def trending_posts(viewer: Viewer, limit: int = 20, offset: int = 0, days: int =
     """This pod's public posts of the last `days` days with the most likes and reshares."""
     start = timezone.now() - timedelta(days=days)
     candidates = (
-        Post.objects.filter(
-            visibility=Visibility.PUBLIC, reshare_of__isnull=True, author__domain="", created_at__gte=start
-        )
+        publicly_listed_posts(Post.objects.filter(author__domain="", created_at__gte=start))
         .annotate(score=F("like_count") + F("reshare_count"))
         .filter(score__gt=0)
     )
@@ -811,7 +810,7 @@ def public_timeline(
 ) -> list[Post]:
     """Mastodon's public timeline: public original posts (no reshares, no unlisted) this pod
     knows, from here (`local`), from elsewhere (`remote`) or both."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    public = publicly_listed_posts(Post.objects.all())
     public = _placed_and_with_media(public, local=local, remote=remote, only_media=only_media)
     ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, public)), page)
     return _load_in_order(viewer, ids)

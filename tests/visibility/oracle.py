@@ -328,14 +328,13 @@ class World:
         """Tag pages list public posts only (as in diaspora* and Mastodon)."""
         return post.visibility == PUBLIC and tag in post.tags and self.sees_post(viewer, post)
 
+    def publicly_listed(self, post: PostFact) -> bool:
+        """Public listings (public timelines, trends, public streams, outboxes): original public posts."""
+        return post.visibility == PUBLIC and post.reshare_of is None
+
     def on_public_timeline(self, viewer: str | None, post: PostFact) -> bool:
         """The pod's timeline: local, public, original posts."""
-        return (
-            post.visibility == PUBLIC
-            and post.reshare_of is None
-            and post.author in self.local
-            and self.sees_post(viewer, post)
-        )
+        return self.publicly_listed(post) and post.author in self.local and self.sees_post(viewer, post)
 
     # ---- who gets or counts what (rules 9-14) ------------------------------------
 

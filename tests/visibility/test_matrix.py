@@ -55,6 +55,7 @@ from kith.visibility import (
     can_see_post,
     delivered_to_followers,
     filter_by_post_visibility,
+    is_publicly_listed,
     is_resharable,
     kept_from_stream,
     photo_is_public,
@@ -340,9 +341,11 @@ def _tag_posts(w, key, item):
 
 
 def _public_posts(w, key, item):
+    """The pod's public timeline, and whether the post belongs in public listings at all (rule 10a)."""
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
     found = item.post.id in _post_ids(selectors.public_posts(w.person(key), page))
-    return found, w.model.on_public_timeline(key, item.fact)
+    listed = is_publicly_listed(Post.objects.get(id=item.post.id))
+    return (found, listed), (w.model.on_public_timeline(key, item.fact), w.model.publicly_listed(item.fact))
 
 
 def _post_for(w, key, item):
