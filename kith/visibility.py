@@ -343,11 +343,6 @@ def photo_is_public(media: Media) -> bool:
 COUNTED_POST_VISIBILITIES: tuple[str, ...] = tuple(str(value) for value in PUBLIC_VISIBILITIES)
 
 
-def counts_in_post_total(post: Post) -> bool:
-    """Rule 10 for one post: whether it counts in its author's post total."""
-    return post.visibility in COUNTED_POST_VISIBILITIES
-
-
 def publicly_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
     """Rule 10a: the posts a public listing shows, out of `posts`: original public posts (no
     reshares, no unlisted ones).  The pod's public timelines, trending posts, the public
