@@ -686,6 +686,20 @@ def test_no_closed_post_leaks_through_any_path(world, viewer_kind):
         assert not visible_comments_anywhere(viewer).filter(post_id=item.post.id).exists(), kind
 
 
+def test_delivery_reaches_a_remote_follower_of_open_posts_only(world):
+    """Rule 14 with a remote follower of the author: the world has none (so the delivery path
+    above sees only audiences), so rex follows amy here, in this case's rolled-back transaction
+    and, for its duration, in the oracle."""
+    Follow.objects.create(follower=world.persons["rex"], followee=world.persons["amy"], state=FollowState.ACCEPTED)
+    world.model.follows.add(("rex", "amy"))
+    try:
+        answers = {kind: _delivery(world, "rex", world.items[("amy", kind)]) for kind in KINDS if kind != "reshare"}
+    finally:
+        world.model.follows.discard(("rex", "amy"))
+    assert {kind: actual for kind, (actual, _) in answers.items()} == {kind: expected for kind, (_, expected) in answers.items()}
+    assert answers["unlisted"] == (True, True)  # the case this test is for: an open post goes to followers
+
+
 def test_account_totals_agree_with_oracle(world):
     """Rule 10: the post and follower totals of an account are the same for every viewer and
     count open posts only (a limited post would tell anyone when its author posts)."""
