@@ -14,6 +14,13 @@ a lost job is run again by kith.core.outbox's sweep.  So a consumer may run more
 than once for one event and must be idempotent (they are: stream rows, delivery
 rows and notifications are unique).  `durable=False` is for consumers whose
 work is worthless after a crash (waking the streaming server).
+
+Order is explicit, never the order modules happen to be imported in: a consumer
+that needs another's work names it with `after=` (the streaming API's wake-up
+runs after the inline fan-out that wrote the stream rows it announces), and
+`dispatch` calls the consumers of an event in that order (else in the order they
+subscribed).  The order holds for the dispatch after the commit; a consumer run
+again by the outbox sweep runs on its own.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -46,33 +53,82 @@ class Consumer:
     in_worker: bool
 
 
+# Each event type's consumers in dispatch order (kept so by `_in_order` at every subscription).
 _subscribers: dict[type, list[Consumer]] = defaultdict(list)
 _by_name: dict[str, Consumer] = {}
 _event_types: dict[str, type] = {}
+# (event type, consumer name) -> the handlers that must run before it for that event.
+_after: dict[tuple[type, str], tuple[Callable[..., None], ...]] = {}
+
+
+class OrderError(Exception):
+    """Consumers of one event ask for an order that cannot be kept."""
 
 
 def subscribe(
-    event_type: type[E], *, durable: bool = True, in_worker: bool = False
+    event_type: type[E],
+    *,
+    durable: bool = True,
+    in_worker: bool = False,
+    after: Iterable[Callable[[E], None]] = (),
 ) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
     """Decorator: call the function with each event of `event_type` after commit
-    (in the worker with `in_worker`; see the module docstring for `durable`)."""
+    (in the worker with `in_worker`; see the module docstring for `durable`), after the
+    consumers in `after` (which may subscribe before or after this one)."""
 
     def register(handler: Callable[[E], None]) -> Callable[[E], None]:
         name = f"{handler.__module__}.{handler.__qualname__}"
         if name in _by_name and _by_name[name].handler is not handler:
             name = f"{name}#{id(handler)}"  # a function made at run time (tests): not resumable by name
         consumer = _by_name.setdefault(name, Consumer(handler, name, durable, in_worker))
-        if consumer not in _subscribers[event_type]:
-            _subscribers[event_type].append(consumer)
+        previous_after = _after.get((event_type, consumer.name))
+        if after:
+            _after[(event_type, consumer.name)] = tuple(after)
+        current = _subscribers[event_type]
+        try:
+            _subscribers[event_type] = _in_order(event_type, current if consumer in current else [*current, consumer])
+        except OrderError:
+            _after.pop((event_type, consumer.name), None)
+            if previous_after is not None:
+                _after[(event_type, consumer.name)] = previous_after
+            raise
         _event_types[event_type.__name__] = event_type
         return handler
 
     return register
 
 
+def _in_order(event_type: type, consumers: list[Consumer]) -> list[Consumer]:
+    """`consumers` with each placed after those it names in `after=`, else kept in their order."""
+    ordered: list[Consumer] = []
+    waiting = list(consumers)
+    while waiting:
+        for consumer in waiting:
+            needs = _after.get((event_type, consumer.name), ())
+            if not any(c is not consumer and c.handler in needs for c in waiting):
+                break
+        else:
+            raise OrderError(f"the consumers of {event_type.__name__} name each other in a cycle")
+        for needed in _after.get((event_type, consumer.name), ()):
+            placed = next((c for c in ordered if c.handler is needed), None)
+            if placed is not None and placed.in_worker and not consumer.in_worker:
+                raise OrderError(f"{consumer.name} runs at once, so it cannot wait for {placed.name} in the worker")
+        waiting.remove(consumer)
+        ordered.append(consumer)
+    return ordered
+
+
+def consumers_of(event_type: type) -> list[Consumer]:
+    """The consumers of `event_type`, in the order `dispatch` calls them."""
+    return list(_subscribers.get(event_type, ()))
+
+
 def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
     """Stop calling `handler` for `event_type` (tests that listen for a while)."""
     _subscribers[event_type] = [c for c in _subscribers.get(event_type, []) if c.handler is not handler]
+    names = {name for name, consumer in _by_name.items() if consumer.handler is handler}
+    for name in names:
+        _after.pop((event_type, name), None)
     for name, consumer in list(_by_name.items()):
         if consumer.handler is handler and not any(consumer in kept for kept in _subscribers.values()):
             del _by_name[name]

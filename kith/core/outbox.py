@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 from huey import crontab
 
 from kith.core import events
+from kith.core.durable import DurableRows, exponential_backoff
 from kith.core.models import PendingEvent
 from kith.jobs import huey, periodic, task
 
@@ -32,9 +32,13 @@ SWEEP_LIMIT = 1000
 SWEEP_JOB_EXPIRES_SECONDS = 120
 
 
+# A row exists until its consumer has run.
+PENDING_EVENTS = DurableRows(PendingEvent)
+
+
 def _backoff(attempts: int) -> timedelta:
     """1, 2, 4 ... minutes, at most 6 hours."""
-    return timedelta(minutes=min(2 ** max(0, attempts - 1), 360))
+    return exponential_backoff(attempts, base=timedelta(minutes=1), cap=timedelta(hours=6))
 
 
 def run_pending(row_id: int) -> bool:
@@ -43,8 +47,7 @@ def run_pending(row_id: int) -> bool:
     The row is claimed first: a job the sweep queued again while the original one still
     waited in the queue finds it claimed (or gone) and does nothing."""
     now = timezone.now()
-    unclaimed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    if not PendingEvent.objects.filter(unclaimed, id=row_id).update(claimed_until=now + CLAIM):
+    if not PENDING_EVENTS.try_claim(row_id, now=now, until=now + CLAIM):
         return True  # done already, or being run by another worker
     row = PendingEvent.objects.filter(id=row_id).first()
     if row is None:
@@ -80,17 +83,17 @@ def sweep(*, include_young: bool = False) -> int:
     now = timezone.now()
     if include_young:
         # The whole pod restarts: a claim was made by the process that died with it.
-        PendingEvent.objects.exclude(claimed_until=None).update(claimed_until=None)
-        rows = PendingEvent.objects.all()
+        PENDING_EVENTS.release_all()
+        rows = PENDING_EVENTS.open()
     else:
-        rows = PendingEvent.objects.exclude(claimed_until__gt=now).filter(due_at__lte=now, attempts__lt=MAX_ATTEMPTS)
-    queued = 0
-    for row_id, due_at in rows.order_by("id").values_list("id", "due_at")[:SWEEP_LIMIT]:
-        # Claim: only the sweep whose update moves due_at on queues the job.
-        if PendingEvent.objects.filter(id=row_id, due_at=due_at).update(due_at=now + events.DISPATCH_GRACE):
-            huey.enqueue(run_pending_job.s(row_id, expires=SWEEP_JOB_EXPIRES_SECONDS))
-            queued += 1
-    return queued
+        rows = PENDING_EVENTS.due(now).filter(attempts__lt=MAX_ATTEMPTS)
+    # Claim: only the sweep whose update moves due_at on queues the job.
+    taken = PENDING_EVENTS.sweep(
+        rows, order_by="id", limit=SWEEP_LIMIT, push_due_to=now + events.DISPATCH_GRACE
+    )
+    for row_id in taken:
+        huey.enqueue(run_pending_job.s(row_id, expires=SWEEP_JOB_EXPIRES_SECONDS))
+    return len(taken)
 
 
 def stuck(older_than: timedelta = timedelta(minutes=10)) -> tuple[int, int]:

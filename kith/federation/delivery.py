@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -46,15 +45,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from huey import crontab
 
+from kith.core.durable import DurableRows, exponential_backoff
 from kith.federation import hosts, httpsig, safe_http
 from kith.federation.activitypub import uris
 from kith.federation.keys import instance_key
@@ -97,8 +98,6 @@ WAKE_HORIZON_SECONDS = 300  # later wake-ups are left to the minute sweep
 WAKE_KEY = "kith.federation.delivery.wake_at"
 SWEEP_JOB_EXPIRES_SECONDS = 60
 SWEEP_COUNT_LIMIT = 10_000
-
-_random = random.SystemRandom()
 
 
 # ---- what a sender returns ---------------------------------------------------------------------
@@ -361,41 +360,23 @@ def host_answered(host: str, *, now: datetime | None = None) -> int:
 # ---- claiming ----------------------------------------------------------------------------------
 
 
-def _unheld(queryset: QuerySet[Delivery], now: datetime) -> QuerySet[Delivery]:
-    return queryset.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+# The lease value (`claimed_until`) is each claimed row's fencing token.
+DELIVERIES = DurableRows(Delivery, open_filter={"state": DeliveryState.PENDING}, due_field="next_attempt_at")
 
 
 def _due(now: datetime) -> QuerySet[Delivery]:
-    return _unheld(Delivery.objects.filter(state=DeliveryState.PENDING, next_attempt_at__lte=now), now)
+    return DELIVERIES.due(now)
 
 
 def claim_due(limit: int = CLAIM_BATCH, *, now: datetime | None = None) -> list[Delivery]:
     """Take up to `limit` due rows nobody holds, under a fresh lease (oldest first)."""
     now = now or timezone.now()
-    lease = now + LEASE
-    with transaction.atomic():
-        due = _due(now).order_by("next_attempt_at", "id")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        rows = list(due[:limit])
-        if rows:
-            Delivery.objects.filter(id__in=[row.id for row in rows]).update(claimed_until=lease)
-    for row in rows:
-        row.claimed_until = lease
-    return rows
+    return DELIVERIES.claim_batch(_due(now).order_by("next_attempt_at", "id"), limit, until=now + LEASE)
 
 
-def _held(rows: Iterable[Delivery]) -> dict[datetime | None, list[int]]:
-    """Row ids grouped by the lease they are held under (the fencing token of every write)."""
-    grouped: dict[datetime | None, list[int]] = defaultdict(list)
-    for row in rows:
-        grouped[row.claimed_until].append(row.id)
-    return grouped
-
-
-def _update_held(rows: Iterable[Delivery], **values) -> None:
-    for lease, ids in _held(rows).items():
-        Delivery.objects.filter(id__in=ids, claimed_until=lease, state=DeliveryState.PENDING).update(**values)
+def _update_held(rows: Iterable[Delivery], **values: Any) -> None:
+    """Write to claimed rows, each only while it still carries the lease it was claimed under."""
+    DELIVERIES.update_held(rows, **values)
 
 
 def _pull_backlog(host: str, now: datetime) -> int:
@@ -413,10 +394,10 @@ def _pull_unreached(host: str, now: datetime) -> int:
 
 def retry_delay(attempts: int, *, jitter: bool = True) -> timedelta:
     """How long to wait after the `attempts`-th failed attempt."""
-    seconds = min(BACKOFF_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30), BACKOFF_CAP_SECONDS)
-    if jitter:
-        seconds *= _random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER)
-    return timedelta(seconds=seconds)
+    return exponential_backoff(
+        attempts, base=timedelta(seconds=BACKOFF_BASE_SECONDS), cap=timedelta(seconds=BACKOFF_CAP_SECONDS),
+        jitter=BACKOFF_JITTER if jitter else 0.0,
+    )
 
 
 def probe_window(consecutive_failures: int) -> timedelta:
@@ -806,7 +787,7 @@ def deliver_due(*, now: datetime | None = None, max_seconds: float = RUN_SECONDS
 def next_due_at(now: datetime | None = None) -> datetime | None:
     """When the earliest pending row nobody holds becomes due."""
     now = now or timezone.now()
-    pending = _unheld(Delivery.objects.filter(state=DeliveryState.PENDING), now)
+    pending = DELIVERIES.unheld(DELIVERIES.open(), now)
     return pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
 
 
@@ -853,9 +834,7 @@ def release_leases(_queued: Set[object] = frozenset()) -> int:
     """At the start of a process that is the whole pod, every lease was held by the process that
     died: release them, so its rows go now rather than when the leases run out (LEASE), and
     start a run.  Returns how many rows were released."""
-    released = Delivery.objects.filter(state=DeliveryState.PENDING, claimed_until__isnull=False).update(
-        claimed_until=None
-    )
+    released = DELIVERIES.release_all()
     if released or _due(timezone.now()).exists():
         deliver_due_job()
     return released

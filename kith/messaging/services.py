@@ -10,7 +10,7 @@ another server's reply) never sees the messages written before they were in it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,9 +18,12 @@ from django.utils import timezone
 from kith.core import events
 from kith.core.errors import Invalid, NotAllowed, NotFound
 from kith.messaging.models import Conversation, ConversationParticipant, Message
+from kith.messaging.selectors import conversation_of_post
 from kith.people.models import Person
 from kith.social import remote, services
+from kith.social.compose import Compose, reply_target
 from kith.social.models import Post, Visibility
+from kith.social.text import mentioned_in
 from kith.visibility import blocked_either_way
 
 MAX_PARTICIPANTS = 50
@@ -40,13 +43,34 @@ def _check_recipients(author: Person, recipients: Iterable[Person]) -> dict[int,
 
 
 @transaction.atomic
-def start_conversation(
-    author: Person, recipients: Sequence[Person], subject: str, text: str, **post_fields: Any
-) -> Conversation:
-    """A new conversation between `author` and `recipients`, with its first message.
+def start_conversation(author: Person, recipients: Sequence[Person], subject: str, text: str) -> Conversation:
+    """A new conversation between `author` and `recipients`, with its first message."""
+    return _start(author, recipients, subject, Compose(text=text, visibility=Visibility.DIRECT)).conversation
 
-    `post_fields` are publish_post's optional fields (content warning, photos, poll...).
-    """
+
+@transaction.atomic
+def send_message(author: Person, conversation: Conversation, text: str) -> Message:
+    """A reply in a conversation `author` takes part in, to all its other participants."""
+    return _send(author, conversation, Compose(text=text, visibility=Visibility.DIRECT))
+
+
+@transaction.atomic
+def publish_direct(author: Person, compose: Compose) -> Post:
+    """A direct compose from a client (or its scheduled post), or a reply to a message
+    (kith.social.drafts.submit hands them here: registered in kith.messaging.apps).
+
+    It goes into the conversation of the message it answers (which the author must be
+    able to read), or starts a new conversation with the people it mentions (a private
+    reply to anything else starts one too: it never becomes a comment others could read)."""
+    if compose.in_reply_to_id is not None:
+        post, _comment = reply_target(author, compose.in_reply_to_id)
+        conversation = conversation_of_post(author, post.id)
+        if conversation is not None:
+            return _send(author, conversation, compose).post
+    return _start(author, mentioned_in(compose.text), "", compose).post
+
+
+def _start(author: Person, recipients: Sequence[Person], subject: str, compose: Compose) -> Message:
     others = _check_recipients(author, recipients)
     conversation = Conversation.objects.create(
         subject=(subject or "").strip()[:MAX_SUBJECT_CHARS], author=author, last_message_at=timezone.now()
@@ -54,13 +78,10 @@ def start_conversation(
     ConversationParticipant.objects.bulk_create(
         ConversationParticipant(conversation=conversation, person_id=pid) for pid in [author.id, *others]
     )
-    _publish(conversation, author, others, text, post_fields)
-    return conversation
+    return _publish(conversation, author, others, compose)
 
 
-@transaction.atomic
-def send_message(author: Person, conversation: Conversation, text: str, **post_fields: Any) -> Message:
-    """A reply in a conversation `author` takes part in, to all its other participants."""
+def _send(author: Person, conversation: Conversation, compose: Compose) -> Message:
     others = list(
         ConversationParticipant.objects.filter(conversation=conversation).exclude(person=author).select_related("person")
     )
@@ -73,14 +94,17 @@ def send_message(author: Person, conversation: Conversation, text: str, **post_f
     people = {p.person_id: p.person for p in others if p.person.is_active}
     if not people:
         raise NotAllowed("Nobody else in this conversation can read it any more.")
-    return _publish(conversation, author, people, text, post_fields)
+    return _publish(conversation, author, people, compose)
 
 
-def _publish(
-    conversation: Conversation, author: Person, others: dict[int, Person], text: str, post_fields: dict[str, Any]
-) -> Message:
-    post = services.publish_post(
-        author, text, visibility=Visibility.DIRECT, person_ids=sorted(others), exact_audience=True, **post_fields
+def _publish(conversation: Conversation, author: Person, others: dict[int, Person], compose: Compose) -> Message:
+    """The message is a direct post to exactly the conversation's other participants."""
+    post = services.publish(
+        author,
+        replace(
+            compose, visibility=Visibility.DIRECT, person_ids=tuple(sorted(others)), exact_audience=True,
+            aspect_ids=(), all_aspects=False, in_reply_to_id=None, scheduled_at=None, idempotency_key="",
+        ),
     )
     return _attach(conversation, post)
 

@@ -1,10 +1,14 @@
-"""Publishing what a client composed: a post, or a comment when it answers something,
-now or at a scheduled time.
+"""Publishing what a person composed (a kith.social.compose.Compose): a post, or a comment
+when it answers something, now or at a scheduled time.
 
-A Mastodon client sends one kind of thing, a status, whether it starts a thread or
-replies in one; in Kith a reply is a comment on the post (text only: comments carry no
-photos, polls or content warnings).  `publish_draft` makes that decision once, for the
-API and for scheduled posts alike.
+`submit` is the one entry every adapter calls (the web compose form and the client API
+alike).  A Mastodon client sends one kind of thing, a status, whether it starts a thread
+or replies in one; in Kith a reply is a comment on the post (text only: comments carry
+no photos, polls or content warnings).  `publish_draft` makes that decision once, for
+the adapters and for scheduled posts alike.  A direct compose, or a reply to a message,
+is a message in a private conversation: kith.messaging (which sits above kith.social,
+its messages being posts) registers the function that publishes it
+(`register_direct_publisher`), so this module never imports it.
 
 Scheduled posts are `ScheduledPost` rows.  `publish_due` (run every minute by the
 worker) publishes each due row exactly once even when several workers run it at the
@@ -15,199 +19,144 @@ it, and only the worker whose delete removed the row goes on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from huey import crontab
 
-from kith.core.errors import DomainError, Invalid, NotAllowed, NotFound
-from kith.graph.models import Aspect
+from kith.core.durable import DurableRows
+from kith.core.errors import Conflict, DomainError, NotFound
 from kith.jobs import periodic
 from kith.people.models import Person
 from kith.social import services
-from kith.social.models import Comment, Media, Post, PublishKey, ScheduledPost, Visibility
-from kith.social.services import PollDraft
+from kith.social.compose import (  # noqa: F401  (MIN_SCHEDULE_AHEAD and reply_target: also read as drafts.*)
+    MIN_SCHEDULE_AHEAD,
+    Compose,
+    check_compose,
+    check_schedule_time,
+    reply_target,
+)
+from kith.social.models import Comment, Post, PublishKey, ScheduledPost, Visibility
 
 log = logging.getLogger(__name__)
 
-# As in Mastodon: at least five minutes ahead, at most 300 waiting, 25 on one day.
-MIN_SCHEDULE_AHEAD = timedelta(minutes=5)
-MAX_SCHEDULED = 300
-MAX_SCHEDULED_PER_DAY = 25
 DUE_BATCH = 100
+# A row is claimed by deleting it, in the transaction that publishes it.
+SCHEDULED_POSTS = DurableRows(ScheduledPost, due_field="scheduled_at", lease_field=None, attempts_field=None)
+PUBLISH_KEY_LIFETIME = timedelta(hours=1)
+MAX_PUBLISH_KEY_CHARS = 200
+
+# A scheduled post's stored draft is a Compose (kith.social.compose: `to_json`, `from_json`).
+Draft = Compose
+
+DirectPublisher = Callable[[Person, Compose], Post]
+_direct_publishers: list[DirectPublisher] = []
 
 
-@dataclass(frozen=True)
-class Draft:
-    """What a person composed.  `in_reply_to_id` (a post or comment id) makes it a comment."""
-
-    text: str = ""
-    visibility: str = Visibility.PUBLIC
-    aspect_ids: tuple[int, ...] = ()
-    all_aspects: bool = False
-    content_warning: str = ""
-    sensitive: bool = False
-    language: str = ""
-    media_ids: tuple[int, ...] = ()
-    poll: PollDraft | None = None
-    in_reply_to_id: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # client-side details kept for display only
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "visibility": self.visibility,
-            "aspect_ids": list(self.aspect_ids),
-            "all_aspects": self.all_aspects,
-            "content_warning": self.content_warning,
-            "sensitive": self.sensitive,
-            "language": self.language,
-            "media_ids": list(self.media_ids),
-            "poll": None
-            if self.poll is None
-            else {
-                "options": list(self.poll.options),
-                "multiple": self.poll.multiple,
-                "expires_in": int(self.poll.expires_in.total_seconds()) if self.poll.expires_in else None,
-            },
-            "in_reply_to_id": self.in_reply_to_id,
-            "extra": self.extra,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Draft:
-        poll = data.get("poll")
-        return cls(
-            text=data.get("text", ""),
-            visibility=data.get("visibility", Visibility.PUBLIC),
-            aspect_ids=tuple(data.get("aspect_ids") or ()),
-            all_aspects=bool(data.get("all_aspects")),
-            content_warning=data.get("content_warning", ""),
-            sensitive=bool(data.get("sensitive")),
-            language=data.get("language", ""),
-            media_ids=tuple(data.get("media_ids") or ()),
-            poll=None
-            if not poll
-            else PollDraft(
-                options=tuple(poll["options"]),
-                multiple=bool(poll.get("multiple")),
-                expires_in=timedelta(seconds=poll["expires_in"]) if poll.get("expires_in") else None,
-            ),
-            in_reply_to_id=data.get("in_reply_to_id"),
-            extra=data.get("extra") or {},
-        )
+def register_direct_publisher(publisher: DirectPublisher) -> None:
+    """Called by kith.messaging when the apps are ready: `publisher` publishes a direct
+    compose (or a reply to a message) as a message in a conversation."""
+    _direct_publishers[:] = [publisher]
 
 
-def reply_target(person: Person, status_id: int) -> tuple[Post, Comment | None]:
-    """The post (and comment) a reply answers, if `person` may see it; NotFound otherwise."""
-    from kith.social import selectors
-
-    if Post.objects.filter(id=status_id).exists():
-        return selectors.post_for(person, status_id), None
-    comment = selectors.comment_for(person, status_id)
-    return comment.post, comment
+# ---- the entry ------------------------------------------------------------------------
 
 
-def publish_draft(author: Person, draft: Draft) -> Post | Comment:
+def submit(author: Person, compose: Compose) -> Post | Comment | ScheduledPost:
+    """Publish `compose` now, or keep it for its `scheduled_at`.
+
+    With an `idempotency_key`, a client that retries a request whose answer it lost
+    gets the first request's result back, and nothing is published twice, even when
+    the two requests run in different processes at once (the unique (person, key) row
+    is written in the same transaction as the post).  A key answers for
+    PUBLISH_KEY_LIFETIME."""
+    if not compose.idempotency_key:
+        return _publish_or_schedule(author, compose)
+    key = compose.idempotency_key[:MAX_PUBLISH_KEY_CHARS]
+    for _attempt in range(3):
+        found = _made_by_key(author, key)
+        if found is not None:
+            return found
+        try:
+            with transaction.atomic():
+                # An expired key, or one whose post was deleted since, may be used again.
+                PublishKey.objects.filter(person=author, key=key).filter(
+                    models.Q(created_at__lt=timezone.now() - PUBLISH_KEY_LIFETIME)
+                    | models.Q(post__isnull=True, comment__isnull=True, scheduled__isnull=True)
+                ).delete()
+                row = PublishKey.objects.create(person=author, key=key, created_at=timezone.now())
+                made = _publish_or_schedule(author, compose)
+                _record_made(row, made)
+                return made
+        except IntegrityError:
+            continue  # another request with this key committed first: answer with what it made
+    raise Conflict("Another request with this Idempotency-Key is being processed.")
+
+
+def _publish_or_schedule(author: Person, compose: Compose) -> Post | Comment | ScheduledPost:
+    if compose.scheduled_at is not None:
+        return schedule(author, compose.scheduled_at, compose)
+    return publish_draft(author, compose)
+
+
+def _made_by_key(person: Person, key: str) -> Post | Comment | ScheduledPost | None:
+    row = (
+        PublishKey.objects.filter(person=person, key=key, created_at__gte=timezone.now() - PUBLISH_KEY_LIFETIME)
+        .select_related("post", "comment", "scheduled")
+        .first()
+    )
+    if row is None:
+        return None
+    return row.post or row.comment or row.scheduled
+
+
+def _record_made(row: PublishKey, made: Post | Comment | ScheduledPost) -> None:
+    if isinstance(made, Post):
+        row.post = made
+    elif isinstance(made, Comment):
+        row.comment = made
+    else:
+        row.scheduled = made
+    row.save(update_fields=["post", "comment", "scheduled"])
+
+
+def publish_draft(author: Person, draft: Compose) -> Post | Comment:
     """Publish now: a comment when the draft replies to something, a post otherwise;
     a direct draft, or a reply to a message, is a message in a private conversation."""
-    if draft.visibility == Visibility.DIRECT or _replies_to_a_message(author, draft.in_reply_to_id):
-        return _publish_message(author, draft)
+    if draft.visibility == Visibility.DIRECT or _replies_to_a_message(draft.in_reply_to_id):
+        if not _direct_publishers:
+            raise RuntimeError("No direct publisher registered: is kith.messaging installed?")
+        return _direct_publishers[0](author, replace(draft, scheduled_at=None))
     if draft.in_reply_to_id is not None:
-        if draft.media_ids or draft.poll is not None:
-            raise Invalid("Replies in Kith are comments: they carry text only, no photos or polls.")
-        post, parent = reply_target(author, draft.in_reply_to_id)
-        return services.add_comment(author, post, draft.text, parent=parent)
-    return services.publish_post(
-        author,
-        draft.text,
-        visibility=draft.visibility,
-        aspect_ids=draft.aspect_ids,
-        all_aspects=draft.all_aspects,
-        content_warning=draft.content_warning,
-        sensitive=draft.sensitive,
-        media_ids=draft.media_ids,
-        poll=draft.poll,
-        language=draft.language,
-    )
+        checked = check_compose(author, replace(draft, scheduled_at=None))
+        if checked.reply_to is None:  # never: check_compose finds a reply's target or raises NotFound
+            raise NotFound("No such post.")
+        post, parent = checked.reply_to
+        return services.add_comment(author, post, checked.text, parent=parent)
+    return services.publish(author, replace(draft, scheduled_at=None))
 
 
-def _replies_to_a_message(author: Person, status_id: int | None) -> bool:
+def _replies_to_a_message(status_id: int | None) -> bool:
     return status_id is not None and Post.objects.filter(id=status_id, visibility=Visibility.DIRECT).exists()
-
-
-def _publish_message(author: Person, draft: Draft) -> Post:
-    """A Mastodon client's direct status: in the conversation of the message it answers
-    (which the author must be able to read), or a new conversation with the people it
-    mentions (a private reply to anything else starts one too: it never becomes a comment
-    others could read)."""
-    # kith.messaging sits above kith.social (its messages are posts): imported here.
-    from kith.messaging import selectors as conversations
-    from kith.messaging import services as messaging
-
-    fields: dict[str, Any] = {
-        "content_warning": draft.content_warning, "sensitive": draft.sensitive, "media_ids": draft.media_ids,
-        "poll": draft.poll, "language": draft.language,
-    }
-    if draft.in_reply_to_id is not None:
-        post, _comment = reply_target(author, draft.in_reply_to_id)
-        conversation = conversations.conversation_of_post(author, post.id)
-        if conversation is not None:
-            return messaging.send_message(author, conversation, draft.text, **fields).post
-    recipients = services.mentioned_in(draft.text)
-    conversation = messaging.start_conversation(author, recipients, "", draft.text, **fields)
-    return conversations.messages_in(conversation, author).get().post
 
 
 # ---- scheduling -----------------------------------------------------------------------
 
 
-def _check_schedule_time(author: Person, scheduled_at: datetime, *, ignoring: int | None = None) -> None:
-    if scheduled_at < timezone.now() + MIN_SCHEDULE_AHEAD:
-        raise Invalid("A scheduled post must be at least 5 minutes in the future.")
-    waiting = ScheduledPost.objects.filter(author=author).exclude(id=ignoring)
-    if waiting.count() >= MAX_SCHEDULED:
-        raise Invalid(f"You have {MAX_SCHEDULED} scheduled posts already.")
-    if waiting.filter(scheduled_at__date=scheduled_at.date()).count() >= MAX_SCHEDULED_PER_DAY:
-        raise Invalid(f"You have {MAX_SCHEDULED_PER_DAY} posts scheduled on that day already.")
-
-
-def _check_draft(author: Person, draft: Draft) -> None:
-    """Refuse now what would fail at publishing time, as far as it can be known now."""
-    if not author.is_active:
-        raise NotAllowed("This account cannot post.")
-    if draft.visibility not in Visibility.values:
-        raise Invalid("Unknown visibility.")
-    if not draft.text.strip() and not draft.media_ids and draft.poll is None:
-        raise Invalid("A post needs some text, a photo or a poll.")
-    if draft.in_reply_to_id is not None:
-        if draft.media_ids or draft.poll is not None:
-            raise Invalid("Replies in Kith are comments: they carry text only, no photos or polls.")
-        reply_target(author, draft.in_reply_to_id)
-    owned = Media.objects.filter(id__in=draft.media_ids, owner=author, post__isnull=True).count()
-    if owned != len(set(draft.media_ids)):
-        raise Invalid("One of those photos is not yours or is attached already.")
-    if draft.aspect_ids and Aspect.objects.filter(owner=author, id__in=draft.aspect_ids).count() != len(
-        set(draft.aspect_ids)
-    ):
-        raise Invalid("One of those aspects is not yours.")
-
-
-def schedule(author: Person, scheduled_at: datetime, draft: Draft) -> ScheduledPost:
-    """Keep a draft to publish at `scheduled_at` (at least five minutes from now)."""
-    services.check_can_publish(author)
-    _check_schedule_time(author, scheduled_at)
-    _check_draft(author, draft)
+def schedule(author: Person, scheduled_at: datetime, draft: Compose) -> ScheduledPost:
+    """Keep a draft to publish at `scheduled_at` (at least five minutes from now),
+    checked now as far as it can be known now (kith.social.compose.check_compose)."""
+    check_compose(author, replace(draft, scheduled_at=scheduled_at))
     return ScheduledPost.objects.create(author=author, scheduled_at=scheduled_at, draft=draft.to_json())
 
 
 def reschedule(author: Person, scheduled: ScheduledPost, scheduled_at: datetime) -> ScheduledPost:
     if scheduled.author_id != author.id:
         raise NotFound("No such scheduled post.")
-    _check_schedule_time(author, scheduled_at, ignoring=scheduled.id)
+    check_schedule_time(author, scheduled_at, ignoring=scheduled.id)
     if ScheduledPost.objects.filter(id=scheduled.id).update(scheduled_at=scheduled_at) == 0:
         raise NotFound("No such scheduled post.")  # published or cancelled meanwhile
     scheduled.scheduled_at = scheduled_at
@@ -230,11 +179,7 @@ def scheduled_for(author: Person, scheduled_id: int) -> ScheduledPost:
 def publish_due(now: datetime | None = None) -> int:
     """Publish every scheduled post that is due; returns how many were published."""
     now = now or timezone.now()
-    due = list(
-        ScheduledPost.objects.filter(scheduled_at__lte=now).order_by("scheduled_at", "id").values_list("id", flat=True)[
-            :DUE_BATCH
-        ]
-    )
+    due = SCHEDULED_POSTS.sweep(SCHEDULED_POSTS.due(now), order_by=("scheduled_at", "id"), limit=DUE_BATCH)
     published = 0
     for scheduled_id in due:
         published += _publish_one(scheduled_id)
@@ -249,7 +194,7 @@ def _publish_one(scheduled_id: int) -> int:
         key_ids = list(PublishKey.objects.filter(scheduled_id=row.id).values_list("id", flat=True))
         # The claim: only the worker whose delete removed the row publishes it (a second
         # worker's delete waits for the first to commit, then removes nothing).
-        if ScheduledPost.objects.filter(id=row.id).delete()[1].get("social.ScheduledPost", 0) == 0:
+        if not SCHEDULED_POSTS.take_due(row.id, delete=True):
             return 0
         try:
             with transaction.atomic():
@@ -271,7 +216,7 @@ def publish_due_job() -> None:
 
 def forget_old_publish_keys() -> int:
     """Idempotency keys answer for an hour; older rows only take space."""
-    cutoff = timezone.now() - services.PUBLISH_KEY_LIFETIME
+    cutoff = timezone.now() - PUBLISH_KEY_LIFETIME
     return PublishKey.objects.filter(created_at__lt=cutoff).delete()[0]
 
 

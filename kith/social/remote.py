@@ -23,6 +23,7 @@ from kith.core import events
 from kith.core.errors import Invalid, NotAllowed, NotFound
 from kith.core.text import sanitise_html
 from kith.people.models import Person
+from kith.social.compose import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST
 from kith.social.models import (
     Comment,
     CommentRevision,
@@ -35,7 +36,7 @@ from kith.social.models import (
     PostRevision,
     Visibility,
 )
-from kith.social.services import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, _set_mentions, _set_tags
+from kith.social.services import _set_mentions, _set_tags
 from kith.timelines.models import FanOut
 from kith.visibility import can_interact, enters_streams
 
@@ -98,7 +99,12 @@ def record_remote_post(
     audience: Iterable[Person] = (),
     published: datetime | None = None,
 ) -> Post:
-    """Store a post from another pod and surface it to its local audience."""
+    """Store a post from another pod and surface it to its local audience.
+
+    The vocabulary is local publishing's (kith.social.compose): `visibility` is a
+    Visibility, and a limited or direct post reaches exactly `audience` (never its author),
+    as resolve_audience's Audience does for a local post; the adapter resolved who it was
+    addressed to."""
     _check_author(author)
     if visibility not in Visibility.values:
         raise Invalid("Unknown visibility.")

@@ -8,11 +8,9 @@ one else saves these models.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
@@ -20,10 +18,19 @@ from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.core.text import Rendered, render_markdown
-from kith.graph.models import Aspect, AspectMembership, Follow, FollowState
+from kith.graph.models import Aspect, Follow
 from kith.people.models import Person
-from kith.people.selectors import known_person, profile_url
+from kith.social.compose import (
+    MAX_COMMENT_CHARS,
+    MAX_CONTENT_WARNING_CHARS,
+    MAX_MEDIA_PER_POST,
+    MAX_POST_CHARS,
+    Compose,
+    PollDraft,
+    check_can_publish,
+    check_compose,
+    check_text,
+)
 from kith.social.models import (
     PUBLIC_VISIBILITIES,
     Bookmark,
@@ -40,52 +47,18 @@ from kith.social.models import (
     PostMention,
     PostRevision,
     PostTag,
-    PublishKey,
-    ScheduledPost,
     Tag,
     TagFollow,
     Visibility,
 )
+from kith.social.text import mentioned_persons, render_for
 from kith.timelines.models import FanOut, StreamEntry, StreamReason
 from kith.visibility import can_interact, can_reshare, can_see_comment, can_see_post, enters_streams
 
-MAX_POST_CHARS = 65_535
-MAX_COMMENT_CHARS = 65_535
-MAX_CONTENT_WARNING_CHARS = 500
-MAX_MEDIA_PER_POST = 4
 MAX_POLL_OPTIONS = 10
 MAX_POLL_OPTION_CHARS = 200
 MIN_POLL_DURATION = timedelta(minutes=5)
 MAX_POLL_DURATION = timedelta(days=31)
-
-
-@dataclass(frozen=True)
-class PollDraft:
-    options: Sequence[str]
-    multiple: bool = False
-    expires_in: timedelta | None = timedelta(days=1)
-
-
-def render_for(source: str) -> Rendered:
-    def resolve(username: str, domain: str) -> str | None:
-        person = known_person(username, domain)
-        return profile_url(person) if person else None
-
-    return render_markdown(source, tag_url=lambda name: f"{settings.KITH_URL}/tags/{name}", resolve_mention=resolve)
-
-
-def _mentioned_persons(rendered: Rendered) -> list[Person]:
-    found = []
-    for username, domain in rendered.mentions:
-        person = known_person(username, domain)
-        if person is not None and person not in found:
-            found.append(person)
-    return found
-
-
-def mentioned_in(source: str) -> list[Person]:
-    """The people a text mentions who are known here, in order."""
-    return _mentioned_persons(render_for(source))
 
 
 def _set_tags(post: Post, names: Iterable[str]) -> None:
@@ -102,37 +75,6 @@ def _set_mentions(post: Post, persons: Iterable[Person]) -> None:
     PostMention.objects.bulk_create([PostMention(post=post, person=p) for p in persons], ignore_conflicts=True)
 
 
-def _check_text(source: str, limit: int, what: str) -> str:
-    source = (source or "").strip()
-    if len(source) > limit:
-        raise Invalid(f"The {what} is longer than {limit} characters.")
-    return source
-
-
-def check_can_publish(person: Person) -> None:
-    """A person who moved away publishes nothing new here: their followers went to the new
-    account (kith.people.services.move_account), and so should their posts."""
-    if person.moved_to_id is not None:
-        raise NotAllowed(f"This account has moved to {person.moved_to.handle} and can no longer post here.")
-
-
-def _limited_audience(author: Person, aspect_ids: Sequence[int], person_ids: Sequence[int]) -> set[int]:
-    aspects = list(Aspect.objects.filter(owner=author, id__in=aspect_ids))
-    if len(aspects) != len(set(aspect_ids)):
-        raise Invalid("One of those aspects is not yours.")
-    audience = set(
-        AspectMembership.objects.filter(aspect__in=aspects).values_list("person_id", flat=True)
-    )
-    if person_ids:
-        chosen = set(Person.objects.filter(id__in=person_ids, state="active").values_list("id", flat=True))
-        if len(chosen) != len(set(person_ids)):
-            raise Invalid("One of those people does not exist.")
-        audience |= chosen
-    audience.discard(author.id)
-    return audience
-
-
-@transaction.atomic
 def publish_post(
     author: Person,
     source: str,
@@ -148,45 +90,28 @@ def publish_post(
     language: str = "",
     exact_audience: bool = False,
 ) -> Post:
-    """Publish a post.  For LIMITED, the audience is the members of the chosen
-    aspects (or all of them) plus chosen people, fixed now; for DIRECT (a message:
-    kith.messaging publishes them in a conversation), the chosen people plus those
-    mentioned, or with `exact_audience` the chosen people only (a mention never
-    widens a conversation).  Direct posts go into no stream."""
-    if not author.is_active:
-        raise NotAllowed("This account cannot post.")
-    check_can_publish(author)
-    if visibility not in Visibility.values:
-        raise Invalid("Unknown visibility.")
-    source = _check_text(source, MAX_POST_CHARS, "post")
-    content_warning = _check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
-    media = list(Media.objects.filter(id__in=media_ids, owner=author, post__isnull=True))
-    if len(media) != len(set(media_ids)):
-        raise Invalid("One of those photos is not yours or is attached already.")
-    if len(media) > MAX_MEDIA_PER_POST:
-        raise Invalid(f"A post has at most {MAX_MEDIA_PER_POST} photos.")
-    if not source and not media and poll is None:
-        raise Invalid("A post needs some text, a photo or a poll.")
-    rendered = render_for(source)
-    mentioned = _mentioned_persons(rendered)
+    """`publish` for a Compose given as keyword arguments (the fields of kith.social.compose.Compose)."""
+    return publish(
+        author,
+        Compose(
+            text=source, visibility=visibility, aspect_ids=tuple(aspect_ids), person_ids=tuple(person_ids),
+            all_aspects=all_aspects, content_warning=content_warning, sensitive=sensitive,
+            media_ids=tuple(media_ids), poll=poll, language=language, exact_audience=exact_audience,
+        ),
+    )
 
-    audience: set[int] = set()
-    if visibility == Visibility.LIMITED:
-        if all_aspects:
-            aspect_ids = list(Aspect.objects.filter(owner=author).values_list("id", flat=True))
-        audience = _limited_audience(author, aspect_ids, person_ids)
-        if all_aspects:
-            # "All aspects" also reaches followers, as Mastodon's followers-only does.
-            audience |= set(
-                Follow.objects.filter(followee=author, state=FollowState.ACCEPTED).values_list("follower_id", flat=True)
-            )
-    elif visibility == Visibility.DIRECT:
-        audience = _limited_audience(author, (), person_ids)
-        if not exact_audience:
-            audience |= {p.id for p in mentioned}
-            audience.discard(author.id)
-        if not audience:
-            raise Invalid("A direct post needs at least one person to go to.")
+
+@transaction.atomic
+def publish(author: Person, compose: Compose) -> Post:
+    """Publish a post (a reply is a comment: kith.social.drafts.submit decides), after
+    kith.social.compose.check_compose.  Its audience is fixed now, as
+    kith.social.compose.resolve_audience says; direct posts (messages: kith.messaging
+    publishes them in a conversation) go into no stream."""
+    checked = check_compose(author, compose)
+    if checked.reply_to is not None or checked.rendered is None or checked.audience is None:
+        raise ValueError("A reply is a comment: publish it with kith.social.drafts.submit.")
+    visibility, poll, rendered = compose.visibility, compose.poll, checked.rendered
+    source, content_warning, sensitive, language = checked.text, checked.content_warning, compose.sensitive, compose.language
 
     now = timezone.now()
     post = Post.objects.create(
@@ -199,12 +124,14 @@ def publish_post(
         language=language[:16],
         created_at=now,
     )
-    if visibility == Visibility.LIMITED and aspect_ids:
-        post.aspects.set(aspect_ids)
-    PostAudience.objects.bulk_create([PostAudience(post=post, person_id=pid) for pid in sorted(audience)])
+    if visibility == Visibility.LIMITED and checked.audience.aspect_ids:
+        post.aspects.set(checked.audience.aspect_ids)
+    PostAudience.objects.bulk_create(
+        [PostAudience(post=post, person_id=pid) for pid in sorted(checked.audience.person_ids)]
+    )
     _set_tags(post, rendered.tags)
-    _set_mentions(post, mentioned)
-    for position, item in enumerate(sorted(media, key=lambda m: list(media_ids).index(m.id))):
+    _set_mentions(post, checked.mentioned)
+    for position, item in enumerate(checked.media):
         item.post = post
         item.position = position
         item.save(update_fields=["post", "position"])
@@ -291,7 +218,7 @@ def edit_post(
         raise NotAllowed("Only the author can edit a post.")
     if post.reshare_of_id:
         raise Invalid("A reshare has no text to edit.")
-    source = _check_text(source, MAX_POST_CHARS, "post")
+    source = check_text(source, MAX_POST_CHARS, "post")
     current_media = list(Media.objects.filter(post=post).order_by("position", "id"))
     current_poll = Poll.objects.filter(post=post).first()
     new_media = current_media if media_ids is None else _media_for_edit(editor, post, media_ids)
@@ -307,7 +234,7 @@ def edit_post(
     rendered = render_for(source)
     post.source, post.html = source, rendered.html
     if content_warning is not None:
-        post.content_warning = _check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
+        post.content_warning = check_text(content_warning, MAX_CONTENT_WARNING_CHARS, "content warning")
     if sensitive is not None:
         post.sensitive = sensitive
     if language is not None:
@@ -315,7 +242,7 @@ def edit_post(
     post.edited_at = timezone.now()
     post.save(update_fields=["source", "html", "content_warning", "sensitive", "language", "edited_at"])
     _set_tags(post, rendered.tags)
-    _set_mentions(post, _mentioned_persons(rendered))
+    _set_mentions(post, mentioned_persons(rendered))
     if media_ids is not None:
         kept = {m.id for m in new_media}
         removed = Media.objects.filter(post=post).exclude(id__in=kept)
@@ -399,7 +326,7 @@ def add_comment(author: Person, post: Post, source: str, *, parent: Comment | No
         raise Invalid("That comment belongs to another post.")
     if parent is not None and not can_see_comment(author, parent):
         raise NotFound("No such comment.")
-    source = _check_text(source, MAX_COMMENT_CHARS, "comment")
+    source = check_text(source, MAX_COMMENT_CHARS, "comment")
     if not source:
         raise Invalid("A comment needs some text.")
     rendered = render_for(source)
@@ -416,7 +343,7 @@ def edit_comment(editor: Person, comment: Comment, source: str) -> Comment:
     comment = Comment.objects.select_for_update().get(id=comment.id)
     if comment.author_id != editor.id:
         raise NotAllowed("Only the author can edit a comment.")
-    source = _check_text(source, MAX_COMMENT_CHARS, "comment")
+    source = check_text(source, MAX_COMMENT_CHARS, "comment")
     if not source:
         raise Invalid("A comment needs some text.")
     CommentRevision.objects.create(
@@ -558,63 +485,6 @@ def pin(person: Person, post: Post) -> Pin:
 
 def unpin(person: Person, post: Post) -> None:
     Pin.objects.filter(person=person, post_id=post.id).delete()
-
-
-# ---- idempotent posting ----------------------------------------------------------------
-
-PUBLISH_KEY_LIFETIME = timedelta(hours=1)
-MAX_PUBLISH_KEY_CHARS = 200
-
-
-def publish_once(person: Person, key: str, make: Callable[[], Post | Comment | ScheduledPost]) -> tuple[
-        Post | Comment | ScheduledPost, bool]:
-    """Run `make` (which publishes something) unless `person` already sent `key` within
-    PUBLISH_KEY_LIFETIME; returns (what the key made, whether it was made now).
-
-    A client that retries a request whose answer it lost sends the same key: the
-    first request's result comes back and nothing is published twice, even when the
-    two requests run in different processes at once (the unique (person, key) row is
-    written in the same transaction as the post)."""
-    key = key[:MAX_PUBLISH_KEY_CHARS]
-    for _attempt in range(3):
-        found = _made_by_key(person, key)
-        if found is not None:
-            return found, False
-        try:
-            with transaction.atomic():
-                # An expired key, or one whose post was deleted since, may be used again.
-                PublishKey.objects.filter(person=person, key=key).filter(
-                    models.Q(created_at__lt=timezone.now() - PUBLISH_KEY_LIFETIME)
-                    | models.Q(post__isnull=True, comment__isnull=True, scheduled__isnull=True)
-                ).delete()
-                row = PublishKey.objects.create(person=person, key=key, created_at=timezone.now())
-                made = make()
-                _record_made(row, made)
-                return made, True
-        except IntegrityError:
-            continue  # another request with this key committed first: answer with what it made
-    raise Conflict("Another request with this Idempotency-Key is being processed.")
-
-
-def _made_by_key(person: Person, key: str) -> Post | Comment | ScheduledPost | None:
-    row = (
-        PublishKey.objects.filter(person=person, key=key, created_at__gte=timezone.now() - PUBLISH_KEY_LIFETIME)
-        .select_related("post", "comment", "scheduled")
-        .first()
-    )
-    if row is None:
-        return None
-    return row.post or row.comment or row.scheduled
-
-
-def _record_made(row: PublishKey, made: Post | Comment | ScheduledPost) -> None:
-    if isinstance(made, Post):
-        row.post = made
-    elif isinstance(made, Comment):
-        row.comment = made
-    else:
-        row.scheduled = made
-    row.save(update_fields=["post", "comment", "scheduled"])
 
 
 # ---- tags -------------------------------------------------------------------------

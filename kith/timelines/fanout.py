@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from huey import crontab
 
+from kith.core.durable import Claim, DurableRows, Held
 from kith.core.ids import id_floor_for_ms
 from kith.graph.models import Follow, FollowState, Mute
 from kith.jobs import huey, periodic, task
@@ -70,53 +70,26 @@ def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple
     return sorted(merged.items())[:limit]
 
 
-class _Leased(Exception):
-    """Another worker holds the fan-out's lease until `until`."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(until)
-        self.until = until
+FANOUTS = DurableRows(FanOut, key_field="post_id", open_filter={"state": FanOutState.PENDING}, due_field=None)
 
 
 class _LeaseLost(Exception):
     """Our lease ran out and another run claimed the fan-out."""
 
 
-@dataclass(frozen=True)
-class _Lease:
-    post_id: int
-    token: int  # the FanOut.attempts value this claim wrote
-    cursor: int
-
-
-def _claim(post_id: int) -> _Lease | None:
+def _claim(post_id: int) -> Claim[FanOut] | None:
     """Take the lease on a pending fan-out, or None if it is done or gone.
 
-    Raises _Leased while another run holds an unexpired lease.
+    Raises durable.Held while another run holds an unexpired lease.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        fanout = FanOut.objects.select_for_update().filter(post_id=post_id).first()
-        if fanout is None or fanout.state == FanOutState.DONE:
-            return None
-        if fanout.claimed_until and fanout.claimed_until > now:
-            raise _Leased(fanout.claimed_until)
-        token = fanout.attempts + 1
-        FanOut.objects.filter(post_id=post_id).update(
-            attempts=token, claimed_until=now + timedelta(seconds=lease_seconds())
-        )
-        return _Lease(post_id=post_id, token=token, cursor=fanout.cursor)
+    return FANOUTS.claim_one(post_id, now=timezone.now(), lease=timedelta(seconds=lease_seconds()))
 
 
-def _ours(lease: _Lease):
-    return FanOut.objects.filter(post_id=lease.post_id, attempts=lease.token, state=FanOutState.PENDING)
-
-
-def _write_batch(lease: _Lease, rows: list[StreamEntry], cursor: int) -> None:
+def _write_batch(lease: Claim[FanOut], rows: list[StreamEntry], cursor: int) -> None:
     """Commit one batch of stream rows together with the cursor, if the lease is still ours."""
     with transaction.atomic():
         # The update comes first: it locks the FanOut row (PostgreSQL) and proves the lease.
-        renewed = _ours(lease).update(
+        renewed = FANOUTS.fenced(lease).update(
             cursor=cursor, claimed_until=timezone.now() + timedelta(seconds=lease_seconds())
         )
         if not renewed:
@@ -124,19 +97,19 @@ def _write_batch(lease: _Lease, rows: list[StreamEntry], cursor: int) -> None:
         StreamEntry.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-def _release(lease: _Lease) -> None:
+def _release(lease: Claim[FanOut]) -> None:
     """Give the lease back after a failure so a retry need not wait for it to expire."""
     try:
-        _ours(lease).update(claimed_until=None)
+        FANOUTS.release(lease)
     except Exception:  # the database may be what failed; the lease then simply expires
-        log.warning("could not release the fan-out lease of post %s", lease.post_id, exc_info=True)
+        log.warning("could not release the fan-out lease of post %s", lease.key, exc_info=True)
 
 
 def run_fanout(post_id: int) -> bool:
     """Write the post into its recipients' streams.  Returns True when the fan-out is finished."""
     try:
         lease = _claim(post_id)
-    except _Leased as leased:
+    except Held as leased:
         # Someone else holds the lease; look again when it runs out (they may have died).
         delay = max(1.0, (leased.until - timezone.now()).total_seconds() + 0.5)
         fanout_job.schedule(args=(post_id,), delay=delay)
@@ -149,7 +122,7 @@ def run_fanout(post_id: int) -> bool:
             return True
         excluded = kept_from_stream(post)
         batch_size = max(1, settings.KITH_FANOUT_BATCH_SIZE)
-        cursor = lease.cursor
+        cursor = lease.row.cursor
         while batch := _recipient_batch(post, cursor, batch_size):
             rows = [
                 StreamEntry(owner_id=person_id, post_id=post.id, reason=reason)
@@ -158,7 +131,7 @@ def run_fanout(post_id: int) -> bool:
             ]
             cursor = batch[-1][0]
             _write_batch(lease, rows, cursor)
-        finished = _ours(lease).update(
+        finished = FANOUTS.fenced(lease).update(
             state=FanOutState.DONE, finished_at=timezone.now(), claimed_until=None, cursor=cursor
         )
         if not finished:
@@ -233,16 +206,15 @@ def sweep_pending_fanouts(include_claimed: bool = False, *, release_leases: bool
     Returns how many jobs were enqueued.
     """
     now = timezone.now()
-    pending = FanOut.objects.filter(state=FanOutState.PENDING)
     if release_leases:
         # The claim's token is `attempts`: the next claim still fences the dead holder out.
-        pending.exclude(claimed_until=None).update(claimed_until=None)
+        FANOUTS.release_all()
+    pending = FANOUTS.open()
     if not include_claimed:
-        pending = (
-            pending.filter(created_at__lt=now - SWEEP_MIN_AGE, attempts__lt=MAX_SWEEP_ATTEMPTS)
-            .exclude(claimed_until__gt=now)
+        pending = FANOUTS.unheld(
+            pending.filter(created_at__lt=now - SWEEP_MIN_AGE, attempts__lt=MAX_SWEEP_ATTEMPTS), now
         )
-    post_ids = list(pending.order_by("post_id").values_list("post_id", flat=True)[:SWEEP_LIMIT])
+    post_ids = FANOUTS.sweep(pending, order_by="post_id", limit=SWEEP_LIMIT)
     for post_id in post_ids:
         huey.enqueue(fanout_job.s(post_id, expires=SWEEP_JOB_EXPIRES_SECONDS))
     return len(post_ids)

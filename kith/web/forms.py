@@ -6,6 +6,7 @@ services check meaning and raise DomainError, which views add to the form.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django import forms
@@ -14,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kith.graph.models import Aspect
 from kith.people.models import Account, Person
+from kith.social.compose import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, Compose, PollDraft
 from kith.social.media import MAX_DESCRIPTION_CHARS
 from kith.social.models import Visibility
-from kith.social.services import MAX_CONTENT_WARNING_CHARS, MAX_MEDIA_PER_POST, PollDraft
 from kith.web.helpers import parse_id
 from kith.web.lookup import find_person
 
@@ -291,22 +292,24 @@ class ComposeForm(forms.Form):
     def all_aspects(self) -> bool:
         return "all_aspects" in self.cleaned_data["audience"]
 
-    def service_arguments(self) -> dict:
-        """Keyword arguments for kith.social.services.publish_post."""
+    def compose(self, media_ids: Sequence[int] = ()) -> Compose:
+        """What a valid form composed, for kith.social.drafts.submit (and the audience preview)."""
         data = self.cleaned_data
         options = [line.strip() for line in data["poll_options"].splitlines() if line.strip()]
         poll = None
         if options:
             duration = timedelta(seconds=int(data["poll_duration"] or DEFAULT_POLL_DURATION))
             poll = PollDraft(options, multiple=data["poll_multiple"], expires_in=duration)
-        return {
-            "visibility": Visibility.PUBLIC if self.is_public else Visibility.LIMITED,
-            "aspect_ids": self.aspect_ids,
-            "all_aspects": self.all_aspects,
-            "person_ids": [p.id for p in data["people"]],
-            "content_warning": data["content_warning"],
-            "poll": poll,
-        }
+        return Compose(
+            text=data["text"],
+            visibility=Visibility.PUBLIC if self.is_public else Visibility.LIMITED,
+            aspect_ids=tuple(self.aspect_ids),
+            all_aspects=self.all_aspects,
+            person_ids=tuple(p.id for p in data["people"]),
+            content_warning=data["content_warning"],
+            media_ids=tuple(media_ids),
+            poll=poll,
+        )
 
 
 class EditPostForm(forms.Form):

@@ -6,7 +6,7 @@ onto Kith's audiences (docs/api.md, "Statuses"):
     public   -> PUBLIC
     unlisted -> UNLISTED
     private  -> LIMITED to all of the author's aspects and their followers
-                (publish_post(all_aspects=True): Mastodon's followers-only, widened to
+                (Compose(all_aspects=True): Mastodon's followers-only, widened to
                 the people the author shares with, who are Kith's "contacts")
     direct   -> DIRECT (the people mentioned)
     kith_aspect_ids[] -> LIMITED to those aspects (the author's own; 422 otherwise)
@@ -47,6 +47,7 @@ from kith.messaging import selectors as conversations
 from kith.people.models import Person
 from kith.social import drafts, services
 from kith.social import selectors as posts
+from kith.social.compose import MIN_SCHEDULE_AHEAD, Compose, PollDraft
 from kith.social.models import Comment, Media, Post, ScheduledPost, Visibility
 
 router = ApiRouter(tags=["statuses"])
@@ -147,21 +148,21 @@ class PollForm(Schema):
         return bool(value)
 
 
-def _poll_draft(raw: dict[str, Any] | None) -> services.PollDraft | None:
+def _poll_draft(raw: dict[str, Any] | None) -> PollDraft | None:
     if not raw:
         return None
     try:
         form = PollForm.model_validate(raw)
     except ValueError as error:
         raise Invalid("Validation failed: poll needs options[] and expires_in (seconds).") from error
-    return services.PollDraft(
+    return PollDraft(
         options=tuple(form.options),
         multiple=form.multiple,
         expires_in=timedelta(seconds=form.expires_in) if form.expires_in else timedelta(days=1),
     )
 
 
-def _draft(form: StatusForm, idempotency_key: str | None) -> drafts.Draft:
+def _compose(form: StatusForm, idempotency_key: str) -> Compose:
     if form.kith_aspect_ids:
         visibility, aspect_ids, all_aspects = Visibility.LIMITED, tuple(form.kith_aspect_ids), False
     else:
@@ -170,7 +171,13 @@ def _draft(form: StatusForm, idempotency_key: str | None) -> drafts.Draft:
             raise Invalid("Validation failed: visibility is one of public, unlisted, private, direct.")
         visibility, aspect_ids = VISIBILITIES[wanted], ()
         all_aspects = visibility == Visibility.LIMITED
-    return drafts.Draft(
+    scheduled_at = form.scheduled_at
+    if scheduled_at is not None and scheduled_at.tzinfo is None:
+        scheduled_at = scheduled_at.replace(tzinfo=UTC)
+    # Mastodon publishes at once when scheduled_at is less than five minutes ahead.
+    if scheduled_at is not None and scheduled_at < timezone.now() + MIN_SCHEDULE_AHEAD:
+        scheduled_at = None
+    return Compose(
         text=form.status,
         visibility=visibility,
         aspect_ids=aspect_ids,
@@ -181,28 +188,17 @@ def _draft(form: StatusForm, idempotency_key: str | None) -> drafts.Draft:
         media_ids=tuple(form.media_ids),
         poll=_poll_draft(form.poll),
         in_reply_to_id=form.in_reply_to_id,
-        extra={"visibility": form.visibility or None, "idempotency": idempotency_key},
+        scheduled_at=scheduled_at,
+        idempotency_key=idempotency_key,
+        extra={"visibility": form.visibility or None, "idempotency": idempotency_key or None},
     )
 
 
 @router.post("/v1/statuses", response={200: Status | ScheduledStatus}, auth=OAuth("write:statuses"))
 def create_status(request: HttpRequest, form: Form[StatusForm]) -> dict:
     author = me(request)
-    key = request.headers.get("Idempotency-Key", "").strip()
-    draft = _draft(form, key or None)
-    scheduled_at = form.scheduled_at
-    if scheduled_at is not None and scheduled_at.tzinfo is None:
-        scheduled_at = scheduled_at.replace(tzinfo=UTC)
-    # Mastodon publishes at once when scheduled_at is less than five minutes ahead.
-    later = scheduled_at is not None and scheduled_at >= timezone.now() + drafts.MIN_SCHEDULE_AHEAD
-
-    def make() -> Post | Comment | ScheduledPost:
-        if later:
-            return drafts.schedule(author, scheduled_at, draft)
-        return drafts.publish_draft(author, draft)
-
     try:
-        made = services.publish_once(author, key, make)[0] if key else make()
+        made = drafts.submit(author, _compose(form, request.headers.get("Idempotency-Key", "").strip()))
     except NotFound:
         # A reply to a hidden post said "No such post." where a missing id said "No such
         # comment.": one answer for both, or in_reply_to_id probes for limited posts.

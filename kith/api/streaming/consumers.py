@@ -12,6 +12,7 @@ from kith.api.streaming import wake
 from kith.api.streaming.models import RETENTION, StreamEvent, StreamEventKind
 from kith.core import events
 from kith.social.models import PUBLIC_VISIBILITIES, Post
+from kith.timelines import consumers as timelines
 
 
 def _record(event: StreamEvent) -> None:
@@ -45,16 +46,19 @@ def record_deletion(event: events.PostDeleted) -> None:
     )
 
 
-@events.subscribe(events.PostPublished, durable=False)  # a wake-up is worthless after a crash
+# A wake-up is worthless after a crash (durable=False); it must come after the consumer
+# that wrote what it announces, or a listener polls too early and waits for its next tick.
+@events.subscribe(events.PostPublished, durable=False, after=[timelines.surface_post])
 def wake_on_publish(event: events.PostPublished) -> None:
     # The post and (inline fan-out, which ran before this consumer) its stream rows are
     # committed: streaming processes that listen can poll now instead of at their next tick.
     wake.publish()
 
 
-@events.subscribe(events.FollowRequested, durable=False)
-@events.subscribe(events.LikeAdded, durable=False)
-@events.subscribe(events.CommentCreated, durable=False)
-@events.subscribe(events.StartedSharing, durable=False)
+@events.subscribe(events.FollowRequested, durable=False, after=[timelines.surface_follow])
+@events.subscribe(events.LikeAdded, durable=False, after=[timelines.surface_like])
+@events.subscribe(events.CommentCreated, durable=False, after=[timelines.surface_comment])
+@events.subscribe(events.StartedSharing, durable=False, after=[timelines.surface_sharing])
 def wake_on_notification(event: object) -> None:
+    # After the notification it announces is written.
     wake.publish()

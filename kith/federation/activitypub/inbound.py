@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from huey import crontab
 
+from kith.core.durable import DurableRows
 from kith.core.errors import DomainError
 from kith.federation.activitypub import actors, links, messages, uris
 from kith.federation.activitypub.context import PUBLIC_ALIASES
@@ -594,19 +594,19 @@ def apply_inbound_job(inbound_id: int) -> None:
 SWEEP_AFTER = timedelta(minutes=5)
 SWEEP_LIMIT = 500
 MAX_SWEEPS = 5
+# Stored activities still to apply; no lease: applying one twice changes nothing.
+INBOUND = DurableRows(
+    InboundActivity, open_filter={"state": InboundState.PENDING}, due_field=None, lease_field=None
+)
 
 
 def sweep_pending_inbound(now: datetime | None = None) -> int:
     """Enqueue again the stored activities whose apply job was lost; returns how many."""
     now = now or timezone.now()
-    lost = InboundActivity.objects.filter(
-        state=InboundState.PENDING, received_at__lt=now - SWEEP_AFTER, attempts__lt=MAX_SWEEPS
-    )
-    ids = list(lost.order_by("received_at").values_list("id", flat=True)[:SWEEP_LIMIT])
-    if ids:
-        InboundActivity.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
-        for inbound_id in ids:
-            apply_inbound_job(inbound_id)
+    lost = INBOUND.open().filter(received_at__lt=now - SWEEP_AFTER, attempts__lt=MAX_SWEEPS)
+    ids = INBOUND.sweep(lost, order_by="received_at", limit=SWEEP_LIMIT, count_attempt=True)
+    for inbound_id in ids:
+        apply_inbound_job(inbound_id)
     return len(ids)
 
 
@@ -615,15 +615,10 @@ def resume_pending_inbound(queued: Set[int]) -> int:
     """At a pod's start, queue again the stored activities whose job is not in the queue (it was
     running when the worker died), oldest first, instead of after SWEEP_AFTER.  Counted as a
     sweep: an activity that kills the worker must not be tried at every start for ever."""
-    waiting = InboundActivity.objects.filter(state=InboundState.PENDING, attempts__lt=MAX_SWEEPS)
-    ids = [
-        inbound_id for inbound_id in waiting.order_by("received_at").values_list("id", flat=True)[:SWEEP_LIMIT]
-        if inbound_id not in queued
-    ]
-    if ids:
-        InboundActivity.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
-        for inbound_id in ids:
-            apply_inbound_job(inbound_id)
+    waiting = INBOUND.open().filter(attempts__lt=MAX_SWEEPS)
+    ids = INBOUND.sweep(waiting, order_by="received_at", limit=SWEEP_LIMIT, count_attempt=True, skip=queued)
+    for inbound_id in ids:
+        apply_inbound_job(inbound_id)
     return len(ids)
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from huey import crontab
 
 from kith.core import events
+from kith.core.durable import DurableRows
 from kith.federation.activitypub import render, uris
 from kith.federation.activitypub.context import AS_PUBLIC
 from kith.federation.activitypub.models import (
@@ -622,6 +623,8 @@ def federate_votes(vote_ids: tuple[int, ...]) -> None:
 POLL_UPDATE_DELAY = timedelta(seconds=5)
 POLL_UPDATE_INTERVAL = timedelta(seconds=60)
 POLL_UPDATE_SWEEP_BATCH = 500
+# A pending Update is claimed by clearing `due_at` in the transaction that hands it to delivery.
+POLL_UPDATES = DurableRows(PollUpdate, key_field="post_id", lease_field=None, attempts_field=None)
 
 
 def poll_counts_changed(post_id: int, *, now: datetime | None = None) -> datetime | None:
@@ -645,9 +648,9 @@ def send_poll_update(post_id: int, *, now: datetime | None = None) -> bool:
     """Send the pending Update(Question) of a local poll if it is due; True if one went out."""
     now = now or timezone.now()
     with transaction.atomic():
-        row = PollUpdate.objects.select_for_update().filter(post_id=post_id, due_at__isnull=False).first()
-        if row is None or row.due_at > now:
+        if not POLL_UPDATES.take_due(post_id, now=now):
             return False  # sent already by another job or the sweep, or not yet due
+        row = PollUpdate.objects.get(post_id=post_id)
         post = _load_post(post_id)
         if post is None or not post.author.is_local or not hasattr(post, "poll") or post.reshare_of_id:
             row.delete()
@@ -665,8 +668,8 @@ def send_poll_update(post_id: int, *, now: datetime | None = None) -> bool:
             voters = Person.objects.filter(poll_votes__poll_id=post.id, domain__gt="").distinct()
             inboxes |= _shared_inboxes(voters)
         _send(activity, inboxes, post.author, subject)
-        row.due_at, row.sent_at, row.sent_count = None, now, number
-        row.save(update_fields=["due_at", "sent_at", "sent_count"])
+        row.sent_at, row.sent_count = now, number
+        row.save(update_fields=["sent_at", "sent_count"])
     return True
 
 
@@ -678,8 +681,8 @@ def federate_poll_counts(post_id: int) -> None:
 def send_due_poll_updates(*, now: datetime | None = None) -> int:
     """Send every pending poll Update that is due (the jobs' safety net); returns how many went."""
     now = now or timezone.now()
-    due = PollUpdate.objects.filter(due_at__lte=now).order_by("due_at").values_list("post_id", flat=True)
-    return sum(send_poll_update(post_id, now=now) for post_id in list(due[:POLL_UPDATE_SWEEP_BATCH]))
+    due = POLL_UPDATES.sweep(POLL_UPDATES.due(now), order_by="due_at", limit=POLL_UPDATE_SWEEP_BATCH)
+    return sum(send_poll_update(post_id, now=now) for post_id in due)
 
 
 @periodic(crontab(minute="*"))

@@ -15,7 +15,7 @@ from kith.core.errors import DomainError, NotAllowed
 from kith.graph.selectors import aspects_with_members
 from kith.messaging import selectors as conversation_selectors
 from kith.people.models import Person
-from kith.social import selectors, services
+from kith.social import drafts, selectors, services
 from kith.social.media import upload_media
 from kith.social.models import Comment, Media, Post, Visibility
 from kith.timelines.models import FilterContext
@@ -74,9 +74,9 @@ def create(request: HttpRequest) -> HttpResponse:
         for photo, alt in form.new_photos():
             media_ids.append(upload_media(person, photo, alt).id)
         if "preview" in request.POST:
-            context |= {"preview": audience.preview(form, form.aspects), "photos": pending_media(person, media_ids)}
+            context |= {"preview": audience.preview(form), "photos": pending_media(person, media_ids)}
             return render_form(request, template, context, form=form)
-        post = services.publish_post(person, form.cleaned_data["text"], media_ids=media_ids, **form.service_arguments())
+        post = drafts.submit(person, form.compose(media_ids))
     except DomainError as exc:
         return render_form(request, template, {**context, "photos": pending_media(person, media_ids)}, form=form, error=exc)
     if is_htmx(request):
@@ -92,7 +92,13 @@ def create(request: HttpRequest) -> HttpResponse:
 def audience_preview(request: HttpRequest) -> HttpResponse:
     """Who the compose box's current choice reaches, named (htmx asks on every change; nothing is uploaded)."""
     form = compose_form(me(request), request.POST)
-    context = {"preview": audience.preview(form, form.aspects) if form.is_valid() else None, "form": form}
+    shown = None
+    if form.is_valid():
+        try:
+            shown = audience.preview(form)
+        except DomainError as exc:  # someone chosen who can no longer be written to: publishing would refuse too
+            form.add_error(None, str(exc))
+    context = {"preview": shown, "form": form}
     return fragment(request, "web/_audience_preview.html", context)
 
 
