@@ -27,20 +27,51 @@ The rules, in order:
    thread and its count look the same to all third parties; lifting the block
    shows the comment again.
 8. Notifications from a domain the viewer blocked (graph.DomainBlock) are hidden.
+
+Who gets or counts what, decided here too (each with its case in tests/visibility):
+9. A photo is public (a stable URL that shared caches may keep) only on a public or
+   unlisted post (`photo_is_public`).
+10. A person's post total and last-post date count their public and unlisted posts only,
+   the same for every viewer (`COUNTED_POST_VISIBILITIES`).
+10a. Public listings (the pod's public timelines, trending posts, the public streaming
+   channels, a person's ActivityPub outbox) show original public posts only: no reshares,
+   no unlisted posts (`publicly_listed_posts`, `is_publicly_listed`).
+11. Tag pages list public posts only, and a tag is named (search, trends) only through its
+   uses in public posts of active people (`tag_listed_posts`, `public_tag_uses`).
+12. Only a public post may be reshared, here or by another server's Announce (`is_resharable`).
+13. A post enters streams unless it is a direct message; it goes to the local, active
+   people of its audience (limited) or the author's followers and the people it mentions
+   (open), and a public one to the followers of its tags, never to a muter or a block
+   partner of its author or of what it reshares (`enters_streams`, `stream_recipient_sources`,
+   `kept_from_stream`).
+14. An open post is delivered to other servers for its author's followers and the people it
+   mentions; a limited or direct one only to its fixed audience (`delivered_to_followers`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from kith.core import sql
-from kith.graph.models import AspectMembership, Block, DomainBlock
+from kith.graph.models import AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
 from kith.people.models import AccountState, Person
-from kith.social.models import PUBLIC_VISIBILITIES, Comment, Like, Media, Post, PostAudience, Visibility
-from kith.timelines.models import Notification
+from kith.social.models import (
+    LIMITED_VISIBILITIES,
+    PUBLIC_VISIBILITIES,
+    Comment,
+    Like,
+    Media,
+    Post,
+    PostAudience,
+    PostMention,
+    PostTag,
+    TagFollow,
+    Visibility,
+)
+from kith.timelines.models import Notification, StreamReason
 
 Viewer = Person | None
 _Row = TypeVar("_Row", bound=Model)
@@ -175,12 +206,18 @@ def filter_by_post_visibility(viewer: Viewer, rows: QuerySet[_Row], path: str) -
     return rows.filter(_post_condition(viewer, prefix) & reshare_ok)
 
 
+def is_resharable(post: Post) -> bool:
+    """Rule 12: only a public post may be reshared, by anyone, here or by another server's
+    Announce: a limited, direct or unlisted post's audience never widens."""
+    return post.visibility == Visibility.PUBLIC
+
+
 def can_reshare(viewer: Viewer, post: Post) -> bool:
     """Only public posts travel further; a limited post's audience never widens."""
     target = post.reshare_of or post  # no query when reshare_of_id is None
     return (
         viewer is not None
-        and target.visibility == Visibility.PUBLIC
+        and is_resharable(target)
         and target.author_id != viewer.id
         and can_see_post(viewer, target)
     )
@@ -289,6 +326,126 @@ def can_see_media(viewer: Viewer, media: Media) -> bool:
         # Uploaded, not yet attached: only its owner.
         return viewer is not None and viewer.id == media.owner_id
     return can_see_post(viewer, media.post)
+
+
+def photo_is_public(media: Media) -> bool:
+    """Rule 9: a photo is public when it belongs to a public or unlisted post.  Its URLs are
+    then stable and shared caches may keep it; any other photo (not attached yet, or of a
+    limited or direct post) is served privately, and apps get a link bound to the viewer.
+    Reads `media.post` only when the photo is attached (select it with the media)."""
+    return media.post is not None and media.post.visibility in PUBLIC_VISIBILITIES  # no query when post_id is None
+
+
+# ---- totals and tags ----------------------------------------------------------------
+
+# Rule 10: what a person's post total and last-post date count, for every viewer alike.
+# Counting limited and direct posts would show anyone when a person posts to their aspects
+# (a new limited post moves the number and the date).  A tuple of values, for callers that
+# count in SQL by hand (kith.api.entities).
+COUNTED_POST_VISIBILITIES: tuple[str, ...] = tuple(str(value) for value in PUBLIC_VISIBILITIES)
+
+
+def publicly_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Rule 10a: the posts a public listing shows, out of `posts`: original public posts (no
+    reshares, no unlisted ones).  The pod's public timelines, trending posts, the public
+    streaming channels and a person's ActivityPub outbox list these; callers still narrow
+    them with `visible_posts` (or, for rendered-once public streams, per listener)."""
+    return posts.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+
+
+def is_publicly_listed(post: Post) -> bool:
+    """Rule 10a for one post already loaded."""
+    return post.visibility == Visibility.PUBLIC and post.reshare_of_id is None
+
+
+def tag_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Rule 11: the posts a tag page, tag timeline or followed-tags stream lists, out of
+    `posts`: public ones only (as in diaspora* and Mastodon, limited and unlisted posts stay
+    out).  Callers still narrow them with `visible_posts`."""
+    return posts.filter(visibility=Visibility.PUBLIC)
+
+
+def public_tag_uses(uses: QuerySet[PostTag] | None = None) -> QuerySet[PostTag]:
+    """Rule 11: the uses of tags that may name a tag to anyone (tag search, trends, a tag's
+    history): those in public posts of active people.  A tag also exists for tags used only in
+    limited posts, and naming it would tell strangers what is being said in private."""
+    uses = PostTag.objects.all() if uses is None else uses
+    return uses.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
+
+
+# ---- who gets a post: streams and delivery -------------------------------------------
+
+
+def enters_streams(post: Post) -> bool:
+    """Rule 13: every post but a direct one is written into streams; a direct post is a
+    message, read in its conversation only."""
+    return visibility_enters_streams(post.visibility)
+
+
+def visibility_enters_streams(visibility: str) -> bool:
+    """Rule 13 for a post known by its visibility alone (the in-transaction stream writer)."""
+    return visibility != Visibility.DIRECT
+
+
+def stream_recipient_sources(post: Post, after_person_id: int = 0) -> list[tuple[QuerySet[Any, int], str]]:
+    """Rule 13: who gets the post in their stream (besides its author), as (query of local
+    person ids above `after_person_id`, ascending, stream reason), by priority.
+
+    Only local, active people: the audience of a limited post (fixed at publish time); the
+    author's accepted followers and the mentioned people of an open one; and the followers
+    of its tags when it is public.  A direct post goes to nobody's stream.  Fan-out pages
+    through each source with its own ORDER BY ... LIMIT (an index range scan) and leaves out
+    `kept_from_stream`."""
+    if not enters_streams(post):
+        return []
+    local_active = {"person__domain": "", "person__state": AccountState.ACTIVE, "person_id__gt": after_person_id}
+    if post.visibility in LIMITED_VISIBILITIES:
+        audience = PostAudience.objects.filter(post_id=post.id, **local_active)
+        return [(audience.values_list("person_id", flat=True).order_by("person_id"), StreamReason.AUDIENCE)]
+    followers = Follow.objects.filter(
+        followee_id=post.author_id,
+        state=FollowState.ACCEPTED,
+        follower__domain="",
+        follower__state=AccountState.ACTIVE,
+        follower_id__gt=after_person_id,
+    )
+    mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
+    sources: list[tuple[QuerySet[Any, int], str]] = [
+        (followers.values_list("follower_id", flat=True).order_by("follower_id"), StreamReason.FOLLOWING),
+        (mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION),
+    ]
+    if post.visibility == Visibility.PUBLIC:
+        tag_ids = list(post.tags.values_list("id", flat=True))
+        if tag_ids:
+            tag_followers = TagFollow.objects.filter(tag_id__in=tag_ids, **local_active)
+            sources.append(
+                (tag_followers.values_list("person_id", flat=True).order_by("person_id").distinct(), StreamReason.TAG)
+            )
+    return sources
+
+
+def kept_from_stream(post: Post) -> set[int]:
+    """Rule 13: the people who never get the post in their stream, whatever source names
+    them: whoever mutes its author, and either side of a block with its author; for a
+    reshare, the same of the reshared post's author."""
+    author_id = post.author_id
+    excluded = set(Mute.objects.filter(muted_id=author_id).values_list("muter_id", flat=True))
+    excluded |= set(Block.objects.filter(blocked_id=author_id).values_list("blocker_id", flat=True))
+    excluded |= set(Block.objects.filter(blocker_id=author_id).values_list("blocked_id", flat=True))
+    if post.reshare_of is not None:
+        root_author = post.reshare_of.author_id
+        excluded |= set(Block.objects.filter(blocked_id=root_author).values_list("blocker_id", flat=True))
+        excluded |= set(Block.objects.filter(blocker_id=root_author).values_list("blocked_id", flat=True))
+        excluded |= set(Mute.objects.filter(muted_id=root_author).values_list("muter_id", flat=True))
+    return excluded
+
+
+def delivered_to_followers(post: Post) -> bool:
+    """Rule 14: an open (public or unlisted) post, and everything about it, is delivered to
+    other servers for its author's followers and the people it mentions; a limited or direct
+    one only to the people of its fixed audience, each at their own inbox, so that no server
+    has to sort out who may see it."""
+    return post.visibility in PUBLIC_VISIBILITIES
 
 
 # ---- notifications ------------------------------------------------------------------

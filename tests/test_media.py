@@ -348,7 +348,7 @@ def test_viewer_link_opens_a_limited_photo_for_that_viewer_only(client, limited_
     to the viewer, and the view still asks visibility for that viewer."""
     from django.core import signing
 
-    from kith.web.media import MEDIA_LINK_SALT, viewer_link_token
+    from kith.social.media import MEDIA_LINK_SALT, viewer_link_token
 
     base = f"/media/{limited_photo.id}/original"
     assert client.get(f"{base}?t={viewer_link_token(limited_photo.id, bob.id)}").status_code == 200
@@ -366,7 +366,7 @@ def test_viewer_link_opens_a_limited_photo_for_that_viewer_only(client, limited_
 def test_viewer_link_expires(client, limited_photo, bob, monkeypatch):
     import time as time_module
 
-    from kith.web.media import MEDIA_LINK_MAX_AGE, viewer_link_token
+    from kith.social.media import MEDIA_LINK_MAX_AGE, viewer_link_token
 
     token = viewer_link_token(limited_photo.id, bob.id)
     real_time = time_module.time
@@ -376,7 +376,7 @@ def test_viewer_link_expires(client, limited_photo, bob, monkeypatch):
 
 def test_a_suspended_viewers_links_stop_working(client, limited_photo, bob):
     from kith.people.models import AccountState
-    from kith.web.media import viewer_link_token
+    from kith.social.media import viewer_link_token
 
     url = f"/media/{limited_photo.id}/original?t={viewer_link_token(limited_photo.id, bob.id)}"
     assert client.get(url).status_code == 200

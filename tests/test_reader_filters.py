@@ -76,6 +76,50 @@ def test_a_profile_page_applies_the_account_context(alice, bob):
     assert str(dogs.id) in shown
 
 
+def _comments(html: str) -> dict[str, str]:
+    """The comments of a post page by comment id, as text (their own article, replies apart)."""
+    found = {}
+    for chunk in html.split('<li class="comment" id="comment-')[1:]:
+        comment_id, _, rest = chunk.partition('"')
+        found[comment_id] = rest.split("</article>", 1)[0]
+    return found
+
+
+def test_the_post_page_applies_the_thread_context_to_comments(alice, bob, carol):
+    """As the API's context endpoint: a warned comment is shown behind the filter's title, a
+    hidden one is left out (its reply stays), one's own comments are never filtered."""
+    post = services.publish_post(carol, "a walk in the park")
+    cats = services.add_comment(bob, post, "I love cats.")
+    reply = services.add_comment(carol, post, "so do I", parent=cats)
+    dogs = services.add_comment(bob, post, "dogs only")
+    own = services.add_comment(alice, post, "my own cats")
+    client = client_for(alice)
+    url = f"/posts/{post.id}"
+    assert '<details class="filtered">' not in client.get(url).content.decode()  # no filter yet
+
+    # A "home" filter is not a thread filter.
+    _filter(alice, FilterAction.HIDE, ["home"])
+    assert str(cats.id) in _comments(client.get(url).content.decode())
+
+    warn = _filter(alice, FilterAction.WARN, ["thread"])
+    shown = _comments(client.get(url).content.decode())
+    assert '<details class="filtered">' in shown[str(cats.id)]
+    assert "no cats" in shown[str(cats.id)]
+    assert "I love cats." in shown[str(cats.id)]  # behind the title, not gone
+    assert '<details class="filtered">' not in shown[str(dogs.id)]
+    assert '<details class="filtered">' not in shown[str(own.id)]  # one's own comments are never filtered
+    # The post itself is what the page is about: the filter judges the thread around it.
+    assert "a walk in the park" in client.get(url).content.decode()
+
+    warn.action = FilterAction.HIDE
+    warn.save()
+    shown = _comments(client.get(url).content.decode())
+    assert str(cats.id) not in shown
+    assert {str(reply.id), str(dogs.id), str(own.id)} <= set(shown)
+    # Other readers' pages are theirs: bob, with no filters, sees his comment.
+    assert str(cats.id) in _comments(client_for(bob).get(url).content.decode())
+
+
 # ---- the streaming API ------------------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ from kith.core import sql
 from kith.graph.models import Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import profile_url
+from kith.social.media import viewer_link_token
 from kith.social.models import (
-    PUBLIC_VISIBILITIES,
     Comment,
     Like,
     Media,
@@ -40,8 +40,13 @@ from kith.social.models import (
 )
 from kith.social.selectors import viewer_state
 from kith.social.wire_ids import wire_ids
-from kith.visibility import Viewer, visible_comment_counts, visible_reply_counts
-from kith.web.media import viewer_link_token
+from kith.visibility import (
+    COUNTED_POST_VISIBILITIES,
+    Viewer,
+    photo_is_public,
+    visible_comment_counts,
+    visible_reply_counts,
+)
 
 MASTODON_VISIBILITY = {
     Visibility.PUBLIC: "public",
@@ -120,7 +125,7 @@ def _account_stats(ids: list[int], remote_ids: list[int]) -> dict[int, _Stats]:
     1,000,000 posts, docs/performance.md); this way it reads the authors' posts only, from
     post_author_stats_idx alone (COUNT(author_id), not COUNT(id): a covering index scan)."""
     marks = sql.placeholders(ids)
-    visibilities = [str(value) for value in PUBLIC_VISIBILITIES]
+    visibilities = list(COUNTED_POST_VISIBILITIES)
     public = f"visibility IN ({sql.placeholders(visibilities)})"
     follows, posts = sql.table(Follow), sql.table(Post)
     # Table names come from the models and every value is a parameter.  The posts' branch
@@ -232,10 +237,10 @@ def credential_account(person: Person) -> dict[str, Any]:
 
 def media_attachment(media: Media, viewer: Viewer = None) -> dict[str, Any]:
     """A photo.  Photos of public posts have stable URLs; any other photo's URLs carry a
-    link token for `viewer` (apps load images without credentials: kith/web/media.py)."""
+    link token for `viewer` (apps load images without credentials: kith/social/media.py)."""
     ready = media.state == MediaState.READY
     suffix = ""
-    if viewer is not None and (media.post_id is None or media.post.visibility not in PUBLIC_VISIBILITIES):
+    if viewer is not None and not photo_is_public(media):
         suffix = f"?t={viewer_link_token(media.id, viewer.id)}"
     original = absolute(f"/media/{media.id}/original{suffix}") if ready else None
     preview = absolute(f"/media/{media.id}/thumbnail{suffix}") if ready and media.thumbnail else original

@@ -146,9 +146,11 @@ class Comment(models.Model):
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     like_count = models.PositiveIntegerField(default=0)
-    # Not columns: set for the viewer of a page (kith.social.selectors) and by kith.web's thread().
+    # Not columns: set for the viewer of a page (kith.social.selectors), by kith.web's thread()
+    # and by the reader's "thread" filters (kith.timelines.reading).
     viewer_liked: bool
     children: list[Comment]
+    filtered_by: list[str]
 
     class Meta:
         indexes = [models.Index(fields=["post", "id"], name="comment_post_idx")]

@@ -29,11 +29,11 @@ from django.db.models.expressions import RawSQL
 from kith.core import events
 from kith.core.paging import FIRST_PAGE, Page, page_ids
 from kith.core.text import normalise_tag, plain_text
-from kith.people.models import AccountState, Person
+from kith.people.models import Person
 from kith.people.selectors import split_handle
-from kith.social.models import Post, PostTag, Tag, Visibility
+from kith.social.models import Post, PostTag, Tag
 from kith.social.selectors import load_in_order
-from kith.visibility import Viewer, visible_persons, visible_posts
+from kith.visibility import Viewer, public_tag_uses, visible_persons, visible_posts
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 16
@@ -244,9 +244,7 @@ def tags_matching(query: str) -> QuerySet[Tag]:
     if first_word is None:
         return Tag.objects.none()
     name = first_word.group(0)[:64]
-    in_public_post = PostTag.objects.filter(
-        tag_id=OuterRef("id"), post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE
-    )
+    in_public_post = public_tag_uses(PostTag.objects.filter(tag_id=OuterRef("id")))
     return (
         Tag.objects.filter(name__startswith=name)
         .filter(Exists(in_public_post))

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
@@ -23,7 +22,7 @@ from kith.core.errors import NotFound
 from kith.core.paging import FIRST_PAGE, MAX_PAGE_SIZE, PAGE_SIZE, Page, page_ids, paginate  # noqa: F401
 from kith.core.text import HASHTAG_RE, normalise_tag
 from kith.graph.models import AspectMembership, Follow, FollowState, Mute
-from kith.people.models import AccountState, Person
+from kith.people.models import Person
 from kith.social.models import (
     Bookmark,
     Comment,
@@ -35,7 +34,6 @@ from kith.social.models import (
     PollVote,
     Post,
     PostAudience,
-    PostTag,
     Tag,
     TagFollow,
     Visibility,
@@ -46,6 +44,8 @@ from kith.visibility import (
     can_see_comment,
     can_see_post,
     filter_by_post_visibility,
+    public_tag_uses,
+    publicly_listed_posts,
     visible_comment_counts,
     visible_comments,
     visible_comments_anywhere,
@@ -332,10 +332,6 @@ def _trend_days(days: int, today: date | None) -> list[date]:
     return [today - timedelta(days=offset) for offset in range(days)]
 
 
-def _counted_tag_uses() -> QuerySet[Any]:
-    return PostTag.objects.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
-
-
 def _since_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
@@ -346,7 +342,7 @@ def tag_histories(tag_ids: Sequence[int], days: int = TREND_DAYS, today: date | 
     counts: dict[tuple[int, date], tuple[int, int]] = {}
     if tag_ids:
         rows = (
-            _counted_tag_uses()
+            public_tag_uses()
             .filter(tag_id__in=list(tag_ids), post__created_at__gte=_since_midnight(calendar[-1]))
             .annotate(day=TruncDate("post__created_at", tzinfo=UTC))
             .values("tag_id", "day")
@@ -370,7 +366,7 @@ def trending_tags(limit: int = 10, offset: int = 0, days: int = TREND_DAYS) -> l
     does not make it trend."""
     start = _since_midnight(_trend_days(days, None)[-1])
     ranked = list(
-        _counted_tag_uses()
+        public_tag_uses()
         .filter(post__created_at__gte=start)
         .values("tag_id", "tag__name")
         .annotate(accounts=Count("post__author_id", distinct=True), uses=Count("post_id"))
@@ -383,9 +379,7 @@ def trending_posts(viewer: Viewer, limit: int = 20, offset: int = 0, days: int =
     """This pod's public posts of the last `days` days with the most likes and reshares."""
     start = timezone.now() - timedelta(days=days)
     candidates = (
-        Post.objects.filter(
-            visibility=Visibility.PUBLIC, reshare_of__isnull=True, author__domain="", created_at__gte=start
-        )
+        publicly_listed_posts(Post.objects.filter(author__domain="", created_at__gte=start))
         .annotate(score=F("like_count") + F("reshare_count"))
         .filter(score__gt=0)
     )

@@ -13,12 +13,12 @@ from kith.core import events
 from kith.graph.models import AspectMembership, Follow, FollowState
 from kith.people.models import Person
 from kith.people.selectors import known_person
-from kith.social.models import Comment, Like, Post, PostAudience, PostMention, Visibility
+from kith.social.models import Comment, Like, Post, PostAudience, PostMention
 from kith.social.text import render_for
 from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
 from kith.timelines.models import FanOut, Notification, NotificationKind, StreamEntry, StreamReason
 from kith.timelines.notify import notify
-from kith.visibility import can_see_comment, can_see_post
+from kith.visibility import can_see_comment, can_see_post, enters_streams, visibility_enters_streams
 
 # ---- in the writing transaction: this package's own rows, kept in step with the others' ----------
 
@@ -27,7 +27,7 @@ from kith.visibility import can_see_comment, can_see_post
 def write_stream_rows(event: events.PostPublished) -> None:
     """The author's own stream row and the FanOut row, committed with the post: nothing
     published is ever left without its fan-out.  Idempotent, like every consumer."""
-    if not event.visibility or event.visibility == Visibility.DIRECT:
+    if not event.visibility or not visibility_enters_streams(event.visibility):
         return  # a message is read in its conversation; no visibility: a re-run, not a publication
     if event.into_author_stream:
         StreamEntry.objects.bulk_create(
@@ -64,7 +64,7 @@ def _estimated_audience(post: Post) -> int:
 @events.subscribe(events.PostPublished)
 def surface_post(event: events.PostPublished) -> None:
     post = Post.objects.select_related("author", "reshare_of__author").filter(id=event.post_id).first()
-    if post is None or post.visibility == Visibility.DIRECT:
+    if post is None or not enters_streams(post):
         return  # a message: surfaced by surface_message, in its conversation
     # Small audiences are written right away so a reply appears at once; large
     # ones go to the worker, which commits progress batch by batch.

@@ -18,30 +18,23 @@ from __future__ import annotations
 import logging
 import os
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from huey import crontab
 
 from kith.core.durable import Claim, DurableRows, Held
 from kith.core.ids import id_floor_for_ms
-from kith.graph.models import Block, Follow, FollowState, Mute
+from kith.graph.models import Follow, FollowState, Mute
 from kith.jobs import huey, periodic, task
 from kith.people.models import AccountState
 from kith.social.models import (
-    LIMITED_VISIBILITIES,
     PUBLIC_VISIBILITIES,
     Post,
-    PostAudience,
-    PostMention,
-    TagFollow,
-    Visibility,
 )
 from kith.timelines.models import FanOut, FanOutState, StreamEntry, StreamReason
-from kith.visibility import visible_posts
+from kith.visibility import kept_from_stream, stream_recipient_sources, visible_posts
 
 log = logging.getLogger(__name__)
 
@@ -63,34 +56,6 @@ def lease_seconds() -> int:
     return max(1, int(configured))
 
 
-def _recipient_sources(post: Post, after_person_id: int) -> list[tuple[QuerySet[Any, int], str]]:
-    """Who gets the post, as (query of local person ids above `after_person_id`, reason), by priority."""
-    local_active = {"person__domain": "", "person__state": AccountState.ACTIVE, "person_id__gt": after_person_id}
-    if post.visibility in LIMITED_VISIBILITIES:
-        audience = PostAudience.objects.filter(post_id=post.id, **local_active)
-        return [(audience.values_list("person_id", flat=True).order_by("person_id"), StreamReason.AUDIENCE)]
-    followers = Follow.objects.filter(
-        followee_id=post.author_id,
-        state=FollowState.ACCEPTED,
-        follower__domain="",
-        follower__state=AccountState.ACTIVE,
-        follower_id__gt=after_person_id,
-    )
-    mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
-    sources: list[tuple[QuerySet[Any, int], str]] = [
-        (followers.values_list("follower_id", flat=True).order_by("follower_id"), StreamReason.FOLLOWING),
-        (mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION),
-    ]
-    if post.visibility == Visibility.PUBLIC:
-        tag_ids = list(post.tags.values_list("id", flat=True))
-        if tag_ids:
-            tag_followers = TagFollow.objects.filter(tag_id__in=tag_ids, **local_active)
-            sources.append(
-                (tag_followers.values_list("person_id", flat=True).order_by("person_id").distinct(), StreamReason.TAG)
-            )
-    return sources
-
-
 def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple[int, str]]:
     """(person id, reason) for the next `limit` local recipients after `after_person_id`, in id order.
 
@@ -99,24 +64,10 @@ def _recipient_batch(post: Post, after_person_id: int, limit: int) -> list[tuple
     smallest `limit` ids overall are always among the smallest `limit` of each source.
     """
     merged: dict[int, str] = {}
-    for ids, reason in _recipient_sources(post, after_person_id):
+    for ids, reason in stream_recipient_sources(post, after_person_id):
         for person_id in ids[:limit]:
             merged.setdefault(person_id, reason)  # a follower who is also mentioned counts as a follower
     return sorted(merged.items())[:limit]
-
-
-def _excluded_for(post: Post) -> set[int]:
-    """People who must not get the post in their stream: muters and either side of a block."""
-    author_id = post.author_id
-    excluded = set(Mute.objects.filter(muted_id=author_id).values_list("muter_id", flat=True))
-    excluded |= set(Block.objects.filter(blocked_id=author_id).values_list("blocker_id", flat=True))
-    excluded |= set(Block.objects.filter(blocker_id=author_id).values_list("blocked_id", flat=True))
-    if post.reshare_of is not None:
-        root_author = post.reshare_of.author_id
-        excluded |= set(Block.objects.filter(blocked_id=root_author).values_list("blocker_id", flat=True))
-        excluded |= set(Block.objects.filter(blocker_id=root_author).values_list("blocked_id", flat=True))
-        excluded |= set(Mute.objects.filter(muted_id=root_author).values_list("muter_id", flat=True))
-    return excluded
 
 
 FANOUTS = DurableRows(FanOut, key_field="post_id", open_filter={"state": FanOutState.PENDING}, due_field=None)
@@ -169,7 +120,7 @@ def run_fanout(post_id: int) -> bool:
         post = Post.objects.select_related("author", "reshare_of").filter(id=post_id).first()
         if post is None:  # deleted meanwhile; the FanOut row went with it
             return True
-        excluded = _excluded_for(post)
+        excluded = kept_from_stream(post)
         batch_size = max(1, settings.KITH_FANOUT_BATCH_SIZE)
         cursor = lease.row.cursor
         while batch := _recipient_batch(post, cursor, batch_size):

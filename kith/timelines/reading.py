@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from kith.graph.models import DomainBlock, Mute
 from kith.people.models import Person
-from kith.social.models import Poll, Post
+from kith.social.models import Comment, Poll, Post
 from kith.timelines.filters import ActiveFilter, with_parts
 from kith.timelines.models import Filter, FilterAction
 from kith.visibility import Viewer
@@ -150,4 +150,26 @@ class ReaderFilters:
                 continue
             post.filtered_by = judgement.titles if judgement is not None else []
             kept.append(post)
+        return kept
+
+    def judge_comment(self, comment: Comment) -> Judgement | None:
+        """A comment as a thread shows it: its words (a comment has no warning, poll or photos),
+        as the client API judges a comment's status entity in the "thread" context."""
+        if not self.active:
+            return None
+        return self.judge(author_id=comment.author_id, status_ids=[comment.id],
+                          text=searchable_text("", html_text(comment.html), [], []))
+
+    def apply_to_comments(self, comments: Sequence[Comment]) -> list[Comment]:
+        """`comments` without the hidden ones; each warned one gets `filtered_by` (the filters'
+        titles).  A hidden comment's replies stay (as the API's flat descendants keep them)."""
+        if not self.active:
+            return list(comments)
+        kept = []
+        for comment in comments:
+            judgement = self.judge_comment(comment)
+            if judgement is not None and judgement.hidden:
+                continue
+            comment.filtered_by = judgement.titles if judgement is not None else []
+            kept.append(comment)
         return kept

@@ -18,11 +18,18 @@ from kith.core.text import normalise_tag
 from kith.graph.models import AspectMembership
 from kith.people.models import Person
 from kith.social import selectors as social_selectors
-from kith.social.models import PUBLIC_VISIBILITIES, Comment, Media, MediaState, Post, PostTag, Visibility
+from kith.social.models import PUBLIC_VISIBILITIES, Comment, Media, MediaState, Post, PostTag
 from kith.timelines.filters import with_parts
 from kith.timelines.models import Filter, FilterKeyword, FilterStatus, Marker, Notification, StreamEntry
 from kith.timelines.reading import without_blocked_domains, without_muted_authors
-from kith.visibility import Viewer, filter_by_post_visibility, visible_notifications, visible_posts
+from kith.visibility import (
+    Viewer,
+    filter_by_post_visibility,
+    publicly_listed_posts,
+    tag_listed_posts,
+    visible_notifications,
+    visible_posts,
+)
 
 # What a notification is about: the comment when there is one, else the post.
 NotificationTarget = Post | Comment | None
@@ -217,21 +224,21 @@ def stream_page_ids(viewer: Person, page: Page = FIRST_PAGE) -> list[int]:
 
 def tag_posts(viewer: Viewer, tag_name: str, page: Page = FIRST_PAGE) -> list[Post]:
     """Public posts with the tag (as in diaspora* and Mastodon, limited posts stay out of tag pages)."""
-    tagged = Post.objects.filter(tags__name=tag_name, visibility=Visibility.PUBLIC)
+    tagged = tag_listed_posts(Post.objects.filter(tags__name=tag_name))
     ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, tagged)), page)
     return social_selectors.load_in_order(viewer, ids)
 
 
 def followed_tags_posts(viewer: Person, page: Page = FIRST_PAGE) -> list[Post]:
     tag_ids = viewer.followed_tags.values("tag_id")
-    tagged = Post.objects.filter(posttag__tag_id__in=tag_ids, visibility=Visibility.PUBLIC).distinct()
+    tagged = tag_listed_posts(Post.objects.filter(posttag__tag_id__in=tag_ids)).distinct()
     ids = page_ids(visible_posts(viewer, tagged), page)
     return social_selectors.load_in_order(viewer, ids)
 
 
 def public_posts(viewer: Viewer, page: Page = FIRST_PAGE, *, local_only: bool = True) -> list[Post]:
     """The pod's public timeline: original public posts, no reshares, no unlisted."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    public = publicly_listed_posts(Post.objects.all())
     if local_only:
         public = public.filter(author__domain="")
     else:
@@ -308,7 +315,7 @@ def public_timeline(
 ) -> list[Post]:
     """Mastodon's public timeline: public original posts (no reshares, no unlisted) this pod
     knows, from here (`local`), from elsewhere (`remote`) or both."""
-    public = Post.objects.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    public = publicly_listed_posts(Post.objects.all())
     public = _placed_and_with_media(public, local=local, remote=remote, only_media=only_media)
     ids = page_ids(without_blocked_domains(viewer, visible_posts(viewer, public)), page)
     return social_selectors.load_in_order(viewer, ids)
@@ -335,7 +342,7 @@ def tag_timeline(
     wanted = names([tag_name, *any_tags])
     if not wanted:
         return []
-    tagged = Post.objects.filter(visibility=Visibility.PUBLIC).filter(
+    tagged = tag_listed_posts(Post.objects.all()).filter(
         Exists(PostTag.objects.filter(post_id=OuterRef("id"), tag__name__in=wanted))
     )
     for name in names(all_tags):

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django.core import signing
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest
 from django.views.decorators.http import require_safe
 
 from kith.people.models import AccountState, Person
-from kith.social.models import PUBLIC_VISIBILITIES, Media, MediaState
-from kith.visibility import Viewer, can_see_media, visible_persons
+from kith.social.media import linked_viewer_id
+from kith.social.models import Media, MediaState
+from kith.visibility import Viewer, can_see_media, photo_is_public, visible_persons
 
 SERVED_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 # Profile images carry no content type column; their stored names are ours (kith.people.images).
@@ -35,27 +35,10 @@ PROFILE_IMAGE_CACHE = "public, max-age=600"
 MEDIA_CSP = "default-src 'none'; sandbox"
 
 
-# Apps (Mastodon clients) load images without cookies or tokens.  A photo that is not
-# public is linked for them with `?t=<signed (media id, viewer id)>`: the URL stands for
-# that viewer for a week, and the view still asks kith.visibility whether that viewer may
-# see the photo now (a block or deletion since the link was made still hides it).
-MEDIA_LINK_SALT = "kith.web.media.viewer-link"
-MEDIA_LINK_MAX_AGE = 7 * 24 * 3600
-
-
-def viewer_link_token(media_id: int, viewer_id: int) -> str:
-    return signing.dumps([media_id, viewer_id], salt=MEDIA_LINK_SALT, compress=False)
-
-
 def _linked_viewer(request: HttpRequest, media_id: int) -> Viewer:
-    token = request.GET.get("t", "")
-    if not token or len(token) > 200:
-        return None
-    try:
-        linked_media_id, viewer_id = signing.loads(token, salt=MEDIA_LINK_SALT, max_age=MEDIA_LINK_MAX_AGE)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    if linked_media_id != media_id:
+    """The viewer an app's `?t=` link stands for (kith.social.media mints and reads the links)."""
+    viewer_id = linked_viewer_id(request.GET.get("t", ""), media_id)
+    if viewer_id is None:
         return None
     return Person.objects.filter(id=viewer_id, state=AccountState.ACTIVE).first()  # suspension ends links
 
@@ -91,7 +74,7 @@ def media_file(request: HttpRequest, media_id: int, kind: str) -> FileResponse:
         raise Http404
     if not can_see_media(_viewer(request), media) and not can_see_media(_linked_viewer(request, media_id), media):
         raise Http404
-    public = media.post is not None and media.post.visibility in PUBLIC_VISIBILITIES
+    public = photo_is_public(media)
     stored = media.file if kind == "original" else media.thumbnail
     return _serve(stored, media.content_type, PUBLIC_CACHE if public else PRIVATE_CACHE)
 

@@ -18,6 +18,10 @@ The rules, as written there:
    counts exactly the comments the viewer is shown.
 7a. A comment by someone the post's author has blocked is shown to nobody,
    logged in or not.
+9-14. Who gets or counts what: photos of open posts are public; post totals count open
+   posts; tags are named and listed through public posts only; only public posts are
+   reshared; fan-out and delivery go to the audience of a closed post, the followers and
+   mentioned people of an open one (see "who gets or counts what" below).
 
 Persons are plain string keys; the anonymous viewer is None.
 """
@@ -324,14 +328,49 @@ class World:
         """Tag pages list public posts only (as in diaspora* and Mastodon)."""
         return post.visibility == PUBLIC and tag in post.tags and self.sees_post(viewer, post)
 
+    def publicly_listed(self, post: PostFact) -> bool:
+        """Public listings (public timelines, trends, public streams, outboxes): original public posts."""
+        return post.visibility == PUBLIC and post.reshare_of is None
+
     def on_public_timeline(self, viewer: str | None, post: PostFact) -> bool:
         """The pod's timeline: local, public, original posts."""
-        return (
-            post.visibility == PUBLIC
-            and post.reshare_of is None
-            and post.author in self.local
-            and self.sees_post(viewer, post)
+        return self.publicly_listed(post) and post.author in self.local and self.sees_post(viewer, post)
+
+    # ---- who gets or counts what (rules 9-14) ------------------------------------
+
+    def photo_is_public(self, post: PostFact) -> bool:
+        """A photo of a public or unlisted post has stable URLs that shared caches may keep."""
+        return post.visibility in OPEN_KINDS
+
+    def post_total(self, person: str) -> int:
+        """The post total every viewer sees: the person's public and unlisted posts (reshares too)."""
+        return sum(1 for post in self.posts if post.author == person and post.visibility in OPEN_KINDS)
+
+    def follower_total(self, person: str) -> int:
+        return sum(1 for (_, followee) in self.follows if followee == person)
+
+    def tag_is_named(self, tag: str) -> bool:
+        """Search and trends name a tag only through a public post of an active person."""
+        return any(
+            post.visibility == PUBLIC and tag in post.tags and self.is_active(post.author) for post in self.posts
         )
+
+    def may_reshare(self, viewer: str | None, post: PostFact) -> bool:
+        """Someone else's public post the viewer sees (a reshare stands for its original)."""
+        root = post.reshare_of or post
+        return viewer is not None and root.visibility == PUBLIC and root.author != viewer and self.sees_post(viewer, root)
+
+    def gets_stream_row(self, person: str, post: PostFact) -> bool:
+        """Whether fan-out, run now, would write the post into the person's stream (besides its
+        author's own row)."""
+        return person != post.author and person in self._delivery(post)
+
+    def delivered_to(self, person: str, post: PostFact) -> bool:
+        """Whether the post is sent to the (remote) person: an open post to the author's followers
+        and the people it mentions, a closed one to its fixed audience only."""
+        if post.visibility in OPEN_KINDS:
+            return (person, post.author) in self.follows or person in post.mentions
+        return person in post.audience
 
     def leaks(self, viewer: str | None, post: PostFact) -> bool:
         """The one thing that must never happen: a closed post shown outside its fixed audience."""

@@ -38,20 +38,30 @@ from django.urls import Resolver404, resolve
 from kith.api import entities
 from kith.core.errors import NotFound
 from kith.graph import services as graph
+from kith.graph.models import Follow, FollowState
 from kith.people.models import Account, Person
 from kith.people.services import create_local_account, suspend_account
+from kith.social import search as social_search
 from kith.social import selectors
 from kith.social import services as social
-from kith.social.models import Comment, Like, Media, MediaState, Post, PostAudience, Visibility
+from kith.social.models import Comment, Like, Media, MediaState, Post, PostAudience, PostMention, Visibility
 from kith.timelines import selectors as notification_selectors
 from kith.timelines import selectors as timeline_selectors
 from kith.timelines.models import Notification, NotificationKind, StreamEntry
 from kith.visibility import (
+    can_reshare,
     can_see_comment,
     can_see_media,
     can_see_notification,
     can_see_post,
+    delivered_to_followers,
     filter_by_post_visibility,
+    is_publicly_listed,
+    is_resharable,
+    kept_from_stream,
+    photo_is_public,
+    public_tag_uses,
+    stream_recipient_sources,
     visible_comments_anywhere,
     visible_likes,
     visible_notifications,
@@ -96,6 +106,7 @@ class Item:
     post: Post
     fact: PostFact
     token: str
+    tag: str = ""  # a tag of this post alone, besides TAG (so whether it is named says what this post did)
     comment: Comment | None = None
     comment_fact: CommentFact | None = None
     comment_token: str = ""
@@ -163,7 +174,8 @@ def _build() -> MatrixWorld:
                 owner=p[author], file=f"media/{token}.png", content_type="image/png", state=MediaState.READY
             )
             options: dict = {"media_ids": [media.id]}
-            text = f"{token} #{TAG}"
+            own_tag = f"t{token}"
+            text = f"{token} #{TAG} #{own_tag}"
             if kind in ("public", "unlisted"):
                 options["visibility"] = kind
             elif kind == "limited-aspect":
@@ -188,10 +200,10 @@ def _build() -> MatrixWorld:
                 author,
                 post.visibility,
                 audience=expected_audience,
-                tags=frozenset({TAG}),
+                tags=frozenset({TAG, own_tag}),
                 mentions=frozenset(mentions[author]) if kind == "direct-mention" else frozenset(),
             )
-            item = Item(post=post, fact=fact, token=token, media=Media.objects.get(id=media.id))
+            item = Item(post=post, fact=fact, token=token, tag=own_tag, media=Media.objects.get(id=media.id))
             item.comment_token = _token()
             item.comment = social.add_comment(p["max"], post, f"{item.comment_token} nice")
             item.comment_fact = CommentFact(item.comment_token, "max", fact)
@@ -263,7 +275,9 @@ Check = Callable[[MatrixWorld, "str | None", Item], tuple[object, object]]
 class Path:
     name: str
     check: Check
-    viewers: str = "all"  # "all", "local" (logged-in people of this pod), "local+anonymous"
+    # "all", "local" (logged-in people of this pod), "local+anonymous", "remote" (people of
+    # other pods) or "once-per-author" (rules that do not depend on the viewer)
+    viewers: str = "all"
     needs_attachments: bool = False  # comments, likes, photos: not on a reshare (they go to the original)
 
 
@@ -276,7 +290,14 @@ def _post_ids(posts) -> set[int]:
 
 
 def _can_see_post(w, key, item):
-    return can_see_post(w.person(key), Post.objects.get(id=item.post.id)), w.model.sees_post(key, item.fact)
+    """The post predicate, and with it whether the viewer may reshare the post (rule 12)."""
+    post = Post.objects.select_related("reshare_of").get(id=item.post.id)
+    root = post.reshare_of or post
+    viewer = w.person(key)
+    actual = (can_see_post(viewer, post), can_reshare(viewer, post), is_resharable(root))
+    root_fact = item.fact.reshare_of or item.fact
+    expected = (w.model.sees_post(key, item.fact), w.model.may_reshare(key, item.fact), root_fact.visibility == "public")
+    return actual, expected
 
 
 def _visible_posts(w, key, item):
@@ -296,9 +317,16 @@ def _filter_rows(w, key, item):
 
 
 def _stream(w, key, item):
-    # The stream holds the post iff fan-out delivered it and the viewer may still see it.
+    """The stream holds the post iff fan-out delivered it and the viewer may still see it.  With
+    it, rule 13 asked now: would fan-out write the post into the viewer's stream (the author's
+    own row aside), of the graph as it stands, blocks after publishing included?"""
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
-    return item.post.id in _post_ids(timeline_selectors.stream(w.person(key), page)), w.model.in_stream(key, item.fact)
+    in_stream = item.post.id in _post_ids(timeline_selectors.stream(w.person(key), page))
+    post = Post.objects.select_related("reshare_of").get(id=item.post.id)
+    person_id = w.persons[key].id
+    named = any(person_id in set(ids) for ids, _ in stream_recipient_sources(post))
+    recipient = named and person_id not in kept_from_stream(post)
+    return (in_stream, recipient), (w.model.in_stream(key, item.fact), w.model.gets_stream_row(key, item.fact))
 
 
 def _person_posts(w, key, item):
@@ -314,9 +342,11 @@ def _tag_posts(w, key, item):
 
 
 def _public_posts(w, key, item):
+    """The pod's public timeline, and whether the post belongs in public listings at all (rule 10a)."""
     page = selectors.Page(max_id=item.post.id + 1, min_id=item.post.id - 1)
     found = item.post.id in _post_ids(timeline_selectors.public_posts(w.person(key), page))
-    return found, w.model.on_public_timeline(key, item.fact)
+    listed = is_publicly_listed(Post.objects.get(id=item.post.id))
+    return (found, listed), (w.model.on_public_timeline(key, item.fact), w.model.publicly_listed(item.fact))
 
 
 def _post_for(w, key, item):
@@ -400,8 +430,38 @@ def _likes(w, key, item):
 
 
 def _media(w, key, item):
+    """Whether the viewer sees the photo, and whether it is public (rule 9), as the web serves
+    it and as the API links it (a public photo's URL carries no viewer link)."""
+    viewer = w.person(key)
     media = Media.objects.select_related("post__author").get(id=item.media.id)
-    return can_see_media(w.person(key), media), w.model.sees_post(key, item.fact)
+    linked = "?t=" in entities.media_attachment(media, viewer)["url"]
+    actual = (can_see_media(viewer, media), photo_is_public(media), linked)
+    public = w.model.photo_is_public(item.fact)
+    return actual, (w.model.sees_post(key, item.fact), public, viewer is not None and not public)
+
+
+def _tag_uses(w, key, item):
+    """Rule 11: the post's own tag is named by tag search and trends only if the post is public
+    and its author active (the same for every viewer)."""
+    named = [
+        public_tag_uses().filter(tag__name=item.tag).exists(),
+        item.tag in {t.name for t in social_search.search_tags(item.tag)},
+        item.tag in {t.name for t in selectors.trending_tags(limit=1000)},
+    ]
+    return named, [w.model.tag_is_named(item.tag)] * len(named)
+
+
+def _delivery(w, key, item):
+    """Rule 14: is the post sent to this remote person?  An open post goes to the author's
+    followers and its mentioned people, a closed one to its fixed audience."""
+    post = item.post
+    person_id = w.persons[key].id
+    if delivered_to_followers(post):
+        followers = Follow.objects.filter(followee_id=post.author_id, follower_id=person_id, state=FollowState.ACCEPTED)
+        sent = followers.exists() or PostMention.objects.filter(post_id=post.id, person_id=person_id).exists()
+    else:
+        sent = PostAudience.objects.filter(post_id=post.id, person_id=person_id).exists()
+    return sent, w.model.delivered_to(key, item.fact)
 
 
 def _notifications_for(key, item):
@@ -447,6 +507,9 @@ PATHS: list[Path] = [
     Path("api-replies-count", _api_replies_count, needs_attachments=True),
     Path("likes", _likes, needs_attachments=True),
     Path("media", _media, needs_attachments=True),
+    # Rules that do not depend on the viewer: asked once per post, not per viewer kind.
+    Path("tag-uses", _tag_uses, viewers="once-per-author", needs_attachments=True),  # a reshare has no tags
+    Path("delivery", _delivery, viewers="remote"),
     Path("can-see-notification", _notification_predicate, viewers="local+anonymous"),
     Path("visible-notifications", _notification_queryset, viewers="local"),
     Path("notifications-selector", _notifications_selector, viewers="local"),
@@ -587,6 +650,10 @@ def _applies(path: Path, viewer_kind: str, kind: str) -> bool:
         return _is_local_viewer(key)
     if path.viewers == "local+anonymous":
         return key is None or _is_local_viewer(key)
+    if path.viewers == "remote":
+        return key is not None and key in REMOTE
+    if path.viewers == "once-per-author":
+        return viewer_kind in ("author", "suspended-author-anonymous")
     return True
 
 
@@ -618,6 +685,31 @@ def test_no_closed_post_leaks_through_any_path(world, viewer_kind):
         assert not can_see_post(viewer, Post.objects.get(id=item.post.id)), kind
         assert not visible_posts(viewer).filter(id=item.post.id).exists(), kind
         assert not visible_comments_anywhere(viewer).filter(post_id=item.post.id).exists(), kind
+
+
+def test_delivery_reaches_a_remote_follower_of_open_posts_only(world):
+    """Rule 14 with a remote follower of the author: the world has none (so the delivery path
+    above sees only audiences), so rex follows amy here, in this case's rolled-back transaction
+    and, for its duration, in the oracle."""
+    Follow.objects.create(follower=world.persons["rex"], followee=world.persons["amy"], state=FollowState.ACCEPTED)
+    world.model.follows.add(("rex", "amy"))
+    try:
+        answers = {kind: _delivery(world, "rex", world.items[("amy", kind)]) for kind in KINDS if kind != "reshare"}
+    finally:
+        world.model.follows.discard(("rex", "amy"))
+    assert {kind: actual for kind, (actual, _) in answers.items()} == {kind: expected for kind, (_, expected) in answers.items()}
+    assert answers["unlisted"] == (True, True)  # the case this test is for: an open post goes to followers
+
+
+def test_account_totals_agree_with_oracle(world):
+    """Rule 10: the post and follower totals of an account are the same for every viewer and
+    count open posts only (a limited post would tell anyone when its author posts)."""
+    for key in ("amy", "sue", "ray"):
+        account = entities.accounts([Person.objects.get(id=world.persons[key].id)])[0]
+        assert (account["statuses_count"], account["followers_count"]) == (
+            world.model.post_total(key),
+            world.model.follower_total(key),
+        ), key
 
 
 def test_matrix_covers_every_viewer_kind_and_visibility(world):

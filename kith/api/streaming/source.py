@@ -36,10 +36,11 @@ from kith.core.ids import id_floor_for_ms
 from kith.graph.models import Aspect
 from kith.graph.selectors import contacts
 from kith.people.models import Person
-from kith.social.models import Post, Visibility
+from kith.social.models import Post
 from kith.timelines.models import FilterContext, Notification, StreamEntry
 from kith.timelines.reading import ReaderFilters
 from kith.timelines.selectors import live_post_ids, live_posts, notification_targets, notifications_among
+from kith.visibility import is_publicly_listed, publicly_listed_posts
 
 # A skipped sequence id is looked for again this long (a transaction still in flight).
 GAP_SECONDS = 15.0
@@ -188,9 +189,7 @@ class EventSource:
         if not home:
             self.entries.skip_to_end()
         post_ids = self.public_posts.fresh(
-            Post.objects.filter(
-                id__gte=self.public_posts.floor(now_ms), visibility=Visibility.PUBLIC, reshare_of__isnull=True
-            ).values_list("id", flat=True),
+            publicly_listed_posts(Post.objects.filter(id__gte=self.public_posts.floor(now_ms))).values_list("id", flat=True),
             now_ms,
         )
         notification_rows: list[tuple[int, int]] = []
@@ -270,8 +269,7 @@ class EventSource:
         # Rendered once, as Mastodon does for public streams (no viewer-specific fields);
         # each viewer's blocks, mutes and domain blocks are applied below.
         posts = [
-            post for post in live_posts(None, post_ids)
-            if post.visibility == Visibility.PUBLIC and post.reshare_of_id is None
+            post for post in live_posts(None, post_ids) if is_publicly_listed(post)
         ]
         if not posts:
             return

@@ -13,9 +13,9 @@ from kith.federation.activitypub.outbound import comment_addressing
 from kith.federation.keys import instance_key
 from kith.graph.models import Follow, FollowState
 from kith.people.models import AccountState, Person
-from kith.social.models import Comment, Like, Post, Visibility
+from kith.social.models import Comment, Like, Post
 from kith.social.selectors import post_for
-from kith.visibility import can_see_comment, can_see_post, visible_posts
+from kith.visibility import can_see_comment, can_see_post, publicly_listed_posts, visible_posts
 
 ACTIVITY_JSON = "application/activity+json; charset=utf-8"
 
@@ -86,7 +86,7 @@ def outbox(request: HttpRequest, username: str) -> HttpResponse:
     if person is None:
         return activity_response({"error": "not found"}, status=404)
     base = uris.outbox(person.username)
-    public = visible_posts(None, Post.objects.filter(author=person, visibility=Visibility.PUBLIC, reshare_of__isnull=True))
+    public = visible_posts(None, publicly_listed_posts(Post.objects.filter(author=person)))
     if "page" not in request.GET:
         return activity_response({
             "@context": "https://www.w3.org/ns/activitystreams", "id": base, "type": "OrderedCollection",

@@ -19,6 +19,8 @@ from kith.people.models import Person
 from kith.social import drafts, selectors, services
 from kith.social.media import upload_media
 from kith.social.models import Comment, Media, Post, Visibility
+from kith.timelines.models import FilterContext
+from kith.timelines.reading import ReaderFilters
 from kith.visibility import can_reshare
 from kith.web import audience
 from kith.web.forms import CommentForm, ComposeForm, EditCommentForm, EditPostForm, VoteForm
@@ -116,7 +118,8 @@ def thread(comments: list[Comment]) -> list[Comment]:
 def render_post(request: HttpRequest, post: Post, comment_form: CommentForm | None = None, status: int = 200):
     """The post page; a comment or reply that was refused comes back in its own box, with its text and error."""
     viewer = me(request)
-    comments = selectors.comments_for(viewer, post)
+    # The reader's own filters for threads (kith.timelines.reading), as the API's context endpoint.
+    comments = ReaderFilters(viewer, FilterContext.THREAD).apply_to_comments(selectors.comments_for(viewer, post))
     context = {
         "post": post,
         "thread": thread(comments),

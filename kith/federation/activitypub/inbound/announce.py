@@ -6,7 +6,7 @@ from kith.federation.activitypub.inbound.common import Drop, _link, _not_undone,
 from kith.federation.activitypub.models import ObjectKind, RemoteActor
 from kith.federation.activitypub.parse import ActivityData, ParseError
 from kith.social import services
-from kith.social.models import Visibility
+from kith.visibility import is_resharable
 
 
 def _announce(activity: ActivityData, actor: RemoteActor) -> None:
@@ -14,7 +14,7 @@ def _announce(activity: ActivityData, actor: RemoteActor) -> None:
     post = find_post(target_uri)
     if post is None:
         raise Drop("a reshare of something we do not have")
-    if post.visibility != Visibility.PUBLIC:
+    if not is_resharable(post):
         raise ParseError("only public posts can be reshared")
     _not_undone(activity, actor)
     shared = services.reshare(actor.person, post)

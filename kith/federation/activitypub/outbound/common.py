@@ -14,6 +14,7 @@ from kith.graph.models import FollowState
 from kith.messaging.models import Message
 from kith.people.models import Person
 from kith.social.models import Post, Visibility
+from kith.visibility import delivered_to_followers
 
 CONTENT_TYPE = "application/activity+json"
 
@@ -57,7 +58,7 @@ def _audience(post: Post) -> list[Person]:
 
 def post_inboxes(post: Post) -> set[str]:
     """Where a post (and everything about it) goes: its audience, or its author's followers."""
-    if post.visibility in (Visibility.PUBLIC, Visibility.UNLISTED):
+    if delivered_to_followers(post):
         return _follower_inboxes(post.author) | _shared_inboxes(post.mentions.all())
     # Limited: each member's own inbox, so no server has to sort out who may see it.
     return _personal_inboxes(_audience(post))
