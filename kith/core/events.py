@@ -44,6 +44,8 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
+from kith.core.models import PendingEvent
+
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
@@ -174,7 +176,6 @@ def emit_on_commit(event: object) -> None:
     """Record the event for its durable consumers in the current transaction, and
     dispatch it once that transaction commits.  In-transaction subscribers run
     first, now, in the caller's transaction."""
-    from kith.core.models import PendingEvent
 
     for handler in _in_transaction.get(type(event), ()):
         handler(event)
@@ -204,6 +205,7 @@ def dispatch(event: object, rows: Sequence[Any] = ()) -> None:
     for consumer in _subscribers.get(type(event), ()):
         row = row_of.get(consumer.name)
         if consumer.in_worker and row is not None:
+            # kith.core.outbox builds on this module (it re-runs consumers by name): a real cycle.
             from kith.core.outbox import run_pending_job
 
             try:
@@ -220,7 +222,6 @@ def dispatch(event: object, rows: Sequence[Any] = ()) -> None:
         if row is not None:
             done.append(row.id)
     if done:
-        from kith.core.models import PendingEvent
 
         PendingEvent.objects.filter(id__in=done).delete()
     if failures and getattr(settings, "KITH_EVENTS_RAISE", False):

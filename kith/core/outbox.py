@@ -19,7 +19,7 @@ from huey import crontab
 from kith.core import events
 from kith.core.durable import DurableRows, exponential_backoff
 from kith.core.models import PendingEvent
-from kith.jobs import huey, periodic, task
+from kith.jobs import at_start, huey, periodic, task
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,14 @@ def run_pending(row_id: int) -> bool:
 @task(retries=0)
 def run_pending_job(row_id: int) -> None:
     run_pending(row_id)
+
+
+@at_start("pending events", order=20)
+def _requeue_pending_events(whole_pod: bool) -> int:
+    """Events whose consumers never ran (the process died after the commit), or ran in vain.
+    Young ones too when this process is the whole pod (`kith serve`): nobody else can be
+    dispatching them.  Beside a live `kith web`, young rows may be in its hands still."""
+    return sweep(include_young=whole_pod)
 
 
 def sweep(*, include_young: bool = False) -> int:

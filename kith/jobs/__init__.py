@@ -80,6 +80,30 @@ def resumers() -> list[tuple[Any, Resumer]]:
     return list(_resumers)
 
 
+# A function run when a worker starts (`whole_pod`: the process is the whole pod, so nobody
+# else can hold a lease or be dispatching); returns how much durable work it queued again.
+StartRecovery = Callable[[bool], int]
+_at_start: list[tuple[int, str, StartRecovery]] = []
+
+
+def at_start(what: str, *, order: int) -> Callable[[StartRecovery], StartRecovery]:
+    """Declare a recovery that kith.jobs.worker.startup_recovery runs at every worker start,
+    by ascending `order` (never the order modules happen to be imported in), and logs as
+    "resumed N <what>".  The owners of durable work register here, so that this low layer
+    never imports them."""
+
+    def register(recovery: StartRecovery) -> StartRecovery:
+        if all(registered is not recovery for _order, _what, registered in _at_start):
+            _at_start.append((order, what, recovery))
+        return recovery
+
+    return register
+
+
+def start_recoveries() -> list[tuple[str, StartRecovery]]:
+    return [(what, recovery) for _order, what, recovery in sorted(_at_start, key=lambda entry: entry[0])]
+
+
 def enqueue_on_commit(job: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run `job(*args, **kwargs)` in the worker once the current transaction commits."""
     transaction.on_commit(lambda: job(*args, **kwargs))

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import close_old_connections
 from huey.consumer import Consumer
 
-from kith.jobs import discover_tasks, resumers
+from kith.jobs import discover_tasks, resumers, start_recoveries
 from kith.jobs.queue import describe, huey
 
 log = logging.getLogger(__name__)
@@ -77,23 +77,18 @@ def make_consumer(threads: int, embedded: bool = False) -> Consumer:
 
 
 def startup_recovery(*, whole_pod: bool = False) -> int:
-    """Re-enqueue durable work a previous worker claimed but never finished.
+    """Re-enqueue durable work a previous worker claimed but never finished: each owner's
+    recovery declared with `kith.jobs.at_start` (fan-outs, then pending events), in order.
 
-    Returns how many fan-outs were re-enqueued.  Safe with other live workers:
-    a fan-out whose lease is held is left to its holder (the job reschedules).
+    Returns how much work was queued again.  Safe with other live workers: work whose
+    lease is held is left to its holder.
     """
-    from kith.core.outbox import sweep
-    from kith.timelines.fanout import sweep_pending_fanouts
-
-    resumed = sweep_pending_fanouts(include_claimed=True, release_leases=whole_pod)
-    if resumed:
-        log.info("resumed %d unfinished fan-outs", resumed)
-    # Events whose consumers never ran (the process died after the commit), or ran in vain.
-    # Young ones too when this process is the whole pod (`kith serve`): nobody else can be
-    # dispatching them.  Beside a live `kith web`, young rows may be in its hands still.
-    events = sweep(include_young=whole_pod)
-    if events:
-        log.info("re-queued %d pending events", events)
+    resumed = 0
+    for what, recovery in start_recoveries():
+        queued = recovery(whole_pod)
+        if queued:
+            log.info("resumed %d %s", queued, what)
+        resumed += queued
     if whole_pod:
         # Nobody else can be running jobs: work whose job is not in the queue lost it with the
         # process that died (photos, inbound activities, deliveries held under its leases).

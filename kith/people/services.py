@@ -23,6 +23,8 @@ from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from kith.core.text import normalise_tag, render_markdown
 from kith.jobs import enqueue_on_commit
 from kith.people.images import clean_profile_image
+from kith.people.keys import generate_key_job
+from kith.people.mail import reset_link, send_templated
 from kith.people.models import Account, AccountState, PendingSignup, Person, ProfileTag
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
@@ -91,7 +93,6 @@ def create_local_account(
     # The graph (above people) makes the default aspects, in this transaction.
     events.emit_on_commit(events.LocalAccountCreated(person.id, default_aspects, language))
     if getattr(settings, "KITH_PREGENERATE_KEYS", True):
-        from kith.people.keys import generate_key_job
 
         enqueue_on_commit(generate_key_job, person.id)
     if is_admin:
@@ -109,7 +110,6 @@ def request_signup(username: str, email: str, password: str, *, language: str | 
     A free address is sent a confirmation link (`confirm_signup` makes the account); the owner
     of a taken one is told that someone tried, with a link to reset their password.  Both paths
     hash the password and queue one e-mail, so neither answers measurably faster."""
-    from kith.people.mail import reset_link, send_templated
 
     email = _check_new_name_and_address(username, email)
     try:

@@ -40,6 +40,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kith.people.mail import tell_owner_of_lockout
+from kith.people.models import Account, LoginThrottle
+
 # A clock tests can move (never real sleeps).
 clock: Callable[[], float] = time.time
 
@@ -121,7 +124,6 @@ class DatabaseStore:
     """One `LoginThrottle` row per counted key."""
 
     def locked_until(self, keys: list[str], now: float) -> float:
-        from kith.people.models import LoginThrottle
 
         stamps = LoginThrottle.objects.filter(key__in=keys, locked_until__gt=_dt(now)).values_list(
             "locked_until", flat=True
@@ -129,7 +131,6 @@ class DatabaseStore:
         return max((stamp.timestamp() for stamp in stamps if stamp is not None), default=0.0)
 
     def hit(self, key: str, threshold: int, now: float) -> tuple[int, float]:
-        from kith.people.models import LoginThrottle
 
         with transaction.atomic():
             row = LoginThrottle.objects.select_for_update().filter(key=key).first()
@@ -150,12 +151,10 @@ class DatabaseStore:
         return row.failures, until
 
     def clear(self, keys: list[str]) -> None:
-        from kith.people.models import LoginThrottle
 
         LoginThrottle.objects.filter(key__in=keys).delete()
 
     def prune(self, now: float) -> None:
-        from kith.people.models import LoginThrottle
 
         LoginThrottle.objects.filter(expires_at__lte=_dt(now)).delete()
         if random.random() < 0.01 and LoginThrottle.objects.count() > MAX_ROWS:  # noqa: S311 - not for secrets
@@ -240,7 +239,6 @@ def login_failed(name: str, address: str | None) -> Lockout | None:
     """A wrong password (or an unknown name): counted; the lockout it starts, if any."""
     lockout, first_lockout = hit(LOGIN, name, address)
     if first_lockout:
-        from kith.people.mail import tell_owner_of_lockout
 
         tell_owner_of_lockout(name, address_of(address), lockout.retry_after if lockout else 0)
     return lockout
@@ -255,7 +253,6 @@ def login_succeeded(name: str, account: Any = None) -> None:
 
 def lift(name: str) -> None:
     """An administrator lifts the lockout of an account name (both its username and e-mail)."""
-    from kith.people.models import Account
 
     names = {name}
     account = Account.objects.filter(Q(username__iexact=name) | Q(email__iexact=name)).first()

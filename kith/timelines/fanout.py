@@ -27,7 +27,7 @@ from huey import crontab
 from kith.core.durable import Claim, DurableRows, Held
 from kith.core.ids import id_floor_for_ms
 from kith.graph.models import Follow, FollowState, Mute
-from kith.jobs import huey, periodic, task
+from kith.jobs import at_start, huey, periodic, task
 from kith.people.models import AccountState
 from kith.social.models import (
     PUBLIC_VISIBILITIES,
@@ -224,6 +224,13 @@ def stuck_fanouts(older_than: timedelta = timedelta(minutes=5)) -> tuple[int, in
     """(pending fan-outs older than `older_than`, of which given up by the sweep), for `kith check`."""
     old = FanOut.objects.filter(state=FanOutState.PENDING, created_at__lt=timezone.now() - older_than)
     return old.count(), old.filter(attempts__gte=MAX_SWEEP_ATTEMPTS).count()
+
+
+@at_start("unfinished fan-outs", order=10)
+def _resume_fanouts(whole_pod: bool) -> int:
+    """At a worker's start, every pending fan-out (a live lease reschedules its job); a
+    whole pod's start releases the leases of the process that died."""
+    return sweep_pending_fanouts(include_claimed=True, release_leases=whole_pod)
 
 
 @periodic(crontab(minute="*"))
