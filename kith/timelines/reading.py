@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,6 +29,7 @@ from kith.timelines.models import Filter, FilterAction
 from kith.visibility import Viewer
 
 _Row = TypeVar("_Row", bound=Model)
+_Judged = TypeVar("_Judged", Post, Comment)
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -141,16 +142,7 @@ class ReaderFilters:
 
     def apply_to_posts(self, posts: Sequence[Post]) -> list[Post]:
         """`posts` without the hidden ones; each warned one gets `filtered_by` (the filters' titles)."""
-        if not self.active:
-            return list(posts)
-        kept = []
-        for post in posts:
-            judgement = self.judge_post(post)
-            if judgement is not None and judgement.hidden:
-                continue
-            post.filtered_by = judgement.titles if judgement is not None else []
-            kept.append(post)
-        return kept
+        return self._apply(posts, self.judge_post)
 
     def judge_comment(self, comment: Comment) -> Judgement | None:
         """A comment as a thread shows it: its words (a comment has no warning, poll or photos),
@@ -163,13 +155,16 @@ class ReaderFilters:
     def apply_to_comments(self, comments: Sequence[Comment]) -> list[Comment]:
         """`comments` without the hidden ones; each warned one gets `filtered_by` (the filters'
         titles).  A hidden comment's replies stay (as the API's flat descendants keep them)."""
+        return self._apply(comments, self.judge_comment)
+
+    def _apply(self, items: Sequence[_Judged], judge: Callable[[_Judged], Judgement | None]) -> list[_Judged]:
         if not self.active:
-            return list(comments)
+            return list(items)
         kept = []
-        for comment in comments:
-            judgement = self.judge_comment(comment)
+        for item in items:
+            judgement = judge(item)
             if judgement is not None and judgement.hidden:
                 continue
-            comment.filtered_by = judgement.titles if judgement is not None else []
-            kept.append(comment)
+            item.filtered_by = judgement.titles if judgement is not None else []
+            kept.append(item)
         return kept
