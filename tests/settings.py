@@ -37,8 +37,11 @@ if DATABASES["default"]["ENGINE"] == "kith.core.sqlite":
     # In memory, on Django's own backend: kith.core.sqlite's writer lock leaves in-memory
     # databases alone anyway (tests/test_sqlite_writer_lock.py tests it on a file; the pods
     # tests start use it), and pytest-django names xdist workers' databases by this name.
-    DATABASES["default"]["ENGINE"] = "django.db.backends.sqlite3"
-    DATABASES["default"]["TEST"] = {"NAME": None}
+    # (tests/sqliteflush: Django's, with a cheaper flush between transactional tests.)  ":memory:"
+    # is what Django makes of no name; spelled out, pytest-django leaves it alone for a backend
+    # it does not know as SQLite's rather than naming it after the pod database's file.
+    DATABASES["default"]["ENGINE"] = "tests.sqliteflush"
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KITH_PREGENERATE_KEYS = False  # keys are made on first use; 2048-bit generation is slow
 KITH_API_CHECK_RESPONSES = True  # every API response is also rendered through its schema and compared

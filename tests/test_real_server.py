@@ -31,8 +31,7 @@ def test_sign_up_share_with_an_aspect_and_only_its_member_sees_it(pod):
     assert signup.headers["location"] in ("/", f"{pod.url}/")
     assert "alice" in alice.stream()  # signed up and logged in
 
-    pod.create_user("bob")
-    pod.create_user("carol")
+    pod.create_users("bob", "carol")  # one `kith` process for both
     friends = alice.create_aspect("Friends")
     alice.add_to_aspect(friends, "bob")
     post_id = alice.publish("Only for my friends: the secret is 42", audience=f"aspect:{friends}")

@@ -530,10 +530,12 @@ def test_resolve_finds_a_person_and_a_post_on_another_real_pod(tmp_path_factory)
     try:
         here.start()
         there.start()
-        here.create_user("alice")
-        bob = there.create_user("bob")
-        post_id = there.session("bob").publish("Resolvable from afar")
-        token = here.kith("token", "create", "alice", "discovery test", "--scopes", "read").stdout.split()[0]
+        # Accounts from the sign-up page and a token from the consent page: HTTP only, where
+        # `kith user create` and `kith token create` cost a process start (~2 CPU-s) each.
+        alice = here.signup("alice")
+        bob = f"bob@{there.domain}"
+        post_id = there.signup("bob").publish("Resolvable from afar")
+        token = alice.bearer_token("read")
         api = httpx.Client(base_url=here.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
         def search(query: str, **params: str) -> dict:

@@ -36,8 +36,7 @@ def pods(tmp_path_factory):
     try:
         home.start()
         away.start()
-        for user in ("alice", "bob"):
-            home.create_user(user)
+        home.create_users("alice", "bob")  # one `kith` process for both
         away.create_user("carol")
         yield home, away
     finally:

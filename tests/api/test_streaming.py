@@ -1,6 +1,7 @@
 """The streaming API against a real pod: `kith serve` starts the streaming server beside the
 web, people act through the web pages, and clients listen over SSE (httpx) and WebSocket
-(websocket-client, the transport Mastodon.py uses) with tokens from `kith token create`."""
+(websocket-client, the transport Mastodon.py uses) with tokens from the pod's OAuth consent
+page, as a client gets them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import httpx
 import pytest
 import websocket
 
-from tests.harness.pod import PASSWORD, Pod, WebSession
+from tests.harness.pod import Pod, WebSession
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("streaming")]
 
@@ -36,35 +37,14 @@ def pod(tmp_path_factory):
 _names = iter(range(1, 10_000))
 
 
-def token(pod: Pod, username: str, scopes: str = "read write follow") -> str:
-    """A bearer token from `kith token create`, as a script gets one (printed alone on stdout)."""
-    return pod.kith("token", "create", username, "streaming tests", "--scopes", scopes).stdout.strip()
-
-
-def tokens_for(pod: Pod, usernames: list[str]) -> list[str]:
-    """Tokens for several people from one `kith manage shell` (one process start, not one each)."""
-    code = (
-        "from kith.api.tokens import issue_token\n"
-        "from kith.people.models import Account\n"
-        f"for name in {usernames!r}:\n"
-        "    print(issue_token(Account.objects.get(username=name), 'streaming tests', 'read write follow'))\n"
-    )
-    printed = pod.kith("manage", "shell", "--verbosity", "0", "-c", code).stdout.split()
-    return printed[-len(usernames):]
-
-
 def people(pod: Pod, *stems: str) -> list[tuple[str, WebSession, str]]:
     """Fresh accounts, signed up through the web pages: (handle, logged-in session, bearer token).
     Each test has its own people, so no test sees another's posts or follows."""
-    sessions = []
+    crowd = []
     for stem in stems:
-        username = f"{stem}{next(_names)}"
-        web = WebSession(pod, username)
-        email = f"{username}@{pod.host}.test"
-        web.post("/signup", {"username": username, "email": email, "password": PASSWORD, "password2": PASSWORD})
-        sessions.append(web)
-    bearer = tokens_for(pod, [web.username for web in sessions])
-    return [(f"{web.username}@{pod.domain}", web, token) for web, token in zip(sessions, bearer, strict=True)]
+        web = pod.signup(f"{stem}{next(_names)}")
+        crowd.append((f"{web.username}@{pod.domain}", web, web.bearer_token()))
+    return crowd
 
 
 class SSE:
@@ -166,7 +146,7 @@ def test_health_and_refusals(pod):
     moved = httpx.get(f"{pod.url}/api/v1/streaming/hashtag?tag=kith")
     assert moved.status_code == 301
     assert moved.headers["location"] == f"{pod.streaming_url}/api/v1/streaming/hashtag?tag=kith"
-    (handle, _web, bearer), (_other, other_web, _) = people(pod, "refused", "lister")
+    (_handle, web, bearer), (_other, other_web, _) = people(pod, "refused", "lister")
     missing = httpx.get(f"{pod.streaming_url}/api/v1/streaming/user")
     assert missing.status_code == 401
     assert missing.json() == {"error": "Missing access token"}
@@ -174,7 +154,7 @@ def test_health_and_refusals(pod):
     assert invalid.status_code == 401
     assert invalid.json() == {"error": "Invalid access token"}
     # A token without read:statuses may not read a timeline.
-    narrow = token(pod, handle.split("@")[0], "read:notifications")
+    narrow = web.bearer_token("read:notifications")
     scoped = httpx.get(f"{pod.streaming_url}/api/v1/streaming/public", headers={"Authorization": f"Bearer {narrow}"})
     assert scoped.status_code == 401
     unknown = httpx.get(f"{pod.streaming_url}/api/v1/streaming/nothing", headers={"Authorization": f"Bearer {bearer}"})

@@ -31,8 +31,7 @@ def pod(tmp_path_factory):
     pod = Pod("toot", tmp_path_factory.mktemp("pod-toot"), host="127.0.0.7", KITH_API_ALLOW_PASSWORD_GRANT="true")
     try:
         pod.start()
-        pod.create_user("alice")
-        pod.create_user("bob")
+        pod.create_users("alice", "bob")  # one `kith` process for both
         yield pod
     finally:
         pod.destroy()

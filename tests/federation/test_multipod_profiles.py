@@ -63,8 +63,8 @@ def _color_of(pod: Pod, path: str) -> tuple[int, int, int]:
 
 def test_avatar_header_and_tags_reach_the_other_pod_and_follow_changes(pods):
     a, b = pods
-    alice_handle, _bob_handle = a.create_user("alice"), b.create_user("bob")
-    alice, bob = a.session("alice"), b.session("bob")
+    alice, bob = a.signup("alice"), b.signup("bob")  # one request each, no `kith` process
+    alice_handle = f"alice@{a.domain}"
     _set_profile(alice, tags="Gardening #cats", avatar=_png("red"), header=_png("navy", (1800, 600)))
 
     # Bob finds and follows alice: his pod fetches her actor and copies her pictures in its worker.
@@ -95,7 +95,7 @@ def test_avatar_header_and_tags_reach_the_other_pod_and_follow_changes(pods):
     assert avatar_src in _pictures_on(bob.stream(), "avatar")
 
     # The Mastodon API of pod B gives its copies.
-    token = b.token("bob")
+    token = bob.bearer_token("read")
     account = httpx.get(f"{b.url}/api/v1/accounts/lookup", params={"acct": alice_handle},
                         headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
     assert account["avatar"] == f"{b.url}{avatar_src}"
