@@ -68,6 +68,8 @@ class Consumer:
 # Each event type's consumers in dispatch order (kept so by `_in_order` at every subscription).
 _subscribers: dict[type, list[Consumer]] = defaultdict(list)
 _by_name: dict[str, Consumer] = {}
+# In-transaction subscribers of each event type, as (order, handler), run by ascending order.
+_in_transaction: dict[type, list[tuple[int, Callable[[Any], None]]]] = defaultdict(list)
 _event_types: dict[str, type] = {}
 # (event type, consumer name) -> the handlers that must run before it for that event.
 _after: dict[tuple[type, str], tuple[Callable[..., None], ...]] = {}
@@ -75,7 +77,7 @@ _after: dict[tuple[type, str], tuple[Callable[..., None], ...]] = {}
 
 class OrderError(Exception):
     """Consumers of one event ask for an order that cannot be kept."""
-_in_transaction: dict[type, list[Callable[[Any], None]]] = defaultdict(list)
+
 
 
 def subscribe(
@@ -135,13 +137,19 @@ def consumers_of(event_type: type) -> list[Consumer]:
     """The consumers of `event_type`, in the order `dispatch` calls them."""
     return list(_subscribers.get(event_type, ()))
 
-def subscribe_in_transaction(event_type: type[E]) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
+def subscribe_in_transaction(
+    event_type: type[E], *, order: int = 0
+) -> Callable[[Callable[[E], None]], Callable[[E], None]]:
     """Decorator: call the function with each event of `event_type` inside the
-    emitting transaction, when it is emitted (see the module docstring)."""
+    emitting transaction, when it is emitted (see the module docstring), by ascending
+    `order` (never the order their modules happen to be imported in; equal orders keep
+    the order they subscribed in)."""
 
     def register(handler: Callable[[E], None]) -> Callable[[E], None]:
-        if handler not in _in_transaction[event_type]:
-            _in_transaction[event_type].append(handler)
+        subscribers = _in_transaction[event_type]
+        if all(registered is not handler for _order, registered in subscribers):
+            subscribers.append((order, handler))
+            subscribers.sort(key=lambda entry: entry[0])
         return handler
 
     return register
@@ -153,7 +161,7 @@ def unsubscribe(event_type: type, handler: Callable[[Any], None]) -> None:
     names = {name for name, consumer in _by_name.items() if consumer.handler is handler}
     for name in names:
         _after.pop((event_type, name), None)
-    _in_transaction[event_type] = [h for h in _in_transaction.get(event_type, []) if h is not handler]
+    _in_transaction[event_type] = [(o, h) for o, h in _in_transaction.get(event_type, []) if h is not handler]
     for name, consumer in list(_by_name.items()):
         if consumer.handler is handler and not any(consumer in kept for kept in _subscribers.values()):
             del _by_name[name]
@@ -177,7 +185,7 @@ def emit_on_commit(event: object) -> None:
     dispatch it once that transaction commits.  In-transaction subscribers run
     first, now, in the caller's transaction."""
 
-    for handler in _in_transaction.get(type(event), ()):
+    for _order, handler in _in_transaction.get(type(event), ()):
         handler(event)
     durable = [c for c in _subscribers.get(type(event), ()) if c.durable]
     rows: list[PendingEvent] = []
@@ -372,6 +380,12 @@ class LocalAccountCreated:
     person_id: int
     default_aspects: bool = False
     language: str | None = None
+
+
+# The order of PersonPurged's in-transaction subscribers: what the person wrote goes first
+# (kith.social), then their relations (kith.graph), as one purge did before it was split.
+PURGE_CONTENT = 10
+PURGE_RELATIONS = 20
 
 
 @dataclass(frozen=True)

@@ -305,7 +305,7 @@ def _move_followers(event: events.AccountMoved) -> None:
         unfollow(follower, person)
 
 
-@events.subscribe_in_transaction(events.PersonPurged)
+@events.subscribe_in_transaction(events.PersonPurged, order=events.PURGE_RELATIONS)
 def _forget_person(event: events.PersonPurged) -> None:
     """The person is removed: their aspects and follows either way go (blocks and mutes stay)."""
     Aspect.objects.filter(owner_id=event.person_id).delete()

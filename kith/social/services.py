@@ -106,6 +106,8 @@ def publish(author: Person, compose: Compose) -> Post:
     kith.social.compose.check_compose.  Its audience is fixed now, as
     kith.social.compose.resolve_audience says; direct posts (messages: kith.messaging
     publishes them in a conversation) go into no stream."""
+    if compose.scheduled_at is not None:
+        raise ValueError("A scheduled compose is kept, not published: use kith.social.drafts.submit.")
     checked = check_compose(author, compose)
     if checked.reply_to is not None or checked.rendered is None or checked.audience is None:
         raise ValueError("A reply is a comment: publish it with kith.social.drafts.submit.")
@@ -505,7 +507,7 @@ def unfollow_tag(person: Person, name: str) -> None:
 # ---- whole-person removal ---------------------------------------------------------------
 
 
-@events.subscribe_in_transaction(events.PersonPurged)
+@events.subscribe_in_transaction(events.PersonPurged, order=events.PURGE_CONTENT)
 def _purge_on_removal(event: events.PersonPurged) -> None:
     purge_person_content(Person.objects.get(id=event.person_id))
 

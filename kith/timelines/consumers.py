@@ -28,7 +28,9 @@ def write_stream_rows(event: events.PostPublished) -> None:
     """The author's own stream row and the FanOut row, committed with the post: nothing
     published is ever left without its fan-out.  Idempotent, like every consumer."""
     if not event.visibility or not visibility_enters_streams(event.visibility):
-        return  # a message is read in its conversation; no visibility: a re-run, not a publication
+        # A message is read in its conversation.  No visibility: an event built without one
+        # (tests re-send bare events); every publishing path in kith names it.
+        return
     if event.into_author_stream:
         StreamEntry.objects.bulk_create(
             [StreamEntry(owner_id=event.author_id, post_id=event.post_id, reason=StreamReason.OWN)],
@@ -176,12 +178,23 @@ def surface_message(event: events.MessageSent) -> None:
     post = Post.objects.select_related("author").filter(id=event.message_id).first()
     if post is None:
         return
-    by_id = {p.id: p for p in Person.objects.filter(id__in=event.participant_ids)}
-    participants = [by_id[pid] for pid in event.participant_ids if pid in by_id]
+    participant_ids, conversation_id = list(event.participant_ids), event.conversation_id or None
+    if not participant_ids:
+        # An event recorded before it named its participants (an outbox row from an older
+        # version): a message's audience rows are exactly its other participants, and the
+        # conversation is the one its notifications already name, if any was made.
+        audience = PostAudience.objects.filter(post_id=post.id).values_list("person_id", flat=True)
+        participant_ids = [post.author_id, *audience]
+        conversation_id = (
+            Notification.objects.filter(post_id=post.id, kind=NotificationKind.PRIVATE_MESSAGE)
+            .exclude(conversation_id=None).values_list("conversation_id", flat=True).first()
+        )
+    by_id = {p.id: p for p in Person.objects.filter(id__in=participant_ids)}
+    participants = [by_id[pid] for pid in participant_ids if pid in by_id]
     with transaction.atomic():
         for person in participants:
             if person.id != post.author_id and can_see_post(person, post):
                 notify(
                     person, NotificationKind.PRIVATE_MESSAGE, post.author,
-                    post=post, conversation_id=event.conversation_id,
+                    post=post, conversation_id=conversation_id,
                 )

@@ -103,3 +103,31 @@ def test_the_streaming_wake_up_comes_after_the_fan_out_it_announces(
         post = publish_post(alice, "now")
     assert StreamEntry.objects.filter(owner=bob, post=post).exists()
     assert seen_at_wake == [True]  # bob's stream row was written when his stream was woken
+
+
+def test_a_purge_deletes_what_the_person_wrote_before_their_relations() -> None:
+    """PersonPurged's in-transaction subscribers run by their declared order (content, then
+    relations), whatever order their apps were loaded in."""
+    from kith.graph.services import _forget_person
+    from kith.social.services import _purge_on_removal
+
+    handlers = [handler for _order, handler in events._in_transaction[events.PersonPurged]]
+    assert handlers.index(_purge_on_removal) < handlers.index(_forget_person)
+
+
+def test_in_transaction_subscribers_run_by_order_not_by_subscription(calls: list[str]) -> None:
+    def late(event: _Ordered) -> None:
+        calls.append("late")
+
+    def early(event: _Ordered) -> None:
+        calls.append("early")
+
+    events.subscribe_in_transaction(_Ordered, order=20)(late)
+    events.subscribe_in_transaction(_Ordered, order=10)(early)
+    try:
+        for _order, handler in events._in_transaction[_Ordered]:
+            handler(_Ordered(1))
+        assert calls == ["early", "late"]
+    finally:
+        events.unsubscribe(_Ordered, late)
+        events.unsubscribe(_Ordered, early)

@@ -23,14 +23,13 @@ from kith.federation.activitypub.outbound.common import (
 )
 from kith.jobs import periodic, task
 from kith.people.models import Person
+from kith.social.models import PollVote
 
 
 @task()
 @stable_name
 def federate_votes(vote_ids: tuple[int, ...]) -> None:
     """A local person's votes in a remote poll: one Note per option, sent to the poll's author."""
-    from kith.social.models import PollVote
-
     votes = PollVote.objects.select_related("person", "option", "poll__post__author__ap_actor", "poll__post__ap_object").filter(id__in=vote_ids)
     for vote in votes:
         post = vote.poll.post
@@ -128,8 +127,6 @@ def send_due_poll_updates_job() -> None:
 
 
 def _local_poll_of(vote_ids: tuple[int, ...]) -> int | None:
-    from kith.social.models import PollVote
-
     return (
         PollVote.objects.filter(id__in=vote_ids, poll__post__author__domain="")
         .values_list("poll_id", flat=True)

@@ -6,6 +6,7 @@ from kith.core import events
 from kith.federation.activitypub import render, uris
 from kith.federation.activitypub.outbound.common import _send, stable_name
 from kith.jobs import task
+from kith.moderation.models import Report
 
 
 @task()
@@ -13,8 +14,6 @@ from kith.jobs import task
 def federate_report(report_id: int) -> None:
     """A report about someone of another server, sent to it as Mastodon does: a Flag from the
     instance actor, so the reporter stays anonymous; the comment goes along, the posts by URI."""
-    from kith.moderation.models import Report
-
     report = Report.objects.select_related("target__ap_actor").filter(id=report_id).first()
     if report is None or report.target.is_local or not hasattr(report.target, "ap_actor"):
         return
