@@ -187,7 +187,7 @@ def surface_message(event: events.MessageSent) -> None:
         participant_ids = [post.author_id, *audience]
         conversation_id = (
             Notification.objects.filter(post_id=post.id, kind=NotificationKind.PRIVATE_MESSAGE)
-            .exclude(conversation_id=None).values_list("conversation_id", flat=True).first()
+            .filter(conversation_id__isnull=False).values_list("conversation_id", flat=True).first()
         )
     by_id = {p.id: p for p in Person.objects.filter(id__in=participant_ids)}
     participants = [by_id[pid] for pid in participant_ids if pid in by_id]
