@@ -13,8 +13,12 @@ import pytest
 from kith.api.streaming.channels import Channel
 from kith.api.streaming.source import EventSource, Listener
 from kith.graph import services as graph
-from kith.social import services
+from kith.graph.models import Follow, FollowState
+from kith.social import remote, services
+from kith.social.models import Visibility
 from kith.timelines.models import Filter, FilterAction, FilterKeyword
+from tests import factories
+from tests.api.conftest import ApiClient
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,3 +178,42 @@ def test_the_user_stream_leaves_out_what_a_hide_filter_matches(alice, bob):
     sent = _listen(source, [listener])
 
     assert sorted(status["id"] for status in sent[(1, "user")]) == sorted([str(dogs.id), str(own.id)])
+
+
+# ---- mutes and domain blocks, everywhere alike ------------------------------------------------
+
+
+def test_mutes_and_domain_blocks_apply_alike_on_the_web_stream_the_api_and_the_streaming_api(alice, bob, carol):
+    """A reader's mutes and domain blocks (kith.timelines.reading) leave the same posts out of
+    the web stream, the client API's home timeline and the streaming API's user stream, read
+    after the posts reached the stream (a mute also hides what fan-out wrote before it)."""
+    dave = factories.remote_person("dave", "far.example")
+    graph.follow(alice, bob)
+    graph.follow(alice, carol)
+    # A remote person followed (as an accepted Follow arrives; no ActivityPub actor is needed here).
+    Follow.objects.create(follower=alice, followee=dave, state=FollowState.ACCEPTED)
+    source = EventSource()
+    source.start()
+    listener = Listener(key=1, viewer_id=alice.id, channel=Channel("user"), since_ms=int(time.time() * 1000))
+    muted = services.publish_post(bob, "from bob, muted")
+    far = remote.record_remote_post(dave, remote.RemoteContent(html="<p>from a blocked domain</p>"),
+                                    visibility=Visibility.PUBLIC)
+    kept = services.publish_post(carol, "from carol")
+
+    def home_ids() -> tuple[set[str], set[str]]:
+        web = set(_articles(client_for(alice).get("/").content.decode()))
+        status, home = ApiClient(alice).get("/api/v1/timelines/home")
+        assert status == 200
+        return web, {entry["id"] for entry in home}
+
+    # The control: before the mute and the block, the web and the API show all three.
+    for shown in home_ids():
+        assert {str(kept.id), str(muted.id), str(far.id)} <= shown
+
+    graph.mute(alice, bob)
+    graph.block_domain(alice, "far.example")
+    streamed = {entry["id"] for entry in _listen(source, [listener]).get((1, "user"), [])}
+    for shown in (*home_ids(), streamed):
+        assert str(kept.id) in shown
+        assert str(muted.id) not in shown
+        assert str(far.id) not in shown
