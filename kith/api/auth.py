@@ -70,6 +70,29 @@ class OAuth(HttpBearer):
         return access
 
 
+class StaffOAuth(OAuth):
+    """`auth=staff("admin:read:reports")`: Mastodon's admin API.  The token must carry the
+    admin scope and its account be staff (a moderator or an admin); `admin_only` endpoints
+    (domain policies, e-mail blocks, roles) need an admin.  Others get Mastodon's 403."""
+
+    def __init__(self, scope: str, *, admin_only: bool = False) -> None:
+        super().__init__(scope)
+        self.admin_only = admin_only
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        access = super().authenticate(request, token)
+        account = access.user
+        allowed = account.is_admin if self.admin_only else account.is_moderator
+        if not allowed:
+            raise HttpError(403, "This action is not allowed")
+        request.staff = account
+        return access
+
+
+def staff(scope: str, *, admin_only: bool = False) -> StaffOAuth:
+    return StaffOAuth(scope, admin_only=admin_only)
+
+
 def viewer(request: HttpRequest) -> Person | None:
     """The person reading (None when anonymous): hand this to selectors, which ask kith.visibility."""
     return getattr(request, "person", None)

@@ -420,6 +420,41 @@ class AccountSuspended:
 
 
 @dataclass(frozen=True)
+class ModerationNotice:
+    """In-transaction: tell a local person what moderation did (kith.timelines writes the
+    notification).  kind: a timelines NotificationKind value (moderation_warning,
+    report_outcome, severed_relationships, admin_report); data: ids and counts."""
+
+    recipient_id: int
+    kind: str
+    actor_id: int
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PersonSuspended:
+    """After commit: staff suspended a person.  For a local one, adapters retract what it
+    sent (to exactly the servers that got it) and answer for its actor 410 Gone."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class PersonRestored:
+    """After commit: a suspension of a local person was lifted (an appeal granted, or
+    staff) within the 30 days: adapters deliver its content again."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class DomainSuspended:
+    """After commit: staff suspended (defederated) a domain and its subdomains."""
+
+    domain: str
+
+
+@dataclass(frozen=True)
 class AccountMoved:
     person_id: int
     target_id: int

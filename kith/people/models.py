@@ -14,8 +14,20 @@ from kith.core.models import SnowflakeField
 
 class AccountState(models.TextChoices):
     ACTIVE = "active", "active"
+    # Staff froze the login (moderation): it cannot log in or act; what it wrote stays up.
+    # Only an Account is ever frozen; its Person stays active.
+    FROZEN = "frozen", "frozen"
     SUSPENDED = "suspended", "suspended"
     DELETED = "deleted", "deleted"
+
+
+class Role(models.TextChoices):
+    """Who may do what on this pod.  A moderator acts on accounts, posts and reports; only
+    an admin also changes the pod's settings, rules, domain policies and people's roles."""
+
+    ADMIN = "admin", "admin"
+    MODERATOR = "moderator", "moderator"
+    USER = "user", "user"
 
 
 class Account(AbstractUser):
@@ -24,9 +36,20 @@ class Account(AbstractUser):
     email = models.EmailField(unique=True)
     state = models.CharField(max_length=16, choices=AccountState.choices, default=AccountState.ACTIVE)
     suspended_reason = models.TextField(blank=True)
+    # Kept in step with Django's is_staff/is_superuser by kith.people.services.set_role.
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("username"), name="account_username_ci_unique")]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_moderator(self) -> bool:
+        """Staff: an admin or a moderator."""
+        return self.role in (Role.ADMIN, Role.MODERATOR)
 
 
 class Person(models.Model):
@@ -54,6 +77,14 @@ class Person(models.Model):
     # settings), and the account they moved to.
     also_known_as = models.JSONField(default=list, blank=True)
     moved_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Moderation (kith.moderation sets these through kith.people.services):
+    # limited: posts shown only to people who already follow; not in public, tag or search results.
+    limited = models.BooleanField(default=False)
+    # Photos of every post shown behind a click ("mark media sensitive" on the account).
+    force_sensitive = models.BooleanField(default=False)
+    # When staff suspended this person (state SUSPENDED): a local person's data is kept 30 days
+    # from then, so an appeal can restore it, and purged after.
+    suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,7 +25,7 @@ from kith.jobs import enqueue_on_commit
 from kith.people.images import clean_profile_image
 from kith.people.keys import generate_key_job
 from kith.people.mail import reset_link, send_templated
-from kith.people.models import Account, AccountState, PendingSignup, Person, ProfileTag
+from kith.people.models import Account, AccountState, PendingSignup, Person, ProfileTag, Role
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,30}$")
 # Names that would be confusing or collide with routes and well-known actors.
@@ -79,7 +79,10 @@ def create_local_account(
     email = _check_new_name_and_address(username, email)
     if Account.objects.filter(email__iexact=email).exists():
         raise Conflict("An account with that e-mail address exists already.")
-    account = Account(username=username, email=email, is_staff=is_admin, is_superuser=is_admin)
+    account = Account(
+        username=username, email=email, is_staff=is_admin, is_superuser=is_admin,
+        role=Role.ADMIN if is_admin else Role.USER,
+    )
     if password_hash is not None:  # a confirmed sign-up: validated and hashed when it was asked for
         account.password = password_hash
     else:
@@ -329,3 +332,25 @@ def unsuspend_account(moderator: Account, account: Account, reason: str = "") ->
     account.save(update_fields=["state", "suspended_reason"])
     Person.objects.filter(account=account).update(state=AccountState.ACTIVE)
     _audit("account.unsuspend", actor=moderator, target=account, reason=reason)
+
+
+@transaction.atomic
+def set_role(actor: Account | None, account: Account, role: str, reason: str = "") -> None:
+    """Make `account` an admin, a moderator or a user (Django's is_staff/is_superuser follow).
+
+    `actor` None is the pod's operator at the command line; otherwise it must be an admin,
+    and the pod keeps at least one admin."""
+    if role not in Role.values:
+        raise Invalid(f"Unknown role {role!r}: admin, moderator or user.")
+    if actor is not None and not actor.is_admin:
+        raise NotAllowed("Only an admin changes roles.")
+    if account.role == Role.ADMIN and role != Role.ADMIN and not Account.objects.filter(
+        role=Role.ADMIN, state=AccountState.ACTIVE
+    ).exclude(pk=account.pk).exists():
+        raise Conflict("The pod keeps at least one admin.")
+    before = account.role
+    account.role = role
+    account.is_staff = role in (Role.ADMIN, Role.MODERATOR)
+    account.is_superuser = role == Role.ADMIN
+    account.save(update_fields=["role", "is_staff", "is_superuser"])
+    _audit("account.role", actor=actor, target=account, reason=reason, before=before, after=role)

@@ -71,6 +71,11 @@ class NotificationKind(models.TextChoices):
     FOLLOW_REQUEST = "follow_request", "asked to follow you"
     PRIVATE_MESSAGE = "private_message", "sent you a message"
     POLL_ENDED = "poll_ended", "a poll you voted in ended"
+    # Moderation (written on events.ModerationNotice; `data` says what happened):
+    MODERATION_WARNING = "moderation_warning", "moderators acted on your account"
+    REPORT_OUTCOME = "report_outcome", "your report was handled"
+    SEVERED_RELATIONSHIPS = "severed_relationships", "lost connections"
+    ADMIN_REPORT = "admin_report", "filed a report"
 
 
 class Notification(models.Model):
@@ -84,6 +89,8 @@ class Notification(models.Model):
         "messaging.Conversation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     read = models.BooleanField(default=False)
+    # Moderation notices only: {"action_id": .., "report_id": .., "domain": .., "count": ..}.
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Not a column: what kith.web's notifications page shows for the post.
     post_title: str
