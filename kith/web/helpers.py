@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -154,3 +154,28 @@ def list_page(request: HttpRequest, template: str, context: dict, items: str = "
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def staff_member(view: View) -> View:
+    """A page of the moderation area: logged in, and a moderator or an admin (others get 404,
+    which does not tell them the area exists)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not getattr(request.user, "is_moderator", False):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return member(wrapper)
+
+
+def admin_member(view: View) -> View:
+    """A page only admins use (pod rules, domain policies, roles); moderators get 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not getattr(request.user, "is_admin", False):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return staff_member(wrapper)

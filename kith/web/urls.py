@@ -1,6 +1,6 @@
 """Routes of the server-rendered pages (namespace "web")."""
 
-from django.urls import path
+from django.urls import include, path
 
 from kith.web import media
 from kith.web.views import (
@@ -89,4 +89,9 @@ urlpatterns = [
     path("media/<int:media_id>/<str:kind>", media.media_file, name="media"),
     path("avatars/<int:person_id>", media.avatar, name="avatar"),
     path("headers/<int:person_id>", media.header, name="header"),
+    # the moderation area (staff only; kith/web/views/staff)
+    path("moderation/", include("kith.web.views.staff.reports")),
+    path("moderation/accounts/", include("kith.web.views.staff.accounts")),
+    path("moderation/domains/", include("kith.web.views.staff.domains")),
+    path("moderation/pod/", include("kith.web.views.staff.pod")),
 ]
