@@ -677,7 +677,9 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     token_create = token_commands.add_parser("create", help="print a new bearer token for a local account")
     token_create.add_argument("user", help="the local account's username")
-    token_create.add_argument("name", help="what the token is for (shown as its app, e.g. 'backup script')")
+    token_create.add_argument("name", nargs="?", default="kith token",
+                              help="what the token is for (shown as its app, e.g. 'backup script'; "
+                              "default: 'kith token')")
     token_create.add_argument("--scopes", default="read write follow",
                               help='space-separated OAuth scopes (default: "read write follow")')
     token_create.set_defaults(handler=cmd_token_create)
@@ -697,6 +699,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench_seed.add_argument("--follows", type=int, default=10, help="follows per person (default 10)")
     bench_seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     bench_seed.set_defaults(handler=cmd_bench_seed)
+
+    from kith.cli_moderation import add_moderation_commands
+
+    add_moderation_commands(commands, user_commands)
 
     check = commands.add_parser("check", help="configuration and health report (exit 0 healthy, 1 not)")
     check.set_defaults(handler=cmd_check)

@@ -105,6 +105,15 @@ def test_token_create_prints_a_bearer_token_then_list_and_revoke(make_pod):
     assert again.returncode == 2
     assert "has no token" in again.stderr
 
+    # The app name is optional: `kith token create USER` is what scripts outside the repo run.
+    plain = pod.kith("token", "create", "alice")
+    assert plain.returncode == 0, plain.stderr
+    [(app,)] = pod.query(
+        "SELECT a.name FROM oauth2_provider_accesstoken t JOIN oauth2_provider_application a "
+        "ON a.id = t.application_id"
+    )
+    assert app == "kith token"
+
 
 @server
 def test_token_create_refuses_unknown_people_and_scopes(make_pod):

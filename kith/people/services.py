@@ -315,23 +315,29 @@ def delete_account(account: Account, *, actor: Account | None = None, reason: st
 
 
 @transaction.atomic
-def suspend_account(moderator: Account, account: Account, reason: str) -> None:
-    """Hide everything of the account and stop it logging in, reversibly."""
+def suspend_account(moderator: Account | None, account: Account, reason: str) -> None:
+    """Hide everything of the account and stop it logging in, reversibly: its data is kept
+    (30 days for a staff suspension, kith.moderation) and adapters retract what it sent."""
     account.state = AccountState.SUSPENDED
     account.suspended_reason = reason
     account.save(update_fields=["state", "suspended_reason"])
-    Person.objects.filter(account=account).update(state=AccountState.SUSPENDED)
+    Person.objects.filter(account=account).update(state=AccountState.SUSPENDED, suspended_at=timezone.now())
     _audit("account.suspend", actor=moderator, target=account, reason=reason)
     events.emit_on_commit(events.AccountSuspended(account.pk))
+    events.emit_on_commit(events.PersonSuspended(account.person.pk))
 
 
 @transaction.atomic
-def unsuspend_account(moderator: Account, account: Account, reason: str = "") -> None:
+def unsuspend_account(moderator: Account | None, account: Account, reason: str = "") -> None:
+    """Lift a suspension: the account logs in again and adapters deliver its content again."""
+    was_suspended = account.state == AccountState.SUSPENDED
     account.state = AccountState.ACTIVE
     account.suspended_reason = ""
     account.save(update_fields=["state", "suspended_reason"])
-    Person.objects.filter(account=account).update(state=AccountState.ACTIVE)
+    Person.objects.filter(account=account).update(state=AccountState.ACTIVE, suspended_at=None)
     _audit("account.unsuspend", actor=moderator, target=account, reason=reason)
+    if was_suspended:
+        events.emit_on_commit(events.PersonRestored(account.person.pk))
 
 
 @transaction.atomic

@@ -198,3 +198,24 @@ def surface_message(event: events.MessageSent) -> None:
                     person, NotificationKind.PRIVATE_MESSAGE, post.author,
                     post=post, conversation_id=conversation_id,
                 )
+
+
+@events.subscribe_in_transaction(events.ModerationNotice)
+def write_moderation_notice(event: events.ModerationNotice) -> None:
+    """Moderation tells a local person what happened (a warning or action on them, their
+    report's outcome, connections lost to a suspension, a new report for staff).  Unlike
+    other notifications these ignore blocks, mutes and the actor's state: the actor is
+    often the very account that was acted on."""
+    if event.kind not in MODERATION_KINDS:
+        raise ValueError(f"not a moderation notification kind: {event.kind}")
+    if not Person.objects.filter(id=event.recipient_id, domain="").exists():
+        return
+    Notification.objects.create(
+        recipient_id=event.recipient_id, kind=event.kind, actor_id=event.actor_id, data=event.data
+    )
+
+
+MODERATION_KINDS = frozenset({
+    NotificationKind.MODERATION_WARNING, NotificationKind.REPORT_OUTCOME,
+    NotificationKind.SEVERED_RELATIONSHIPS, NotificationKind.ADMIN_REPORT,
+})
