@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
@@ -311,3 +311,19 @@ def _forget_person(event: events.PersonPurged) -> None:
     Aspect.objects.filter(owner_id=event.person_id).delete()
     Follow.objects.filter(follower_id=event.person_id).delete()
     Follow.objects.filter(followee_id=event.person_id).delete()
+
+
+# ---- a pod's domain suspension (kith.moderation decides) --------------------------------
+
+
+@transaction.atomic
+def sever_follows_with(persons: QuerySet[Person]) -> int:
+    """Remove every follow and follow request to or from these persons (their server was
+    suspended: nothing is sent to it, so nobody is told).  Returns how many went."""
+    ids = list(persons.values_list("id", flat=True))
+    removed = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        removed += Follow.objects.filter(follower_id__in=chunk).delete()[0]
+        removed += Follow.objects.filter(followee_id__in=chunk).delete()[0]
+    return removed

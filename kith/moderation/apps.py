@@ -7,4 +7,15 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         # Subscribes the audit log to the actions lower packages report (events.Audited).
-        from kith.moderation import audit  # noqa: F401
+        # The suspension's after-commit consumer (events.DomainSuspended) subscribes on import.
+        from kith.moderation import (
+            audit,  # noqa: F401
+            domains,
+            email_blocks,
+        )
+        from kith.people import hooks
+
+        if email_blocks.refuse_blocked_signup not in hooks.signup_checks:
+            hooks.signup_checks.append(email_blocks.refuse_blocked_signup)
+        if domains.is_limited_domain not in hooks.new_remote_person_limited:
+            hooks.new_remote_person_limited.append(domains.is_limited_domain)

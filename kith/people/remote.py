@@ -12,6 +12,7 @@ from django.db import transaction
 from kith.core import events
 from kith.core.errors import Invalid, NotAllowed
 from kith.core.text import normalise_tag, sanitise_html
+from kith.people import hooks
 from kith.people.models import AccountState, Person, ProfileTag
 from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE
 
@@ -32,7 +33,10 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
         raise Invalid("That is not a username Kith can show.")
     person = Person.objects.select_for_update().filter(username__iexact=username, domain=domain).first()
     if person is None:
-        person = Person.objects.create(username=username, domain=domain, display_name=display_name[:100])
+        person = Person.objects.create(
+            username=username, domain=domain, display_name=display_name[:100],
+            limited=hooks.starts_limited(domain),  # first seen on a silenced domain (kith.moderation)
+        )
     elif person.state == AccountState.DELETED:
         # The remote account was deleted and the name is in use again over there.
         person.state = AccountState.ACTIVE

@@ -22,6 +22,7 @@ from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
 from kith.core.text import normalise_tag, render_markdown
 from kith.jobs import enqueue_on_commit
+from kith.people import hooks
 from kith.people.images import clean_profile_image
 from kith.people.keys import generate_key_job
 from kith.people.mail import reset_link, send_templated
@@ -59,6 +60,7 @@ def _check_new_name_and_address(username: str, email: str) -> str:
     email = Account.objects.normalize_email(email).strip()
     if not email or "@" not in email:
         raise Invalid("Enter a valid e-mail address.")
+    hooks.check_signup_email(email)  # e.g. kith.moderation's canonical e-mail blocks
     if Account.objects.filter(username__iexact=username).exists() or Person.objects.filter(
         username__iexact=username, domain=""
     ).exists():

@@ -1,0 +1,66 @@
+"""People's side of a pod's domain policies (kith.moderation.domains decides; people writes
+Person rows): persons of a domain and its subdomains limited or not, suspended and purged
+with their server, or let back in when the suspension is lifted."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kith.core import events
+from kith.core.errors import Invalid
+from kith.people.models import AccountState, Person
+
+
+def domain_filter(domain: str) -> Q:
+    """Persons whose Person.domain (host[:port]) is `domain` or a subdomain of it, on any port."""
+    return (
+        Q(domain=domain) | Q(domain__startswith=f"{domain}:")
+        | Q(domain__endswith=f".{domain}") | Q(domain__contains=f".{domain}:")
+    )
+
+
+def persons_of_domain(domain: str) -> QuerySet[Person]:
+    if not domain:
+        raise Invalid("A domain is needed.")
+    return Person.objects.exclude(domain="").filter(domain_filter(domain))
+
+
+@transaction.atomic
+def set_domain_limited(domain: str, limited: bool, *, keep_limited: Collection[int] = ()) -> int:
+    """Limit (or stop limiting) every person of the domain; `keep_limited`: persons that stay
+    limited on their own account (an active limit action).  Returns how many rows changed."""
+    persons = persons_of_domain(domain).filter(limited=not limited)
+    if not limited and keep_limited:
+        persons = persons.exclude(id__in=list(keep_limited))
+    return persons.update(limited=limited, updated_at=timezone.now())
+
+
+@transaction.atomic
+def suspend_person_with_domain(person: Person) -> bool:
+    """Their server was suspended: what they wrote here goes (events.PersonPurged, in this
+    transaction) and the row stays SUSPENDED, so nothing new from them is taken and a later
+    sight of them does not revive them.  Returns False when there was nothing to do."""
+    if person.is_local:
+        raise Invalid("Local accounts are suspended through people.services.suspend_account.")
+    locked = Person.objects.select_for_update().filter(id=person.id).first()
+    if locked is None or locked.state in (AccountState.SUSPENDED, AccountState.DELETED):
+        return False
+    events.emit_on_commit(events.PersonPurged(locked.id))
+    Person.objects.filter(id=locked.id).update(
+        state=AccountState.SUSPENDED, suspended_at=timezone.now(), updated_at=timezone.now()
+    )
+    return True
+
+
+@transaction.atomic
+def restore_domain_persons(domain: str, *, keep_suspended: Collection[int] = ()) -> int:
+    """A domain suspension was lifted: its persons may be seen again (what was purged stays
+    gone); `keep_suspended`: persons suspended on their own account.  Returns how many."""
+    persons = persons_of_domain(domain).filter(state=AccountState.SUSPENDED)
+    if keep_suspended:
+        persons = persons.exclude(id__in=list(keep_suspended))
+    return persons.update(state=AccountState.ACTIVE, suspended_at=None, updated_at=timezone.now())
