@@ -58,6 +58,7 @@ from kith.core import hosts
 from kith.core.durable import DurableRows, exponential_backoff
 from kith.federation.models import Delivery, DeliveryState, HostHealth
 from kith.jobs import enqueue_on_commit, huey, periodic, resumes, task
+from kith.moderation import domains as domain_policies
 from kith.people.models import Person
 
 log = logging.getLogger(__name__)
@@ -238,6 +239,9 @@ def enqueue_deliveries(
             log.warning("not delivering %s to unusable inbox %r", activity_uri, inbox)
             continue
         targets[inbox] = host
+    refused = domain_policies.refused_hosts(set(targets.values()))  # suspended, or not on the allow-list
+    if refused:
+        targets = {inbox: host for inbox, host in targets.items() if host not in refused}
     if not targets:
         return 0
     listed = list(targets)
@@ -460,9 +464,14 @@ class _Run:
             self.health.update({h.host: h for h in HostHealth.objects.filter(host__in=unseen)})
         deferred: dict[datetime, list[Delivery]] = defaultdict(list)
         expired: list[Delivery] = []
+        # Queued before the pod stopped federating with the host (a domain policy): never sent.
+        refused_hosts = domain_policies.refused_hosts({row.host for row in rows})
+        refused: list[Delivery] = []
         sendable: dict[str, list[Delivery]] = defaultdict(list)
         for row in rows:
-            if row.created_at < now - MAX_AGE:
+            if row.host in refused_hosts:
+                refused.append(row)
+            elif row.created_at < now - MAX_AGE:
                 expired.append(row)
             elif row.host in self.blocked:
                 deferred[self.blocked[row.host]].append(row)
@@ -480,6 +489,11 @@ class _Run:
                 _update_held(
                     expired, state=DeliveryState.FAILED, claimed_until=None,
                     last_error=f"gave up: not delivered within {MAX_AGE.days} days",
+                )
+            if refused:
+                _update_held(
+                    refused, state=DeliveryState.DROPPED, claimed_until=None, body=b"",
+                    last_error="this pod does not federate with that domain",
                 )
         self.stats.deferred += sum(len(group) for group in deferred.values())
         self.stats.expired += len(expired)

@@ -37,11 +37,12 @@ from django.db.models import Q
 from django.utils import timezone
 from huey import crontab
 
-from kith.core import events
+from kith.core import events, hosts
 from kith.core.errors import Invalid
 from kith.federation import safe_http
 from kith.federation.models import CopyState, RemoteProfileImage
 from kith.jobs import enqueue_on_commit, periodic, resumes, task
+from kith.moderation import domains as domain_policies
 from kith.people.images import MAX_PROFILE_IMAGE_BYTES, PROFILE_IMAGE_SIDES, clean_profile_image_bytes
 from kith.people.models import Person
 from kith.people.remote import set_remote_profile_image
@@ -63,6 +64,15 @@ class _TryLater(Exception):
 
 class _Refused(Exception):
     """The answer will not become usable: not an image, too big, a private address, a 4xx."""
+
+
+def _media_rejected(owner_domain: str, url: str) -> bool:
+    """Whether a domain policy says no copies of this person's pictures (reject media, or a
+    suspension): by the person's server, and by the server the picture is on."""
+    url_host = hosts.host_key(url)
+    return domain_policies.rejects_media(owner_domain) or (
+        url_host is not None and domain_policies.rejects_media(url_host)
+    )
 
 
 def _fetch_image(url: str, max_bytes: int) -> bytes:
@@ -103,8 +113,15 @@ def quick_retry_delay(tries: int, *, refused: bool) -> float | None:
 
 @task(retries=0)
 def cache_remote_media_job(media_id: int, tried: int = 0) -> None:
-    media = Media.objects.filter(id=media_id, state=MediaState.PROCESSING).exclude(remote_url="").first()
+    media = (
+        Media.objects.select_related("owner").filter(id=media_id, state=MediaState.PROCESSING)
+        .exclude(remote_url="").first()
+    )
     if media is None:
+        return
+    if _media_rejected(media.owner.domain, media.remote_url):
+        log.info("remote photo %s not copied: this pod rejects media from there", media.remote_url)
+        remote_media_failed([media_id])
         return
     try:
         body = _fetch_image(media.remote_url, settings.KITH_MAX_UPLOAD_BYTES)
@@ -238,6 +255,10 @@ def copy_profile_image(person_id: int, kind: str, now: datetime | None = None) -
     if not row.person.is_active:
         held.delete()  # deleted or suspended here: nothing to show; a comeback records it anew
         return ""
+    if _media_rejected(row.person.domain, row.url):
+        held.update(state=CopyState.FAILED, attempts=attempts, claimed_until=None,
+                    last_error="this pod rejects media from that server")
+        return CopyState.FAILED
     try:
         body = _fetch_image(row.url, MAX_PROFILE_IMAGE_BYTES)
         image = clean_profile_image_bytes(body, max_side=PROFILE_IMAGE_SIDES[kind])

@@ -19,6 +19,7 @@ from kith.federation.activitypub.context import ACTIVITY_CONTENT_TYPES
 from kith.federation.activitypub.models import RemoteActor, RemoteKey
 from kith.federation.activitypub.parse import ActorData, ParseError, parse_actor, same_origin, valid_url
 from kith.federation.keys import instance_key
+from kith.moderation import domains as domain_policies
 from kith.people.models import Person
 from kith.people.remote import set_remote_profile_tags, update_remote_profile, upsert_remote_person
 
@@ -56,8 +57,12 @@ def fetch_json(url: str) -> dict:
     """GET an ActivityPub document, signed, bounded, and insist it is what it claims to be.
 
     The document's `id` must be the URL it was fetched from (after redirects on the
-    same origin): a server may only speak for its own objects.
+    same origin): a server may only speak for its own objects.  Nothing is fetched from a
+    server this pod does not federate with (a suspended domain, or allow-list mode).
     """
+    host = hosts.host_key(url)
+    if host is not None and not domain_policies.federates_with(host):
+        raise ResolveError(f"this pod does not federate with {host}")
     try:
         response = safe_http.request(
             "GET", url, headers={"Accept": ACCEPT}, accept_types=JSON_TYPES, sign=_sign_as_instance

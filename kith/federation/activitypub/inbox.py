@@ -30,6 +30,7 @@ from kith.federation.activitypub.models import InboundActivity, InboundState, Re
 from kith.federation.activitypub.parse import ParseError, parse_activity, same_origin
 from kith.federation.delivery import host_answered, inbox_host
 from kith.jobs import enqueue_on_commit
+from kith.moderation import domains as domain_policies
 
 log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 512 * 1024
@@ -110,10 +111,18 @@ def inbox(request: HttpRequest, username: str | None = None) -> HttpResponse:
     if not isinstance(document, dict):
         return _error(400, "the body is not a JSON object")
     document = jsonbody.storable(document)  # stored as it came, but for NUL and lone surrogates
+    claimed_actor = document.get("actor")
+    claimed_host = inbox_host(claimed_actor) if isinstance(claimed_actor, str) else None
+    if claimed_host is not None and not domain_policies.federates_with(claimed_host):
+        # Refused before any key is fetched from there (a suspended domain, or allow-list mode).
+        return _error(403, "this pod does not federate with the actor's server")
     try:
         signer = verify_signature(request, body)
     except (httpsig.SignatureError, actors.ResolveError) as exc:
         return _error(401, f"signature not accepted: {exc}")
+    signer_host = inbox_host(signer.uri)
+    if signer_host not in (None, claimed_host) and not domain_policies.federates_with(signer_host):
+        return _error(403, "this pod does not federate with the signer's server")
     try:
         activity = parse_activity(document)
     except ParseError as exc:

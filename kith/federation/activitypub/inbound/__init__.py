@@ -40,6 +40,7 @@ from kith.federation.activitypub.inbound.update import _update
 from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
 from kith.federation.activitypub.parse import ActivityData, ParseError, parse_activity
 from kith.jobs import periodic, resumes, task
+from kith.moderation import domains as domain_policies
 from kith.people.models import AccountState
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ def apply(inbound: InboundActivity) -> None:
             actor = RemoteActor.objects.select_related("person").get(uri=activity.actor)
         if actor.person.state != AccountState.ACTIVE and activity.type != "Delete":
             raise Drop("the actor is not active here")
+        if not domain_policies.federates_with(actor.person.domain):  # stored before a suspension
+            raise Drop("this pod does not federate with the actor's server")
         dropped: Drop | None = None
         with transaction.atomic():
             try:
