@@ -191,10 +191,11 @@ class PublicBlock:
 
 def public_list() -> list[PublicBlock]:
     """The policies as everyone may read them (the about page and /api/v1/instance/domain_blocks):
-    the domain (obfuscated if asked), its digest, severity and the public comment only."""
+    the domain (obfuscated if asked), its digest, severity and the public comment only.  As in
+    Mastodon, those that limit what people here see: a silence, a suspension, rejected media."""
     return [
         PublicBlock(public_domain(policy), domain_digest(policy.domain), policy.severity, policy.public_comment)
-        for policy in DomainPolicy.objects.order_by("domain")
+        for policy in DomainPolicy.objects.exclude(severity=DomainSeverity.NOOP, reject_media=False).order_by("domain")
     ]
 
 
