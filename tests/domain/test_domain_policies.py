@@ -224,15 +224,19 @@ def test_a_suspended_person_is_not_revived_when_seen_again(admin):
 def test_suspension_is_refused_federation_and_media_and_reports(admin):
     domains.set_policy(admin, "example.com", severity="suspend")
     assert not domains.federates_with("a.example.com:8443")
-    assert domains.rejects_media("example.com") and domains.rejects_reports("example.com")
+    assert domains.rejects_media("example.com")
+    assert domains.rejects_reports("example.com")
 
 
 def test_flags_alone(admin):
     domains.set_policy(admin, "media.example", severity="noop", reject_media=True)
     domains.set_policy(admin, "reports.example", severity="noop", reject_reports=True)
-    assert domains.federates_with("media.example") and domains.federates_with("reports.example")
-    assert domains.rejects_media("media.example") and not domains.rejects_reports("media.example")
-    assert domains.rejects_reports("reports.example") and not domains.rejects_media("reports.example")
+    assert domains.federates_with("media.example")
+    assert domains.federates_with("reports.example")
+    assert domains.rejects_media("media.example")
+    assert not domains.rejects_reports("media.example")
+    assert domains.rejects_reports("reports.example")
+    assert not domains.rejects_media("reports.example")
 
 
 # ---- allow-list ---------------------------------------------------------------------------
@@ -268,8 +272,10 @@ def test_public_list_obfuscates_and_hides_private_comments(admin):
                        private_comment="secret", obfuscate=True)
     domains.set_policy(admin, "open.example", severity="silence")
     hidden, shown = domains.public_list()
-    assert hidden.domain != "hidden-server.example" and "*" in hidden.domain
-    assert hidden.domain.startswith("hid") and hidden.domain.endswith("ple")
+    assert hidden.domain != "hidden-server.example"
+    assert "*" in hidden.domain
+    assert hidden.domain.startswith("hid")
+    assert hidden.domain.endswith("ple")
     assert hidden.digest == hashlib.sha256(b"hidden-server.example").hexdigest()
     assert (hidden.severity, hidden.comment) == ("suspend", "spam")
     assert shown.domain == "open.example"
@@ -291,13 +297,15 @@ def test_csv_round_trip(admin):
     assert sorted(result.added) == ["a.example", "b.example"]
     assert domains.export_csv() == exported
     again = domains.import_csv(admin, exported)
-    assert again.added == [] and sorted(again.skipped) == ["a.example", "b.example"]
+    assert again.added == []
+    assert sorted(again.skipped) == ["a.example", "b.example"]
 
 
 def test_import_of_a_plain_list_suspends_and_reports_updates(admin):
     domains.set_policy(admin, "known.example", severity="silence")
     result = domains.import_csv(admin, "new.example\n\nKNOWN.example.\n# a comment\n")
-    assert result.added == ["new.example"] and result.updated == ["known.example"]
+    assert result.added == ["new.example"]
+    assert result.updated == ["known.example"]
     assert set(DomainPolicy.objects.values_list("severity", flat=True)) == {"suspend"}
 
 
