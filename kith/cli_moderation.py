@@ -4,6 +4,7 @@ command line acts as the pod itself (the audit log's actor is empty and says "co
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
@@ -45,5 +46,129 @@ def _account_commands(moderation_commands: Any) -> None:
 
 
 def _domain_commands(domain_commands: Any) -> None:
-    pass
+    for name, severity, what in (("suspend", "suspend", "defederate: no delivery either way, its content purged"),
+                                 ("limit", "silence", "limit its people: their posts only reach their followers")):
+        command = domain_commands.add_parser(name, help=f"{what} (a domain covers its subdomains)")
+        command.add_argument("domain", metavar="DOMAIN")
+        command.add_argument("--reason", default="", help="private comment (staff only)")
+        command.add_argument("--public-reason", default="", help="public comment (the about page and the API)")
+        command.add_argument("--reject-media", action="store_true", help="keep no copies of its media")
+        command.add_argument("--reject-reports", action="store_true", help="drop reports from it")
+        command.add_argument("--obfuscate", action="store_true", help="star part of the name in the public list")
+        command.set_defaults(handler=_cmd_domain_set, severity=severity)
+    lift = domain_commands.add_parser("lift", help="remove the policy on a domain")
+    lift.add_argument("domain", metavar="DOMAIN")
+    lift.set_defaults(handler=_cmd_domain_lift)
+    importing = domain_commands.add_parser(
+        "import", help="apply a Mastodon domain-block CSV export (or a list of domains, one per line: suspended)"
+    )
+    importing.add_argument("file", metavar="FILE.csv")
+    importing.set_defaults(handler=_cmd_domain_import)
+    export = domain_commands.add_parser("export", help="write the policies as Mastodon's CSV (to FILE or stdout)")
+    export.add_argument("file", metavar="FILE", nargs="?")
+    export.set_defaults(handler=_cmd_domain_export)
+    listing = domain_commands.add_parser("list", help="list the domain policies")
+    listing.set_defaults(handler=_cmd_domain_list)
+
+
+def _say(line: str) -> None:
+    """A line of the command's output (stdout; errors go through kith.cli.Refused to stderr)."""
+    sys.stdout.write(line + "\n")
+
+
+def _ready() -> None:
+    from kith.cli import require_migrated, setup_django
+
+    setup_django()
+    require_migrated()
+
+
+def _refused(error: Exception) -> Exception:
+    from kith.cli import Refused
+
+    return Refused(str(error))
+
+
+def _cmd_domain_set(args: Any) -> int:
+    _ready()
+    from kith.core.errors import DomainError
+    from kith.moderation import domains
+
+    try:
+        policy = domains.set_policy(
+            None, args.domain, severity=args.severity, reject_media=args.reject_media,
+            reject_reports=args.reject_reports, public_comment=args.public_reason, private_comment=args.reason,
+            obfuscate=args.obfuscate,
+        )
+    except DomainError as exc:
+        raise _refused(exc) from None
+    covered = domains.persons_of(policy.domain)
+    _say(f"{policy.domain}: {policy.severity} ({covered} known {'person' if covered == 1 else 'people'})")
+    return 0
+
+
+def _cmd_domain_lift(args: Any) -> int:
+    _ready()
+    from kith.core.errors import DomainError
+    from kith.moderation import domains
+
+    try:
+        domains.lift_policy(None, args.domain)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    _say(f"{domains.normalise_domain(args.domain)}: policy lifted")
+    return 0
+
+
+def _cmd_domain_import(args: Any) -> int:
+    _ready()
+    from kith.core.errors import DomainError
+    from kith.moderation import domains
+
+    try:
+        with open(args.file, encoding="utf-8-sig") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _refused(ValueError(f"cannot read {args.file}: {exc}")) from None
+    try:
+        result = domains.import_csv(None, text)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    _say(f"added {len(result.added)}, updated {len(result.updated)}, unchanged {len(result.skipped)}")
+    for label, names in (("added", result.added), ("updated", result.updated)):
+        for name in names:
+            _say(f"  {label} {name}")
+    return 0
+
+
+def _cmd_domain_export(args: Any) -> int:
+    _ready()
+    from kith.moderation import domains
+
+    text = domains.export_csv()
+    if args.file:
+        try:
+            with open(args.file, "w", encoding="utf-8", newline="") as file:
+                file.write(text)
+        except OSError as exc:
+            raise _refused(ValueError(f"cannot write {args.file}: {exc}")) from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _cmd_domain_list(args: Any) -> int:
+    _ready()
+    from kith.moderation import domains
+    from kith.moderation.models import DomainPolicy
+
+    if domains.federation_settings().allowlist_mode:
+        _say("allow-list mode: only allowed domains federate")
+    for policy in DomainPolicy.objects.order_by("domain"):
+        flags = [flag for flag, on in (("reject media", policy.reject_media), ("reject reports", policy.reject_reports),
+                                       ("obfuscated", policy.obfuscate)) if on]
+        extra = f" [{', '.join(flags)}]" if flags else ""
+        reason = f" - {policy.private_comment}" if policy.private_comment else ""
+        _say(f"{policy.domain}\t{policy.severity}{extra}{reason}")
+    return 0
 
