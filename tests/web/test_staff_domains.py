@@ -182,3 +182,18 @@ def test_lists_take_a_fixed_number_of_queries(as_admin):
 def test_phone_width_markup_has_no_tables(as_admin):
     domains.set_policy(None, "one.example")
     assert "<table" not in page(as_admin, "/moderation/domains/")
+
+
+def test_about_page_lists_moderated_servers_publicly():
+    assert "federates with every server" in page(Client(), "/about")
+    domains.set_policy(None, "hidden-server.example", severity="suspend", public_comment="spam waves",
+                       private_comment="never shown", obfuscate=True)
+    domains.set_policy(None, "loud.example", severity="silence")
+    domains.set_policy(None, "reports-only.example", severity="noop", reject_reports=True)
+    about = page(Client(), "/about")
+    assert "loud.example" in about
+    assert "spam waves" in about
+    assert "hidden-server.example" not in about
+    assert hashlib.sha256(b"hidden-server.example").hexdigest() in about
+    assert "never shown" not in about
+    assert "reports-only.example" not in about
