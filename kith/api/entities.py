@@ -734,6 +734,7 @@ NOTIFICATION_TYPES = {
     "started_sharing": "follow",
     "follow_request": "follow_request",
     "poll_ended": "poll",
+    "severed_relationships": "severed_relationships",
 }
 NOTIFICATION_KINDS_WITHOUT_TYPE: tuple[str, ...] = ()
 
@@ -759,9 +760,27 @@ def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) 
             "group_key": f"ungrouped-{row.id}",
             "account": actors[row.actor_id],
             "status": rendered.get(row.id),
+            "event": severance_event(row),
         }
         for row in shown
     ]
+
+
+def severance_event(row: Any) -> dict[str, Any] | None:
+    """Mastodon's RelationshipSeveranceEvent for a `severed_relationships` notification (a domain
+    suspended by this pod's admins: the remote people's content was purged); None for others."""
+    if row.kind != "severed_relationships":
+        return None
+    data = row.data or {}
+    return {
+        "id": str(row.id),
+        "type": "domain_block",
+        "purged": True,
+        "target_name": str(data.get("domain", "")),
+        "followers_count": int(data.get("followers_lost", 0)),
+        "following_count": int(data.get("following_lost", 0)),
+        "created_at": iso(row.created_at),
+    }
 
 
 def list_entity(aspect: Any) -> dict[str, Any]:

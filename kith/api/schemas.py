@@ -281,6 +281,16 @@ class Conversation(Schema):
     last_status: Status | None = None
 
 
+class RelationshipSeveranceEvent(Schema):
+    id: str
+    type: str
+    purged: bool
+    target_name: str
+    followers_count: int
+    following_count: int
+    created_at: str
+
+
 class Notification(Schema):
     id: str
     type: str
@@ -288,6 +298,7 @@ class Notification(Schema):
     group_key: str
     account: Account
     status: Status | None = None
+    event: RelationshipSeveranceEvent | None = None  # severed_relationships only
 
 
 class UnreadCount(Schema):
