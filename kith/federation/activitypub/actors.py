@@ -266,6 +266,9 @@ def webfinger_actor_uri(domain: str, resource: str) -> str:
     """The ActivityPub actor that `domain`'s WebFinger names for `resource` (acct:name@domain,
     or an address such as a profile page's, which Mastodon and Kith also answer for)."""
     url = f"{safe_http.base_url(domain)}/.well-known/webfinger?resource={quote(resource)}"
+    host = hosts.host_key(url)
+    if host is not None and not domain_policies.federates_with(host):
+        raise ResolveError(f"this pod does not federate with {host}")
     try:
         response = safe_http.request(
             "GET", url, headers={"Accept": "application/jrd+json, application/json"},
