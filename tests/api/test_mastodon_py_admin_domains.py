@@ -33,7 +33,7 @@ def tokens(pod) -> dict[str, str]:
     code = (
         "from kith.api.tokens import issue_token\n"
         "from kith.people.services import create_local_account\n"
-        f"admin = create_local_account('root', 'root@{pod.host}.test', {PASSWORD!r}, is_admin=True)\n"
+        f"admin = create_local_account('boss', 'boss@{pod.host}.test', {PASSWORD!r}, is_admin=True)\n"
         f"user = create_local_account('plain', 'plain@{pod.host}.test', {PASSWORD!r})\n"
         f"print(issue_token(admin, 'harness', {ADMIN_SCOPES!r}))\n"
         f"print(issue_token(user, 'harness', {ADMIN_SCOPES!r}))\n"
