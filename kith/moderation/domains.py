@@ -280,22 +280,29 @@ def _active_action_ids(kind: str) -> set[int]:
     )
 
 
+def _parent_severity(domain: str) -> str | None:
+    """The severity of the most specific policy on a parent domain of `domain`, if any."""
+    parents = covering_domains(domain)[1:]
+    severities = dict(DomainPolicy.objects.filter(domain__in=parents).values_list("domain", "severity"))
+    parent = _most_specific(severities, parents)
+    return severities[parent] if parent is not None else None
+
+
 def _apply_severity(domain: str, before: str | None, after: str | None) -> None:
-    """Bring the domain's persons in line with a change from `before` to `after`; a policy
-    on a parent domain that still covers them keeps its own effect."""
-    effective = after
-    if after is None:  # a policy on a parent domain may still cover it
-        parents = covering_domains(domain)[1:]
-        severities = dict(DomainPolicy.objects.filter(domain__in=parents).values_list("domain", "severity"))
-        parent = _most_specific(severities, parents)
-        effective = severities[parent] if parent is not None else None
-    if effective == DomainSeverity.SILENCE:
+    """Bring the domain's persons in line with a change of its own policy from `before` to
+    `after` (None: no policy of its own, so a policy on a parent domain decides, as
+    `policy_for` does for persons first seen later)."""
+    if before is None or after is None:
+        inherited = _parent_severity(domain)
+        before = inherited if before is None else before
+        after = inherited if after is None else after
+    if after == DomainSeverity.SILENCE:
         people_domains.set_domain_limited(domain, True)
     elif before == DomainSeverity.SILENCE:
         people_domains.set_domain_limited(domain, False, keep_limited=_active_action_ids(ActionKind.LIMIT))
-    if effective == DomainSeverity.SUSPEND and before != DomainSeverity.SUSPEND:
+    if after == DomainSeverity.SUSPEND and before != DomainSeverity.SUSPEND:
         events.emit_on_commit(events.DomainSuspended(domain))
-    elif before == DomainSeverity.SUSPEND and effective != DomainSeverity.SUSPEND:
+    elif before == DomainSeverity.SUSPEND and after != DomainSeverity.SUSPEND:
         people_domains.restore_domain_persons(domain, keep_suspended=_active_action_ids(ActionKind.SUSPEND))
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from kith.core import events
 from kith.core.errors import Invalid
 from kith.people.models import AccountState, Person
+from kith.people.remote import PROFILE_IMAGE_FIELDS, set_remote_profile_image, set_remote_profile_tags
 
 
 def domain_filter(domain: str) -> Q:
@@ -53,6 +54,10 @@ def suspend_person_with_domain(person: Person) -> bool:
     Person.objects.filter(id=locked.id).update(
         state=AccountState.SUSPENDED, suspended_at=timezone.now(), updated_at=timezone.now()
     )
+    # Their pictures and profile tags go with their content; the name stays for staff to recognise.
+    for field in PROFILE_IMAGE_FIELDS:
+        set_remote_profile_image(locked, field, None)
+    set_remote_profile_tags(locked, ())
     return True
 
 

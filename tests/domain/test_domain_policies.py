@@ -369,3 +369,29 @@ def test_email_blocks_by_hash_and_removal(admin, moderator):
     assert not CanonicalEmailBlock.objects.exists()
     assert AuditLogEntry.objects.filter(action__startswith="email_block").count() == 2
 
+
+
+def test_a_subdomain_policy_under_a_silenced_parent_decides_for_its_people(admin):
+    sub = factories.remote_person("sam", "ok.example.com")
+    domains.set_policy(admin, "example.com", severity="silence")
+    assert Person.objects.get(id=sub.id).limited
+    domains.set_policy(admin, "ok.example.com", severity="noop", reject_media=True)
+    assert not Person.objects.get(id=sub.id).limited
+    assert not upsert_remote_person("newbie", "ok.example.com").limited
+    domains.lift_policy(admin, "ok.example.com")
+    assert Person.objects.get(id=sub.id).limited
+
+
+def test_a_suspended_persons_pictures_and_tags_go(admin):
+    from kith.people.images import clean_profile_image_bytes
+    from kith.people.remote import set_remote_profile_image, set_remote_profile_tags
+    from tests.api.richdata import png_bytes
+
+    eve = factories.remote_person("eve", "bad.example")
+    set_remote_profile_image(eve, "avatar", clean_profile_image_bytes(png_bytes((40, 40)), max_side=400))
+    set_remote_profile_tags(eve, ["cats"])
+    assert Person.objects.get(id=eve.id).avatar
+    domains.set_policy(admin, "bad.example", severity="suspend")
+    eve.refresh_from_db()
+    assert not eve.avatar
+    assert not eve.profile_tags.exists()
