@@ -161,3 +161,29 @@ def test_lists_are_paged_in_a_fixed_number_of_queries(admin_api):
     status, rest = admin_api.get("/api/v1/admin/domain_blocks", {"max_id": max_id, "limit": 50})
     assert {b["id"] for b in rest}.isdisjoint({b["id"] for b in page})
     assert len(page) + len(rest) == 12
+
+
+@pytest.mark.parametrize("body", [
+    {"domain": "\x00"},
+    {"domain": "a\ud800.example"},
+    {"domain": "x" * 2000},
+    {"domain": ["a.example"]},
+    {"domain": "a.example", "severity": ["suspend"]},
+    {"domain": "a.example", "reject_media": "maybe"},
+    {"domain": "a.example", "public_comment": "x" * 6000},
+    {"domain": "a.example", "public_comment": {"nested": True}},
+    {"domain": "xn--.example"},
+    {"domain": "[::1"},
+])
+def test_hostile_bodies_are_4xx(admin_api, body):
+    status, _ = admin_api.post("/api/v1/admin/domain_blocks", body)
+    assert 400 <= status < 500
+    assert not DomainPolicy.objects.exists()
+
+
+def test_hostile_email_bodies_are_4xx(admin_api):
+    for body in ({"email": "\x00@\x00"}, {"email": "a\ud800@example.com"}, {"email": ["a@b"]}, {},
+                 {"canonical_email_hash": "g" * 64}, {"email": "a@b.example", "canonical_email_hash": "0" * 64}):
+        status, _ = admin_api.post("/api/v1/admin/canonical_email_blocks", body)
+        assert 400 <= status < 500, body
+    assert 400 <= admin_api.post("/api/v1/admin/canonical_email_blocks/test", {"email": "\x00"})[0] < 500
