@@ -123,9 +123,13 @@ def refused_hosts(host_keys: Collection[str]) -> set[str]:
     """Which of these hosts (host[:port]) this pod does not federate with: a suspend policy
     covers them, or allow-list mode is on and no allow covers them.  A fixed number of
     queries however many hosts (delivery asks this for a whole activity's inboxes)."""
-    if not host_keys:
-        return set()
+    own = hosts.normalise_domain(settings.KITH_DOMAIN)
+    own_host = _host_only(own) if own is not None else None
+    # This pod itself is never refused (allow-list mode lists only the others).
     candidates = {key: covering_domains(key) for key in host_keys}
+    candidates = {key: domains for key, domains in candidates.items() if not domains or domains[0] != own_host}
+    if not candidates:
+        return set()
     every = {domain for domains in candidates.values() for domain in domains}
     # The most specific policy decides: a "noop" on a subdomain of a suspended domain lets it through.
     severities = dict(DomainPolicy.objects.filter(domain__in=every).values_list("domain", "severity"))

@@ -395,3 +395,9 @@ def test_a_suspended_persons_pictures_and_tags_go(admin):
     eve.refresh_from_db()
     assert not eve.avatar
     assert not eve.profile_tags.exists()
+
+
+def test_allowlist_mode_never_refuses_this_pod_itself(admin, settings):
+    domains.set_allowlist_mode(admin, True)
+    assert domains.federates_with(settings.KITH_DOMAIN)
+    assert not domains.federates_with("stranger.example")
