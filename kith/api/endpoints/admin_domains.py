@@ -32,7 +32,7 @@ from kith.people.models import Account
 router = ApiRouter(tags=["admin"])
 
 ADMIN_PAGE = 100
-MAX_ADMIN_PAGE = 200
+MAX_ADMIN_PAGE = 500  # as Mastodon
 
 
 class AdminDomainBlock(Schema):
