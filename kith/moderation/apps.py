@@ -7,4 +7,5 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         # Subscribes the audit log to the actions lower packages report (events.Audited).
-        from kith.moderation import audit  # noqa: F401
+        # suspensions: registers the periodic purge of suspensions not lifted in time.
+        from kith.moderation import audit, suspensions  # noqa: F401
