@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from kith.federation.activitypub.inbound.common import Drop, find_comment, find_post, local_person
+from kith.federation.activitypub.inbound.common import Drop, local_person
 from kith.federation.activitypub.models import FollowActivity, RemoteActor, RemoteObject, Tombstone
 from kith.federation.activitypub.parse import ActivityData, ParseError, under_actor
 from kith.graph import services as graph
 from kith.social import services
-from kith.social.models import Like, Post
 
 
 def _undo(activity: ActivityData, actor: RemoteActor) -> None:
@@ -21,8 +20,6 @@ def _undo(activity: ActivityData, actor: RemoteActor) -> None:
         return
     if undone is not None and undone.post is not None and undone.post.author_id == actor.person_id:
         services.delete_post(actor.person, undone.post)
-        return
-    if inner is not None and _undone_by_object(inner, actor):
         return
     follow = FollowActivity.objects.select_related("follow__followee").filter(uri=inner_id).first()
     if follow is not None and follow.follow.follower_id == actor.person_id:
@@ -40,23 +37,3 @@ def _undo(activity: ActivityData, actor: RemoteActor) -> None:
         # It may have overtaken its Like or Announce: remembered, so that one is dropped when it comes.
         Tombstone.objects.get_or_create(uri=inner_id, defaults={"actor_uri": actor.uri})
     raise Drop(f"nothing to undo for {inner.type if inner else inner_id}")
-
-
-def _undone_by_object(inner: ActivityData, actor: RemoteActor) -> bool:
-    """An Undo of a Like or Announce naming an id we do not know, matched by what it liked or
-    shared (as Mastodon matches them): a like or reshare sent again after its author's
-    suspension was lifted went out under a new id, and either id may be undone later."""
-    if inner.type not in ("Like", "Announce") or not inner.object_id:
-        return False
-    if inner.type == "Like":
-        comment = find_comment(inner.object_id)
-        post = None if comment is not None else find_post(inner.object_id)
-        if (comment or post) is None or not Like.objects.filter(person=actor.person, post=post, comment=comment).exists():
-            return False
-        services.unlike(actor.person, post=post, comment=comment)
-        return True
-    shared = find_post(inner.object_id)
-    if shared is None or not Post.objects.filter(author=actor.person, reshare_of=shared).exists():
-        return False
-    services.undo_reshare(actor.person, shared)
-    return True

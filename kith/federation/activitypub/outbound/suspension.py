@@ -161,7 +161,7 @@ def _undo_announce(person: Person, post: Post, announce_id: str, stamp: int) -> 
     object_uri = uris.post(person.username, post.id)
     announce = {"id": announce_id, "type": "Announce", "actor": render.actor_uri(person)}
     if post.reshare_of is not None:
-        announce["object"] = render.post_uri(post.reshare_of)  # so a server may match it by what it shared
+        announce["object"] = render.post_uri(post.reshare_of)
     return render.wrap("Undo", person, announce, activity_id=uris.activity(object_uri, "undo", stamp), to=[AS_PUBLIC])
 
 
