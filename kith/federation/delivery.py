@@ -274,17 +274,19 @@ class Outgoing:
 
 
 def enqueue_batch(
-    *, protocol: str, content_type: str, signer: Person | None, outgoing: Sequence[Outgoing]
+    *, protocol: str, content_type: str, signer: Person | None, outgoing: Sequence[Outgoing],
+    not_before: datetime | None = None,
 ) -> int:
     """`enqueue_deliveries` for many activities of one signer in a fixed number of queries
     (an account's whole history retracted or sent again); returns rows made.  The same
     rules: exact repeats are no-ops (the (activity, inbox) uniqueness), unusable inboxes
-    are skipped, sending starts once the caller's transaction commits."""
+    are skipped, sending starts once the caller's transaction commits (or at `not_before`:
+    replies sent a little after the posts they answer)."""
     if signer is not None and not signer.is_local:
         raise ValueError("only local persons (or the instance actor) sign deliveries")
     max_subject = Delivery._meta.get_field("subject").max_length
     wanted: dict[tuple[str, str], Delivery] = {}
-    now = timezone.now()
+    now = max(timezone.now(), not_before) if not_before is not None else timezone.now()
     for item in outgoing:
         if max_subject is not None and len(item.subject) > max_subject:
             raise ValueError(f"subject {item.subject!r} is too long")

@@ -17,6 +17,7 @@ PUBLIC = "Alice says zanzibar to everyone"
 LIMITED = "Alice whispers zanzibar to friends"
 ON_BOB = "Alice answers bob zanzibar"
 ON_CAROL = "Alice answers carol zanzibar"
+ON_HER_OWN = "Alice adds to her own zanzibar"
 RETRACTION_SECONDS = 10.0
 
 
@@ -83,7 +84,10 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
     friends = s["alice"].create_aspect("Friends")
     s["alice"].add_to_aspect(friends, handles["bob"])
     s["alice"].add_to_aspect(friends, handles["carol"])
-    s["alice"].publish(PUBLIC)
+    own = s["alice"].publish(PUBLIC)
+    for reader in ("bob", "carol"):  # a reply that overtakes its post is dropped there (not what this tests)
+        _post_at(s[reader], PUBLIC)
+    s["alice"].comment(own, ON_HER_OWN)
     s["alice"].publish(LIMITED, audience=f"aspect:{friends}")
     s["alice"].comment(bobs["alice"], ON_BOB)
     s["alice"].comment(carols["alice"], ON_CAROL)
@@ -95,10 +99,14 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
     def everything_at(name: str) -> dict[str, bool]:
         pod, thread, comment = readers[name]
         stream, page = s[name].stream(), s[name].get(f"/posts/{thread}")
+        # Her post is a new one on each pod after a restore (its id there changes): found each time.
+        own = s[name].find_post(PUBLIC)
+        own_thread = s[name].get(f"/posts/{own}") if own is not None else ""
         return {
             "public post in the stream": PUBLIC in stream,
             "limited post in the stream": LIMITED in stream,
             "comment in the thread": comment in page,
+            "comment in her own thread": ON_HER_OWN in own_thread,
             "in search": PUBLIC in s[name].get("/search?q=zanzibar"),
             "in the API": _alice_in_api(pod, tokens[name], handles["alice"]),
             **({"like on the thread": "1 like" in page} if name == "bob" else {}),
@@ -115,7 +123,7 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
         wait_until(lambda name=name: not any(everything_at(name).values()), timeout=60,
                    message=f"alice's content gone from {name}'s pod: {everything_at(name)}")
     seconds = time.monotonic() - acted
-    print(f"\nsuspension on A retracted from B and C in {seconds:.1f} s")
+    print(f"\nsuspension on A retracted from B and C in {seconds:.1f} s")  # noqa: T201 - the figure the issue asks for
     assert seconds < RETRACTION_SECONDS, f"took {seconds:.1f} s"
     assert HTTP.get(f"{a.url}/users/alice", headers={"Accept": "application/activity+json"}).status_code == 410
     # Kept on A for the 30 days an appeal may take (nobody there sees it meanwhile).
@@ -127,6 +135,6 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
     for name in readers:
         wait_until(lambda name=name: all(everything_at(name).values()), timeout=60,
                    message=f"alice's content back at {name}'s pod: {everything_at(name)}")
-    print(f"lifting it re-delivered to B and C in {time.monotonic() - lifted:.1f} s")
+    print(f"lifting it re-delivered to B and C in {time.monotonic() - lifted:.1f} s")  # noqa: T201 - measured, as above
     assert HTTP.get(f"{a.url}/users/alice", headers={"Accept": "application/activity+json"}).status_code == 200
     assert PUBLIC in s["alice"].login().get("/@alice")

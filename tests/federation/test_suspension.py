@@ -194,6 +194,10 @@ def test_a_restore_sends_everything_again_under_new_ids_with_a_later_updated(ali
     assert _inboxes(activity_uri=limited["id"]) == {f"{OTHER}/users/dan/inbox"}
     [recomment] = [a for a in _sent(subject=f"comment:{world['comment'].id}") if a["id"].endswith(f"/create/{stamp}")]
     assert recomment["object"]["inReplyTo"] == f"{REMOTE}/users/ann/statuses/1"
+    # Replies go a little after the posts they may answer (a reply to a post not there yet is dropped).
+    assert Delivery.objects.get(activity_uri=recomment["id"]).next_attempt_at >= (
+        retraction.restored_at + suspension.REPLIES_AFTER
+    )
     [relike] = [a for a in _sent(subject=f"like:{world['like'].id}") if a["type"] == "Like" and "restored" in a["id"]]
     assert relike["id"] == suspension.restored_like_id("alice", world["like"].id, stamp)
     [reannounce] = [a for a in _sent(subject=f"post:{world['reshare'].id}") if a["id"].endswith(f"/announce/{stamp}")]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -42,6 +42,7 @@ from kith.people.models import AccountState, Person
 from kith.social.models import Comment, Like, Post
 
 RETRACT_BATCH = 200
+REPLIES_AFTER = timedelta(seconds=3)
 PROTOCOL = "activitypub"
 # Deliveries of a retraction are about "retract:post:1": a restore drops those still pending,
 # so no Delete left in a retry queue can overtake the re-Create and take the content away again.
@@ -224,7 +225,9 @@ def restore(person_id: int) -> int:
     likes = Like.objects.filter(person=person).select_related(
         "post__author__ap_actor", "post__ap_object", "comment__author__ap_actor", "comment__ap_object",
     )
-    # Posts before comments before likes: what a comment or a like names should be there first.
+    # Posts before comments and likes, which go REPLIES_AFTER later: a server drops a reply to a
+    # post it does not have, and deliveries to one server are sent concurrently.
+    replies_at = restored_at + REPLIES_AFTER
     for kind, queryset in (("post", posts), ("comment", comments), ("like", likes)):
         for rows in _batches(queryset):
             with transaction.atomic():
@@ -233,6 +236,7 @@ def restore(person_id: int) -> int:
                 made += enqueue_batch(
                     protocol=PROTOCOL, content_type=CONTENT_TYPE, signer=person,
                     outgoing=_redeliveries(kind, person, rows, restored_at, followers),
+                    not_before=None if kind == "post" else replies_at,
                 )
     return made
 
