@@ -13,7 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kith.core import outbox
 from kith.core.errors import Conflict
+from kith.core.models import PendingEvent
 from kith.federation.activitypub import actors, inbound, uris
 from kith.federation.activitypub.models import (
     InboundActivity,
@@ -153,6 +155,34 @@ def test_a_retraction_run_again_sends_nothing_twice(alice, world):
     assert suspension.retract(alice.id) == 0
     assert Delivery.objects.count() == rows
     assert Retraction.objects.filter(person=alice).count() == 1
+
+
+def test_a_retraction_killed_half_way_finishes_on_its_rerun_without_repeats(alice, world, monkeypatch):
+    monkeypatch.setattr(suspension, "RETRACT_BATCH", 1)
+    real, calls = suspension.enqueue_batch, []
+
+    def dies_on_the_third_batch(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 3:
+            raise RuntimeError("the worker was killed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(suspension, "enqueue_batch", dies_on_the_third_batch)
+    suspend_account(None, alice.account, "spam")  # the consumer runs at commit (here inline) and dies
+    partial = Delivery.objects.filter(subject__startswith="retract:").count()
+    [left] = PendingEvent.objects.filter(consumer__endswith="suspension._on_suspended")
+    assert left.attempts == 1
+    monkeypatch.setattr(suspension, "enqueue_batch", real)
+
+    assert outbox.run_pending(left.id)  # the outbox's retry of the durable consumer
+
+    subjects = list(Delivery.objects.filter(subject__startswith="retract:").values_list("subject", "inbox"))
+    assert len(subjects) > partial
+    assert len(subjects) == len(set(subjects))  # nothing twice
+    assert {subject for subject, _inbox in subjects} == {
+        f"retract:post:{world['public'].id}", f"retract:post:{world['limited'].id}",
+        f"retract:post:{world['reshare'].id}", f"retract:comment:{world['comment'].id}", f"retract:like:{world['like'].id}",
+    }
 
 
 def test_what_had_not_gone_out_yet_stays_home(alice, world):
