@@ -170,7 +170,7 @@ def test_a_retraction_killed_half_way_finishes_on_its_rerun_without_repeats(alic
     monkeypatch.setattr(suspension, "enqueue_batch", dies_on_the_third_batch)
     suspend_account(None, alice.account, "spam")  # the consumer runs at commit (here inline) and dies
     partial = Delivery.objects.filter(subject__startswith="retract:").count()
-    [left] = PendingEvent.objects.filter(consumer__endswith="suspension._on_suspended")
+    [left] = PendingEvent.objects.filter(consumer__endswith="outbound._on_suspended")
     assert left.attempts == 1
     monkeypatch.setattr(suspension, "enqueue_batch", real)
 

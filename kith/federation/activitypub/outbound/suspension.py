@@ -34,10 +34,9 @@ from kith.core import events
 from kith.federation.activitypub import render, uris
 from kith.federation.activitypub.context import AS_PUBLIC
 from kith.federation.activitypub.models import Retraction
-from kith.federation.activitypub.outbound.common import CONTENT_TYPE, _follower_inboxes, _thread
+from kith.federation.activitypub.outbound.common import CONTENT_TYPE, _follower_inboxes, _thread, stable_name
 from kith.federation.delivery import Outgoing, enqueue_batch
 from kith.federation.models import Delivery, DeliveryState
-from kith.jobs import task
 from kith.people.models import AccountState, Person
 from kith.social.models import Comment, Like, Post
 
@@ -172,14 +171,12 @@ def _undo_like(person: Person, liked: Like, like_id: str, stamp: int) -> dict[st
     return render.wrap("Undo", person, like, activity_id=uris.activity(uris.like(person.username, liked.id), "undo", stamp))
 
 
-@task()
-def retract_job(person_id: int) -> None:
-    retract(person_id)
-
-
+# The consumers are durable (kith.core.outbox): one that dies half-way is run again, and the
+# stamps make the rerun's rows those already made.  Named under the package, as its others are.
 @events.subscribe(events.PersonSuspended, in_worker=True)
+@stable_name
 def _on_suspended(event: events.PersonSuspended) -> None:
-    retract_job.call_local(event.person_id)
+    retract(event.person_id)
 
 
 # ---- restore ----------------------------------------------------------------------------------
@@ -344,11 +341,7 @@ def _relike(person: Person, liked: Like, stamp: int) -> dict[str, Any]:
     )
 
 
-@task()
-def restore_job(person_id: int) -> None:
-    restore(person_id)
-
-
 @events.subscribe(events.PersonRestored, in_worker=True)
+@stable_name
 def _on_restored(event: events.PersonRestored) -> None:
-    restore_job.call_local(event.person_id)
+    restore(event.person_id)
