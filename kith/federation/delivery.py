@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from huey import crontab
 
@@ -321,6 +321,20 @@ def drop_deliveries(subject: str) -> int:
         raise ValueError("a subject is required (an empty one would match every unlabelled delivery)")
     return Delivery.objects.filter(subject=subject, state=DeliveryState.PENDING).update(
         state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error="its object was deleted"
+    )
+
+
+def drop_signed_deliveries(signer: Person, subject_prefixes: Sequence[str], reason: str) -> int:
+    """Stop the pending deliveries `signer` signs about subjects starting with one of
+    `subject_prefixes` (a suspended person's content, or a restored one's retractions);
+    returns how many.  Their rows stay: who was to get what is still on record."""
+    if not subject_prefixes or not all(subject_prefixes):
+        raise ValueError("subject prefixes are required (an empty one would match every delivery)")
+    about = Q()
+    for prefix in subject_prefixes:
+        about |= Q(subject__startswith=prefix)
+    return Delivery.objects.filter(about, signer=signer, state=DeliveryState.PENDING).update(
+        state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error=reason
     )
 
 

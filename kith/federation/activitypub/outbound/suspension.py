@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from kith.core import events
@@ -35,8 +35,8 @@ from kith.federation.activitypub import render, uris
 from kith.federation.activitypub.context import AS_PUBLIC
 from kith.federation.activitypub.models import Retraction
 from kith.federation.activitypub.outbound.common import CONTENT_TYPE, _follower_inboxes, _thread, stable_name
-from kith.federation.delivery import Outgoing, enqueue_batch
-from kith.federation.models import Delivery, DeliveryState
+from kith.federation.delivery import Outgoing, drop_signed_deliveries, enqueue_batch
+from kith.federation.models import Delivery
 from kith.people.models import AccountState, Person
 from kith.social.models import Comment, Like, Post
 
@@ -109,12 +109,7 @@ def retract(person_id: int) -> int:
         if not _still(person.id, **suspended):
             return 0
         # Whatever had not gone out yet stays home (its inboxes stay on record for the Deletes).
-        content = Q()
-        for prefix in CONTENT_SUBJECTS:
-            content |= Q(subject__startswith=prefix)
-        Delivery.objects.filter(content, signer=person, state=DeliveryState.PENDING).update(
-            state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error="its author was suspended"
-        )
+        drop_signed_deliveries(person, CONTENT_SUBJECTS, "its author was suspended")
     made = 0
     for kind, queryset in (
         ("post", Post.objects.filter(author=person).select_related("reshare_of__author__ap_actor", "reshare_of__ap_object")),
@@ -198,9 +193,7 @@ def restore(person_id: int) -> int:
             retraction.restored_at = restored_at = timezone.now()
             retraction.save(update_fields=["restored_at"])
         # Deletes still waiting in a retry queue must not overtake the content going out again.
-        Delivery.objects.filter(
-            signer=person, subject__startswith=RETRACT_PREFIX, state=DeliveryState.PENDING
-        ).update(state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error="its author was restored")
+        drop_signed_deliveries(person, [RETRACT_PREFIX], "its author was restored")
     stamp = _stamp(restored_at)
     active = {"state": AccountState.ACTIVE}
     followers = sorted(_follower_inboxes(person))
