@@ -39,7 +39,7 @@ import os
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from huey import crontab
 
@@ -267,12 +267,78 @@ def enqueue_deliveries(
     return len(rows)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One activity for `enqueue_batch`: its id, its body, where it goes, what it is about."""
+
+    activity_uri: str
+    body: bytes
+    inboxes: Sequence[str]
+    subject: str = ""
+
+
+def enqueue_batch(
+    *, protocol: str, content_type: str, signer: Person | None, outgoing: Sequence[Outgoing],
+    not_before: datetime | None = None,
+) -> int:
+    """`enqueue_deliveries` for many activities of one signer in a fixed number of queries
+    (an account's whole history retracted or sent again); returns rows made.  The same
+    rules: exact repeats are no-ops (the (activity, inbox) uniqueness), unusable inboxes
+    are skipped, sending starts once the caller's transaction commits (or at `not_before`:
+    replies sent a little after the posts they answer)."""
+    if signer is not None and not signer.is_local:
+        raise ValueError("only local persons (or the instance actor) sign deliveries")
+    max_subject = Delivery._meta.get_field("subject").max_length
+    wanted: dict[tuple[str, str], Delivery] = {}
+    now = max(timezone.now(), not_before) if not_before is not None else timezone.now()
+    for item in outgoing:
+        if max_subject is not None and len(item.subject) > max_subject:
+            raise ValueError(f"subject {item.subject!r} is too long")
+        for raw in item.inboxes:
+            inbox = raw.strip()
+            host = inbox_host(inbox) if inbox else None
+            if host is None:
+                if inbox:
+                    log.warning("not delivering %s to unusable inbox %r", item.activity_uri, inbox)
+                continue
+            wanted.setdefault((item.activity_uri, inbox), Delivery(
+                protocol=protocol, activity_uri=item.activity_uri, inbox=inbox, host=host, body=item.body,
+                content_type=content_type, signer=signer, subject=item.subject, next_attempt_at=now,
+            ))
+    if not wanted:
+        return 0
+    activity_uris = sorted({activity_uri for activity_uri, _inbox in wanted})
+    for start in range(0, len(activity_uris), 500):
+        for known in Delivery.objects.filter(activity_uri__in=activity_uris[start : start + 500]).values_list(
+            "activity_uri", "inbox"
+        ):
+            wanted.pop(known, None)
+    if wanted:
+        Delivery.objects.bulk_create(wanted.values(), batch_size=500, ignore_conflicts=True)
+        enqueue_on_commit(deliver_due_job)
+    return len(wanted)
+
+
 def drop_deliveries(subject: str) -> int:
     """Stop pending deliveries about `subject` (its object was deleted); returns how many."""
     if not subject:
         raise ValueError("a subject is required (an empty one would match every unlabelled delivery)")
     return Delivery.objects.filter(subject=subject, state=DeliveryState.PENDING).update(
         state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error="its object was deleted"
+    )
+
+
+def drop_signed_deliveries(signer: Person, subject_prefixes: Sequence[str], reason: str) -> int:
+    """Stop the pending deliveries `signer` signs about subjects starting with one of
+    `subject_prefixes` (a suspended person's content, or a restored one's retractions);
+    returns how many.  Their rows stay: who was to get what is still on record."""
+    if not subject_prefixes or not all(subject_prefixes):
+        raise ValueError("subject prefixes are required (an empty one would match every delivery)")
+    about = Q()
+    for prefix in subject_prefixes:
+        about |= Q(subject__startswith=prefix)
+    return Delivery.objects.filter(about, signer=signer, state=DeliveryState.PENDING).update(
+        state=DeliveryState.DROPPED, claimed_until=None, body=b"", last_error=reason
     )
 
 

@@ -7,11 +7,13 @@ class ModerationConfig(AppConfig):
 
     def ready(self) -> None:
         # Subscribes the audit log to the actions lower packages report (events.Audited).
-        # The suspension's after-commit consumer (events.DomainSuspended) subscribes on import.
+        # The suspension's after-commit consumer (events.DomainSuspended) subscribes on import;
+        # suspensions registers the periodic purge of suspensions not lifted in time.
         from kith.moderation import (
             audit,  # noqa: F401
             domains,
             email_blocks,
+            suspensions,  # noqa: F401
         )
         from kith.people import hooks
 

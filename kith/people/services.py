@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -294,6 +294,24 @@ def delete_account(account: Account, *, actor: Account | None = None, reason: st
     The Person row remains as a tombstone (state DELETED) so the name cannot be
     taken over and other pods can be told the person is gone.
     """
+    _purge(account, action="account.delete", actor=actor or account, reason=reason)
+
+
+@transaction.atomic
+def purge_suspended_account(account: Account, *, reason: str, suspended_before: datetime) -> None:
+    """The end of a suspension that was not lifted in time (kith.moderation's periodic job):
+    its content and account go as by a deletion, the pod (no one person) the actor in the log.
+    Refused unless the account is still suspended, since before `suspended_before` (a
+    suspension lifted meanwhile, or lifted and imposed again since, is not due)."""
+    locked = Account.objects.select_for_update().filter(
+        pk=account.pk, state=AccountState.SUSPENDED, person__suspended_at__lte=suspended_before
+    ).exists()
+    if not locked:
+        raise Conflict("Only an account suspended since before then is purged.")
+    _purge(account, action="account.purge", actor=None, reason=reason)
+
+
+def _purge(account: Account, *, action: str, actor: Account | None, reason: str) -> None:
     person: Person = account.person
     # Each package above deletes what it holds of theirs, in this transaction.
     events.emit_on_commit(events.PersonPurged(person.id))
@@ -312,7 +330,7 @@ def delete_account(account: Account, *, actor: Account | None = None, reason: st
     account.email = f"deleted-{account.pk}@invalid"
     account.set_unusable_password()
     account.save()
-    _audit("account.delete", actor=actor or account, target=account, reason=reason, username=account.username)
+    _audit(action, actor=actor, target=account, reason=reason, username=account.username)
     events.emit_on_commit(events.PersonDeleted(person.id))
 
 
@@ -331,7 +349,10 @@ def suspend_account(moderator: Account | None, account: Account, reason: str) ->
 
 @transaction.atomic
 def unsuspend_account(moderator: Account | None, account: Account, reason: str = "") -> None:
-    """Lift a suspension: the account logs in again and adapters deliver its content again."""
+    """Lift a suspension: the account logs in again and adapters deliver its content again.
+    Not once it was purged (30 days on, kith.moderation.suspensions): nothing is left to restore."""
+    if Account.objects.filter(pk=account.pk, state=AccountState.DELETED).exists():
+        raise Conflict("This account was purged after its suspension: there is nothing left to restore.")
     was_suspended = account.state == AccountState.SUSPENDED
     account.state = AccountState.ACTIVE
     account.suspended_reason = ""

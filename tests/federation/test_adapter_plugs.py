@@ -23,6 +23,7 @@ OUTBOUND_CONSUMERS = {
     "_on_block", "_on_comment", "_on_comment_delete", "_on_comment_edit", "_on_delete", "_on_edit", "_on_follow",
     "_on_follow_accepted", "_on_follow_rejected", "_on_like", "_on_move", "_on_person_deleted", "_on_post",
     "_on_profile", "_on_report_forwarded", "_on_unblock", "_on_unfollow", "_on_unlike", "_on_vote",
+    "_on_suspended", "_on_restored",
 }
 
 

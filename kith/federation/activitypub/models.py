@@ -137,3 +137,22 @@ class PollUpdate(models.Model):
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_count = models.PositiveIntegerField(default=0)
+
+
+class Retraction(models.Model):
+    """A suspension of a local person, as this adapter carried it out: what it sent went back.
+
+    One row per suspension (its `suspended_at`), written when the retraction starts.  The
+    suspension's time stamps the retraction's activity ids and the restore's time those of
+    the re-delivery: a later suspension of the same person, or a restore of it, is a new
+    activity to every server (inboxes keep every activity id they have seen), while a
+    re-run of one (a crash, a replayed event) makes the same ids, which the delivery rows'
+    uniqueness turns into nothing sent twice."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    suspended_at = models.DateTimeField()
+    # When the suspension was lifted and the content began to go out again (null: not lifted).
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "suspended_at"], name="retraction_once_per_suspension")]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from kith.core.errors import NotFound
 from kith.federation.activitypub import render, uris
 from kith.federation.activitypub.outbound import comment_addressing
+from kith.federation.activitypub.outbound.suspension import restored_like_id
 from kith.federation.keys import instance_key
 from kith.graph.models import Follow, FollowState
 from kith.people.models import AccountState, Person
@@ -66,6 +67,22 @@ def _local_person_or_404(username: str) -> Person | None:
     return Person.objects.filter(username__iexact=username, domain="", state=AccountState.ACTIVE).first()
 
 
+GONE = {"error": "gone"}
+
+
+def _gone(username: str) -> bool:
+    """The local person `username` is suspended or deleted: everything under their actor id
+    (outbox, followers, following, posts, comments, likes) answers 410 Gone, as the actor
+    does, and shows nothing (Mastodon answers so for accounts that are unavailable)."""
+    return Person.objects.filter(username__iexact=username, domain="").exclude(state=AccountState.ACTIVE).exists()
+
+
+def _absent(username: str) -> HttpResponse:
+    if _gone(username):
+        return activity_response(GONE, status=410)
+    return activity_response({"error": "not found"}, status=404)
+
+
 @require_GET
 def post_object(request: HttpRequest, username: str, post_id: int) -> HttpResponse:
     """A post as a Note.  Limited posts only for a signed fetch by someone in the audience."""
@@ -73,7 +90,7 @@ def post_object(request: HttpRequest, username: str, post_id: int) -> HttpRespon
     try:
         post = post_for(viewer, post_id)
     except NotFound:
-        return activity_response({"error": "not found"}, status=404)
+        return _absent(username)
     if post.author.username.lower() != username.lower() or not post.author.is_local or post.reshare_of_id:
         return activity_response({"error": "not found"}, status=404)
     return activity_response(render.note(post))
@@ -84,7 +101,7 @@ def outbox(request: HttpRequest, username: str) -> HttpResponse:
     """Public posts only, newest first, as Create activities (limited posts never appear here)."""
     person = _local_person_or_404(username)
     if person is None:
-        return activity_response({"error": "not found"}, status=404)
+        return _absent(username)
     base = uris.outbox(person.username)
     public = visible_posts(None, publicly_listed_posts(Post.objects.filter(author=person)))
     if "page" not in request.GET:
@@ -115,7 +132,7 @@ def _people_collection(request: HttpRequest, username: str, which: str) -> HttpR
     """Followers/following: counts for everyone; the list only of people who are public about it."""
     person = _local_person_or_404(username)
     if person is None:
-        return activity_response({"error": "not found"}, status=404)
+        return _absent(username)
     base = uris.followers(person.username) if which == "followers" else uris.following(person.username)
     relations = Follow.objects.filter(state=FollowState.ACCEPTED)
     relations = relations.filter(followee=person) if which == "followers" else relations.filter(follower=person)
@@ -160,7 +177,7 @@ def comment_object(request: HttpRequest, username: str, comment_id: int) -> Http
         .first()
     )
     if comment is None or not can_see_comment(_signed_viewer(request), comment):
-        return activity_response({"error": "not found"}, status=404)
+        return _absent(username)
     return activity_response(render.comment_note(comment, comment_addressing(comment)))
 
 
@@ -170,8 +187,8 @@ def like_object(request: HttpRequest, username: str, like_id: int) -> HttpRespon
     liked = Like.objects.select_related("person", "post__author", "comment__author", "comment__post__author").filter(
         id=like_id, person__username__iexact=username, person__domain=""
     ).first()
-    if liked is None:
-        return activity_response({"error": "not found"}, status=404)
+    if liked is None or not liked.person.is_active:
+        return _absent(username)
     viewer = _signed_viewer(request)
     visible = (
         can_see_post(viewer, liked.post) if liked.post
@@ -180,4 +197,9 @@ def like_object(request: HttpRequest, username: str, like_id: int) -> HttpRespon
     if not visible:
         return activity_response({"error": "not found"}, status=404)
     target = render.post_uri(liked.post) if liked.post else render.comment_uri(liked.comment)
-    return activity_response(render.wrap("Like", liked.person, target, activity_id=uris.like(liked.person.username, liked.id)))
+    activity_id = uris.like(liked.person.username, liked.id)
+    restored = request.GET.get("restored", "")
+    if restored.isascii() and restored.isdigit() and len(restored) <= 16:
+        # The same Like sent again after a suspension was lifted, under its own id (outbound.suspension).
+        activity_id = restored_like_id(liked.person.username, liked.id, int(restored))
+    return activity_response(render.wrap("Like", liked.person, target, activity_id=activity_id))

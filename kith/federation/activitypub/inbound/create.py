@@ -11,7 +11,7 @@ from kith.federation.activitypub.models import ObjectKind, RemoteActor, RemoteOb
 from kith.federation.activitypub.parse import ActivityData, NoteData, ParseError, addressing_of
 from kith.federation.addressing import Addressing, Reach, reach_of, read_addressing
 from kith.graph.models import FollowState
-from kith.people.models import Person
+from kith.people.models import AccountState, Person
 from kith.social import remote
 from kith.social.models import Comment, Post, PostAudience, Visibility
 
@@ -84,11 +84,20 @@ def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "", *, co
     checked here, by its id's path or a fetch: confirm_owner)."""
     if note.attributed_to != actor.uri:
         raise ParseError("the note's author is not the activity's actor")
-    if Tombstone.objects.filter(uri=note.id, actor_uri=actor.uri).exists():
+    if actor.person.state != AccountState.ACTIVE:
+        # Suspended here (or gone): nothing of theirs is taken, however it comes (delivered,
+        # forwarded, fetched by address or while following a thread).
+        raise Drop("its author is not active here")
+    tombstone = Tombstone.objects.filter(uri=note.id, actor_uri=actor.uri).first()
+    if tombstone is not None and not restored_after(note, tombstone):
         raise Drop("deleted before it arrived")
     if RemoteObject.objects.filter(uri=note.id).exists():
         raise Drop("already have it")
     confirm_owner(note, actor, fetched=confirmed)
+    if tombstone is not None:
+        # Its author's server sent it again after the Delete (a suspension lifted): the
+        # tombstone has lost (docs/adr/0009); a Delete of it later leaves a new one.
+        tombstone.delete()
     if RemoteObject.objects.filter(uri=note.id).exists():
         raise Drop("already have it")
     if note.in_reply_to and note.name and not note.content_html.strip():
@@ -114,6 +123,16 @@ def ingest_note(note: NoteData, actor: RemoteActor, activity_id: str = "", *, co
         raise Drop("a limited post for nobody here")
     post = remote.record_remote_post(actor.person, content, visibility=visibility, audience=audience, published=note.published)
     RemoteObject.objects.create(uri=note.id, kind=ObjectKind.POST, post=post, activity_uri=activity_id)
+
+
+def restored_after(note: NoteData, tombstone: Tombstone) -> bool:
+    """Whether a note its author deleted comes back: tombstones win, except over a note whose
+    `updated` is later than the tombstone (its server restored it after the Delete: Kith's
+    re-Create of a suspended account's content when the suspension is lifted, docs/adr/0009).
+    A Create that the Delete overtook carries no later `updated` (a note is Created once;
+    edits come as Updates), so the tombstone still wins over it.  Only the note's own actor
+    may pass (the tombstone is looked up by actor, the note's ownership confirmed)."""
+    return note.updated is not None and note.updated > tombstone.deleted_at
 
 
 def _is_message(note: NoteData, actor: RemoteActor, parent: Post | None, parent_comment: Comment | None) -> bool:

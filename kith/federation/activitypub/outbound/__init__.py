@@ -7,7 +7,7 @@ hands them to kith.federation.delivery, which owns retries.  The heavy part
 runs in the worker: subscribers only enqueue a job.
 
 One module per family of activities (posts, comments, likes, follows, blocks, profiles,
-reports, polls); what they share (inboxes, sending) is in common.  Importing this package
+reports, polls; suspension takes a suspended person's content back and sends it again); what they share (inboxes, sending) is in common.  Importing this package
 subscribes them all (activitypub/apps.py does at app ready).
 """
 
@@ -22,6 +22,7 @@ from kith.federation.activitypub.outbound import (
     posts,
     profiles,
     reports,
+    suspension,
 )
 from kith.federation.activitypub.outbound.comments import comment_addressing
 from kith.federation.activitypub.outbound.common import _audience, _thread, post_inboxes
@@ -37,5 +38,5 @@ from kith.federation.activitypub.outbound.polls import (
 __all__ = [
     "POLL_UPDATE_DELAY", "POLL_UPDATE_INTERVAL", "_audience", "_thread", "blocks", "comment_addressing", "comments",
     "follows", "likes", "polls", "post_inboxes", "posts", "profiles", "reports", "send_due_poll_updates",
-    "send_poll_update",
+    "send_poll_update", "suspension",
 ]

@@ -68,6 +68,17 @@ def _previous_inboxes(subject: str) -> set[str]:
     return set(Delivery.objects.filter(subject=subject).values_list("inbox", flat=True).distinct())
 
 
+def latest_activity_id(subject: str, default: str, *, prefix: str) -> str:
+    """The id under which a Like or Announce about `subject` last went out (starting with
+    `prefix`): a suspension lifted sends them again under new ids (outbound.suspension), and
+    an Undo must name the one the other servers hold now."""
+    found = (
+        Delivery.objects.filter(subject=subject, activity_uri__startswith=prefix)
+        .order_by("-id").values_list("activity_uri", flat=True).first()
+    )
+    return found or default
+
+
 def _load_post(post_id: int) -> Post | None:
     return (
         Post.objects.select_related("author", "reshare_of__author__ap_actor", "reshare_of__ap_object")

@@ -9,6 +9,7 @@ from kith.federation.activitypub.outbound.common import (
     _previous_inboxes,
     _send,
     _shared_inboxes,
+    latest_activity_id,
     post_inboxes,
     stable_name,
 )
@@ -71,7 +72,10 @@ def federate_unlike(like_id: int, person_id: int, post_id: int | None = None, co
     )
     if post is not None or comment is not None:
         target = render.post_uri(post) if post is not None else render.comment_uri(comment)
-        like = {"id": like_uri, "type": "Like", "actor": render.actor_uri(person), "object": target}
+        like = {
+            "id": latest_activity_id(subject, like_uri, prefix=like_uri), "type": "Like",
+            "actor": render.actor_uri(person), "object": target,
+        }
     activity = render.wrap("Undo", person, like, activity_id=uris.activity(like_uri, "undo"))
     _send(activity, _previous_inboxes(subject), person, f"undo:{subject}")
 

@@ -13,6 +13,7 @@ from kith.federation.activitypub.outbound.common import (
     _send,
     _shared_inboxes,
     _thread,
+    latest_activity_id,
     post_inboxes,
     stable_name,
 )
@@ -82,7 +83,10 @@ def federate_delete(post_id: int, author_id: int) -> None:
     if Delivery.objects.filter(subject=subject, activity_uri=announce_id).exists():
         # A reshare went out as an Announce, which other servers know by its own id: it is taken
         # back by an Undo naming it, as Mastodon does (a Delete of the post's id matched nothing).
-        announce = {"id": announce_id, "type": "Announce", "actor": render.actor_uri(author)}
+        announce = {
+            "id": latest_activity_id(subject, announce_id, prefix=announce_id),
+            "type": "Announce", "actor": render.actor_uri(author),
+        }
         undo = render.wrap("Undo", author, announce, activity_id=uris.activity(object_uri, "undo"), to=[AS_PUBLIC])
         _send(undo, _previous_inboxes(subject), author, f"delete:{subject}")
         return
