@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from kith.web import media
 from kith.web.views import (
+    about,
     accounts,
     contacts,
     conversations,
@@ -89,6 +90,8 @@ urlpatterns = [
     path("media/<int:media_id>/<str:kind>", media.media_file, name="media"),
     path("avatars/<int:person_id>", media.avatar, name="avatar"),
     path("headers/<int:person_id>", media.header, name="header"),
+    # about this pod (its rules, who runs it)
+    path("about", about.about, name="about"),
     # the moderation area (staff only; kith/web/views/staff)
     path("moderation/", include("kith.web.views.staff.reports")),
     path("moderation/accounts/", include("kith.web.views.staff.accounts")),
