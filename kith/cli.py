@@ -6,8 +6,10 @@
     kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` embeds it)
     kith migrate               create or update the database schema
     kith user create NAME --email E [--password P] [--admin] [--language L]
+    kith user role NAME admin|moderator|user [--reason R]   change a local account's role
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
     kith token list USER | kith token revoke USER ID
+    kith moderation log [--limit N] [--action A]   the audit log, newest first, tab-separated
     kith check                 configuration and health report
     kith bench seed --people N --posts M --follows K   fill an empty pod for benchmarks
     kith manage ARGS...        any Django management command
@@ -759,4 +761,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m kith.cli` (the test harness): run the imported module's main, so that commands
+    # defined elsewhere (kith/cli_moderation.py) raise the same `Refused` that main catches.
+    from kith.cli import main as imported_main
+
+    sys.exit(imported_main())

@@ -88,9 +88,10 @@ def _filtered(wanted: LogFilter) -> QuerySet[AuditLogEntry]:
     return entries
 
 
-def page(wanted: LogFilter = LogFilter(), *, before: int | None = None, limit: int = PAGE_SIZE) -> list[LogRow]:
-    """Up to `limit` entries older than the entry `before` (None: the newest), newest first.
-    Raises UnknownName for a filter naming nobody."""
+def page(wanted: LogFilter = LogFilter(), *, before: int | None = None, limit: int | None = None) -> list[LogRow]:
+    """Up to `limit` (default PAGE_SIZE) entries older than the entry `before` (None: the newest),
+    newest first.  Raises UnknownName for a filter naming nobody."""
+    limit = PAGE_SIZE if limit is None else limit
     entries = _filtered(wanted)
     if before is not None:
         entries = entries.filter(id__lt=before)
