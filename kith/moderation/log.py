@@ -41,7 +41,7 @@ class Target:
 @dataclass(frozen=True)
 class LogRow:
     entry: AuditLogEntry
-    actor: str  # the username, or COMMAND_LINE
+    actor: str  # the username, a report's reporter, or COMMAND_LINE
     target: Target | None
 
 
@@ -133,7 +133,15 @@ def _described(entries: list[AuditLogEntry]) -> list[LogRow]:
             return Target(f"rule {rule.id}: {rule.text}")
         return Target(f"{entry.target_type} {entry.target_id}".strip())
 
-    return [
-        LogRow(entry, entry.actor.username if entry.actor is not None else COMMAND_LINE, target(entry))
-        for entry in entries
-    ]
+    return [LogRow(entry, _actor(entry), target(entry)) for entry in entries]
+
+
+def _actor(entry: AuditLogEntry) -> str:
+    """Who acted: a local account's username; for a report, the person or server that filed it
+    (kept in the entry's data: reporters have no say in the log otherwise); else the command line."""
+    if entry.actor is not None:
+        return entry.actor.username
+    reporter = entry.data.get("reporter") if isinstance(entry.data, dict) else None
+    if entry.action == "report.file" and isinstance(reporter, str) and reporter:
+        return reporter
+    return COMMAND_LINE
