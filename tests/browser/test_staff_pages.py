@@ -68,7 +68,9 @@ def test_the_pod_pages_pass_axe_and_fit_the_screen(staff_world, people, viewport
         link = nav.get_by_role("link", name=name, exact=False)
         expect(link).to_be_visible()
         box = link.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], name
+        assert box is not None, name
+        assert box["x"] >= 0, name
+        assert box["x"] + box["width"] <= viewport["width"], name
         assert box["height"] >= 36, f"{name} is too small a target: {box['height']}px"
 
 

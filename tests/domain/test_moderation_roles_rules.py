@@ -241,9 +241,12 @@ def test_the_log_reads_newest_first_filtered_with_targets_named(admin, moderator
         ("command line", "account.role"), (alice.handle, "report.file"),  # a report: who filed it
         ("boss", "account.role"), ("boss", "rule.add"),
     ]
-    assert rows[0].target.label == bob.handle and rows[0].target.person_id == bob.id
-    assert rows[1].target.report_id == report.id and bob.handle in rows[1].target.label
-    assert rows[2].target.person_id == alice.id and rows[2].entry.reason == "helps out"
+    assert rows[0].target.label == bob.handle
+    assert rows[0].target.person_id == bob.id
+    assert rows[1].target.report_id == report.id
+    assert bob.handle in rows[1].target.label
+    assert rows[2].target.person_id == alice.id
+    assert rows[2].entry.reason == "helps out"
     assert rows[3].target.label == f"rule {rule.id}: Be kind."
 
     assert [r.entry.action for r in log.page(log.LogFilter(action="rule.add"))] == ["rule.add"]
@@ -260,7 +263,8 @@ def test_the_log_reads_newest_first_filtered_with_targets_named(admin, moderator
 
     newest, *_ = log.page(limit=1)
     assert [r.entry.id for r in log.page(before=newest.entry.id, limit=2)] == [rows[1].entry.id, rows[2].entry.id]
-    assert "account.role" in log.actions() and "rule.add" in log.actions()
+    assert "account.role" in log.actions()
+    assert "rule.add" in log.actions()
 
 
 def test_reading_a_page_of_the_log_costs_the_same_queries_however_many_targets(admin, django_assert_max_num_queries):
