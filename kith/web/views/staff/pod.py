@@ -143,6 +143,7 @@ def roles(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not permissions.is_admin(account):
             raise NotAllowed(_("Only an admin changes roles."))  # moderators read the page, not the form
+        status = 400  # unless the role is given
         if form.is_valid():
             target = Account.objects.filter(
                 username__iexact=form.cleaned_data["username"].strip().lstrip("@"), person__domain=""
@@ -156,11 +157,8 @@ def roles(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, str(exc))
                     status = exc.status
                 else:
-                    messages.success(request, _("%(name)s is now: %(role)s.") % {
-                        "name": target.username, "role": dict(ROLE_CHOICES)[form.cleaned_data["role"]]
-                    })
+                    _say_role_changed(request, target, form.cleaned_data["role"])
                     return redirect("web:staff_roles")
-        status = status if status != 200 else 400
     staff = permissions.staff_members()
     context = {
         "staff_section": "roles", "form": form, "may_edit": permissions.is_admin(account),
@@ -190,10 +188,12 @@ def set_account_role(request: HttpRequest, account_id: int) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("%(name)s is now: %(role)s.") % {
-                "name": target.username, "role": dict(ROLE_CHOICES)[form.cleaned_data["role"]]
-            })
+            _say_role_changed(request, target, form.cleaned_data["role"])
     return back(request, reverse("web:staff_roles"))
+
+
+def _say_role_changed(request: HttpRequest, target: Account, role: str) -> None:
+    messages.success(request, _("%(name)s is now: %(role)s.") % {"name": target.username, "role": dict(ROLE_CHOICES)[role]})
 
 
 def _unprefixed(data: QueryDict) -> dict[str, str]:
