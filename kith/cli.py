@@ -571,6 +571,23 @@ def _check_queue(report: Report, migrated: bool) -> None:
         )
 
 
+def _check_rules(report: Report) -> None:
+    """KITH_POD_RULES only seeds the rules of a pod that has none (kith/moderation/rules.py):
+    an operator who sets it later must learn why the pod does not show it."""
+    from django.conf import settings
+
+    from kith.moderation.models import PodRule
+
+    lines = list(getattr(settings, "KITH_POD_RULES", []))
+    if not lines or not PodRule.objects.exists():
+        return  # nothing set, or the variable seeds the rules at their first reading
+    if list(PodRule.objects.filter(deleted_at=None).values_list("text", flat=True)) != lines:
+        report.warn(
+            "rules", "KITH_POD_RULES differs from the pod's rules and is no longer read: the rules are "
+            "kept in the database (admins edit them at /moderation/pod/rules); unset the variable",
+        )
+
+
 def _check_django(report: Report) -> None:
     from django.core import checks
 
@@ -619,6 +636,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return report.finish()
     migrated = _check_database(report)
     _check_queue(report, migrated)
+    if migrated:
+        _check_rules(report)
     _check_django(report)
     _check_choices(report, pod)
     return report.finish()

@@ -174,6 +174,23 @@ def test_user_role_changes_roles_and_the_moderation_log_prints_them(make_pod):
     assert [line.split("\t")[2] for line in only] == ["account.create_admin"]
 
 
+def test_check_warns_when_the_rules_variable_is_no_longer_read(db, settings):
+    from kith.moderation import rules
+
+    def check() -> list[str]:
+        lines: list[str] = []
+        cli._check_rules(cli.Report(out=lines.append))
+        return lines
+
+    settings.KITH_POD_RULES = ["Be kind."]
+    assert check() == []  # not read yet: the first reading of the rules seeds them
+    rules.active_rules()
+    assert check() == []  # seeded, the same rules
+    rules.add_rule(None, "No spam.")
+    [warning] = check()
+    assert warning.startswith("  warn  rules: KITH_POD_RULES differs from the pod's rules")
+
+
 # ---- kith check ---------------------------------------------------------------------------
 
 
