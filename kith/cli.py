@@ -6,8 +6,10 @@
     kith streaming [--workers N]  the streaming API only (scale-out; `kith serve` embeds it)
     kith migrate               create or update the database schema
     kith user create NAME --email E [--password P] [--admin] [--language L]
+    kith user role NAME admin|moderator|user [--reason R]   change a local account's role
     kith token create USER NAME [--scopes S]   print a new API bearer token for USER
     kith token list USER | kith token revoke USER ID
+    kith moderation log [--limit N] [--action A]   the audit log, newest first, tab-separated
     kith check                 configuration and health report
     kith bench seed --people N --posts M --follows K   fill an empty pod for benchmarks
     kith manage ARGS...        any Django management command
@@ -569,6 +571,23 @@ def _check_queue(report: Report, migrated: bool) -> None:
         )
 
 
+def _check_rules(report: Report) -> None:
+    """KITH_POD_RULES only seeds the rules of a pod that has none (kith/moderation/rules.py):
+    an operator who sets it later must learn why the pod does not show it."""
+    from django.conf import settings
+
+    from kith.moderation.models import PodRule
+
+    lines = list(getattr(settings, "KITH_POD_RULES", []))
+    if not lines or not PodRule.objects.exists():
+        return  # nothing set, or the variable seeds the rules at their first reading
+    if list(PodRule.objects.filter(deleted_at=None).values_list("text", flat=True)) != lines:
+        report.warn(
+            "rules", "KITH_POD_RULES differs from the pod's rules and is no longer read: the rules are "
+            "kept in the database (admins edit them at /moderation/pod/rules); unset the variable",
+        )
+
+
 def _check_django(report: Report) -> None:
     from django.core import checks
 
@@ -617,6 +636,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return report.finish()
     migrated = _check_database(report)
     _check_queue(report, migrated)
+    if migrated:
+        _check_rules(report)
     _check_django(report)
     _check_choices(report, pod)
     return report.finish()
@@ -759,4 +780,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m kith.cli` (the test harness): run the imported module's main, so that commands
+    # defined elsewhere (kith/cli_moderation.py) raise the same `Refused` that main catches.
+    from kith.cli import main as imported_main
+
+    sys.exit(imported_main())

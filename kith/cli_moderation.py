@@ -4,6 +4,7 @@ command line acts as the pod itself (the audit log's actor is empty and says "co
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Any
 
@@ -24,15 +25,83 @@ def add_moderation_commands(commands: Any, user_commands: Any) -> None:
 # ---- roles (kith user role) -----------------------------------------------------------------
 
 
+ROLES = ("admin", "moderator", "user")
+
+
+def _say(line: str) -> None:
+    """A line of the command's output (standard output, for scripts)."""
+    sys.stdout.write(line + "\n")
+
+
+def _article(role: str) -> str:
+    return "an" if role == "admin" else "a"
+
+
 def _role_commands(user_commands: Any) -> None:
-    pass
+    role = user_commands.add_parser(
+        "role", help="make a local account an admin, a moderator or a user again (kith user role NAME ROLE)",
+        description="Admins change the pod's rules, domain policies and roles; moderators act on accounts, "
+        "posts and reports. The pod keeps at least one admin.",
+    )
+    role.add_argument("name", help="the local account's username")
+    role.add_argument("role", metavar="ROLE", help="admin, moderator or user")
+    role.add_argument("--reason", default="", help="why (kept in the audit log)")
+    role.set_defaults(handler=cmd_user_role)
+
+
+def cmd_user_role(args: argparse.Namespace) -> int:
+    from kith.cli import EXIT_OK, Refused, _local_account, require_migrated, setup_django
+
+    if args.role not in ROLES:  # before Django starts: a typo answers at once
+        raise Refused(f"there is no role {args.role!r}: give admin, moderator or user")
+    setup_django()
+    from kith.core.errors import DomainError
+    from kith.people.services import set_role
+
+    require_migrated()
+    account = _local_account(args.name)
+    if account.role == args.role:
+        _say(f"{account.username} is {_article(args.role)} {args.role} already")
+        return EXIT_OK
+    try:
+        set_role(None, account, args.role, args.reason)
+    except DomainError as exc:
+        raise Refused(f"could not make {account.username} {args.role}: {exc}") from None
+    _say(f"{account.username} is now {_article(args.role)} {args.role}")
+    return EXIT_OK
 
 
 # ---- the audit log (kith moderation log) ----------------------------------------------------
 
 
 def _log_commands(moderation_commands: Any) -> None:
-    pass
+    log = moderation_commands.add_parser(
+        "log", help="print the audit log, newest first, tab-separated: when, who, action, target, reason",
+    )
+    log.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
+    log.add_argument("--action", default="", help="only this action, e.g. account.suspend or rule.edit")
+    log.set_defaults(handler=cmd_moderation_log)
+
+
+def _one_line(text: str) -> str:
+    """A field of a tab-separated line: tabs and line breaks become spaces."""
+    return " ".join(text.split())
+
+
+def cmd_moderation_log(args: argparse.Namespace) -> int:
+    from kith.cli import EXIT_OK, Refused, require_migrated, setup_django
+
+    if args.limit < 1:
+        raise Refused("--limit is a number of entries, 1 or more")
+    setup_django()
+    from kith.moderation import log
+
+    require_migrated()
+    for row in log.page(log.LogFilter(action=args.action.strip()), limit=args.limit):
+        when = row.entry.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        target = row.target.label if row.target is not None else ""
+        _say("\t".join(_one_line(field) for field in (when, row.actor, row.entry.action, target, row.entry.reason)))
+    return EXIT_OK
 
 
 # ---- accounts (kith moderation suspend|limit|freeze|warn|... HANDLE) ------------------------
@@ -69,11 +138,6 @@ def _domain_commands(domain_commands: Any) -> None:
     export.set_defaults(handler=_cmd_domain_export)
     listing = domain_commands.add_parser("list", help="list the domain policies")
     listing.set_defaults(handler=_cmd_domain_list)
-
-
-def _say(line: str) -> None:
-    """A line of the command's output (stdout; errors go through kith.cli.Refused to stderr)."""
-    sys.stdout.write(line + "\n")
 
 
 def _ready() -> None:

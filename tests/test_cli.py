@@ -129,6 +129,68 @@ def test_token_create_refuses_unknown_people_and_scopes(make_pod):
     assert "Traceback" not in bad.stderr
 
 
+# ---- kith user role, kith moderation log ------------------------------------------------------
+
+
+@server
+def test_user_role_changes_roles_and_the_moderation_log_prints_them(make_pod):
+    pod = make_pod()
+    for name, extra in (("alice", ["--admin"]), ("bob", [])):
+        done = pod.kith("user", "create", name, "--email", f"{name}@example.test", "--password", "a long passphrase", *extra)
+        assert done.returncode == 0, done.stderr
+
+    done = pod.kith("user", "role", "bob", "moderator", "--reason", "helps with reports")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "bob is now a moderator"
+    [(role, staff, superuser)] = pod.query("SELECT role, is_staff, is_superuser FROM people_account WHERE username = 'bob'")
+    assert (role, bool(staff), bool(superuser)) == ("moderator", True, False)
+    assert pod.kith("user", "role", "Bob", "moderator").stdout.strip() == "bob is a moderator already"
+
+    refusals = [
+        (("user", "role", "nobody", "admin"), "no local account named 'nobody'"),
+        (("user", "role", "bob", "owner"), "there is no role 'owner': give admin, moderator or user"),
+        (("user", "role", "alice", "user"), "The pod keeps at least one admin."),
+        (("moderation", "log", "--limit", "0"), "--limit is a number of entries"),
+    ]
+    for args, message in refusals:
+        refused = pod.kith(*args)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert message in refused.stderr, (args, refused.stderr)
+        assert "Traceback" not in refused.stderr
+    [(role,)] = pod.query("SELECT role FROM people_account WHERE username = 'alice'")
+    assert role == "admin"
+
+    log = pod.kith("moderation", "log")
+    assert log.returncode == 0, log.stderr
+    lines = [line.split("\t") for line in log.stdout.splitlines()]
+    # Newest first: when, who ("command line" for the kith command), action, target, reason.
+    assert [[who, action, target.split("@")[0], reason] for _when, who, action, target, reason in lines] == [
+        ["command line", "account.role", "bob", "helps with reports"],
+        ["command line", "account.create_admin", "alice", ""],
+    ]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", lines[0][0])
+    assert len(pod.kith("moderation", "log", "--limit", "1").stdout.splitlines()) == 1
+    only = pod.kith("moderation", "log", "--action", "account.create_admin").stdout.splitlines()
+    assert [line.split("\t")[2] for line in only] == ["account.create_admin"]
+
+
+def test_check_warns_when_the_rules_variable_is_no_longer_read(db, settings):
+    from kith.moderation import rules
+
+    def check() -> list[str]:
+        lines: list[str] = []
+        cli._check_rules(cli.Report(out=lines.append))
+        return lines
+
+    settings.KITH_POD_RULES = ["Be kind."]
+    assert check() == []  # not read yet: the first reading of the rules seeds them
+    rules.active_rules()
+    assert check() == []  # seeded, the same rules
+    rules.add_rule(None, "No spam.")
+    [warning] = check()
+    assert warning.startswith("  warn  rules: KITH_POD_RULES differs from the pod's rules")
+
+
 # ---- kith check ---------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from PIL import Image
 
 from kith.api.clients import week_start
 from kith.api.models import WeeklyLogin
+from kith.moderation import rules as pod_rules
 from kith.people.models import Account, AccountState, Person
 from kith.social import compose
 from kith.social import media as social_media
@@ -97,8 +98,8 @@ def contact_person() -> Person | None:
 
 
 def rules() -> list[dict[str, str]]:
-    return [{"id": str(number), "text": text, "hint": ""}
-            for number, text in enumerate(getattr(settings, "KITH_POD_RULES", []), start=1)]
+    """Mastodon's Rule entities: the ids are the PodRule ids that reports cite (`rule_ids`)."""
+    return [{"id": str(rule.id), "text": rule.text, "hint": rule.hint} for rule in pod_rules.active_rules()]
 
 
 def status_limits() -> dict[str, int]:

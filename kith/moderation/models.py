@@ -3,8 +3,27 @@ appeals, domain policies and e-mail blocks (docs/moderation.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Code tried to change or delete an audit log entry: a bug, never a request to answer."""
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditLogEntry"]):
+    """Rows are added (kith.moderation.audit.record) and read, never updated or deleted.
+
+    Django's own bookkeeping still works: deleting an account sets `actor` to NULL through
+    the model's base manager, which is a plain one."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries are never changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries are never deleted.")
 
 
 class AuditLogEntry(models.Model):
@@ -20,8 +39,18 @@ class AuditLogEntry(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("The audit log is append-only: entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries are never deleted.")
 
 
 class ReportState(models.TextChoices):
@@ -31,7 +60,7 @@ class ReportState(models.TextChoices):
 
 
 class ReportCategory(models.TextChoices):
-    """Mastodon's report categories.  `violation` names the pod rules broken (KITH_POD_RULES)."""
+    """Mastodon's report categories.  `violation` names the pod rules broken (PodRule)."""
 
     SPAM = "spam", "spam"
     LEGAL = "legal", "legal"
@@ -56,7 +85,7 @@ class Report(models.Model):
     # Whether a copy went to the reported person's own server.
     forwarded = models.BooleanField(default=False)
     # The pod rules named (category `violation`), as they read when the report was filed:
-    # [{"id": "2", "text": "..."}]; rules are numbered lines of KITH_POD_RULES, which can change.
+    # [{"id": "2", "text": "..."}] (PodRule ids); the rule's wording may change later.
     rules = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=16, choices=ReportState.choices, default=ReportState.OPEN, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kith.core.errors import NotFound
-from kith.moderation.models import Report
+from kith.moderation.models import Report, ReportState
 from kith.people.models import Person
 from kith.social.models import Comment, Post
 from kith.visibility import visible_comments_anywhere, visible_posts
@@ -34,3 +34,8 @@ def reportable_statuses(reporter: Person, target: Person, ids: Sequence[int]) ->
 def report_with_statuses(report_id: int) -> Report:
     """A report with its target and reported ids loaded, for rendering."""
     return Report.objects.select_related("target").prefetch_related("posts", "comments").get(id=report_id)
+
+
+def open_report_count() -> int:
+    """Reports waiting for staff (the badge on the main nav's "Moderation" link)."""
+    return Report.objects.filter(state=ReportState.OPEN).count()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.db import transaction
 
 from kith.core import events
 from kith.core.errors import Invalid
 from kith.moderation import audit
+from kith.moderation import rules as pod_rules
 from kith.moderation.models import Report, ReportCategory
 from kith.people.models import Person
 from kith.social.models import Comment, Post
@@ -18,14 +18,9 @@ MAX_REPORT_COMMENT = 5000
 
 
 def _named_rules(rule_ids: Sequence[int]) -> list[dict[str, str]]:
-    """The pod rules with these numbers, as they read now; an unknown number is refused."""
-    texts = list(getattr(settings, "KITH_POD_RULES", []))
-    named = []
-    for number in dict.fromkeys(rule_ids):
-        if not 1 <= number <= len(texts):
-            raise Invalid(f"This pod has no rule {number}.")
-        named.append({"id": str(number), "text": texts[number - 1]})
-    return named
+    """The pod rules with these ids (PodRule ids, as /api/v1/instance/rules gives them), as
+    they read now; an unknown or removed rule is refused."""
+    return pod_rules.cite(rule_ids)
 
 
 @transaction.atomic
@@ -45,8 +40,8 @@ def file_report(
 
     `forward`: a report about someone of another server goes there too, anonymised.
     `category` is one of Mastodon's; `violation` must name the pod rules broken
-    (`rule_ids`: positions in KITH_POD_RULES, from 1, as /api/v1/instance/rules numbers
-    them), and only `violation` may name rules.
+    (`rule_ids`: PodRule ids, as /api/v1/instance/rules gives them), and only `violation`
+    may name rules.
     """
     if reporter is not None and reporter.id == target.id:
         raise Invalid("You cannot report yourself.")

@@ -373,9 +373,12 @@ def set_role(actor: Account | None, account: Account, role: str, reason: str = "
         raise Invalid(f"Unknown role {role!r}: admin, moderator or user.")
     if actor is not None and not actor.is_admin:
         raise NotAllowed("Only an admin changes roles.")
-    if account.role == Role.ADMIN and role != Role.ADMIN and not Account.objects.filter(
-        role=Role.ADMIN, state=AccountState.ACTIVE
-    ).exclude(pk=account.pk).exists():
+    # The admins' rows locked: two admins taking each other's role at once must not leave none
+    # (PostgreSQL; SQLite's transactions take turns anyway).
+    admins = set(
+        Account.objects.select_for_update().filter(role=Role.ADMIN, state=AccountState.ACTIVE).values_list("pk", flat=True)
+    )
+    if account.pk in admins and role != Role.ADMIN and not admins - {account.pk}:
         raise Conflict("The pod keeps at least one admin.")
     before = account.role
     account.role = role

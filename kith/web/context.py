@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from kith.messaging.selectors import unread_conversation_count
+from kith.moderation.selectors import open_report_count
 from kith.people.models import Person
 from kith.timelines.selectors import unread_count
 
@@ -23,6 +24,11 @@ class UnreadCounts:
     @cached_property
     def conversations(self) -> int:
         return unread_conversation_count(self.person)
+
+    @cached_property
+    def open_reports(self) -> int:
+        """For staff only (the "Moderation" link's badge): reports nobody has closed yet."""
+        return open_report_count()
 
 
 def pod(request: HttpRequest) -> dict:

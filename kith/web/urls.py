@@ -90,7 +90,7 @@ urlpatterns = [
     path("media/<int:media_id>/<str:kind>", media.media_file, name="media"),
     path("avatars/<int:person_id>", media.avatar, name="avatar"),
     path("headers/<int:person_id>", media.header, name="header"),
-    # about this pod (the public list of moderated servers)
+    # about this pod: its rules, who runs it, the servers it limits or suspends
     path("about", about.about, name="about"),
     # the moderation area (staff only; kith/web/views/staff)
     path("moderation/", include("kith.web.views.staff.reports")),

@@ -137,13 +137,28 @@ def test_activity_costs_the_same_queries_for_few_or_many_posts(api_as, alice):
     assert len(many) == len(few)
 
 
-def test_rules_come_from_the_setting(api_as, settings):
+def test_rules_are_the_pods_rules_with_their_ids_and_hints(api_as, settings):
+    from kith.moderation import rules as pod_rules
+
     assert api_as(None).get("/api/v1/instance/rules") == (200, [])
-    settings.KITH_POD_RULES = ["Be kind", "No spam"]
+    kind = pod_rules.add_rule(None, "Be kind", "No insults.")
+    spam = pod_rules.add_rule(None, "No spam")
+    gone = pod_rules.add_rule(None, "Removed later")
+    pod_rules.remove_rule(None, gone.id)
+    pod_rules.reorder_rules(None, [spam.id, kind.id])
     assert api_as(None).get("/api/v1/instance/rules") == (200, [
-        {"id": "1", "text": "Be kind", "hint": ""}, {"id": "2", "text": "No spam", "hint": ""},
+        {"id": str(spam.id), "text": "No spam", "hint": ""}, {"id": str(kind.id), "text": "Be kind", "hint": "No insults."},
     ])
-    assert api_as(None).get("/api/v1/instance")[1]["rules"][1]["text"] == "No spam"
+    assert api_as(None).get("/api/v1/instance")[1]["rules"][1]["text"] == "Be kind"
+    assert api_as(None).get("/api/v2/instance")[1]["rules"][0]["id"] == str(spam.id)
+
+
+def test_rules_still_only_in_the_setting_are_shown(api_as, settings):
+    settings.KITH_POD_RULES = ["Be kind", "No spam"]
+    status, rules = api_as(None).get("/api/v1/instance/rules")
+    assert status == 200
+    assert [(rule["text"], rule["hint"]) for rule in rules] == [("Be kind", ""), ("No spam", "")]
+    assert api_as(None).get("/api/v1/instance/rules")[1] == rules  # seeded once: the same ids
 
 
 def test_custom_emojis_are_none(api_as):

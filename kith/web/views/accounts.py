@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kith.core.errors import DomainError
 from kith.jobs import enqueue_on_commit
+from kith.moderation import rules as pod_rules
 from kith.people import services, throttle
 from kith.people.mail import deliver_mail_job
 from kith.web.forms import DeleteAccountForm, LoginForm, PasswordChangeForm, SignupForm
@@ -30,6 +31,11 @@ def _locked_page(request: HttpRequest, template: str, context: dict, lockout: th
     response = render(request, template, {**context, "lockout": lockout}, status=429)
     response["Retry-After"] = str(lockout.retry_after)
     return response
+
+
+def _signup_context() -> dict[str, Any]:
+    """Who signs up agrees to the pod's rules: the page shows them above the form."""
+    return {"rules": pod_rules.active_rules()}
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -45,9 +51,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             throttle.email_requested(data["email"], throttle.client_address(request.META))
             services.request_signup(data["username"], data["email"], data["password"], language=get_language())
         except throttle.LockedOut as exc:
-            return _locked_page(request, "web/accounts/signup.html", {"form": form}, exc.lockout)
+            return _locked_page(request, "web/accounts/signup.html", {"form": form, **_signup_context()}, exc.lockout)
         except DomainError as exc:
-            return render_form(request, "web/accounts/signup.html", {}, form=form, error=exc)
+            return render_form(request, "web/accounts/signup.html", _signup_context(), form=form, error=exc)
         return redirect("web:signup_sent")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -57,10 +63,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 data["username"], data["email"], data["password"], default_aspects=True, language=get_language()
             )
         except DomainError as exc:
-            return render_form(request, "web/accounts/signup.html", {}, form=form, error=exc)
+            return render_form(request, "web/accounts/signup.html", _signup_context(), form=form, error=exc)
         login(request, account)
         return redirect("web:stream")
-    return render_form(request, "web/accounts/signup.html", {}, form=form)
+    return render_form(request, "web/accounts/signup.html", _signup_context(), form=form)
 
 
 def signup_sent(request: HttpRequest) -> HttpResponse:
