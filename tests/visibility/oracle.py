@@ -308,9 +308,9 @@ class World:
     def sees_comment(self, viewer: str | None, comment: CommentFact) -> bool:
         if (comment.post.author, comment.author) in self.blocks:  # rule 7a
             return False
-        if comment.author != comment.post.author and viewer != comment.post.author:  # rule 15c
-            if not self.reaches(comment.author, viewer):
-                return False
+        own_thread = comment.author == comment.post.author or viewer == comment.post.author
+        if not own_thread and not self.reaches(comment.author, viewer):  # rule 15c
+            return False
         return self.sees_person(viewer, comment.author) and self.sees_post(viewer, comment.post)
 
     def comment_total(self, viewer: str | None, post: PostFact, comments: list[CommentFact]) -> int:

@@ -231,3 +231,31 @@ def test_a_follower_may_reshare_a_limited_persons_public_post(lia, alice):
     _limit(lia)
     reshare = social.reshare(alice, post)
     assert reshare.reshare_of_id == post.id
+
+
+def test_public_streaming_channels_leave_a_limited_persons_posts_out(lia):
+    from kith.visibility import is_publicly_listed, publicly_listed_posts
+
+    post = social.publish_post(lia, "on the public stream?")
+    assert is_publicly_listed(Post.objects.select_related("author").get(id=post.id))
+    _limit(lia)
+    assert not is_publicly_listed(Post.objects.select_related("author").get(id=post.id))
+    assert not publicly_listed_posts(Post.objects.filter(id=post.id)).exists()
+
+
+def test_a_reshare_of_a_suspended_persons_post_is_shown_nowhere(alice, bob, carol):
+    """Rules 1 and 6 (item 3 of the moderation brief): the reshare wrapper is a post of an active
+    person, but it shows its original, so it goes with it, on every list and by id."""
+    from kith.people.services import suspend_account
+
+    graph.follow(carol, bob)
+    original = social.publish_post(alice, "soon suspended")
+    reshare = social.reshare(bob, original)
+    moderator = create_local_account("mod", "mod@example.test", factories.PASSWORD, is_admin=True)
+    suspend_account(moderator, alice.account, "spam")
+    for viewer in (None, bob, carol):
+        assert not visible_posts(viewer).filter(id__in=[original.id, reshare.id]).exists()
+        assert reshare.id not in {p.id for p in selectors.person_posts(viewer, bob, selectors.Page())}
+        assert not selectors.posts_by_ids(viewer, [reshare.id])
+    assert reshare.id not in {p.id for p in timelines.stream(carol)}
+    assert not selectors.resharers_page(carol, original)
