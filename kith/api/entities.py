@@ -208,7 +208,7 @@ def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
         "noindex": not person.searchable,
         "hide_collections": False,
         "suspended": not person.is_active,
-        "limited": False,
+        "limited": person.limited,  # Mastodon: silenced (kith.visibility rule 15)
         "created_at": iso(person.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
         "roles": [],
     }

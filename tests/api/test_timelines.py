@@ -245,6 +245,11 @@ def test_a_limited_persons_posts_reach_followers_only_and_no_public_or_tag_timel
     assert api_as(None).get(f"/api/v1/statuses/{post.id}")[0] == 404
     assert str(post.id) in ids(api_as(alice).get(f"/api/v1/accounts/{bob.id}/statuses")[1])
     assert ids(api_as(carol).get(f"/api/v1/accounts/{bob.id}/statuses")[1]) == []
+    # Mastodon's Account.limited: the profile is still shown, marked as limited.
+    status, account = api_as(carol).get(f"/api/v1/accounts/{bob.id}")
+    assert status == 200
+    assert account["limited"] is True
+    assert api_as(carol).get(f"/api/v1/accounts/{alice.id}")[1]["limited"] is False
 
 
 def test_statuses_of_an_account_staff_marked_sensitive_say_sensitive(api_as, alice, bob):
