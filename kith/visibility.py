@@ -46,6 +46,34 @@ Who gets or counts what, decided here too (each with its case in tests/visibilit
    `kept_from_stream`).
 14. An open post is delivered to other servers for its author's followers and the people it
    mentions; a limited or direct one only to its fixed audience (`delivered_to_followers`).
+
+Moderation (issue 14), decided here too:
+15. A limited person (`Person.limited`: staff limited the account, or its domain is silenced;
+   Mastodon's "silence") reaches only the people who already follow them:
+   a. their public and unlisted posts (and reshares) are seen by themselves and their accepted
+      followers only; their limited and direct posts by their fixed audience as before (the
+      author chose to share with them).  Logged out, nobody sees them.  Rule 6 then hides
+      anyone's reshare of their posts from whoever does not follow them.
+   b. their posts are never listed: not on public timelines, tag pages and timelines, followed
+      tags, search results, trends or an ActivityPub outbox, for anyone, followers and the
+      author included (`publicly_listed_posts`, `tag_listed_posts`, `searchable_posts`,
+      `public_tag_uses`); their photos are never public (rule 9).
+   c. their comments on other people's posts are seen only by themselves, their followers
+      and the post's author (whose thread it is); on their own posts, by whoever sees the post.
+   d. a notification with them as its actor is made (kith.timelines.notify) and shown only
+      for a recipient who follows them; moderation notices are exempt.
+   e. they are not listed in the directory or suggestions, and people search finds them by
+      their exact handle only, unless the searcher follows them (`discoverable_persons`,
+      `found_by_name`).
+   f. fan-out writes an open post of theirs only into their followers' streams (no tag
+      followers, no mentioned strangers: rule 13).
+   There is no exception for staff: moderators see a limited person's content like anyone
+   else here, and in the moderation area through the report snapshot and the account page.
+   Delivery to other servers is unchanged (rule 14): each pod applies its own policies.
+16. A post's photos are sensitive (behind a click on the web, `sensitive: true` in the API and
+   on the wire) when its author marked it so or gave it a content warning, when staff marked
+   the post, or when staff marked every post of its author (`Person.force_sensitive`):
+   `media_is_sensitive`.
 """
 
 from __future__ import annotations
@@ -53,7 +81,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 
 from kith.core import sql
 from kith.graph.models import AspectMembership, Block, DomainBlock, Follow, FollowState, Mute
@@ -71,7 +99,7 @@ from kith.social.models import (
     TagFollow,
     Visibility,
 )
-from kith.timelines.models import Notification, StreamReason
+from kith.timelines.models import Notification, NotificationKind, StreamReason
 
 Viewer = Person | None
 _Row = TypeVar("_Row", bound=Model)
@@ -105,6 +133,54 @@ def _blocks_with(viewer: Person, person_field: str) -> Q:
     return Q(
         Exists(Block.objects.filter(blocker_id=viewer.id, blocked_id=OuterRef(person_field)))
     ) | Q(Exists(Block.objects.filter(blocker_id=OuterRef(person_field), blocked_id=viewer.id)))
+
+
+# ---- limited people (rule 15) ---------------------------------------------------------
+
+
+def follows(viewer: Viewer, person_id: int) -> bool:
+    """Whether the viewer follows the person (an accepted follow)."""
+    if viewer is None:
+        return False
+    return Follow.objects.filter(follower_id=viewer.id, followee_id=person_id, state=FollowState.ACCEPTED).exists()
+
+
+def _reaches(viewer: Viewer, person: str) -> Q:
+    """Rule 15 as a Q: the person at the relation `person` (e.g. "author", "post__author") is
+    not limited, or the viewer follows them.  The EXISTS on Follow (its unique (follower,
+    followee) index) is only needed for limited people: one correlated probe in the same
+    statement, never a query per row."""
+    not_limited = Q(**{f"{person}__limited": False})
+    if viewer is None:
+        return not_limited
+    following = Exists(
+        Follow.objects.filter(follower_id=viewer.id, followee_id=OuterRef(f"{person}_id"), state=FollowState.ACCEPTED)
+    )
+    return not_limited | Q(following)
+
+
+def _reaches_one(viewer: Viewer, person: Person) -> bool:
+    """Rule 15 for one person already loaded (a query only when they are limited)."""
+    return not person.limited or (viewer is not None and (viewer.id == person.id or follows(viewer, person.id)))
+
+
+def discoverable_persons(persons: QuerySet[Person]) -> QuerySet[Person]:
+    """Rule 15e: of `persons`, those the directory and follow suggestions may list: no limited
+    person, whoever asks (as Mastodon leaves silenced accounts out of its directory)."""
+    return persons.filter(limited=False)
+
+
+def found_by_name(viewer: Viewer, persons: QuerySet[Person]) -> QuerySet[Person]:
+    """Rule 15e: of `persons`, those people search may find by a part of their name: a limited
+    person only for themselves and their followers (anyone may still find them by their exact
+    handle, as one reaches a person whose address one knows)."""
+    shown = Q(limited=False)
+    if viewer is not None:
+        following = Exists(
+            Follow.objects.filter(follower_id=viewer.id, followee_id=OuterRef("id"), state=FollowState.ACCEPTED)
+        )
+        shown |= Q(id=viewer.id) | Q(following)
+    return persons.filter(shown)
 
 
 # ---- persons and profiles -----------------------------------------------------------
@@ -147,7 +223,7 @@ def _post_seen_ignoring_reshare(viewer: Viewer, post: Post) -> bool:
     if blocked_either_way(viewer, post.author_id):
         return False
     if post.visibility in PUBLIC_VISIBILITIES:
-        return True
+        return _reaches_one(viewer, post.author)  # rule 15a
     if viewer is None:
         return False
     return PostAudience.objects.filter(post_id=post.id, person_id=viewer.id).exists()
@@ -168,15 +244,18 @@ def _post_condition(viewer: Viewer, prefix: str = "", block_partners: Sequence[i
     id list, for filters that repeat the rule over many joined rows."""
     author_active = Q(**{f"{prefix}author__state": AccountState.ACTIVE})
     public = Q(**{f"{prefix}visibility__in": PUBLIC_VISIBILITIES})
+    # Rule 15a: an open post of a limited author reaches their followers only.
+    reached = _reaches(viewer, f"{prefix}author")
     if viewer is None:
-        return author_active & public
+        return author_active & public & reached
     own = Q(**{f"{prefix}author_id": viewer.id}) & ~Q(**{f"{prefix}author__state": AccountState.DELETED})
+    # Audience rows exist for limited and direct posts only (fixed at publishing).
     in_audience = Q(Exists(PostAudience.objects.filter(post_id=OuterRef(f"{prefix}id"), person_id=viewer.id)))
     if block_partners is None:
         not_blocked = ~_blocks_with(viewer, f"{prefix}author_id")
     else:
         not_blocked = _not_among(f"{prefix}author_id", block_partners)
-    return own | (author_active & not_blocked & (public | in_audience))
+    return own | (author_active & not_blocked & ((public & reached) | (~public & in_audience)))
 
 
 def visible_posts(viewer: Viewer, posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
@@ -244,12 +323,33 @@ def _blocked_by_post_author(prefix: str = "") -> Q:
     )
 
 
+def _limited_commenter_reaches(viewer: Viewer, prefix: str = "") -> Q:
+    """Rule 15c as a Q over comments (fields prefixed with `prefix`): the commenter is not
+    limited, or it is their own post's thread, or the viewer is the commenter, the post's
+    author or one of the commenter's followers."""
+    shown = Q(**{f"{prefix}author_id": F(f"{prefix}post__author_id")}) | _reaches(viewer, f"{prefix}author")
+    if viewer is not None:
+        shown |= Q(**{f"{prefix}author_id": viewer.id}) | Q(**{f"{prefix}post__author_id": viewer.id})
+    return shown
+
+
+def _limited_commenter_reaches_one(viewer: Viewer, comment: Comment) -> bool:
+    """Rule 15c for one comment already loaded (a query only for a limited commenter)."""
+    if not comment.author.limited or comment.author_id == comment.post.author_id:
+        return True
+    if viewer is not None and viewer.id in (comment.author_id, comment.post.author_id):
+        return True
+    return follows(viewer, comment.author_id)
+
+
 def can_see_comment(viewer: Viewer, comment: Comment) -> bool:
     if comment.author.state != AccountState.ACTIVE and not (viewer and viewer.id == comment.author_id):
         return False
     if viewer is not None and viewer.id != comment.author_id and blocked_either_way(viewer, comment.author_id):
         return False
     if not can_see_post(viewer, comment.post):
+        return False
+    if not _limited_commenter_reaches_one(viewer, comment):
         return False
     return not Block.objects.filter(blocker_id=comment.post.author_id, blocked_id=comment.author_id).exists()
 
@@ -261,7 +361,7 @@ def visible_comments(viewer: Viewer, post: Post) -> QuerySet[Comment]:
     )
     if viewer is not None:
         comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
-    return comments
+    return comments.filter(_limited_commenter_reaches(viewer))
 
 
 def visible_comments_anywhere(viewer: Viewer, comments: QuerySet[Comment] | None = None) -> QuerySet[Comment]:
@@ -269,7 +369,7 @@ def visible_comments_anywhere(viewer: Viewer, comments: QuerySet[Comment] | None
     comments = comments.filter(author__state=AccountState.ACTIVE).exclude(_blocked_by_post_author())
     if viewer is not None:
         comments = comments.exclude(_blocks_with(viewer, "author_id") & ~Q(author_id=viewer.id))
-    return comments.filter(post__in=visible_posts(viewer))
+    return comments.filter(_limited_commenter_reaches(viewer)).filter(post__in=visible_posts(viewer))
 
 
 def visible_comment_counts(viewer: Viewer, post_ids: Sequence[int]) -> dict[int, int]:
@@ -292,6 +392,7 @@ def _counted_comments(viewer: Viewer, column: str, ids: Sequence[int]) -> dict[i
         return {}
     ids = sorted(set(ids))
     comment, person, post, block = sql.table(Comment), sql.table(Person), sql.table(Post), sql.table(Block)
+    follow = sql.table(Follow)
     # By hand (kith/core/sql.py says why): this runs for every page of posts.  Tables come from
     # the models, `column` is one of two names given above and every value is a parameter.
     query = (
@@ -301,12 +402,22 @@ def _counted_comments(viewer: Viewer, column: str, ids: Sequence[int]) -> dict[i
         f"AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = p.author_id AND b.blocked_id = c.author_id)"
     )
     params: list[object] = [*ids, AccountState.ACTIVE.value]
+    # Rule 15c: a limited commenter's comment counts only where it is shown.
+    limited_ok = "a.limited = %s OR c.author_id = p.author_id"
+    limited_params: list[object] = [False]
     if viewer is not None:
         query += (
             f" AND (c.author_id = %s OR (NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = %s AND b.blocked_id = c.author_id)"  # noqa: S608
             f" AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = c.author_id AND b.blocked_id = %s)))"
         )
         params += [viewer.id, viewer.id, viewer.id]
+        limited_ok += (
+            f" OR c.author_id = %s OR p.author_id = %s OR EXISTS (SELECT 1 FROM {follow} f "  # noqa: S608
+            f"WHERE f.follower_id = %s AND f.followee_id = c.author_id AND f.state = %s)"
+        )
+        limited_params += [viewer.id, viewer.id, viewer.id, FollowState.ACCEPTED.value]
+    query += f" AND ({limited_ok})"
+    params += limited_params
     return {key: count for key, count in sql.fetch(query + f" GROUP BY c.{column}", params)}
 
 
@@ -331,9 +442,18 @@ def can_see_media(viewer: Viewer, media: Media) -> bool:
 def photo_is_public(media: Media) -> bool:
     """Rule 9: a photo is public when it belongs to a public or unlisted post.  Its URLs are
     then stable and shared caches may keep it; any other photo (not attached yet, or of a
-    limited or direct post) is served privately, and apps get a link bound to the viewer.
-    Reads `media.post` only when the photo is attached (select it with the media)."""
-    return media.post is not None and media.post.visibility in PUBLIC_VISIBILITIES  # no query when post_id is None
+    limited or direct post, or of a limited author: rule 15b) is served privately, and apps get
+    a link bound to the viewer.  Reads `media.post` and its author only when the photo is
+    attached (select them with the media)."""
+    post = media.post  # no query when post_id is None
+    return post is not None and post.visibility in PUBLIC_VISIBILITIES and not post.author.limited
+
+
+def media_is_sensitive(post: Post) -> bool:
+    """Rule 16: whether the post's photos are shown behind a click: its author marked it
+    sensitive or gave it a content warning, staff marked the post (`Post.sensitive`), or staff
+    marked every post of its author (`Person.force_sensitive`).  Reads `post.author` (select it)."""
+    return post.sensitive or bool(post.content_warning) or post.author.force_sensitive
 
 
 # ---- totals and tags ----------------------------------------------------------------
@@ -349,28 +469,39 @@ def publicly_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
     """Rule 10a: the posts a public listing shows, out of `posts`: original public posts (no
     reshares, no unlisted ones).  The pod's public timelines, trending posts, the public
     streaming channels and a person's ActivityPub outbox list these; callers still narrow
-    them with `visible_posts` (or, for rendered-once public streams, per listener)."""
-    return posts.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True)
+    them with `visible_posts` (or, for rendered-once public streams, per listener).
+    Rule 15b: never a limited author's posts, whoever asks."""
+    return posts.filter(visibility=Visibility.PUBLIC, reshare_of__isnull=True, author__limited=False)
 
 
 def is_publicly_listed(post: Post) -> bool:
-    """Rule 10a for one post already loaded."""
-    return post.visibility == Visibility.PUBLIC and post.reshare_of_id is None
+    """Rule 10a (and 15b) for one post already loaded with its author."""
+    return post.visibility == Visibility.PUBLIC and post.reshare_of_id is None and not post.author.limited
 
 
 def tag_listed_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
     """Rule 11: the posts a tag page, tag timeline or followed-tags stream lists, out of
     `posts`: public ones only (as in diaspora* and Mastodon, limited and unlisted posts stay
-    out).  Callers still narrow them with `visible_posts`."""
-    return posts.filter(visibility=Visibility.PUBLIC)
+    out), and never a limited author's (rule 15b, whoever asks).  Callers still narrow them
+    with `visible_posts`."""
+    return posts.filter(visibility=Visibility.PUBLIC, author__limited=False)
+
+
+def searchable_posts(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """Rule 15b: the posts full-text search may find, out of `posts`: none by a limited author,
+    whoever searches.  Callers still narrow them with `visible_posts`."""
+    return posts.filter(author__limited=False)
 
 
 def public_tag_uses(uses: QuerySet[PostTag] | None = None) -> QuerySet[PostTag]:
     """Rule 11: the uses of tags that may name a tag to anyone (tag search, trends, a tag's
-    history): those in public posts of active people.  A tag also exists for tags used only in
-    limited posts, and naming it would tell strangers what is being said in private."""
+    history): those in public posts of active people who are not limited (rule 15b).  A tag also
+    exists for tags used only in limited posts, and naming it would tell strangers what is being
+    said in private."""
     uses = PostTag.objects.all() if uses is None else uses
-    return uses.filter(post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE)
+    return uses.filter(
+        post__visibility=Visibility.PUBLIC, post__author__state=AccountState.ACTIVE, post__author__limited=False
+    )
 
 
 # ---- who gets a post: streams and delivery -------------------------------------------
@@ -395,7 +526,8 @@ def stream_recipient_sources(post: Post, after_person_id: int = 0) -> list[tuple
     author's accepted followers and the mentioned people of an open one; and the followers
     of its tags when it is public.  A direct post goes to nobody's stream.  Fan-out pages
     through each source with its own ORDER BY ... LIMIT (an index range scan) and leaves out
-    `kept_from_stream`."""
+    `kept_from_stream`.  An open post of a limited author goes to their followers alone
+    (rule 15f): mentioned strangers and tag followers would not be shown it."""
     if not enters_streams(post):
         return []
     local_active = {"person__domain": "", "person__state": AccountState.ACTIVE, "person_id__gt": after_person_id}
@@ -409,11 +541,13 @@ def stream_recipient_sources(post: Post, after_person_id: int = 0) -> list[tuple
         follower__state=AccountState.ACTIVE,
         follower_id__gt=after_person_id,
     )
-    mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
     sources: list[tuple[QuerySet[Any, int], str]] = [
         (followers.values_list("follower_id", flat=True).order_by("follower_id"), StreamReason.FOLLOWING),
-        (mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION),
     ]
+    if post.author.limited:
+        return sources
+    mentioned = PostMention.objects.filter(post_id=post.id, **local_active)
+    sources.append((mentioned.values_list("person_id", flat=True).order_by("person_id"), StreamReason.MENTION))
     if post.visibility == Visibility.PUBLIC:
         tag_ids = list(post.tags.values_list("id", flat=True))
         if tag_ids:
@@ -450,12 +584,30 @@ def delivered_to_followers(post: Post) -> bool:
 
 # ---- notifications ------------------------------------------------------------------
 
+# Moderation notices name as their actor the staff member, the reporter or the very account
+# acted on: rule 15d does not hide them (the recipient must learn what happened).
+MODERATION_NOTIFICATION_KINDS: frozenset[str] = frozenset({
+    NotificationKind.MODERATION_WARNING,
+    NotificationKind.REPORT_OUTCOME,
+    NotificationKind.SEVERED_RELATIONSHIPS,
+    NotificationKind.ADMIN_REPORT,
+})
+
+
+def notifies(recipient: Person, actor: Person, kind: str) -> bool:
+    """Rule 15d, asked before a notification is made: a limited actor notifies only people who
+    follow them (their mentions, comments, likes, follows and messages reach nobody else's
+    notifications, as Mastodon filters them); moderation notices always."""
+    return kind in MODERATION_NOTIFICATION_KINDS or _reaches_one(recipient, actor)
+
 
 def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
     if viewer is None or notification.recipient_id != viewer.id:
         return False
     if notification.actor.state != AccountState.ACTIVE or blocked_either_way(viewer, notification.actor_id):
         return False
+    if not notifies(viewer, notification.actor, notification.kind):
+        return False  # rule 15d, for notifications made before the actor was limited
     if notification.actor.domain and DomainBlock.objects.filter(
         person_id=viewer.id, domain=notification.actor.domain
     ).exists():
@@ -479,11 +631,14 @@ def visible_notifications(viewer: Person) -> QuerySet[Notification]:
     notifications = notifications.exclude(
         Exists(DomainBlock.objects.filter(person_id=viewer.id, domain=OuterRef("actor__domain")))
     )
+    # Rule 15d: a limited actor's notifications only for their followers.
+    notifications = notifications.filter(Q(kind__in=MODERATION_NOTIFICATION_KINDS) | _reaches(viewer, "actor"))
     post_ok = Q(post__isnull=True) | _visible_post_at(viewer, "post__", partners)
     comment_seen = (
         Q(comment__author__state=AccountState.ACTIVE)
         & _not_among("comment__author_id", partners)  # the viewer is never their own block partner
         & ~_blocked_by_post_author("comment__")
+        & _limited_commenter_reaches(viewer, "comment__")
         & _visible_post_at(viewer, "comment__post__", partners)
     )
     comment_ok = Q(comment__isnull=True) | comment_seen

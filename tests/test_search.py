@@ -243,3 +243,21 @@ def test_exact_tag_comes_first(alice):
     services.publish_post(alice, "#cats #cat #catalogue")
 
     assert [t.name for t in search_tags("cat")] == ["cat", "catalogue", "cats"]
+
+
+# ---- moderation: limited people (kith.visibility rule 15) ------------------------------
+
+
+def test_a_limited_persons_posts_are_found_by_nobody_and_they_by_name_only_by_followers(alice, bob, carol):
+    from kith.people.services import set_limited
+
+    graph.follow(carol, bob)
+    limited = services.publish_post(bob, "needle in the haystack #needle")
+    other = services.publish_post(alice, "needle in the haystack #needle")
+    set_limited(bob, True)
+    for viewer in (None, alice, bob, carol):
+        assert found(viewer, "needle haystack") == [other.id], viewer
+    assert limited.id not in found(carol, "needle")
+    assert bob not in search_people(alice, "bo")
+    assert bob in search_people(carol, "bo")
+    assert bob in search_people(alice, "@bob")

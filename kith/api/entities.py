@@ -43,6 +43,7 @@ from kith.social.wire_ids import wire_ids
 from kith.visibility import (
     COUNTED_POST_VISIBILITIES,
     Viewer,
+    media_is_sensitive,
     photo_is_public,
     visible_comment_counts,
     visible_reply_counts,
@@ -207,7 +208,7 @@ def _account(person: Person, actor_uri: str | None) -> dict[str, Any]:
         "noindex": not person.searchable,
         "hide_collections": False,
         "suspended": not person.is_active,
-        "limited": False,
+        "limited": person.limited,  # Mastodon: silenced (kith.visibility rule 15)
         "created_at": iso(person.created_at.replace(hour=0, minute=0, second=0, microsecond=0)),
         "roles": [],
     }
@@ -428,7 +429,7 @@ def _post_status(post: Post, batch: _Batch, viewer: Viewer) -> dict[str, Any]:
         "account": batch.accounts[post.author_id],
         "content": "" if post.reshare_of_id else post.html,
         "visibility": MASTODON_VISIBILITY[post.visibility],
-        "sensitive": post.sensitive or bool(post.content_warning),
+        "sensitive": media_is_sensitive(post),  # staff marking the post or its author included
         "spoiler_text": post.content_warning,
         "language": post.language or None,
         "in_reply_to_id": None,

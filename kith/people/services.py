@@ -364,6 +364,26 @@ def unsuspend_account(moderator: Account | None, account: Account, reason: str =
 
 
 @transaction.atomic
+def set_limited(person: Person, limited: bool) -> Person:
+    """Limit a person (or lift it): their posts reach only the people who already follow them
+    and are listed nowhere public (kith.visibility, rule 15).  Staff's "limit" action and a
+    silenced domain set it; the moderation package audits the action that calls this."""
+    Person.objects.filter(id=person.id).update(limited=limited)
+    person.limited = limited
+    return person
+
+
+@transaction.atomic
+def set_force_sensitive(person: Person, value: bool) -> Person:
+    """Mark every photo of the person sensitive (or lift it): shown behind a click on the web,
+    `sensitive: true` in the API and on the wire (kith.visibility.media_is_sensitive, rule 16).
+    The moderation package audits the action that calls this."""
+    Person.objects.filter(id=person.id).update(force_sensitive=value)
+    person.force_sensitive = value
+    return person
+
+
+@transaction.atomic
 def set_role(actor: Account | None, account: Account, role: str, reason: str = "") -> None:
     """Make `account` an admin, a moderator or a user (Django's is_staff/is_superuser follow).
 

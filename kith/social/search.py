@@ -33,7 +33,14 @@ from kith.people.models import Person
 from kith.people.selectors import split_handle
 from kith.social.models import Post, PostTag, Tag
 from kith.social.selectors import load_in_order
-from kith.visibility import Viewer, public_tag_uses, visible_persons, visible_posts
+from kith.visibility import (
+    Viewer,
+    found_by_name,
+    public_tag_uses,
+    searchable_posts,
+    visible_persons,
+    visible_posts,
+)
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_WORDS = 16
@@ -182,12 +189,13 @@ def search_posts(viewer: Viewer, query: str, page: Page = FIRST_PAGE) -> list[Po
 
 
 def posts_matching(query: str) -> QuerySet[Post] | None:
-    """All posts containing every word of `query`, unfiltered (None for a query without words):
-    callers narrow it with kith.visibility before reading anything."""
+    """All posts containing every word of `query` that search may find at all (not a limited
+    author's: kith.visibility.searchable_posts), None for a query without words: callers
+    narrow it with kith.visibility.visible_posts before reading anything."""
     words = _query_words(query)
     if not words:
         return None
-    return Post.objects.filter(id__in=_engine().matching_ids(words))
+    return searchable_posts(Post.objects.filter(id__in=_engine().matching_ids(words)))
 
 
 def _clean_query(query: str, max_chars: int = MAX_QUERY_CHARS) -> str:
@@ -202,9 +210,10 @@ def _clamp(limit: int) -> int:
 def search_people(viewer: Viewer, query: str, limit: int = 10) -> list[Person]:
     """People by display name, username or handle.
 
-    Those who chose not to be `searchable` are found only by their exact
-    handle (`@name` or `name@domain`), as in diaspora*: a person one already
-    knows the address of can still be reached.  Exact matches come first.
+    Those who chose not to be `searchable`, and limited people (to all but their
+    followers), are found only by their exact handle (`@name` or `name@domain`),
+    as in diaspora*: a person one already knows the address of can still be
+    reached.  Exact matches come first.
     """
     return list(people_matching(viewer, query)[: _clamp(limit)])
 
@@ -221,8 +230,10 @@ def people_matching(viewer: Viewer, query: str) -> QuerySet[Person]:
     else:
         exact = Q(pk__in=[])
         partial = Q(username__istartswith=text) | Q(display_name__icontains=text)
+    # A limited person is found by name only by their followers, by exact handle by anyone.
+    by_name = found_by_name(viewer, Person.objects.filter(Q(searchable=True) & partial))
     return (
-        visible_persons(viewer, Person.objects.filter(exact | (Q(searchable=True) & partial)))
+        visible_persons(viewer, Person.objects.filter(exact | Q(id__in=by_name.values("id"))))
         .annotate(exact=Case(When(exact, then=Value(1)), default=Value(0), output_field=IntegerField()))
         .order_by("-exact", "username", "domain")
     )

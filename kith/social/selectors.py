@@ -43,6 +43,7 @@ from kith.visibility import (
     can_see_audience,
     can_see_comment,
     can_see_post,
+    discoverable_persons,
     filter_by_post_visibility,
     public_tag_uses,
     publicly_listed_posts,
@@ -502,7 +503,7 @@ def resharers_page(viewer: Viewer, post: Post, page: Page = FIRST_PAGE) -> list[
 
 
 def _discoverable(viewer: Viewer) -> QuerySet[Person]:
-    people = visible_persons(viewer, Person.objects.filter(searchable=True, moved_to__isnull=True))
+    people = discoverable_persons(visible_persons(viewer, Person.objects.filter(searchable=True, moved_to__isnull=True)))
     if viewer is not None:
         people = people.exclude(Exists(Mute.objects.filter(muter_id=viewer.id, muted_id=OuterRef("id"))))
     return people

@@ -7,11 +7,12 @@ from typing import Any
 from kith.graph.models import Mute
 from kith.people.models import Person
 from kith.timelines.models import Notification
-from kith.visibility import blocked_either_way
+from kith.visibility import blocked_either_way, notifies
 
 
 def notify(recipient: Person, kind: str, actor: Person, **targets: Any) -> Notification | None:
-    """Notify `recipient`, unless they are remote, the actor themself, inactive, or blocked/muted either way.
+    """Notify `recipient`, unless they are remote, the actor themself, inactive, blocked/muted
+    either way, or the actor is limited and the recipient does not follow them.
 
     A repeated event (a retried job, a like after an unlike) does not notify twice.
     """
@@ -19,6 +20,8 @@ def notify(recipient: Person, kind: str, actor: Person, **targets: Any) -> Notif
         return None
     if blocked_either_way(recipient, actor.id):
         return None
+    if not notifies(recipient, actor, kind):
+        return None  # a limited actor reaches their followers alone (kith.visibility rule 15d)
     # A mute made with notifications=False hides only the posts (Mastodon's mute option).
     if Mute.objects.filter(muter=recipient, muted=actor, notifications=True).exists():
         return None

@@ -225,3 +225,59 @@ def test_markers_are_per_person_and_need_scopes(api_as, alice, bob):
     assert api_as(alice, scopes="read").post("/api/v1/markers", {"home": {"last_read_id": "6"}})[0] == 403
     assert api_as(alice, scopes="write").get("/api/v1/markers")[0] == 403
     assert api_as(alice).post("/api/v1/markers", {"home": {"last_read_id": "many"}})[0] == 422
+
+
+# ---- moderation: limited and sensitive authors (kith.visibility rules 15 and 16) -------------
+
+
+def test_a_limited_persons_posts_reach_followers_only_and_no_public_or_tag_timeline(api_as, alice, bob, carol):
+    from kith.people.services import set_limited
+
+    graph.follow(alice, bob)
+    post = services.publish_post(bob, "from a limited account #limits")
+    set_limited(bob, True)
+    for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/limits"):
+        for reader in (None, alice, carol):
+            assert str(post.id) not in ids(api_as(reader).get(path)[1]), (path, reader)
+    assert str(post.id) in ids(api_as(alice).get("/api/v1/timelines/home")[1])
+    assert api_as(alice).get(f"/api/v1/statuses/{post.id}")[0] == 200
+    assert api_as(carol).get(f"/api/v1/statuses/{post.id}")[0] == 404
+    assert api_as(None).get(f"/api/v1/statuses/{post.id}")[0] == 404
+    assert str(post.id) in ids(api_as(alice).get(f"/api/v1/accounts/{bob.id}/statuses")[1])
+    assert ids(api_as(carol).get(f"/api/v1/accounts/{bob.id}/statuses")[1]) == []
+    # Mastodon's Account.limited: the profile is still shown, marked as limited.
+    status, account = api_as(carol).get(f"/api/v1/accounts/{bob.id}")
+    assert status == 200
+    assert account["limited"] is True
+    assert api_as(carol).get(f"/api/v1/accounts/{alice.id}")[1]["limited"] is False
+
+
+def test_statuses_of_an_account_staff_marked_sensitive_say_sensitive(api_as, alice, bob):
+    from kith.people.services import set_force_sensitive
+
+    graph.follow(alice, bob)
+    post = photo_post(bob, "a photo")
+    body = api_as(alice).get(f"/api/v1/statuses/{post.id}")[1]
+    assert body["sensitive"] is False
+    set_force_sensitive(bob, True)
+    assert api_as(alice).get(f"/api/v1/statuses/{post.id}")[1]["sensitive"] is True
+    home = api_as(alice).get("/api/v1/timelines/home")[1]
+    assert [status["sensitive"] for status in home if status["id"] == str(post.id)] == [True]
+
+
+def test_home_with_limited_authors_costs_no_more_queries(api_as, alice, bob, carol):
+    """Rule 15 is an EXISTS inside the page's one id query: no query per post, none for the page."""
+    from kith.people.services import set_limited
+
+    graph.follow(alice, bob)
+    graph.follow(alice, carol)
+    for n in range(6):
+        services.publish_post((bob, carol)[n % 2], f"post {n}")
+        services.add_comment(carol, services.publish_post(bob, f"commented {n}"), "a comment")
+    client = api_as(alice)
+    client.get("/api/v1/timelines/home")
+    before = _queries(client, "/api/v1/timelines/home")
+    set_limited(bob, True)
+    set_limited(carol, True)
+    assert len(client.get("/api/v1/timelines/home")[1]) == 12
+    assert _queries(client, "/api/v1/timelines/home") == before

@@ -102,6 +102,18 @@ def test_a_note_marked_sensitive_without_a_warning_stays_sensitive_both_ways(ali
     assert render.note(local)["sensitive"] is True
 
 
+def test_posts_of_an_account_staff_marked_sensitive_go_out_sensitive(alice):
+    """kith.visibility rule 16: Person.force_sensitive marks every post's media on the wire too."""
+    from kith.federation.activitypub import render
+    from kith.people.services import set_force_sensitive
+
+    post = publish_post(alice, "holiday photos")
+    assert render.note(post)["sensitive"] is False
+    set_force_sensitive(alice, True)
+    post.author.refresh_from_db()
+    assert render.note(post)["sensitive"] is True
+
+
 def test_a_stored_activity_whose_job_was_lost_is_applied_by_the_sweep(alice):
     """The row is the durable record (huey drops a job whose worker dies mid-task)."""
     actor = _remote_actor("lost")

@@ -22,6 +22,16 @@ The rules, as written there:
    posts; tags are named and listed through public posts only; only public posts are
    reshared; fan-out and delivery go to the audience of a closed post, the followers and
    mentioned people of an open one (see "who gets or counts what" below).
+15. A limited person (staff limited them) reaches only the people who already follow them:
+   a. their open posts are seen by themselves and their followers only (nobody logged
+      out); their closed posts by their audience as before;
+   b. their posts are listed nowhere: public timeline, tag pages, search, trends, tag names;
+      their photos are never public;
+   c. their comments on someone else's post are seen only by themselves, their followers and
+      the post's author; on their own post by whoever sees it;
+   d. notifications with them as actor are shown (and made) for their followers only, but for
+      moderation notices;
+   f. fan-out writes their open posts into their followers' streams only.
 
 Persons are plain string keys; the anonymous viewer is None.
 """
@@ -34,6 +44,8 @@ PUBLIC = "public"
 UNLISTED = "unlisted"
 LIMITED = "limited"
 DIRECT = "direct"
+# Notifications that moderation writes (the actor is staff, a reporter or the account acted on).
+MODERATION_KINDS = frozenset({"moderation_warning", "report_outcome", "severed_relationships", "admin_report"})
 OPEN_KINDS = frozenset({PUBLIC, UNLISTED})
 CLOSED_KINDS = frozenset({LIMITED, DIRECT})
 
@@ -77,6 +89,7 @@ class NotificationFact:
     actor: str
     post: PostFact | None = None
     comment: CommentFact | None = None
+    kind: str = ""
 
 
 @dataclass
@@ -91,6 +104,7 @@ class World:
     blocks: set[tuple[str, str]] = field(default_factory=set)  # (blocker, blocked)
     mutes: set[tuple[str, str]] = field(default_factory=set)  # (muter, muted)
     tag_follows: set[tuple[str, str]] = field(default_factory=set)  # (person, tag)
+    limited: set[str] = field(default_factory=set)  # people staff limited (rule 15)
     posts: list[PostFact] = field(default_factory=list)
 
     # ---- building ------------------------------------------------------------
@@ -101,6 +115,15 @@ class World:
 
     def is_active(self, person: str) -> bool:
         return self.state.get(person) == ACTIVE
+
+    def limit(self, person: str) -> None:
+        self.limited.add(person)
+
+    def reaches(self, person: str, viewer: str | None) -> bool:
+        """Rule 15: a limited person reaches themself and their followers only."""
+        if person not in self.limited:
+            return True
+        return viewer is not None and (viewer == person or (viewer, person) in self.follows)
 
     def blocked_either_way(self, a: str | None, b: str | None) -> bool:
         if a is None or b is None or a == b:
@@ -239,6 +262,7 @@ class World:
             candidates += [(p, "audience") for p in post.audience]
         else:
             candidates += [(f, "following") for (f, e) in self.follows if e == post.author]
+        if post.visibility in OPEN_KINDS and post.author not in self.limited:  # rule 15f
             candidates += [(m, "mention") for m in post.mentions]
             if post.visibility == PUBLIC:
                 candidates += [(p, "tag") for (p, t) in self.tag_follows if t in post.tags]
@@ -271,8 +295,8 @@ class World:
             return True
         if self.blocked_either_way(viewer, post.author):  # rule 3
             return False
-        if post.visibility in OPEN_KINDS:  # rule 4
-            return True
+        if post.visibility in OPEN_KINDS:  # rule 4, and 15a
+            return self.reaches(post.author, viewer)
         return viewer is not None and viewer in post.audience  # rule 5
 
     def sees_person(self, viewer: str | None, person: str) -> bool:
@@ -283,6 +307,9 @@ class World:
 
     def sees_comment(self, viewer: str | None, comment: CommentFact) -> bool:
         if (comment.post.author, comment.author) in self.blocks:  # rule 7a
+            return False
+        own_thread = comment.author == comment.post.author or viewer == comment.post.author
+        if not own_thread and not self.reaches(comment.author, viewer):  # rule 15c
             return False
         return self.sees_person(viewer, comment.author) and self.sees_post(viewer, comment.post)
 
@@ -306,6 +333,8 @@ class World:
             return False
         if not self.is_active(notification.actor) or self.blocked_either_way(viewer, notification.actor):
             return False
+        if notification.kind not in MODERATION_KINDS and not self.reaches(notification.actor, viewer):
+            return False  # rule 15d
         if notification.post is not None and not self.sees_post(viewer, notification.post):
             return False
         return notification.comment is None or self.sees_comment(viewer, notification.comment)
@@ -325,12 +354,22 @@ class World:
         return post.visibility != DIRECT and self.sees_post(viewer, post)
 
     def on_tag_page(self, viewer: str | None, post: PostFact, tag: str) -> bool:
-        """Tag pages list public posts only (as in diaspora* and Mastodon)."""
-        return post.visibility == PUBLIC and tag in post.tags and self.sees_post(viewer, post)
+        """Tag pages list public posts only (as in diaspora* and Mastodon), never a limited author's."""
+        return (
+            post.visibility == PUBLIC
+            and tag in post.tags
+            and post.author not in self.limited
+            and self.sees_post(viewer, post)
+        )
 
     def publicly_listed(self, post: PostFact) -> bool:
-        """Public listings (public timelines, trends, public streams, outboxes): original public posts."""
-        return post.visibility == PUBLIC and post.reshare_of is None
+        """Public listings (public timelines, trends, public streams, outboxes): original public
+        posts, none of a limited author."""
+        return post.visibility == PUBLIC and post.reshare_of is None and post.author not in self.limited
+
+    def in_search(self, viewer: str | None, post: PostFact) -> bool:
+        """Full-text search finds original posts the viewer sees, never a limited author's."""
+        return post.reshare_of is None and post.author not in self.limited and self.sees_post(viewer, post)
 
     def on_public_timeline(self, viewer: str | None, post: PostFact) -> bool:
         """The pod's timeline: local, public, original posts."""
@@ -339,8 +378,9 @@ class World:
     # ---- who gets or counts what (rules 9-14) ------------------------------------
 
     def photo_is_public(self, post: PostFact) -> bool:
-        """A photo of a public or unlisted post has stable URLs that shared caches may keep."""
-        return post.visibility in OPEN_KINDS
+        """A photo of a public or unlisted post has stable URLs that shared caches may keep, unless
+        its author is limited (their followers alone may see it)."""
+        return post.visibility in OPEN_KINDS and post.author not in self.limited
 
     def post_total(self, person: str) -> int:
         """The post total every viewer sees: the person's public and unlisted posts (reshares too)."""
@@ -352,7 +392,11 @@ class World:
     def tag_is_named(self, tag: str) -> bool:
         """Search and trends name a tag only through a public post of an active person."""
         return any(
-            post.visibility == PUBLIC and tag in post.tags and self.is_active(post.author) for post in self.posts
+            post.visibility == PUBLIC
+            and tag in post.tags
+            and self.is_active(post.author)
+            and post.author not in self.limited
+            for post in self.posts
         )
 
     def may_reshare(self, viewer: str | None, post: PostFact) -> bool:

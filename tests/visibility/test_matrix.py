@@ -15,6 +15,11 @@ writes stream rows) and every case only reads it:
   hide her posts from them (and bo's reply, rule 7a, from everyone).  cal blocks
   max and max blocks ben: max's comment is hidden from both and not counted.
 - sue does the same and is then suspended by a moderator.
+- lia does the same (her public post also mentions sam, a stranger) and is then limited by
+  staff (rule 15): fay and ray follow her, max is in her aspect without following her, sam
+  and the moderator (mod) do not follow her.  On her posts the reply to max's comment is her
+  own.  Before the limit she also commented on amy's public and unlisted posts (a limited
+  person's comment on someone else's post) and amy blocked nobody of these.
 - A notification about every post (and its comment) is written for every local
   viewer, so the notification paths have something to hide.
 """
@@ -40,7 +45,7 @@ from kith.core.errors import NotFound
 from kith.graph import services as graph
 from kith.graph.models import Follow, FollowState
 from kith.people.models import Account, Person
-from kith.people.services import create_local_account, suspend_account
+from kith.people.services import create_local_account, set_limited, suspend_account
 from kith.social import search as social_search
 from kith.social import selectors
 from kith.social import services as social
@@ -93,9 +98,16 @@ VIEWERS: dict[str, tuple[str | None, str]] = {
     "suspended-author-member": ("max", "sue"),
     "suspended-author-follower": ("fay", "sue"),
     "suspended-author-anonymous": (None, "sue"),
+    "limited-author": ("lia", "lia"),
+    "limited-author-follower": ("fay", "lia"),
+    "limited-author-audience": ("max", "lia"),
+    "limited-author-non-follower": ("sam", "lia"),
+    "limited-author-anonymous": (None, "lia"),
+    "limited-author-staff": ("mod", "lia"),
 }
 KINDS = ("public", "unlisted", "limited-aspect", "all-aspects", "direct-mention", "reshare")
-LOCAL = {"amy", "max", "cole", "fay", "sam", "bo", "bea", "ray", "sue", "cal", "ben"}
+LOCAL = {"amy", "max", "cole", "fay", "sam", "bo", "bea", "ray", "sue", "cal", "ben", "lia", "mod"}
+AUTHORS = ("amy", "sue", "lia")
 REMOTE = {"rem": "rem", "rex": "rex"}
 
 
@@ -110,9 +122,12 @@ class Item:
     comment: Comment | None = None
     comment_fact: CommentFact | None = None
     comment_token: str = ""
-    reply: Comment | None = None  # by bo, whom the post's author blocks afterwards (amy's posts only)
+    reply: Comment | None = None  # amy's posts: by bo, whom she blocks afterwards; lia's: her own
     reply_fact: CommentFact | None = None
     reply_token: str = ""
+    limited_comment: Comment | None = None  # by lia, limited afterwards (amy's open posts only)
+    limited_comment_fact: CommentFact | None = None
+    limited_comment_token: str = ""
     like: Like | None = None
     like_fact: LikeFact | None = None
     media: Media | None = None
@@ -136,13 +151,16 @@ def _token() -> str:
 def _build() -> MatrixWorld:
     model = oracle.World()
     persons: dict[str, Person] = {}
-    for key in sorted(LOCAL):
+    for key in sorted(LOCAL - {"mod"}):
         persons[key] = factories.person(key)
         model.add_person(key)
     for key, username in REMOTE.items():
         persons[key] = factories.remote_person(username)
         model.add_person(key, local=False)
+    # Staff read like anyone else: no visibility exception (rule 15).
     moderator = create_local_account("mod", "mod@example.test", factories.PASSWORD, is_admin=True)
+    persons["mod"] = moderator.person
+    model.add_person("mod")
     p = persons
 
     def share(owner: str, aspect_name: str, *members: str) -> None:
@@ -164,10 +182,15 @@ def _build() -> MatrixWorld:
         follow(follower, "sue")
     for follower in ("sam", "fay", "bo", "bea", "max"):
         follow(follower, "ray")
+    share("lia", "Friends", "max")
+    for follower in ("fay", "ray"):
+        follow(follower, "lia")
 
     items: dict[tuple[str, str], Item] = {}
-    mentions = {"amy": ("max", "bo", "bea", "rem"), "sue": ("max",)}
-    for author in ("amy", "sue"):
+    mentions = {"amy": ("max", "bo", "bea", "rem"), "sue": ("max",), "lia": ("max",)}
+    # Open posts that mention someone: lia's public post mentions sam, who does not follow her.
+    open_mentions = {("lia", "public"): ("sam",)}
+    for author in AUTHORS:
         for kind in KINDS[:-1]:
             token = _token()
             media = Media.objects.create(
@@ -178,6 +201,7 @@ def _build() -> MatrixWorld:
             text = f"{token} #{TAG} #{own_tag}"
             if kind in ("public", "unlisted"):
                 options["visibility"] = kind
+                text += "".join(f" @{m}" for m in open_mentions.get((author, kind), ()))
             elif kind == "limited-aspect":
                 friends = p[author].aspects.get(name="Friends")
                 options.update(visibility=Visibility.LIMITED, aspect_ids=[friends.id])
@@ -201,16 +225,22 @@ def _build() -> MatrixWorld:
                 post.visibility,
                 audience=expected_audience,
                 tags=frozenset({TAG, own_tag}),
-                mentions=frozenset(mentions[author]) if kind == "direct-mention" else frozenset(),
+                mentions=frozenset(mentions[author]) if kind == "direct-mention"
+                else frozenset(open_mentions.get((author, kind), ())),
             )
             item = Item(post=post, fact=fact, token=token, tag=own_tag, media=Media.objects.get(id=media.id))
             item.comment_token = _token()
             item.comment = social.add_comment(p["max"], post, f"{item.comment_token} nice")
             item.comment_fact = CommentFact(item.comment_token, "max", fact)
-            if author == "amy":
+            replier = {"amy": "bo", "lia": "lia"}.get(author)
+            if replier is not None:
                 item.reply_token = _token()
-                item.reply = social.add_comment(p["bo"], post, f"{item.reply_token} hmm", parent=item.comment)
-                item.reply_fact = CommentFact(item.reply_token, "bo", fact, parent=item.comment_fact)
+                item.reply = social.add_comment(p[replier], post, f"{item.reply_token} hmm", parent=item.comment)
+                item.reply_fact = CommentFact(item.reply_token, replier, fact, parent=item.comment_fact)
+            if author == "amy" and kind in ("public", "unlisted"):
+                item.limited_comment_token = _token()
+                item.limited_comment = social.add_comment(p["lia"], post, f"{item.limited_comment_token} ok")
+                item.limited_comment_fact = CommentFact(item.limited_comment_token, "lia", fact)
             item.like = social.like(p["max"], post=post)
             item.like_fact = LikeFact(f"like-{token}", "max", post=fact)
             items[(author, kind)] = item
@@ -238,6 +268,28 @@ def _build() -> MatrixWorld:
                 rows.append(
                     (commented, NotificationFact(f"n{commented.id}", viewer, "max", item.fact, item.comment_fact))
                 )
+            if item.limited_comment is not None:
+                # About a limited person's comment (rule 15c) and by her (rule 15d).
+                by_lia = Notification.objects.create(
+                    recipient=p[viewer],
+                    kind=NotificationKind.COMMENTED,
+                    actor=p["lia"],
+                    post=item.post,
+                    comment=item.limited_comment,
+                )
+                rows.append(
+                    (by_lia, NotificationFact(f"n{by_lia.id}", viewer, "lia", item.fact, item.limited_comment_fact))
+                )
+            if item.fact.author == "lia" and viewer != "lia":
+                mentioned = Notification.objects.create(
+                    recipient=p[viewer], kind=NotificationKind.MENTIONED, actor=p["lia"], post=item.post
+                )
+                rows.append((mentioned, NotificationFact(f"n{mentioned.id}", viewer, "lia", post=item.fact)))
+                # A moderation notice naming her as its actor is shown whoever reads it (rule 15d).
+                notice = Notification.objects.create(
+                    recipient=p[viewer], kind=NotificationKind.ADMIN_REPORT, actor=p["lia"]
+                )
+                rows.append((notice, NotificationFact(f"n{notice.id}", viewer, "lia", kind="admin_report")))
             item.notifications[viewer] = rows
 
     # After publishing: blocks in both directions, and a suspension.
@@ -251,6 +303,8 @@ def _build() -> MatrixWorld:
     model.block("max", "ben")
     suspend_account(moderator, Account.objects.get(person=p["sue"]), "spam")
     model.state["sue"] = "suspended"
+    set_limited(p["lia"], True)
+    model.limit("lia")
     for key in persons:
         persons[key].refresh_from_db()
     return MatrixWorld(model=model, persons=persons, items=items)
@@ -358,10 +412,12 @@ def _post_for(w, key, item):
 
 
 def _comments_of(item: Item) -> list[tuple[Comment, CommentFact, str]]:
-    """The item's comments: max's, and bo's reply to it where there is one."""
+    """The item's comments: max's, the reply to it where there is one, and lia's where there is one."""
     found = [(item.comment, item.comment_fact, item.comment_token)]
     if item.reply is not None:
         found.append((item.reply, item.reply_fact, item.reply_token))
+    if item.limited_comment is not None:
+        found.append((item.limited_comment, item.limited_comment_fact, item.limited_comment_token))
     return found
 
 
@@ -533,7 +589,7 @@ def _search_check(w, key, item):
     root_fact = item.fact.reshare_of or item.fact
     root_id = Post.objects.get(id=item.post.id).reshare_of_id or item.post.id
     # Search finds originals by their words; a reshare wrapper has none of its own.
-    return root_id in _post_ids(results), w.model.sees_post(key, root_fact)
+    return root_id in _post_ids(results), w.model.in_search(key, root_fact)
 
 
 if _search_module() is not None:
@@ -622,7 +678,7 @@ def _web_search(w, key, item):
     response = _client_for(w, key).get(f"/search?q={item.token}", follow=True)
     shown = response.status_code == 200 and f'href="/posts/{root_id}"' in response.content.decode()
     # The words are the original's; a reshare wrapper has none of its own.
-    return shown, w.model.sees_post(key, item.fact.reshare_of or item.fact)
+    return shown, w.model.in_search(key, item.fact.reshare_of or item.fact)
 
 
 if _page_ready("/search"):
@@ -653,7 +709,7 @@ def _applies(path: Path, viewer_kind: str, kind: str) -> bool:
     if path.viewers == "remote":
         return key is not None and key in REMOTE
     if path.viewers == "once-per-author":
-        return viewer_kind in ("author", "suspended-author-anonymous")
+        return viewer_kind in ("author", "suspended-author-anonymous", "limited-author")
     return True
 
 
@@ -704,7 +760,7 @@ def test_delivery_reaches_a_remote_follower_of_open_posts_only(world):
 def test_account_totals_agree_with_oracle(world):
     """Rule 10: the post and follower totals of an account are the same for every viewer and
     count open posts only (a limited post would tell anyone when its author posts)."""
-    for key in ("amy", "sue", "ray"):
+    for key in ("amy", "sue", "ray", "lia"):
         account = entities.accounts([Person.objects.get(id=world.persons[key].id)])[0]
         assert (account["statuses_count"], account["followers_count"]) == (
             world.model.post_total(key),

@@ -138,3 +138,25 @@ def test_notifications_and_conversations(alice, bob, carol, as_alice, django_ass
     grow(2)
     assert_constant(as_alice, "/notifications", lambda: grow(10), django_assert_max_num_queries)
     assert_constant(as_alice, "/conversations", lambda: grow(10), django_assert_max_num_queries)
+
+
+def test_limited_authors_cost_no_query_per_post(alice, world, as_alice):
+    """kith.visibility rule 15 is an EXISTS on Follow inside the statements the list pages
+    already run (posts, comments and their counts, notifications): limiting the authors and
+    commenters of a page adds no query to it.  A single post's page asks the one-post predicate,
+    which probes Follow once for a limited author: twice on the post page (may see it, may
+    reshare it).  Search finds nothing of theirs, so it loads less."""
+    from kith.people.services import set_limited
+
+    bob, carol = world
+    varied_posts(world, alice, 10)
+    post = services.publish_post(bob, "discuss")
+    for number in range(4):
+        services.add_comment((bob, carol)[number % 2], post, f"comment {number}")
+    lists = ("/", "/@bob", "/notifications")
+    before = {url: count_queries(as_alice, url) for url in (*lists, f"/posts/{post.id}", "/search?q=bulk")}
+    set_limited(bob, True)
+    set_limited(carol, True)
+    assert {url: count_queries(as_alice, url) for url in lists} == {url: before[url] for url in lists}
+    assert count_queries(as_alice, f"/posts/{post.id}") == before[f"/posts/{post.id}"] + 2
+    assert count_queries(as_alice, "/search?q=bulk") <= before["/search?q=bulk"]

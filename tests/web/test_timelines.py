@@ -52,3 +52,47 @@ def test_tag_page_and_following_tags(alice, bob, as_bob):
     as_bob.post("/tags/cats/unfollow", {"next": "/followed-tags"})
     assert not TagFollow.objects.filter(person=bob).exists()
     assert "Follow this tag" not in page(Client(), "/tags/cats")
+
+
+# ---- moderation: limited and sensitive authors (kith.visibility rules 15 and 16) -------------
+
+
+def test_a_limited_persons_posts_are_on_followers_streams_and_no_public_or_tag_page(alice, bob, as_bob):
+    from kith.people.services import set_limited
+
+    follow(bob, alice)
+    services.publish_post(alice, "quietly posted #hush")
+    set_limited(alice, True)
+    assert "quietly posted" in page(as_bob, "/")
+    assert "quietly posted" in page(as_bob, "/@alice")
+    for client in (as_bob, Client()):
+        assert "quietly posted" not in page(client, "/public")
+        assert "quietly posted" not in page(client, "/tags/hush")
+    assert "quietly posted" not in page(Client(), "/@alice")
+
+
+def test_photos_of_an_account_staff_marked_sensitive_are_behind_a_click(alice, bob, as_bob):
+    from kith.people.services import set_force_sensitive
+    from tests.web.test_queries import photo
+
+    follow(bob, alice)
+    post = services.publish_post(alice, "look at this", media_ids=[photo(alice)])
+    html = page(as_bob, f"/posts/{post.id}")
+    assert 'class="sensitive-media"' not in html
+    set_force_sensitive(alice, True)
+    for url in (f"/posts/{post.id}", "/", "/@alice"):
+        html = page(as_bob, url)
+        assert 'class="sensitive-media"' in html, url
+        # The photo is inside the closed <details>, not beside it.
+        assert html.index('class="sensitive-media"') < html.index("/media/"), url
+
+
+def test_a_post_marked_sensitive_hides_its_photos_but_a_content_warning_hides_it_all(alice, as_alice):
+    from tests.web.test_queries import photo
+
+    marked = services.publish_post(alice, "marked", media_ids=[photo(alice)], sensitive=True)
+    warned = services.publish_post(alice, "warned", media_ids=[photo(alice)], content_warning="spoilers")
+    assert 'class="sensitive-media"' in page(as_alice, f"/posts/{marked.id}")
+    html = page(as_alice, f"/posts/{warned.id}")
+    assert 'class="content-warning"' in html
+    assert 'class="sensitive-media"' not in html

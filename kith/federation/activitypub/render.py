@@ -12,6 +12,7 @@ from kith.federation.activitypub import uris
 from kith.federation.activitypub.context import ACTOR_CONTEXT
 from kith.people.keys import key_for
 from kith.people.models import Person
+from kith.visibility import media_is_sensitive
 
 
 def _image(url_path: str, media_type: str = "image/png") -> dict[str, str]:
@@ -184,7 +185,7 @@ def note(post, audience: list[Person] | None = None, thread: Thread | None = Non
         "content": post.html,
         "source": {"content": post.source, "mediaType": "text/markdown"},
         "summary": post.content_warning or None,
-        "sensitive": post.sensitive or bool(post.content_warning),
+        "sensitive": media_is_sensitive(post),  # staff marking the post or its author included
         "published": _iso(post.created_at),
         "url": f"{settings.KITH_URL}/posts/{post.id}",
         **addressing(post, audience),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from kith.people.models import Person
 from kith.social.models import Post
 from kith.social.selectors import AudienceSummary, audience_summaries
+from kith.visibility import media_is_sensitive
 
 register = template.Library()
 
@@ -31,6 +32,12 @@ def profile_path(person: Person) -> str:
 def person_action(person: Person, action: str) -> str:
     """URL of a graph action (follow, block, accept, ...) on `person`."""
     return reverse(f"web:person_{action}", args=[handle_path(person)])
+
+
+@register.filter
+def sensitive_media(post: Post) -> bool:
+    """Whether the post's photos are shown behind a click (kith.visibility rule 16)."""
+    return media_is_sensitive(post)
 
 
 @register.filter
