@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -444,3 +445,94 @@ def actions_in_force(person: Person) -> list[AccountAction]:
     return list(
         AccountAction.objects.filter(target=person, ended_at__isnull=True).select_related("appeal").order_by("-id")
     )
+
+
+class AccountStatus:
+    """The filters of the staff account list (the web page and the admin API)."""
+
+    ACTIVE = "active"
+    LIMITED = "limited"
+    FROZEN = "frozen"
+    SUSPENDED = "suspended"
+    SENSITIVE = "sensitive"
+
+    ALL = (ACTIVE, LIMITED, FROZEN, SUSPENDED, SENSITIVE)
+
+
+def find_accounts(
+    *, query: str = "", origin: str = "", status: str = "", domain: str = "", staff_only: bool = False,
+    email: str = "", max_id: int | None = None, since_id: int | None = None, min_id: int | None = None,
+    limit: int = 50,
+) -> list[Person]:
+    """Persons for staff to look at, newest first (oldest first after `min_id`), with their
+    logins: `query` matches handles and display names ("name", "name@domain"), `origin` is
+    local or remote, `status` one of AccountStatus.  Deleted persons are left out."""
+    rows = Person.objects.select_related("account").exclude(state=AccountState.DELETED)
+    query = query.strip().lstrip("@")
+    if query:
+        name, _, host = query.partition("@")
+        match = Q(username__icontains=name) | Q(display_name__icontains=query)
+        if not host:
+            rows = rows.filter(match)
+        elif host.lower() == settings.KITH_DOMAIN.lower():
+            rows = rows.filter(match, domain="")
+        else:
+            rows = rows.filter(match, domain__icontains=host)
+    if origin == "local":
+        rows = rows.filter(domain="")
+    elif origin == "remote":
+        rows = rows.exclude(domain="")
+    if domain:
+        rows = rows.filter(domain=domain.strip().lower())
+    if email:
+        rows = rows.filter(account__email__iexact=email.strip())
+    if staff_only:
+        rows = rows.filter(account__role__in=[Role.ADMIN, Role.MODERATOR])
+    if status == AccountStatus.ACTIVE:
+        rows = rows.filter(state=AccountState.ACTIVE).exclude(account__state=AccountState.FROZEN)
+    elif status == AccountStatus.LIMITED:
+        rows = rows.filter(limited=True)
+    elif status == AccountStatus.FROZEN:
+        rows = rows.filter(account__state=AccountState.FROZEN)
+    elif status == AccountStatus.SUSPENDED:
+        rows = rows.filter(state=AccountState.SUSPENDED)
+    elif status == AccountStatus.SENSITIVE:
+        rows = rows.filter(force_sensitive=True)
+    if max_id is not None:
+        rows = rows.filter(id__lt=max_id)
+    if since_id is not None:
+        rows = rows.filter(id__gt=since_id)
+    limit = max(1, min(limit, 200))
+    if min_id is not None:
+        return list(reversed(rows.filter(id__gt=min_id).order_by("id")[:limit]))
+    return list(rows.order_by("-id")[:limit])
+
+
+def person_for_staff(person_id: int) -> Person:
+    person = Person.objects.select_related("account").filter(id=person_id).first()
+    if person is None:
+        raise NotFound("No such account.")
+    return person
+
+
+def reports_about(person: Person) -> list[Report]:
+    """The reports about a person, newest first, with who filed them."""
+    return list(Report.objects.filter(target=person).select_related("reporter").order_by("-id"))
+
+
+def appeal_for_staff(appeal_id: int) -> Appeal:
+    appeal = Appeal.objects.select_related("action__target").filter(id=appeal_id).first()
+    if appeal is None:
+        raise NotFound("No such appeal.")
+    return appeal
+
+
+def action_for_staff(action_id: int) -> AccountAction:
+    action = AccountAction.objects.select_related("target").filter(id=action_id).first()
+    if action is None:
+        raise NotFound("No such action.")
+    return action
+
+
+def active_rules() -> list[PodRule]:
+    return list(PodRule.objects.filter(deleted_at__isnull=True))
