@@ -281,6 +281,23 @@ class Conversation(Schema):
     last_status: Status | None = None
 
 
+class AppealEntity(Schema):
+    text: str
+    state: str
+
+
+class AccountWarning(Schema):
+    """What moderation did to the reader (Mastodon 4.3's moderation_warning notification)."""
+
+    id: str
+    action: str
+    text: str
+    status_ids: list[str] | None
+    target_account: Account
+    appeal: AppealEntity | None
+    created_at: str
+
+
 class Notification(Schema):
     id: str
     type: str
@@ -288,6 +305,8 @@ class Notification(Schema):
     group_key: str
     account: Account
     status: Status | None = None
+    # Only in moderation_warning notifications (the endpoints leave unset fields out).
+    moderation_warning: AccountWarning | None = None
 
 
 class UnreadCount(Schema):
