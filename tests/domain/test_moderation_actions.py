@@ -373,3 +373,30 @@ def test_rejecting_an_appeal_keeps_the_action(mod, alice, bob):
     assert action.ended_at is None
     assert {"action_id": action.id, "appeal": "rejected"} in _warnings(alice)
     assert AuditLogEntry.objects.filter(action="appeal.rejected", actor=mod).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_and_marking_a_local_post_federates_to_who_got_it(mod, alice):
+    """A staff deletion is the author's deletion to other pods: a Delete goes to the inboxes
+    the post went to (and marking media sensitive sends an Update)."""
+    from kith.federation.activitypub.models import RemoteActor
+    from kith.federation.models import Delivery
+    from kith.graph.services import follow
+
+    reader = upsert_remote_person("reader", "far.example")
+    RemoteActor.objects.create(
+        person=reader, uri="https://far.example/users/reader", inbox="https://far.example/users/reader/inbox",
+        shared_inbox="https://far.example/inbox", key_id="https://far.example/users/reader#main-key",
+        public_key_pem="unused", fetched_at=timezone.now(),
+    )
+    follow(reader, alice)  # alice is not locked: accepted at once
+    marked = publish_post(alice, "photo-ish")
+    deleted = publish_post(alice, "spam")
+    assert Delivery.objects.filter(subject=f"post:{deleted.id}").exists()
+
+    actions.take_action(mod, alice, ActionKind.SENSITIVE, post_ids=[marked.id])
+    actions.take_action(mod, alice, ActionKind.DELETE, post_ids=[deleted.id])
+
+    bodies = [bytes(body) for body in Delivery.objects.filter(host="far.example").values_list("body", flat=True)]
+    assert any(b'"Update"' in body and str(marked.id).encode() in body for body in bodies)
+    assert any(b'"Delete"' in body and str(deleted.id).encode() in body for body in bodies)
