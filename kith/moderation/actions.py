@@ -455,8 +455,9 @@ class AccountStatus:
     FROZEN = "frozen"
     SUSPENDED = "suspended"
     SENSITIVE = "sensitive"
+    APPEALED = "appealed"  # an appeal waits for a decision
 
-    ALL = (ACTIVE, LIMITED, FROZEN, SUSPENDED, SENSITIVE)
+    ALL = (ACTIVE, LIMITED, FROZEN, SUSPENDED, SENSITIVE, APPEALED)
 
 
 def find_accounts(
@@ -498,6 +499,8 @@ def find_accounts(
         rows = rows.filter(state=AccountState.SUSPENDED)
     elif status == AccountStatus.SENSITIVE:
         rows = rows.filter(force_sensitive=True)
+    elif status == AccountStatus.APPEALED:
+        rows = rows.filter(id__in=AccountAction.objects.filter(appeal__state=AppealState.PENDING).values("target_id"))
     if max_id is not None:
         rows = rows.filter(id__lt=max_id)
     if since_id is not None:
@@ -506,6 +509,10 @@ def find_accounts(
     if min_id is not None:
         return list(reversed(rows.filter(id__gt=min_id).order_by("id")[:limit]))
     return list(rows.order_by("-id")[:limit])
+
+
+def pending_appeal_count() -> int:
+    return Appeal.objects.filter(state=AppealState.PENDING).count()
 
 
 def person_for_staff(person_id: int) -> Person:

@@ -66,6 +66,17 @@ def test_search_and_filters(as_mod, alice, bob, mod):
     assert page(as_mod, "/moderation/accounts/?origin=mars&status=<x>&max_id=abc")  # odd input: no 500
 
 
+def test_pending_appeals_are_counted_and_filtered(as_mod, mod, alice, bob):
+    action = actions.take_action(mod.account, alice, ActionKind.LIMIT)
+    actions.take_action(mod.account, bob, ActionKind.LIMIT)
+    assert "appeal waits" not in page(as_mod, "/moderation/accounts/")
+    actions.file_appeal(alice, action, "please")
+    assert "1 appeal waits for a decision" in page(as_mod, "/moderation/accounts/")
+    appealed = page(as_mod, "/moderation/accounts/?status=appealed")
+    assert "alice@testserver" in appealed
+    assert "bob@testserver" not in appealed
+
+
 def test_the_list_does_not_query_per_account(as_mod, mod):
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -25,7 +25,10 @@ PAGE_SIZE = 50
 # The longest expiry the form takes (a year); longer actions simply do not expire.
 MAX_EXPIRES_IN = 365 * 24 * 3600
 ORIGINS = ("local", "remote")
-STATUS_FILTERS = (actions.AccountStatus.LIMITED, actions.AccountStatus.FROZEN, actions.AccountStatus.SUSPENDED)
+STATUS_FILTERS = (
+    actions.AccountStatus.LIMITED, actions.AccountStatus.FROZEN, actions.AccountStatus.SUSPENDED,
+    actions.AccountStatus.APPEALED,
+)
 
 
 def _staff(request: HttpRequest) -> Account:
@@ -47,6 +50,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     context = {
         "staff_section": "accounts", "accounts": rows, "query": query, "origin": origin, "status": status,
         "next_max_id": rows[-1].id if more and rows else None,
+        "pending_appeals": actions.pending_appeal_count(),
     }
     return render(request, "web/staff/accounts.html", context)
 
