@@ -33,6 +33,7 @@ from kith.moderation.models import (
     DomainSeverity,
     PodRule,
     Report,
+    ReportState,
 )
 from kith.moderation.reports import resolve_report
 from kith.people import remote as remote_people
@@ -183,6 +184,8 @@ def take_action(
             raise Invalid("That report is about someone else.")
         if staff is None:
             raise Invalid("A report is settled by a staff member.")
+        if report.state != ReportState.OPEN:
+            raise Conflict("That report is closed already; act without it, or reopen it first.")
     if kind in STATEFUL_KINDS and not posts and AccountAction.objects.filter(_active(target, kind)).exists():
         raise Conflict("An action of that kind is in force on this account already; lift it first.")
 

@@ -255,6 +255,16 @@ def test_an_action_resolves_its_report_saying_what_was_done(mod, alice, bob):
     assert report.outcome == actions.OUTCOMES[ActionKind.LIMIT]
 
 
+def test_a_closed_report_is_refused_before_anything_changes(mod, alice, bob):
+    from kith.moderation.reports import resolve_report
+
+    report = resolve_report(mod, file_report(alice, reporter=bob), dismissed=True)
+    with pytest.raises(Conflict):
+        actions.take_action(mod, alice, ActionKind.LIMIT, report=report)
+    assert not _state(alice).limited
+    assert not AccountAction.objects.exists()
+
+
 def test_a_report_about_someone_else_is_refused(mod, alice, bob, carol):
     report = file_report(carol, reporter=bob)
     with pytest.raises(Invalid):
