@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kith.core.errors import DomainError, Invalid
 from kith.moderation import actions
-from kith.moderation.models import ActionKind, Report
+from kith.moderation.models import Report
 from kith.people.models import Account, Role
 from kith.web.helpers import member_account, parse_id, staff_member
 
@@ -69,7 +69,6 @@ def account_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "history": history,
         "stateful_ids": {action.id for action in history if actions.is_stateful(action)},
         "rules": actions.active_rules(),
-        "kinds": ActionKind.choices,
         "roles": Role.choices,
         "can_change_role": staff.is_admin and person.is_local and person.account_id not in (None, staff.pk),
     }
