@@ -780,8 +780,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m kith.cli` (the test harness): run the imported module's main, so that commands
-    # defined elsewhere (kith/cli_moderation.py) raise the same `Refused` that main catches.
+    # `python -m kith.cli`: run the imported module's main, whose `except Refused` is the class
+    # the command modules (kith.cli_moderation) import and raise, not this __main__ copy's.
     from kith.cli import main as imported_main
 
     sys.exit(imported_main())

@@ -254,7 +254,7 @@ def test_a_limited_persons_posts_are_found_by_nobody_and_they_by_name_only_by_fo
     graph.follow(carol, bob)
     limited = services.publish_post(bob, "needle in the haystack #needle")
     other = services.publish_post(alice, "needle in the haystack #needle")
-    set_limited(bob, True)
+    set_limited(None, bob, True)
     for viewer in (None, alice, bob, carol):
         assert found(viewer, "needle haystack") == [other.id], viewer
     assert limited.id not in found(carol, "needle")

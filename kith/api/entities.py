@@ -736,6 +736,7 @@ NOTIFICATION_TYPES = {
     "follow_request": "follow_request",
     "poll_ended": "poll",
     "severed_relationships": "severed_relationships",
+    "moderation_warning": "moderation_warning",
 }
 NOTIFICATION_KINDS_WITHOUT_TYPE: tuple[str, ...] = ()
 
@@ -753,8 +754,11 @@ def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) 
     with_status = [row for row in shown if row.id in targets]
     rendered = dict(zip([row.id for row in with_status], statuses(viewer, [targets[row.id] for row in with_status]),
                         strict=True))
-    return [
-        {
+    warnings = _account_warnings(viewer, [row for row in shown if row.kind == "moderation_warning"], actors)
+    shown = [row for row in shown if row.kind != "moderation_warning" or row.id in warnings]
+    entities = []
+    for row in shown:
+        entity = {
             "id": str(row.id),
             "type": NOTIFICATION_TYPES[row.kind],
             "created_at": iso(row.created_at),
@@ -763,8 +767,64 @@ def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) 
             "status": rendered.get(row.id),
             "event": severance_event(row),
         }
-        for row in shown
-    ]
+        if row.id in warnings:
+            entity["moderation_warning"] = warnings[row.id]
+        entities.append(entity)
+    return entities
+
+
+# Kith's action kinds as Mastodon's AccountWarning actions.
+WARNING_ACTIONS = {
+    "warn": "none", "delete": "delete_statuses", "limit": "silence", "freeze": "disable", "suspend": "suspend",
+}
+
+
+def account_warning(action: Any, target: dict[str, Any]) -> dict[str, Any]:
+    """An AccountWarning entity for a kith.moderation AccountAction (its appeal loaded)."""
+    if action.kind == "sensitive":
+        kind = "mark_statuses_as_sensitive" if action.post_ids else "sensitive"
+    else:
+        kind = WARNING_ACTIONS.get(action.kind, "none")
+    status_ids = [*action.post_ids, *action.comment_ids]
+    appeal = getattr(action, "appeal", None) if _has_appeal(action) else None
+    return {
+        "id": str(action.id),
+        "action": kind,
+        "text": action.reason,
+        "status_ids": status_ids or None,
+        "target_account": target,
+        "appeal": {"text": appeal.text, "state": appeal.state} if appeal is not None else None,
+        "created_at": iso(action.created_at),
+    }
+
+
+def _has_appeal(action: Any) -> bool:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        action.appeal  # noqa: B018 - a missing reverse one-to-one raises
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+def _account_warnings(viewer: Person, rows: Sequence[Any], actors: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The AccountWarning of each moderation_warning row about one of the viewer's own actions
+    (one query); a row whose action is gone is left out."""
+    if not rows:
+        return {}
+    from kith.moderation.models import AccountAction
+
+    wanted = {row.data.get("action_id") for row in rows if isinstance(row.data.get("action_id"), int)}
+    found = {
+        action.id: action
+        for action in AccountAction.objects.filter(id__in=wanted, target_id=viewer.id).select_related("appeal")
+    }
+    return {
+        row.id: account_warning(found[row.data["action_id"]], actors[row.actor_id])
+        for row in rows
+        if row.data.get("action_id") in found
+    }
 
 
 def severance_event(row: Any) -> dict[str, Any] | None:

@@ -291,6 +291,23 @@ class RelationshipSeveranceEvent(Schema):
     created_at: str
 
 
+class AppealEntity(Schema):
+    text: str
+    state: str
+
+
+class AccountWarning(Schema):
+    """What moderation did to the reader (Mastodon 4.3's moderation_warning notification)."""
+
+    id: str
+    action: str
+    text: str
+    status_ids: list[str] | None
+    target_account: Account
+    appeal: AppealEntity | None
+    created_at: str
+
+
 class Notification(Schema):
     id: str
     type: str
@@ -299,6 +316,8 @@ class Notification(Schema):
     account: Account
     status: Status | None = None
     event: RelationshipSeveranceEvent | None = None  # severed_relationships only
+    # Only in moderation_warning notifications (the endpoints leave unset fields out).
+    moderation_warning: AccountWarning | None = None
 
 
 class UnreadCount(Schema):

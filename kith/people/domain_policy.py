@@ -10,10 +10,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kith.core import events
 from kith.core.errors import Invalid
 from kith.people.models import AccountState, Person
-from kith.people.remote import PROFILE_IMAGE_FIELDS, set_remote_profile_image, set_remote_profile_tags
+from kith.people.remote import purge_and_suspend
 
 
 def domain_filter(domain: str) -> Q:
@@ -50,14 +49,7 @@ def suspend_person_with_domain(person: Person) -> bool:
     locked = Person.objects.select_for_update().filter(id=person.id).first()
     if locked is None or locked.state in (AccountState.SUSPENDED, AccountState.DELETED):
         return False
-    events.emit_on_commit(events.PersonPurged(locked.id))
-    Person.objects.filter(id=locked.id).update(
-        state=AccountState.SUSPENDED, suspended_at=timezone.now(), updated_at=timezone.now()
-    )
-    # Their pictures and profile tags go with their content; the name stays for staff to recognise.
-    for field in PROFILE_IMAGE_FIELDS:
-        set_remote_profile_image(locked, field, None)
-    set_remote_profile_tags(locked, ())
+    purge_and_suspend(locked)
     return True
 
 

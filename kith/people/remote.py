@@ -8,13 +8,14 @@ from collections.abc import Sequence
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Invalid, NotAllowed
+from kith.core.errors import Conflict, Invalid, NotAllowed
 from kith.core.text import normalise_tag, sanitise_html
 from kith.people import hooks
-from kith.people.models import AccountState, Person, ProfileTag
-from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE
+from kith.people.models import Account, AccountState, Person, ProfileTag
+from kith.people.services import MAX_PROFILE_TAGS, USERNAME_RE, _audit
 
 PROFILE_IMAGE_FIELDS = ("avatar", "header")
 
@@ -77,6 +78,51 @@ def remove_remote_person(person: Person) -> None:
     for field in PROFILE_IMAGE_FIELDS:
         set_remote_profile_image(person, field, None)
     set_remote_profile_tags(person, ())
+
+
+@transaction.atomic
+def suspend_remote_person(person: Person, *, actor: Account | None, reason: str) -> None:
+    """This pod's staff suspend a person of another pod: what they wrote here is purged (as for
+    remove_remote_person) and the row stays SUSPENDED, so nothing new from them is taken in
+    and upsert_remote_person does not bring them back; unsuspend_remote_person does."""
+    if person.is_local:
+        raise Invalid("Local accounts are suspended through people.services.suspend_account.")
+    person = Person.objects.select_for_update().get(id=person.id)
+    if person.state == AccountState.SUSPENDED:
+        return
+    if person.state != AccountState.ACTIVE:
+        raise Conflict("That account is gone already.")
+    purge_and_suspend(person)
+    _audit("person.suspend", actor=actor, target=person, reason=reason)
+
+
+def purge_and_suspend(person: Person) -> None:
+    """What they wrote here goes (events.PersonPurged: each package above deletes what it holds
+    of theirs, in this transaction) with their pictures and profile tags; the row stays
+    SUSPENDED with its name, for staff to recognise and so nothing new from them is taken.
+    The caller holds the row locked and checked it is an active remote person."""
+    events.emit_on_commit(events.PersonPurged(person.id))
+    person.state = AccountState.SUSPENDED
+    person.suspended_at = timezone.now()
+    person.save(update_fields=["state", "suspended_at", "updated_at"])
+    for field in PROFILE_IMAGE_FIELDS:
+        set_remote_profile_image(person, field, None)
+    set_remote_profile_tags(person, ())
+
+
+@transaction.atomic
+def unsuspend_remote_person(person: Person, *, actor: Account | None, reason: str = "") -> None:
+    """Take a remote person back in: new posts and follows are accepted again (what was purged
+    stays gone; their server may send it again)."""
+    if person.is_local:
+        raise Invalid("Local accounts are unsuspended through people.services.unsuspend_account.")
+    person = Person.objects.select_for_update().get(id=person.id)
+    if person.state != AccountState.SUSPENDED:
+        return
+    person.state = AccountState.ACTIVE
+    person.suspended_at = None
+    person.save(update_fields=["state", "suspended_at", "updated_at"])
+    _audit("person.unsuspend", actor=actor, target=person, reason=reason)
 
 
 @transaction.atomic

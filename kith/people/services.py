@@ -364,23 +364,51 @@ def unsuspend_account(moderator: Account | None, account: Account, reason: str =
 
 
 @transaction.atomic
-def set_limited(person: Person, limited: bool) -> Person:
-    """Limit a person (or lift it): their posts reach only the people who already follow them
-    and are listed nowhere public (kith.visibility, rule 15).  Staff's "limit" action and a
-    silenced domain set it; the moderation package audits the action that calls this."""
-    Person.objects.filter(id=person.id).update(limited=limited)
+def set_limited(moderator: Account | None, person: Person, limited: bool, reason: str = "") -> bool:
+    """Limit a person (their posts reach only people who already follow them; kith.visibility
+    reads the flag) or lift it.  Staff (kith.moderation) and domain silencing decide when.
+    Returns whether the flag changed."""
+    changed = Person.objects.filter(id=person.id).exclude(limited=limited).update(limited=limited) > 0
     person.limited = limited
-    return person
+    if changed:
+        _audit("person.limit" if limited else "person.unlimit", actor=moderator, target=person, reason=reason)
+    return changed
 
 
 @transaction.atomic
-def set_force_sensitive(person: Person, value: bool) -> Person:
-    """Mark every photo of the person sensitive (or lift it): shown behind a click on the web,
-    `sensitive: true` in the API and on the wire (kith.visibility.media_is_sensitive, rule 16).
-    The moderation package audits the action that calls this."""
-    Person.objects.filter(id=person.id).update(force_sensitive=value)
-    person.force_sensitive = value
-    return person
+def set_force_sensitive(moderator: Account | None, person: Person, sensitive: bool, reason: str = "") -> bool:
+    """Show every photo of the person's behind a click (or stop).  Returns whether it changed."""
+    changed = Person.objects.filter(id=person.id).exclude(force_sensitive=sensitive).update(
+        force_sensitive=sensitive
+    ) > 0
+    person.force_sensitive = sensitive
+    if changed:
+        _audit("person.sensitive" if sensitive else "person.unsensitive", actor=moderator, target=person, reason=reason)
+    return changed
+
+
+@transaction.atomic
+def freeze_account(moderator: Account | None, account: Account, reason: str) -> None:
+    """Stop an account logging in or acting (its sessions end at their next request, its API
+    tokens are refused); what it wrote stays up and its person stays active."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.state == AccountState.FROZEN:
+        return
+    if account.state != AccountState.ACTIVE:
+        raise Conflict("Only an active account can be frozen.")
+    account.state = AccountState.FROZEN
+    account.save(update_fields=["state"])
+    _audit("account.freeze", actor=moderator, target=account, reason=reason)
+
+
+@transaction.atomic
+def unfreeze_account(moderator: Account | None, account: Account, reason: str = "") -> None:
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.state != AccountState.FROZEN:
+        return
+    account.state = AccountState.ACTIVE
+    account.save(update_fields=["state"])
+    _audit("account.unfreeze", actor=moderator, target=account, reason=reason)
 
 
 @transaction.atomic

@@ -255,6 +255,28 @@ def edit_post(
     return post
 
 
+@transaction.atomic
+def mark_sensitive_by_staff(post: Post) -> bool:
+    """A moderator marks a post's media sensitive (kith.moderation checked who may).  As
+    Mastodon does, it is an edit: the earlier version is kept, and a local post's Update
+    federates.  Returns whether anything changed."""
+    post = Post.objects.select_for_update().get(id=post.id)
+    if post.sensitive:
+        return False
+    PostRevision.objects.create(
+        post=post, source=post.source, html=post.html, content_warning=post.content_warning,
+        sensitive=post.sensitive, media_ids=list(Media.objects.filter(post=post).order_by("position", "id")
+                                                 .values_list("id", flat=True)),
+        poll_options=[o.title for o in poll.options.all()] if (poll := Poll.objects.filter(post=post).first()) else None,
+        created_at=post.edited_at or post.created_at,
+    )
+    post.sensitive = True
+    post.edited_at = timezone.now()
+    post.save(update_fields=["sensitive", "edited_at"])
+    events.emit_on_commit(events.PostEdited(post.id))
+    return True
+
+
 def _media_for_edit(editor: Person, post: Post, media_ids: Sequence[int]) -> list[Media]:
     media_ids = list(dict.fromkeys(media_ids))
     if len(media_ids) > MAX_MEDIA_PER_POST:
@@ -285,6 +307,17 @@ def _replace_poll(post: Post, current: Poll | None, draft: PollDraft | None) -> 
 def delete_post(actor: Person, post: Post) -> None:
     if post.author_id != actor.id:
         raise NotAllowed("Only the author can delete a post.")
+    _delete_post(post)
+
+
+@transaction.atomic
+def remove_post_by_staff(post: Post) -> None:
+    """A moderator removes a post (kith.moderation checked who may): the same deletion as the
+    author's, so a local post's Delete federates to everyone who got it."""
+    _delete_post(post)
+
+
+def _delete_post(post: Post) -> None:
     author_id, post_id, reshare_of_id = post.author_id, post.id, post.reshare_of_id
     visibility = post.visibility
     local_audience = tuple(
@@ -359,6 +392,16 @@ def delete_comment(actor: Person, comment: Comment) -> None:
     """The comment's author, or the post's author (moderating their thread), may delete it."""
     if actor.id not in (comment.author_id, comment.post.author_id):
         raise NotAllowed("You cannot delete that comment.")
+    _delete_comment(comment)
+
+
+@transaction.atomic
+def remove_comment_by_staff(comment: Comment) -> None:
+    """A moderator removes a comment (kith.moderation checked who may), federated as the author's deletion."""
+    _delete_comment(comment)
+
+
+def _delete_comment(comment: Comment) -> None:
     comment_id, post_id, author_id = comment.id, comment.post_id, comment.author_id
     # Replies to the comment go with it (the foreign key cascades); count them all.
     removed, level = 1, [comment_id]

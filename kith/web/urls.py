@@ -6,6 +6,7 @@ from kith.web import media
 from kith.web.views import (
     about,
     accounts,
+    appeals,
     contacts,
     conversations,
     notifications,
@@ -26,6 +27,7 @@ urlpatterns = [
     path("signup/sent", accounts.signup_sent, name="signup_sent"),
     path("signup/confirm/<str:token>", accounts.signup_confirm, name="signup_confirm"),
     path("login", accounts.LoginView.as_view(), name="login"),
+    path("login/appeal/<int:action_id>", appeals.refused_appeal, name="login_appeal"),
     path("logout", accounts.logout_view, name="logout"),
     path("password-reset", accounts.password_reset, name="password_reset"),
     path("password-reset/sent", accounts.password_reset_done, name="password_reset_done"),
@@ -86,6 +88,8 @@ urlpatterns = [
     path("settings/export", settings.export, name="export"),
     path("settings/aliases", settings.aliases, name="settings_aliases"),
     path("settings/move", settings.move, name="settings_move"),
+    path("settings/moderation", appeals.moderation_settings, name="settings_moderation"),
+    path("settings/moderation/<int:action_id>/appeal", appeals.appeal, name="settings_appeal"),
     # photos and profile images, served only through visibility (kith/web/media.py)
     path("media/<int:media_id>/<str:kind>", media.media_file, name="media"),
     path("avatars/<int:person_id>", media.avatar, name="avatar"),

@@ -235,7 +235,7 @@ def test_a_limited_persons_posts_reach_followers_only_and_no_public_or_tag_timel
 
     graph.follow(alice, bob)
     post = services.publish_post(bob, "from a limited account #limits")
-    set_limited(bob, True)
+    set_limited(None, bob, True)
     for path in ("/api/v1/timelines/public", "/api/v1/timelines/tag/limits"):
         for reader in (None, alice, carol):
             assert str(post.id) not in ids(api_as(reader).get(path)[1]), (path, reader)
@@ -259,7 +259,7 @@ def test_statuses_of_an_account_staff_marked_sensitive_say_sensitive(api_as, ali
     post = photo_post(bob, "a photo")
     body = api_as(alice).get(f"/api/v1/statuses/{post.id}")[1]
     assert body["sensitive"] is False
-    set_force_sensitive(bob, True)
+    set_force_sensitive(None, bob, True)
     assert api_as(alice).get(f"/api/v1/statuses/{post.id}")[1]["sensitive"] is True
     home = api_as(alice).get("/api/v1/timelines/home")[1]
     assert [status["sensitive"] for status in home if status["id"] == str(post.id)] == [True]
@@ -277,7 +277,7 @@ def test_home_with_limited_authors_costs_no_more_queries(api_as, alice, bob, car
     client = api_as(alice)
     client.get("/api/v1/timelines/home")
     before = _queries(client, "/api/v1/timelines/home")
-    set_limited(bob, True)
-    set_limited(carol, True)
+    set_limited(None, bob, True)
+    set_limited(None, carol, True)
     assert len(client.get("/api/v1/timelines/home")[1]) == 12
     assert _queries(client, "/api/v1/timelines/home") == before

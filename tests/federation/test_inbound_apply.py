@@ -109,7 +109,7 @@ def test_posts_of_an_account_staff_marked_sensitive_go_out_sensitive(alice):
 
     post = publish_post(alice, "holiday photos")
     assert render.note(post)["sensitive"] is False
-    set_force_sensitive(alice, True)
+    set_force_sensitive(None, alice, True)
     post.author.refresh_from_db()
     assert render.note(post)["sensitive"] is True
 

@@ -40,19 +40,21 @@ def lia(db) -> Person:
 
 
 def _limit(person: Person) -> Person:
-    set_limited(person, True)
+    set_limited(None, person, True)
     person.refresh_from_db()
     return person
 
 
 def test_set_limited_and_set_force_sensitive_set_the_flags_and_lift_them(lia):
-    assert set_limited(lia, True).limited is True
+    assert set_limited(None, lia, True) is True
+    assert lia.limited is True
     assert Person.objects.get(id=lia.id).limited is True
-    set_limited(lia, False)
+    set_limited(None, lia, False)
     assert Person.objects.get(id=lia.id).limited is False
-    assert set_force_sensitive(lia, True).force_sensitive is True
+    assert set_force_sensitive(None, lia, True) is True
+    assert lia.force_sensitive is True
     assert Person.objects.get(id=lia.id).force_sensitive is True
-    set_force_sensitive(lia, False)
+    set_force_sensitive(None, lia, False)
     assert Person.objects.get(id=lia.id).force_sensitive is False
 
 
@@ -69,7 +71,7 @@ def test_a_limited_persons_public_post_is_seen_by_themself_and_their_followers_o
         assert not visible_posts(stranger).filter(id=post.id).exists()
     assert visible_posts(alice).filter(id=post.id).exists()
     # Lifting the limit shows it to everyone again.
-    set_limited(lia, False)
+    set_limited(None, lia, False)
     assert visible_posts(None).filter(id=post.id).exists()
 
 

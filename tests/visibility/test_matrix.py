@@ -303,7 +303,7 @@ def _build() -> MatrixWorld:
     model.block("max", "ben")
     suspend_account(moderator, Account.objects.get(person=p["sue"]), "spam")
     model.state["sue"] = "suspended"
-    set_limited(p["lia"], True)
+    set_limited(None, p["lia"], True)
     model.limit("lia")
     for key in persons:
         persons[key].refresh_from_db()

@@ -201,7 +201,7 @@ def _apply_graph(pod: Pod, step: tuple) -> None:
         m.tag_follows.add((a, tag))
     elif kind in ("limit", "unlimit"):
         (a,) = args
-        set_limited(p[a], kind == "limit")
+        set_limited(None, p[a], kind == "limit")
         if kind == "limit":
             m.limit(a)
         else:

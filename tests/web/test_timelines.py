@@ -62,7 +62,7 @@ def test_a_limited_persons_posts_are_on_followers_streams_and_no_public_or_tag_p
 
     follow(bob, alice)
     services.publish_post(alice, "quietly posted #hush")
-    set_limited(alice, True)
+    set_limited(None, alice, True)
     assert "quietly posted" in page(as_bob, "/")
     assert "quietly posted" in page(as_bob, "/@alice")
     for client in (as_bob, Client()):
@@ -79,7 +79,7 @@ def test_photos_of_an_account_staff_marked_sensitive_are_behind_a_click(alice, b
     post = services.publish_post(alice, "look at this", media_ids=[photo(alice)])
     html = page(as_bob, f"/posts/{post.id}")
     assert 'class="sensitive-media"' not in html
-    set_force_sensitive(alice, True)
+    set_force_sensitive(None, alice, True)
     for url in (f"/posts/{post.id}", "/", "/@alice"):
         html = page(as_bob, url)
         assert 'class="sensitive-media"' in html, url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kith.api.endpoints import (
     accounts,
+    admin_accounts,
     admin_domains,
     apps,
     conversations,
@@ -32,4 +33,5 @@ ROUTERS = [
     filters.router,
     discovery.router,
     admin_domains.router,
+    admin_accounts.router,
 ]

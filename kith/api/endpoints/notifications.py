@@ -53,7 +53,8 @@ def _render(request: HttpRequest, rows: list) -> list[dict]:
     return apply_filters(person, FilterContext.NOTIFICATIONS, rendered, status_of=lambda n: n["status"])
 
 
-@router.get("/v1/notifications", response=list[Notification], auth=OAuth("read:notifications"))
+# exclude_unset: `moderation_warning` is only in moderation_warning notifications, as in Mastodon.
+@router.get("/v1/notifications", response=list[Notification], auth=OAuth("read:notifications"), exclude_unset=True)
 def notifications(request: HttpRequest, response: HttpResponse, page: Query[PageParams],
                   params: Query[TypeParams]) -> list[dict]:
     rows = timelines.notifications(me(request), page.to_page(), **params.choice())
@@ -77,7 +78,8 @@ def clear(request: HttpRequest) -> dict:
     return {}
 
 
-@router.get("/v1/notifications/{int:notification_id}", response=Notification, auth=OAuth("read:notifications"))
+@router.get("/v1/notifications/{int:notification_id}", response=Notification, auth=OAuth("read:notifications"),
+            exclude_unset=True)
 def get_notification(request: HttpRequest, notification_id: int) -> dict:
     row = timelines.notification_for(me(request), notification_id, exclude_kinds=UNTYPED)
     rendered = _render(request, [row])

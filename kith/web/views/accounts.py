@@ -24,6 +24,7 @@ from kith.people import services, throttle
 from kith.people.mail import deliver_mail_job
 from kith.web.forms import DeleteAccountForm, LoginForm, PasswordChangeForm, SignupForm
 from kith.web.helpers import member, member_account, render_form, submitted
+from kith.web.views import appeals
 
 
 def _locked_page(request: HttpRequest, template: str, context: dict, lockout: throttle.Lockout) -> HttpResponse:
@@ -113,6 +114,10 @@ class LoginView(auth_views.LoginView):
         if form.is_valid():
             throttle.login_succeeded(name, form.get_user())
             return self.form_valid(form)
+        refused = appeals.refused_account(name, request.POST.get("password", ""))
+        if refused is not None:
+            # Frozen or suspended, with the right password: say why, and take an appeal.
+            return appeals.login_refused(request, refused)
         if name and request.POST.get("password"):
             lockout = throttle.login_failed(name, address)
             if lockout is not None:

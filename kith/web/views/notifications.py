@@ -11,6 +11,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.moderation.models import AccountAction
 from kith.social.models import Post
 from kith.timelines import selectors, services
 from kith.timelines.models import Notification
@@ -41,7 +42,23 @@ def _named(rows: list[Notification]) -> list[Notification]:
     # which checks the post and the comment): naming the post shows nothing the viewer may not see.
     for row in rows:
         row.post_title = post_title(row.post)
+    _attach_moderation_actions(rows)
     return rows
+
+
+def _attach_moderation_actions(rows: list[Notification]) -> None:
+    """A moderation_warning names its action (data["action_id"]), one of the reader's own:
+    fetched for the whole page at once."""
+    wanted = {
+        int(row.data["action_id"]) for row in rows
+        if row.kind == "moderation_warning" and isinstance(row.data.get("action_id"), int)
+    }
+    found = {action.id: action for action in AccountAction.objects.filter(id__in=wanted)} if wanted else {}
+    for row in rows:
+        if row.kind == "moderation_warning":
+            action = found.get(row.data.get("action_id"))
+            # Not a column: what the notifications page names (as post_title).
+            row.moderation_action = action if action and action.target_id == row.recipient_id else None  # type: ignore[attr-defined]
 
 
 @member
