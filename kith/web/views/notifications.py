@@ -11,6 +11,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.moderation import selectors as moderation
 from kith.social.models import Post
 from kith.timelines import selectors, services
 from kith.timelines.models import Notification
@@ -36,11 +37,21 @@ def post_title(post: Post | None) -> str:
     return _("“%(excerpt)s”") % {"excerpt": text}
 
 
+REPORT_KINDS = ("admin_report", "report_outcome")
+
+
 def _named(rows: list[Notification]) -> list[Notification]:
     # Every row here passed kith.visibility (selectors.notifications reads visible_notifications,
     # which checks the post and the comment): naming the post shows nothing the viewer may not see.
+    # A report's notices name the report (one query for the page): staff are told of a new one,
+    # a reporter of the outcome of their own.
+    reports = moderation.reports_by_id(
+        [row.data["report_id"] for row in rows if row.kind in REPORT_KINDS and isinstance(row.data.get("report_id"), int)]
+    )
     for row in rows:
         row.post_title = post_title(row.post)
+        if row.kind in REPORT_KINDS:
+            row.report = reports.get(row.data.get("report_id"))
     return rows
 
 
