@@ -288,6 +288,7 @@ class Notification(Schema):
     group_key: str
     account: Account
     status: Status | None = None
+    report: Report | None = None
 
 
 class UnreadCount(Schema):

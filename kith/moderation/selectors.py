@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, OuterRef, Subquery, When
+from django.db.models import Case, Count, OuterRef, Prefetch, QuerySet, Subquery, When
 
 from kith.core.errors import NotFound
+from kith.core.paging import FIRST_PAGE, Page, page_ids
 from kith.moderation.models import AccountAction, PodRule, Report, ReportNote, ReportState
 from kith.people.models import Account, Person
+from kith.social import selectors as social
 from kith.social.models import Comment, Post
-from kith.visibility import visible_comments_anywhere, visible_posts
+from kith.visibility import Viewer, visible_comments_anywhere, visible_posts
 
 
 def reportable_statuses(reporter: Person, target: Person, ids: Sequence[int]) -> tuple[list[Post], list[Comment]]:
@@ -90,18 +92,20 @@ class ReportPage:
     rules: list[PodRule]
 
 
-def report_page(report_id: int) -> ReportPage:
-    """One report for staff, or NotFound.  Staff read the reported posts and comments as they are
-    now whatever their audience: the reporter handed them to this pod's moderators, and the
-    snapshot holds the same text already."""
+def report_page(report_id: int, viewer: Viewer) -> ReportPage:
+    """One report for a staff member (`viewer`: their person), or NotFound.  The reported posts
+    and comments as they are now are the ones the viewer may see (kith.visibility, as
+    everywhere); the snapshot keeps what the reporter saw, which the reporter handed to staff."""
     report = Report.objects.select_related("target", "reporter", "assigned_to", "resolved_by").filter(id=report_id).first()
     if report is None:
         raise NotFound("No such report.")
+    post_ids = list(report.posts.order_by("id").values_list("id", flat=True))
+    comment_ids = list(report.comments.order_by("id").values_list("id", flat=True))
     return ReportPage(
         report=report,
         notes=list(report.notes.select_related("author")),
-        posts_now=list(report.posts.select_related("author").prefetch_related("media").order_by("id")),
-        comments_now=list(report.comments.select_related("author").order_by("id")),
+        posts_now=social.posts_by_ids(viewer, post_ids) if post_ids else [],
+        comments_now=social.comments_by_ids(viewer, comment_ids) if comment_ids else [],
         earlier_reports=list(
             Report.objects.filter(target_id=report.target_id).exclude(id=report.id)
             .select_related("reporter").order_by("-id")[:50]
@@ -117,4 +121,41 @@ def reports_by_id(report_ids: Sequence[int]) -> dict[int, Report]:
     """Reports with their target and reporter, for naming them in notifications (one query)."""
     if not report_ids:
         return {}
-    return {row.id: row for row in Report.objects.select_related("target", "reporter").filter(id__in=set(report_ids))}
+    rows = Report.objects.select_related("target", "reporter").prefetch_related(
+        Prefetch("posts", queryset=Post.objects.only("id")), Prefetch("comments", queryset=Comment.objects.only("id"))
+    )
+    return {row.id: row for row in rows.filter(id__in=set(report_ids))}
+
+
+# ---- Mastodon's admin API ----------------------------------------------------------------------
+
+
+def _report_rows(rows: QuerySet[Report]) -> QuerySet[Report]:
+    """Reports with what an Admin::Report renders: people with their logins, the staff
+    accounts with their people, the reported ids."""
+    return rows.select_related(
+        "reporter__account", "target__account", "assigned_to__person", "resolved_by__person"
+    ).prefetch_related(Prefetch("posts", queryset=Post.objects.only("id")), Prefetch("comments", queryset=Comment.objects.only("id")))
+
+
+def admin_report_list(*, resolved: bool | None, account_id: int | None = None,
+                      target_account_id: int | None = None, page: Page = FIRST_PAGE) -> list[Report]:
+    """Reports newest first: open ones (`resolved` False), closed ones (True) or all (None);
+    filed by `account_id` or about `target_account_id`."""
+    rows = Report.objects.all()
+    if resolved is not None:
+        rows = rows.exclude(state=ReportState.OPEN) if resolved else rows.filter(state=ReportState.OPEN)
+    if account_id is not None:
+        rows = rows.filter(reporter_id=account_id)
+    if target_account_id is not None:
+        rows = rows.filter(target_id=target_account_id)
+    ids = page_ids(rows, page)
+    by_id = {row.id: row for row in _report_rows(Report.objects.filter(id__in=ids))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def admin_report(report_id: int) -> Report:
+    found = _report_rows(Report.objects.filter(id=report_id)).first()
+    if found is None:
+        raise NotFound("Record not found")
+    return found

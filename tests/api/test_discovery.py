@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kith.federation.activitypub.models import RemoteActor
 from kith.graph import services as graph
-from kith.moderation.models import Report
+from kith.moderation.models import PodRule, Report
 from kith.people.remote import upsert_remote_person
 from kith.social import services
 from kith.social.models import Post, Visibility
@@ -464,18 +464,20 @@ def test_a_report_may_not_name_someone_elses_or_unseen_statuses(api_as, alice, b
     assert not Report.objects.exists()
 
 
-def test_a_report_of_a_violation_names_the_pods_rules(api_as, alice, bob, settings):
-    settings.KITH_POD_RULES = ["Be kind.", "No advertising."]
+def test_a_report_of_a_violation_names_the_pods_rules(api_as, alice, bob):
+    # Rules are PodRule rows, named by id (as /api/v1/instance/rules names them).
+    kind = PodRule.objects.create(text="Be kind.", position=1)
+    ads = PodRule.objects.create(text="No advertising.", position=2)
     client = api_as(alice)
-    status, body = client.post("/api/v1/reports", {"account_id": bob.id, "category": "violation", "rule_ids": [2]})
+    status, body = client.post("/api/v1/reports", {"account_id": bob.id, "category": "violation", "rule_ids": [ads.id]})
     assert status == 200
-    assert (body["category"], body["rule_ids"]) == ("violation", ["2"])
-    assert Report.objects.get(id=body["id"]).rules == [{"id": "2", "text": "No advertising."}]
+    assert (body["category"], body["rule_ids"]) == ("violation", [str(ads.id)])
+    assert Report.objects.get(id=body["id"]).rules == [{"id": str(ads.id), "text": "No advertising."}]
     # Rules alone mean a violation (clients that send only rule_ids[]).
-    _, body = client.post("/api/v1/reports", {"account_id": bob.id, "rule_ids[]": ["1"]}, form=True)
-    assert (body["category"], body["rule_ids"]) == ("violation", ["1"])
-    for wrong in ({"category": "violation"}, {"category": "violation", "rule_ids": [3]},
-                  {"category": "spam", "rule_ids": [1]}, {"category": "nonsense"}):
+    _, body = client.post("/api/v1/reports", {"account_id": bob.id, "rule_ids[]": [str(kind.id)]}, form=True)
+    assert (body["category"], body["rule_ids"]) == ("violation", [str(kind.id)])
+    for wrong in ({"category": "violation"}, {"category": "violation", "rule_ids": [ads.id + 100]},
+                  {"category": "spam", "rule_ids": [kind.id]}, {"category": "nonsense"}):
         assert client.post("/api/v1/reports", {"account_id": bob.id, **wrong})[0] == 422
     assert Report.objects.count() == 2
 

@@ -169,6 +169,6 @@ def test_the_report_page_has_the_history(alice, bob, carol, moderator):
     earlier = file_report(bob, reporter=carol)
     AccountAction.objects.create(target=bob, moderator=moderator.account, kind="warn", reason="be nice")
     report = file_report(bob, reporter=alice)
-    found = selectors.report_page(report.id)
+    found = selectors.report_page(report.id, moderator)
     assert [r.id for r in found.earlier_reports] == [earlier.id]
     assert [a.reason for a in found.actions] == ["be nice"]

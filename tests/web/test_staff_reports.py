@@ -185,7 +185,7 @@ def test_the_report_page_shows_the_snapshot_the_content_now_and_the_history(alic
     shown = page(as_mod, f"/moderation/reports/{report.id}")
     assert "original words" in shown and "deleted words" in shown  # as reported
     assert "edited words" in shown  # as it is now
-    assert "Some of what was reported has been deleted since." in shown
+    assert "Some of what was reported has been deleted since, or is not shown to you: see it as reported above." in shown
     assert f"/moderation/reports/{earlier.id}" in shown
     assert "be nice" in shown
     assert "look at this" in shown

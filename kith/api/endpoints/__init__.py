@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kith.api.endpoints import (
     accounts,
+    admin_reports,
     apps,
     conversations,
     discovery,
@@ -30,4 +31,5 @@ ROUTERS = [
     conversations.router,
     filters.router,
     discovery.router,
+    admin_reports.router,
 ]

@@ -45,9 +45,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _page_of(report_id: int) -> selectors.ReportPage:
+def _page_of(request: HttpRequest, report_id: int) -> selectors.ReportPage:
     try:
-        return selectors.report_page(report_id)
+        return selectors.report_page(report_id, getattr(_staff(request), "person", None))
     except NotFound as exc:
         raise Http404(str(exc)) from exc
 
@@ -61,16 +61,16 @@ def _render_report(request: HttpRequest, found: selectors.ReportPage, error: Dom
 
 @staff_member
 def report(request: HttpRequest, report_id: int) -> HttpResponse:
-    return _render_report(request, _page_of(report_id))
+    return _render_report(request, _page_of(request, report_id))
 
 
 def _acted(request: HttpRequest, report_id: int, act, done: str) -> HttpResponse:
     """Run one staff service on the report and come back to its page, saying what happened or why not."""
-    found = _page_of(report_id)
+    found = _page_of(request, report_id)
     try:
         act(_staff(request), found.report)
     except DomainError as exc:
-        return _render_report(request, _page_of(report_id), exc)
+        return _render_report(request, _page_of(request, report_id), exc)
     messages.success(request, done)
     return redirect("web:staff_report", report_id)
 
