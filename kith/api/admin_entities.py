@@ -19,6 +19,7 @@ from kith.people.models import Account, AccountState, Person, Role
 from kith.social import selectors as social
 from kith.visibility import Viewer
 
+
 class RoleSchema(Schema):
     id: str
     name: str
@@ -140,7 +141,8 @@ def admin_reports(viewer: Viewer, reports: Sequence[Report]) -> list[dict[str, A
             if person is not None:
                 people[person.id] = person
     rendered = {int(entity["id"]): entity for entity in admin_accounts(list(people.values()))}
-    wanted = [item.id for report in reports for item in (*report.posts.all(), *report.comments.all())]
+    wanted: list[int] = [post.id for report in reports for post in report.posts.all()]
+    wanted += [comment.id for report in reports for comment in report.comments.all()]
     items = {item.id: item for item in social.posts_and_comments_by_ids(viewer, wanted)} if wanted else {}
     shown = list(items.values())
     statuses = dict(zip([item.id for item in shown], entities.statuses(viewer, shown), strict=True))

@@ -56,8 +56,7 @@ def snapshot_of(posts: Sequence[Post], comments: Sequence[Comment]) -> list[dict
     remote_comments = _uris("comment", [c.id for c in comments if not c.author.is_local])
     media: dict[int, list[dict[str, str]]] = {}
     for item in Media.objects.filter(post__in=[p.id for p in posts]).order_by("position", "id"):
-        assert item.post_id is not None
-        media.setdefault(item.post_id, []).append({
+        media.setdefault(item.post_id or 0, []).append({
             "url": item.remote_url or f"{settings.KITH_URL}/media/{item.id}/original",
             "description": item.description,
         })

@@ -131,14 +131,14 @@ class ReportForm(forms.Form):
     is wrong, which of their posts to attach (`post_choices`: the reported one and recent ones
     the reporter sees) and, for someone of another server, whether to tell it too."""
 
+    CATEGORIES = [
+        ("spam", _("It is spam")),
+        ("legal", _("It is illegal")),
+        ("violation", _("It breaks this pod's rules")),
+        ("other", _("Something else")),
+    ]
     category = forms.ChoiceField(
-        label=_("What is the problem?"), required=False, initial="other", widget=forms.RadioSelect,
-        choices=[
-            ("spam", _("It is spam")),
-            ("legal", _("It is illegal")),
-            ("violation", _("It breaks this pod's rules")),
-            ("other", _("Something else")),
-        ],
+        label=_("What is the problem?"), required=False, initial="other", widget=forms.RadioSelect, choices=CATEGORIES,
     )
     rules = forms.TypedMultipleChoiceField(
         label=_("Which rules?"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
@@ -160,10 +160,8 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["rules"]).choices = list(rule_choices)
         cast(forms.ChoiceField, self.fields["posts"]).choices = list(post_choices)
-        if not rule_choices:
-            cast(forms.ChoiceField, self.fields["category"]).choices = [
-                choice for choice in cast(forms.ChoiceField, self.fields["category"]).choices if choice[0] != "violation"
-            ]
+        if not rule_choices:  # a pod without rules has no "breaks the rules"
+            cast(forms.ChoiceField, self.fields["category"]).choices = [c for c in self.CATEGORIES if c[0] != "violation"]
 
     def clean_category(self) -> str:
         return self.cleaned_data.get("category") or "other"

@@ -54,14 +54,16 @@ def test_a_report_entity_is_mastodons_admin_report(as_mod, alice, bob, moderator
         "account", "target_account", "assigned_account", "action_taken_by_account", "statuses", "rules",
     }
     assert (body["id"], body["action_taken"], body["category"], body["comment"]) == (str(report.id), False, "violation", "look")
-    assert body["account"]["username"] == "alice" and body["account"]["account"]["acct"] == "alice"
+    assert body["account"]["username"] == "alice"
+    assert body["account"]["account"]["acct"] == "alice"
     assert body["target_account"]["id"] == str(bob.id)
     assert body["target_account"]["email"] == "bob@example.test"
     assert body["target_account"]["role"]["id"] == "-99"
     assert (body["target_account"]["suspended"], body["target_account"]["silenced"]) == (False, False)
     assert [s["id"] for s in body["statuses"]] == sorted([str(post.id), str(comment.id)])
     assert body["rules"] == [{"id": str(rule.id), "text": "Be kind", "hint": ""}]
-    assert body["assigned_account"] is None and body["action_taken_by_account"] is None
+    assert body["assigned_account"] is None
+    assert body["action_taken_by_account"] is None
     assert as_mod.get("/api/v1/admin/reports/999999")[0] == 404
 
 
@@ -88,7 +90,8 @@ def test_assign_unassign_resolve_reopen(as_mod, alice, bob, moderator):
     report = file_report(bob, reporter=alice)
     base = f"/api/v1/admin/reports/{report.id}"
     status, body = as_mod.post(f"{base}/assign_to_self")
-    assert status == 200 and body["assigned_account"]["id"] == str(moderator.id)
+    assert status == 200
+    assert body["assigned_account"]["id"] == str(moderator.id)
     assert body["assigned_account"]["role"]["name"] == "Moderator"
     status, body = as_mod.post(f"{base}/unassign")
     assert body["assigned_account"] is None

@@ -20,9 +20,9 @@ from kith.graph import services as graph
 from kith.moderation import selectors as moderation
 from kith.moderation.services import file_report
 from kith.people.models import Person
-from kith.social.models import Post
 from kith.social import selectors
 from kith.social.lookup import find_person
+from kith.social.models import Post
 from kith.timelines.models import FilterContext
 from kith.timelines.reading import ReaderFilters
 from kith.visibility import Viewer, can_see_private_profile
