@@ -134,7 +134,7 @@ def file_report(
     # server names nobody, so it points at the reported person.
     actor_id = reporter.id if reporter is not None else target.id
     for staff_id in staff_people_ids():
-        if staff_id != target.id:
+        if staff_id not in (target.id, reporter.id if reporter is not None else None):
             events.emit_on_commit(
                 events.ModerationNotice(staff_id, "admin_report", actor_id, {"report_id": report.id})
             )

@@ -156,3 +156,10 @@ def test_staff_get_admin_report_notifications(api_as, alice, bob, moderator):
     # Someone no longer staff is not shown reports.
     set_role(None, moderator.account, "user")
     assert api_as(moderator).get("/api/v1/notifications")[1] == []
+
+
+def test_hostile_ids_are_a_clear_answer(as_mod):
+    huge = "9" * 30
+    assert as_mod.get(f"/api/v1/admin/reports/{huge}")[0] in (404, 422)
+    assert as_mod.post(f"/api/v1/admin/reports/{huge}/resolve")[0] in (404, 422)
+    assert as_mod.get("/api/v1/admin/reports", {"max_id": huge})[0] == 422

@@ -81,8 +81,9 @@ def test_every_staff_member_is_notified_of_a_new_report(alice, bob, carol, moder
     assert not Notification.objects.filter(recipient__in=[alice, bob, carol], kind="admin_report").exists()
 
 
-def test_a_report_about_a_moderator_does_not_notify_them(alice, moderator):
+def test_a_report_about_or_by_a_moderator_does_not_notify_them(alice, bob, moderator):
     file_report(moderator, reporter=alice)
+    file_report(bob, reporter=moderator)
     assert not Notification.objects.filter(recipient=moderator, kind="admin_report").exists()
 
 

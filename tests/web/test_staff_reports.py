@@ -253,3 +253,15 @@ def test_staff_are_told_of_new_reports_and_reporters_of_outcomes(alice, bob, mod
     told = page(as_alice, "/notifications")
     assert "Your report about bob was handled: We suspended the account." in told
     assert "/moderation/" not in told
+    set_role(None, moderator.account, "user")
+    assert f"/moderation/reports/{report.id}" not in page(client_for(moderator), "/notifications")
+
+
+def test_hostile_ids_are_a_clear_answer(alice, bob, as_mod, as_alice):
+    huge = "9" * 30
+    assert as_mod.get(f"/moderation/reports/{huge}").status_code == 404
+    assert as_mod.post(f"/moderation/reports/{huge}/resolve").status_code == 404
+    assert as_alice.get(f"/@bob/report?post={huge}").status_code == 200  # not an id: nothing named
+    assert as_alice.post("/@bob/report", {"posts": [huge], "rules": [huge]}).status_code == 400
+    assert as_alice.post("/@bob/report", {"category": "nonsense"}).status_code == 400
+    assert not Report.objects.exists()
