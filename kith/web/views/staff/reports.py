@@ -11,7 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kith.core.errors import DomainError, NotFound
@@ -19,13 +18,6 @@ from kith.moderation import reports as report_services
 from kith.moderation import selectors
 from kith.people.models import Account
 from kith.web.helpers import staff_member
-
-DAY = 60 * 60 * 24
-# The action form's "lapses after" (expires_in, seconds; empty: never).
-EXPIRY_CHOICES = [
-    ("", gettext_lazy("never")), (str(DAY), gettext_lazy("1 day")), (str(7 * DAY), gettext_lazy("7 days")),
-    (str(30 * DAY), gettext_lazy("30 days")), (str(365 * DAY), gettext_lazy("1 year")),
-]
 
 
 def _staff(request: HttpRequest) -> Account:
@@ -55,7 +47,7 @@ def _page_of(request: HttpRequest, report_id: int) -> selectors.ReportPage:
 def _render_report(request: HttpRequest, found: selectors.ReportPage, error: DomainError | None = None) -> HttpResponse:
     return render(request, "web/staff/report.html", {
         "staff_section": "reports", "page": found, "report": found.report,
-        "expiry_choices": EXPIRY_CHOICES, "error": error,
+        "error": error,
     }, status=error.status if error is not None else 200)
 
 
