@@ -701,21 +701,31 @@ def tags(viewer: Viewer, rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 def report(report_row: Any) -> dict[str, Any]:
     """A Report entity (kith.moderation Report with target, posts and comments loaded)."""
+    return reports([report_row])[0]
+
+
+def reports(report_rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Report entities, their target accounts rendered in one batch (rows with target, posts
+    and comments loaded)."""
     from kith.moderation.models import ReportState
 
-    status_ids = [*(p.id for p in report_row.posts.all()), *(c.id for c in report_row.comments.all())]
-    return {
-        "id": str(report_row.id),
-        "action_taken": report_row.state != ReportState.OPEN,
-        "action_taken_at": None,
-        "category": report_row.category,
-        "comment": report_row.comment,
-        "forwarded": report_row.forwarded,
-        "created_at": iso(report_row.created_at),
-        "status_ids": [str(i) for i in sorted(status_ids)],
-        "rule_ids": [rule["id"] for rule in report_row.rules] or None,
-        "target_account": account(report_row.target),
-    }
+    targets = {int(entity["id"]): entity for entity in accounts(list({r.target_id: r.target for r in report_rows}.values()))}
+    rendered = []
+    for report_row in report_rows:
+        status_ids = [*(p.id for p in report_row.posts.all()), *(c.id for c in report_row.comments.all())]
+        rendered.append({
+            "id": str(report_row.id),
+            "action_taken": report_row.state != ReportState.OPEN,
+            "action_taken_at": iso(report_row.resolved_at),
+            "category": report_row.category,
+            "comment": report_row.comment,
+            "forwarded": report_row.forwarded,
+            "created_at": iso(report_row.created_at),
+            "status_ids": [str(i) for i in sorted(status_ids)],
+            "rule_ids": [rule["id"] for rule in report_row.rules] or None,
+            "target_account": targets[report_row.target_id],
+        })
+    return rendered
 
 
 # ---- notifications, lists, markers, filters (kith/api/endpoints/{notifications,lists,timelines,filters}.py)
@@ -737,8 +747,12 @@ NOTIFICATION_TYPES = {
     "poll_ended": "poll",
     "severed_relationships": "severed_relationships",
     "moderation_warning": "moderation_warning",
+    # Staff are told of a new report (Mastodon's admin.report, with the report).
+    "admin_report": "admin.report",
 }
-NOTIFICATION_KINDS_WITHOUT_TYPE: tuple[str, ...] = ()
+# Kinds Mastodon has no type for, left out of clients' lists: a reporter's outcome notice
+# (read on the web notifications page).
+NOTIFICATION_KINDS_WITHOUT_TYPE: tuple[str, ...] = ("report_outcome",)
 
 
 def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) -> list[dict[str, Any]]:
@@ -750,6 +764,8 @@ def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) 
         row for row in rows
         if row.kind in NOTIFICATION_TYPES and (row.id in targets or (row.post_id is None and row.comment_id is None))
     ]
+    reported = _notified_reports(viewer, [row for row in shown if row.kind == "admin_report"])
+    shown = [row for row in shown if row.kind != "admin_report" or row.id in reported]
     actors = {int(entity["id"]): entity for entity in accounts(list({row.actor_id: row.actor for row in shown}.values()))}
     with_status = [row for row in shown if row.id in targets]
     rendered = dict(zip([row.id for row in with_status], statuses(viewer, [targets[row.id] for row in with_status]),
@@ -769,6 +785,8 @@ def notifications(viewer: Person, rows: Sequence[Any], targets: dict[int, Any]) 
         }
         if row.id in warnings:
             entity["moderation_warning"] = warnings[row.id]
+        if row.id in reported:
+            entity["report"] = reported[row.id]
         entities.append(entity)
     return entities
 
@@ -842,6 +860,19 @@ def severance_event(row: Any) -> dict[str, Any] | None:
         "following_count": int(data.get("following_lost", 0)),
         "created_at": iso(row.created_at),
     }
+
+
+def _notified_reports(viewer: Person, rows: Sequence[Any]) -> dict[int, dict[str, Any]]:
+    """The Report entity of each admin.report notification, by notification id: for staff
+    only (someone no longer staff is not shown the reports they were once told of)."""
+    account = getattr(viewer, "account", None)
+    if not rows or account is None or not account.is_moderator:
+        return {}
+    from kith.moderation.selectors import reports_by_id
+
+    found = reports_by_id([row.data["report_id"] for row in rows if isinstance(row.data.get("report_id"), int)])
+    wanted = [(row.id, found[row.data["report_id"]]) for row in rows if row.data.get("report_id") in found]
+    return dict(zip([key for key, _ in wanted], reports([r for _, r in wanted]), strict=True))
 
 
 def list_entity(aspect: Any) -> dict[str, Any]:

@@ -318,6 +318,7 @@ class Notification(Schema):
     event: RelationshipSeveranceEvent | None = None  # severed_relationships only
     # Only in moderation_warning notifications (the endpoints leave unset fields out).
     moderation_warning: AccountWarning | None = None
+    report: Report | None = None
 
 
 class UnreadCount(Schema):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from kith.core.models import SnowflakeField
@@ -94,6 +96,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Not a column: what kith.web's notifications page shows for the post.
     post_title: str
+    # Not a column: the report a report notice (admin_report, report_outcome) is about, on that page.
+    report: Any
 
     class Meta:
         indexes = [

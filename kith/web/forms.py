@@ -127,11 +127,44 @@ class MoveForm(forms.Form):
 
 
 class ReportForm(forms.Form):
+    """Report a person: why (Mastodon's categories; the pod rules broken for "violation"), what
+    is wrong, which of their posts to attach (`post_choices`: the reported one and recent ones
+    the reporter sees) and, for someone of another server, whether to tell it too."""
+
+    CATEGORIES = [
+        ("spam", _("It is spam")),
+        ("legal", _("It is illegal")),
+        ("violation", _("It breaks this pod's rules")),
+        ("other", _("Something else")),
+    ]
+    category = forms.ChoiceField(
+        label=_("What is the problem?"), required=False, initial="other", widget=forms.RadioSelect, choices=CATEGORIES,
+    )
+    rules = forms.TypedMultipleChoiceField(
+        label=_("Which rules?"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Needed when it breaks the rules."),
+    )
     comment = forms.CharField(label=_("What is wrong?"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    posts = forms.TypedMultipleChoiceField(
+        label=_("Posts to attach"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple,
+    )
+    # The post or comment the Report action was used on (kept when the page is sent back).
     post = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reported_comment = forms.IntegerField(required=False, widget=forms.HiddenInput)
     forward = forms.BooleanField(
         label=_("Also send the report to their server (without your name)"), required=False, initial=True
     )
+
+    def __init__(self, *args, rule_choices: Sequence[tuple[int, str]] = (),
+                 post_choices: Sequence[tuple[int, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["rules"]).choices = list(rule_choices)
+        cast(forms.ChoiceField, self.fields["posts"]).choices = list(post_choices)
+        if not rule_choices:  # a pod without rules has no "breaks the rules"
+            cast(forms.ChoiceField, self.fields["category"]).choices = [c for c in self.CATEGORIES if c[0] != "violation"]
+
+    def clean_category(self) -> str:
+        return self.cleaned_data.get("category") or "other"
 
 
 class ProfileForm(forms.Form):

@@ -30,6 +30,7 @@ from django.db import transaction
 
 from kith.graph import services as graph
 from kith.messaging import services as messaging
+from kith.moderation.services import file_report
 from kith.people.models import Person
 from kith.social import services
 from kith.social.models import Post, Visibility
@@ -77,6 +78,8 @@ class Scene:
     secret_poll_ids: list[int] = field(default_factory=list)
     secret_notification_ids: list[int] = field(default_factory=list)
     secret_conversation_id: int = 0
+    # A report (by bob, naming alice's limited post): only staff may read it (the admin API).
+    secret_report_id: int = 0
     own_lists: dict[int, int] = field(default_factory=dict)  # person id -> their list holding alice
     own_filters: dict[int, int] = field(default_factory=dict)  # person id -> their filter
 
@@ -125,6 +128,7 @@ def build_scene() -> Scene:
     scene.extra_markers = ["LimitedOptionQx7"]
     scene.secret_status_ids = [limited.id, comment.id, reply.id, direct.id, direct_comment.id]
     scene.secret_conversation_id = conversation.id
+    scene.secret_report_id = file_report(alice, reporter=bob, posts=[limited], comments=[reply]).id
     scene.secret_media_ids = [picture.id]
     scene.secret_poll_ids = [limited.poll.pk]  # a poll's id is its post's
     scene.secret_notification_ids = list(
@@ -179,7 +183,8 @@ def _kind(name: str, path: str) -> str | None:
         return "own"
     if name.endswith("_id") and name != "id":
         base = name.removesuffix("_id")
-        if base in ("status", "account", "list", "media", "notification", "poll", "tag", "filter", "conversation"):
+        if base in ("status", "account", "list", "media", "notification", "poll", "tag", "filter", "conversation",
+                    "report"):
             return base
     if name in ("id", "pk"):
         kinds = [kind for segment, kind in PATH_KINDS if segment in path]
@@ -244,6 +249,7 @@ def path_values(scene: Scene, viewer: Person | None, kind: str) -> list[Any]:
         "poll": scene.secret_poll_ids,
         "notification": scene.secret_notification_ids,
         "conversation": [scene.secret_conversation_id],
+        "report": [scene.secret_report_id],
         "tag": [SECRET_TAG, SHARED_TAG],
         "filter": [scene.own_filters.get(getattr(viewer, "id", None), NONEXISTENT_ID)],
         "own": [NONEXISTENT_ID],
@@ -258,6 +264,7 @@ def is_secret(scene: Scene, kind: str, value: Any) -> bool:
         "poll": value in scene.secret_poll_ids,
         "notification": value in scene.secret_notification_ids,
         "conversation": value == scene.secret_conversation_id,
+        "report": value == scene.secret_report_id,
         "list": value == scene.aspect_id,
     }.get(kind, False)
 

@@ -71,8 +71,30 @@ def test_flag_cannot_attach_someone_elses_posts(alice, bob):
         "object": [uris.actor("alice"), uris.post("bob", bobs.id)],
     })
     report = Report.objects.get()
-    assert report.reporter == reporter.person
+    # Even a person's own Flag names only their server: staff here see "someone on mastodon.example".
+    assert (report.reporter, report.reporter_domain) == (None, "mastodon.example")
     assert list(report.posts.all()) == []
+
+
+def test_flag_reaches_the_queue_with_a_snapshot_and_staff_are_told(alice, bob):
+    from kith.people.services import set_role
+    from kith.social.services import add_comment
+    from kith.timelines.models import Notification
+
+    set_role(None, bob.account, "moderator")
+    instance = _remote_actor("mastodon.example", actor_type="Application")
+    post = publish_post(alice, "reported words")
+    comment = add_comment(alice, post, "reported reply")
+    _apply({
+        "id": f"{REMOTE}/flags/4", "type": "Flag", "actor": instance.uri, "content": "bad",
+        "object": [uris.actor("alice"), uris.post("alice", post.id), uris.comment("alice", comment.id)],
+    })
+    report = Report.objects.get()
+    assert [c.id for c in report.comments.all()] == [comment.id]
+    assert [shot["kind"] for shot in report.snapshot] == ["post", "comment"]
+    assert "reported words" in report.snapshot[0]["html"]
+    notice = Notification.objects.get(recipient=bob, kind="admin_report")
+    assert notice.data == {"report_id": report.id}
 
 
 def test_move_must_come_from_the_account_itself(alice):

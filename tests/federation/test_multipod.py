@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -207,6 +208,10 @@ def test_an_account_moves_to_another_pod_and_its_followers_follow(pods, people):
 def test_a_report_reaches_the_reported_persons_pod_anonymously(pods, people):
     handles, s = people
     a = pods[0]
+    # alice moderates a: she is told of the report and finds it in her queue, naming only c's server.
+    a.kith("manage", "shell", "--verbosity", "0", "-c",
+           "from kith.people.models import Account\nfrom kith.people.services import set_role\n"
+           "set_role(None, Account.objects.get(username='alice'), 'moderator')\n")
     s["carol"].post(f"/@{handles['dave']}/report", {"comment": "Reported from C", "forward": "on"})
 
     def reports_at_a() -> str:
@@ -218,6 +223,16 @@ def test_a_report_reaches_the_reported_persons_pod_anonymously(pods, people):
 
     wait_until(lambda: "Reported from C" in reports_at_a(), message="the Flag at dave's pod")
     assert f"(None, '{pods[2].domain}', 'dave', 'Reported from C')" in reports_at_a()
+    queue = s["alice"].get("/moderation/")
+    assert f"someone on {pods[2].domain}" in queue
+    assert "Reported from C" in queue
+    assert "carol" not in queue
+    report_path = re.search(r'href="(/moderation/reports/\d+)"', queue).group(1)
+    shown = s["alice"].get(report_path)
+    assert "Reported from C" in shown
+    assert f"someone on {pods[2].domain}" in shown
+    assert "carol" not in shown
+    assert f"Someone on {pods[2].domain} reported {handles['dave']}" in s["alice"].get("/notifications")
 
 
 def _accept_refused_at(pod, username: str) -> bool:

@@ -241,6 +241,7 @@ WEB_FIELDS = [
     "preview", "parent", "option", "display_name", "bio", "tags", "location", "birthday", "gender", "searchable",
     "locked", "handles", "handle", "password", "name", "comment", "post", "forward", "recipients", "subject",
     "username", "email", "old_password", "new_password", "aspects", "alt_1", "q", "next",
+    "category", "rules", "posts", "reported_comment",
 ]
 PATH_TEXT = NASTY_TEXT.map(lambda text: quote(text.encode("utf-8", "replace"), safe=""))
 

@@ -40,9 +40,9 @@ def test_move_refused_without_the_alias(alice, bob, as_alice):
 
 def test_report_a_post_from_its_page(alice, bob, as_alice):
     post = publish_post(bob, "something rude")
-    assert "Report this post" in page(as_alice, f"/posts/{post.id}")
+    assert f"/@bob/report?post={post.id}" in page(as_alice, f"/posts/{post.id}")
     assert "Report" in page(as_alice, "/@bob")
-    response = as_alice.post("/@bob/report", {"comment": "rude", "post": post.id})
+    response = as_alice.post("/@bob/report", {"comment": "rude", "post": post.id, "posts": [post.id]})
     assert response.status_code == 302
     report = Report.objects.get()
     assert (report.reporter_id, report.target_id, report.comment) == (alice.id, bob.id, "rude")

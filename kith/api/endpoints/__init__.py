@@ -6,6 +6,7 @@ from kith.api.endpoints import (
     accounts,
     admin_accounts,
     admin_domains,
+    admin_reports,
     apps,
     conversations,
     discovery,
@@ -34,4 +35,5 @@ ROUTERS = [
     discovery.router,
     admin_domains.router,
     admin_accounts.router,
+    admin_reports.router,
 ]

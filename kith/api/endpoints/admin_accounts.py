@@ -15,7 +15,7 @@ from ninja import Form, Query, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from kith.api.admin_entities import admin_account_entity, admin_accounts
+from kith.api.admin_entities import AdminAccount, admin_account_entity, admin_accounts
 from kith.api.auth import staff
 from kith.api.pagination import DEFAULT_LIMIT, MAX_ID, link_header
 from kith.api.params import DbId
@@ -50,36 +50,6 @@ STATUSES = {
     "suspended": actions.AccountStatus.SUSPENDED,
     "sensitized": actions.AccountStatus.SENSITIVE,
 }
-
-
-class AdminRole(Schema):
-    id: str
-    name: str
-    color: str
-    permissions: str
-    highlighted: bool
-
-
-class AdminAccount(Schema):
-    id: str
-    username: str
-    domain: str | None
-    created_at: str
-    email: str
-    ip: str | None
-    ips: list[dict[str, Any]]
-    locale: str
-    invite_request: str | None
-    role: AdminRole
-    confirmed: bool
-    approved: bool
-    disabled: bool
-    silenced: bool
-    suspended: bool
-    sensitized: bool
-    account: AccountSchema
-    created_by_application_id: str | None
-    invited_by_account_id: str | None
 
 
 class Paging(Schema):

@@ -11,6 +11,7 @@ from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kith.moderation import selectors as moderation
 from kith.moderation.models import AccountAction
 from kith.social.models import Post
 from kith.timelines import selectors, services
@@ -37,11 +38,22 @@ def post_title(post: Post | None) -> str:
     return _("“%(excerpt)s”") % {"excerpt": text}
 
 
-def _named(rows: list[Notification]) -> list[Notification]:
+REPORT_KINDS = ("admin_report", "report_outcome")
+
+
+def _named(rows: list[Notification], *, staff: bool = False) -> list[Notification]:
     # Every row here passed kith.visibility (selectors.notifications reads visible_notifications,
     # which checks the post and the comment): naming the post shows nothing the viewer may not see.
+    # A report's notices name the report (one query for the page): staff are told of a new one
+    # (someone no longer staff is not shown it), a reporter of the outcome of their own.
+    kinds = REPORT_KINDS if staff else ("report_outcome",)
+    reports = moderation.reports_by_id(
+        [row.data["report_id"] for row in rows if row.kind in kinds and isinstance(row.data.get("report_id"), int)]
+    )
     for row in rows:
         row.post_title = post_title(row.post)
+        if row.kind in REPORT_KINDS:
+            row.report = reports.get(row.data.get("report_id")) if row.kind in kinds else None
     _attach_moderation_actions(rows)
     return rows
 
@@ -64,7 +76,8 @@ def _attach_moderation_actions(rows: list[Notification]) -> None:
 @member
 def notifications(request: HttpRequest) -> HttpResponse:
     person = member_person(request)
-    rows = _named(selectors.notifications(person, page_from(request)))
+    rows = _named(selectors.notifications(person, page_from(request)),
+                  staff=getattr(request.user, "is_moderator", False))
     # Read once shown: the rows keep their unread look on this page, and the header's count
     # (rendered after this) no longer counts them.
     services.mark_seen(person, [row.id for row in rows if not row.read])

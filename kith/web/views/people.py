@@ -7,6 +7,9 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,10 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kith.core.errors import DomainError
 from kith.graph import selectors as graph_selectors
 from kith.graph import services as graph
+from kith.moderation import selectors as moderation
 from kith.moderation.services import file_report
 from kith.people.models import Person
 from kith.social import selectors
 from kith.social.lookup import find_person
+from kith.social.models import Post
 from kith.timelines.models import FilterContext
 from kith.timelines.reading import ReaderFilters
 from kith.visibility import Viewer, can_see_private_profile
@@ -137,20 +142,55 @@ def aspect_membership(request: HttpRequest, handle: str) -> HttpResponse:
     return relationship_changed(request, viewer, person)
 
 
+RECENT_POSTS_OFFERED = 10
+
+
+def _excerpt(post: Post) -> str:
+    text = " ".join(strip_tags(post.content_warning or post.html).split())
+    when = date_format(post.created_at, "SHORT_DATE_FORMAT")
+    return f"{when}: {Truncator(text).chars(80) or _('(no text)')}"
+
+
 @member
 def report(request: HttpRequest, handle: str) -> HttpResponse:
-    """Report a person (or one of their posts) to this pod's moderators, and to their server if wanted."""
+    """Report a person, or one of their posts or comments (`?post=ID`, `?comment=ID`: the Report
+    action under it), to this pod's moderators, and to their server if wanted.  Any of their
+    recent posts the reporter sees may be attached; the reported one is checked already."""
     viewer = member_person(request)
     person = person_or_404(handle, viewer)
-    form = ReportForm(submitted(request), initial={"post": parse_id(request.GET.get("post", ""))})
-    context = {"person": person}
+    data = submitted(request)
+    reported_post_id = parse_id((data or request.GET).get("post", "") or "")
+    reported_comment_id = parse_id((data.get("reported_comment", "") if data else request.GET.get("comment", "")) or "")
+    try:
+        reported_post = selectors.post_for(viewer, reported_post_id) if reported_post_id else None
+        reported_comment = selectors.comment_for(viewer, reported_comment_id) if reported_comment_id else None
+    except DomainError as exc:
+        raise Http404(str(exc)) from exc
+    if (reported_post and reported_post.author_id != person.id) or (
+        reported_comment and reported_comment.author_id != person.id
+    ):
+        raise Http404("No such post.")
+    offered = [reported_post] if reported_post else []
+    offered += [
+        post for post in selectors.person_posts(viewer, person)[:RECENT_POSTS_OFFERED]
+        if not post.reshare_of_id and post.id != reported_post_id
+    ]
+    form = ReportForm(
+        data,
+        initial={"post": reported_post_id, "reported_comment": reported_comment_id,
+                 "posts": [reported_post_id] if reported_post_id else []},
+        rule_choices=[(rule.id, rule.text) for rule in moderation.pod_rules()],
+        post_choices=[(post.id, _excerpt(post)) for post in offered],
+    )
+    context = {"person": person, "reported_post": reported_post, "reported_comment": reported_comment}
     if form.is_bound and form.is_valid():
-        post_id = form.cleaned_data["post"]
+        by_id = {post.id: post for post in offered}
         try:
-            posts = [selectors.post_for(viewer, post_id)] if post_id else []
             file_report(
-                person, reporter=viewer, posts=posts, comment=form.cleaned_data["comment"],
-                forward=form.cleaned_data["forward"],
+                person, reporter=viewer, posts=[by_id[post_id] for post_id in form.cleaned_data["posts"]],
+                comments=[reported_comment] if reported_comment else [], comment=form.cleaned_data["comment"],
+                forward=form.cleaned_data["forward"], category=form.cleaned_data["category"],
+                rule_ids=form.cleaned_data["rules"] if form.cleaned_data["category"] == "violation" else [],
             )
         except DomainError as exc:
             return render_form(request, "web/report.html", context, form=form, error=exc)
