@@ -86,8 +86,6 @@ def test_a_report_is_resolved_from_the_queue_and_the_reporter_is_told(people, po
     expect(reporter.locator("main")).to_contain_text("Your report about sam was handled: We had a word with them.")
 
 
-@pytest.mark.xfail(strict=False, reason="the suspend step posts to the accounts part's view "
-                   "(POST /moderation/accounts/<id>/action), not on main until that branch is merged")
 def test_a_moderator_suspends_a_reported_account_on_a_phone(people, pod):
     _moderator(pod, "max")
     reporter = _report_a_post(people, "ria", "sly", "Click here for free coins", "A scam")

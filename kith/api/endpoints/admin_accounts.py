@@ -20,7 +20,6 @@ from kith.api.auth import staff
 from kith.api.pagination import DEFAULT_LIMIT, MAX_ID, link_header
 from kith.api.params import DbId
 from kith.api.routing import ApiRouter
-from kith.api.schemas import Account as AccountSchema
 from kith.api.schemas import Empty
 from kith.core.errors import Invalid, NotFound
 from kith.moderation import actions
