@@ -74,6 +74,9 @@ Moderation (issue 14), decided here too:
    on the wire) when its author marked it so or gave it a content warning, when staff marked
    the post, or when staff marked every post of its author (`Person.force_sensitive`):
    `media_is_sensitive`.
+17. A moderation notice (a warning or action on the reader, their report's outcome,
+   connections lost to a suspension, a new report for staff) reaches its recipient whatever
+   the state, blocks or limits of the account it names: `MODERATION_NOTIFICATION_KINDS`.
 """
 
 from __future__ import annotations
@@ -585,7 +588,8 @@ def delivered_to_followers(post: Post) -> bool:
 # ---- notifications ------------------------------------------------------------------
 
 # Moderation notices name as their actor the staff member, the reporter or the very account
-# acted on: rule 15d does not hide them (the recipient must learn what happened).
+# acted on: rule 17 shows them to their recipient whatever that account's state, blocks or
+# limits (the recipient must learn what happened), and rule 15d does not stop them being made.
 MODERATION_NOTIFICATION_KINDS: frozenset[str] = frozenset({
     NotificationKind.MODERATION_WARNING,
     NotificationKind.REPORT_OUTCOME,
@@ -604,6 +608,8 @@ def notifies(recipient: Person, actor: Person, kind: str) -> bool:
 def can_see_notification(viewer: Viewer, notification: Notification) -> bool:
     if viewer is None or notification.recipient_id != viewer.id:
         return False
+    if notification.kind in MODERATION_NOTIFICATION_KINDS:
+        return True  # rule 17: what moderation tells a person reaches them, whoever it names
     if notification.actor.state != AccountState.ACTIVE or blocked_either_way(viewer, notification.actor_id):
         return False
     if not notifies(viewer, notification.actor, notification.kind):
@@ -625,14 +631,17 @@ def visible_notifications(viewer: Person) -> QuerySet[Notification]:
     # comment and what they reshare): one query for the viewer's block partners keeps the
     # SQL small, where a dozen correlated subqueries cost ~20 ms to build in the ORM alone.
     partners = _block_partner_ids(viewer)
-    notifications = Notification.objects.filter(
-        _not_among("actor_id", partners), recipient_id=viewer.id, actor__state=AccountState.ACTIVE
+    from_people = (
+        _not_among("actor_id", partners) & Q(actor__state=AccountState.ACTIVE)
+        & ~Exists(DomainBlock.objects.filter(person_id=viewer.id, domain=OuterRef("actor__domain")))
+        # Rule 15d: a limited actor's notifications only for their followers.
+        & _reaches(viewer, "actor")
     )
-    notifications = notifications.exclude(
-        Exists(DomainBlock.objects.filter(person_id=viewer.id, domain=OuterRef("actor__domain")))
+    # Rule 17: moderation notices (they carry no post or comment) reach their recipient whoever
+    # they name: a report's outcome names the account reported, often blocked or now suspended.
+    notifications = Notification.objects.filter(recipient_id=viewer.id).filter(
+        Q(kind__in=MODERATION_NOTIFICATION_KINDS) | from_people
     )
-    # Rule 15d: a limited actor's notifications only for their followers.
-    notifications = notifications.filter(Q(kind__in=MODERATION_NOTIFICATION_KINDS) | _reaches(viewer, "actor"))
     post_ok = Q(post__isnull=True) | _visible_post_at(viewer, "post__", partners)
     comment_seen = (
         Q(comment__author__state=AccountState.ACTIVE)

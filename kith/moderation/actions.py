@@ -166,8 +166,11 @@ def take_action(
     rules = rules_snapshot(rule_ids)
     posts = _ids(post_ids, "post")
     comments = _ids(comment_ids, "comment")
-    if kind not in (ActionKind.DELETE, ActionKind.SENSITIVE) and (posts or comments):
-        raise Invalid("Only a deletion or marking media sensitive names posts.")
+    if kind not in (ActionKind.DELETE, ActionKind.SENSITIVE):
+        # The posts and comments the action is about (say, those reported) are kept with it as
+        # its grounds, as Mastodon's strikes list them; only the target's own that still exist.
+        posts = list(Post.objects.filter(id__in=posts, author=target).values_list("id", flat=True))
+        comments = list(Comment.objects.filter(id__in=comments, author=target).values_list("id", flat=True))
     if kind == ActionKind.SENSITIVE and comments:
         raise Invalid("Comments have no media to mark sensitive.")
     if kind == ActionKind.DELETE and not (posts or comments):
@@ -184,7 +187,8 @@ def take_action(
             raise Invalid("A report is settled by a staff member.")
         if report.state != ReportState.OPEN:
             raise Conflict("That report is closed already; act without it, or reopen it first.")
-    if kind in STATEFUL_KINDS and not posts and AccountAction.objects.filter(_active(target, kind)).exists():
+    on_posts_only = kind == ActionKind.SENSITIVE and bool(posts)
+    if kind in STATEFUL_KINDS and not on_posts_only and AccountAction.objects.filter(_active(target, kind)).exists():
         raise Conflict("An action of that kind is in force on this account already; lift it first.")
 
     account = _account_of(target)

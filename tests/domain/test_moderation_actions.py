@@ -214,6 +214,21 @@ def test_suspend_local_and_lift_restores(mod, alice):
     assert fresh.account.state == AccountState.ACTIVE
 
 
+def test_an_action_keeps_the_reported_posts_as_its_grounds(mod, alice, bob):
+    """The report page's action form sends the reported posts with any kind of action: a limit or
+    a suspension keeps them as its grounds (Mastodon's strikes list them) and touches none."""
+    reported = publish_post(alice, "Buy coins here")
+    theirs = publish_post(bob, "Bob's own post")
+    action = actions.take_action(mod, alice, ActionKind.LIMIT, reason="spam", post_ids=[reported.id, theirs.id])
+    assert action.post_ids == [str(reported.id)]  # only the target's own
+    assert Post.objects.filter(id=reported.id).exists()
+    with pytest.raises(Conflict):  # grounds do not make a second limit a different action
+        actions.take_action(mod, alice, ActionKind.LIMIT, post_ids=[reported.id])
+    suspension = actions.take_action(mod, alice, ActionKind.SUSPEND, reason="spam", post_ids=[reported.id])
+    assert suspension.post_ids == [str(reported.id)]
+    assert _state(alice).state == AccountState.SUSPENDED
+
+
 def test_suspend_remote_purges_their_content_and_keeps_them_out(mod, troll, alice):
     post = social_remote.record_remote_post(troll, social_remote.RemoteContent(html="<p>spam</p>"),
                                             visibility=Visibility.PUBLIC)

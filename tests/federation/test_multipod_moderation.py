@@ -1,5 +1,5 @@
 """Moderation across three real pods: a suspension on A takes alice's content back from B and C
-(streams, threads, search, the client API) within 10 seconds, and lifting it brings it back."""
+(streams, threads, search, the client API) within 10 seconds, and an appeal granted brings it back."""
 
 from __future__ import annotations
 
@@ -57,13 +57,22 @@ def _alice_in_api(pod, token, alice_handle) -> bool:
     return False
 
 
-def _suspension(pod: Pod, lift: bool = False) -> None:
-    call = "unsuspend_account(None, account, 'appeal granted')" if lift else "suspend_account(None, account, 'spam')"
+def _suspend(pod: Pod) -> None:
+    """The operator's command (`kith moderation suspend`), as staff's action form calls the same
+    service (kith.moderation.actions.take_action)."""
+    pod.kith("moderation", "suspend", "alice", "--reason", "spam")
+
+
+def _appeal_granted(pod: Pod) -> None:
+    """alice appeals (once, within the 30 days) and an admin grants it: the one way back."""
+    pod.kith("user", "create", "ada", "--email", "ada@example.test", "--password", "a long passphrase", "--admin")
     pod.kith("manage", "shell", "--verbosity", "0", "-c", (
+        "from kith.moderation.actions import decide_appeal, file_appeal\n"
+        "from kith.moderation.models import AccountAction\n"
         "from kith.people.models import Account\n"
-        "from kith.people.services import suspend_account, unsuspend_account\n"
-        "account = Account.objects.get(username='alice')\n"
-        f"{call}\n"
+        "action = AccountAction.objects.get(target__username='alice', kind='suspend', ended_at=None)\n"
+        "appeal = file_appeal(action.target, action, 'That was not spam.')\n"
+        "decide_appeal(Account.objects.get(username='ada'), appeal, approve=True)\n"
     ))
 
 
@@ -117,7 +126,7 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
         wait_until(lambda name=name: all(everything_at(name).values()), timeout=90,
                    message=f"all of alice's content at {name}'s pod: {everything_at(name)}")
 
-    _suspension(a)
+    _suspend(a)
     acted = time.monotonic()
     for name in readers:
         wait_until(lambda name=name: not any(everything_at(name).values()), timeout=60,
@@ -130,7 +139,7 @@ def test_a_suspension_retracts_everything_from_every_pod_and_lifting_it_restores
     kept = a.query("SELECT COUNT(*) FROM social_post p JOIN people_person a ON a.id = p.author_id WHERE a.username = 'alice'")
     assert kept[0][0] == 3
 
-    _suspension(a, lift=True)
+    _appeal_granted(a)
     lifted = time.monotonic()
     for name in readers:
         wait_until(lambda name=name: all(everything_at(name).values()), timeout=60,

@@ -32,6 +32,9 @@ The rules, as written there:
    d. notifications with them as actor are shown (and made) for their followers only, but for
       moderation notices;
    f. fan-out writes their open posts into their followers' streams only.
+17. A moderation notice (a warning or action on the reader, their report's outcome, connections
+   lost to a suspension, a new report for staff) is shown to its recipient whatever the state,
+   blocks or limits of the person it names.
 
 Persons are plain string keys; the anonymous viewer is None.
 """
@@ -331,9 +334,11 @@ class World:
     def sees_notification(self, viewer: str | None, notification: NotificationFact) -> bool:
         if viewer is None or notification.recipient != viewer:
             return False
+        if notification.kind in MODERATION_KINDS:
+            return True  # rule 17
         if not self.is_active(notification.actor) or self.blocked_either_way(viewer, notification.actor):
             return False
-        if notification.kind not in MODERATION_KINDS and not self.reaches(notification.actor, viewer):
+        if not self.reaches(notification.actor, viewer):
             return False  # rule 15d
         if notification.post is not None and not self.sees_post(viewer, notification.post):
             return False

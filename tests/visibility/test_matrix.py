@@ -290,6 +290,14 @@ def _build() -> MatrixWorld:
                     recipient=p[viewer], kind=NotificationKind.ADMIN_REPORT, actor=p["lia"]
                 )
                 rows.append((notice, NotificationFact(f"n{notice.id}", viewer, "lia", kind="admin_report")))
+            if item is items[("amy", "public")]:
+                # Rule 17: a report's outcome names the account reported, suspended below (sue)
+                # or blocked by the reader (cal blocks max): shown all the same.
+                for named in ("sue", "max"):
+                    outcome = Notification.objects.create(
+                        recipient=p[viewer], kind=NotificationKind.REPORT_OUTCOME, actor=p[named]
+                    )
+                    rows.append((outcome, NotificationFact(f"n{outcome.id}", viewer, named, kind="report_outcome")))
             item.notifications[viewer] = rows
 
     # After publishing: blocks in both directions, and a suspension.
