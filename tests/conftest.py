@@ -146,6 +146,9 @@ def _pod_environment(data_dir: Path, database_url: str | None) -> dict[str, str]
         key: value
         for key, value in os.environ.items()
         if not key.startswith("KITH_") and key not in ("DJANGO_SETTINGS_MODULE", "PYTEST_XDIST_WORKER")
+        # Kept bytecode even where the shell turned it off, as tests/harness/pod.py's pods:
+        # each `kith` command would compile Kith's modules again (~0.35 CPU-s).
+        and key != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(
         KITH_DATA_DIR=str(data_dir),
