@@ -6,10 +6,12 @@ The process-level acceptance test (a worker SIGKILLed mid fan-out) is tests/test
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -294,3 +296,16 @@ def test_the_sqlite_queue_does_not_fsync_every_enqueue(tmp_path):
     connection = queue.storage.conn
     assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
     assert connection.execute("pragma synchronous").fetchone() == (1,)
+
+
+def test_only_kith_jobs_imports_huey():
+    """kith.jobs imports huey first, without the queues' client libraries (kith/jobs/queue.py
+    `_import_huey`): a module importing huey itself could load it earlier, and them with it."""
+    kith = Path(__file__).resolve().parent.parent / "kith"
+    importing = [
+        str(path.relative_to(kith.parent))
+        for path in kith.rglob("*.py")
+        if "jobs" not in path.relative_to(kith).parts[:1]
+        and re.search(r"^\s*(from huey\b|import huey\b)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert importing == [], "take huey's names from kith.jobs (e.g. `from kith.jobs import crontab`)"
