@@ -11,6 +11,11 @@ import os
 import shutil
 import tempfile
 
+# Loaded before huey: a pod's process leaves redis out of huey when it keeps its jobs in SQLite
+# (kith/jobs/queue.py `_import_huey`), but tests build Redis queues at run time as well
+# (tests/test_jobs.py, tests/test_cli.py), which a pod never does.
+import redis  # noqa: F401
+
 # Knobs of the test suite itself, kept; every other KITH_* configures a pod and is dropped.
 TEST_KNOBS = ("KITH_TEST_", "KITH_FUZZ_", "KITH_INTEROP_", "KITH_CRASH_")
 for _name in [name for name in os.environ if name.startswith("KITH_") and not name.startswith(TEST_KNOBS)]:

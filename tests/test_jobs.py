@@ -5,8 +5,13 @@ The process-level acceptance test (a worker SIGKILLed mid fan-out) is tests/test
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -100,6 +105,34 @@ def test_queue_backend_follows_settings(settings, tmp_path):
     assert (tmp_path / "queue.sqlite3").exists()
     settings.KITH_REDIS_URL = "redis://127.0.0.1:6379/15"
     assert isinstance(queue.build_huey(), RedisHuey)
+
+
+LOADED = """
+import sys
+from kith import cli
+cli.setup_django()
+from kith.jobs import queue
+print(type(queue.huey).__name__, "redis" in sys.modules, "psycopg" in sys.modules)
+"""
+
+
+def _pod_process_loads(tmp_path, **variables: str) -> str:
+    """What a pod's process (SQLite database, queue as `variables` say) has loaded once set up."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+    env.update(KITH_DATA_DIR=str(tmp_path), KITH_SECRET_KEY="jobs-test", **variables)
+    done = subprocess.run([sys.executable, "-c", LOADED], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_pod_queueing_in_sqlite_loads_neither_redis_nor_psycopg(tmp_path):
+    """huey would import both for queues the pod does not use (~0.25 CPU-s a process)."""
+    assert _pod_process_loads(tmp_path) == "QueueHuey False False"
+
+
+def test_a_pod_queueing_in_redis_has_it(tmp_path):
+    """With KITH_REDIS_URL the queue is Redis's, built without connecting (none runs here)."""
+    assert _pod_process_loads(tmp_path, KITH_REDIS_URL="redis://127.0.0.1:1/0") == "RedisHuey True False"
 
 
 def test_redis_queue_round_trip():
@@ -263,3 +296,16 @@ def test_the_sqlite_queue_does_not_fsync_every_enqueue(tmp_path):
     connection = queue.storage.conn
     assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
     assert connection.execute("pragma synchronous").fetchone() == (1,)
+
+
+def test_only_kith_jobs_imports_huey():
+    """kith.jobs imports huey first, without the queues' client libraries (kith/jobs/queue.py
+    `_import_huey`): a module importing huey itself could load it earlier, and them with it."""
+    kith = Path(__file__).resolve().parent.parent / "kith"
+    importing = [
+        str(path.relative_to(kith.parent))
+        for path in kith.rglob("*.py")
+        if "jobs" not in path.relative_to(kith).parts[:1]
+        and re.search(r"^\s*(from huey\b|import huey\b)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    ]
+    assert importing == [], "take huey's names from kith.jobs (e.g. `from kith.jobs import crontab`)"

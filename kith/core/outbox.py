@@ -14,12 +14,11 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
-from huey import crontab
 
 from kith.core import events
 from kith.core.durable import DurableRows, exponential_backoff
 from kith.core.models import PendingEvent
-from kith.jobs import at_start, huey, periodic, task
+from kith.jobs import at_start, crontab, huey, periodic, task
 
 log = logging.getLogger(__name__)
 

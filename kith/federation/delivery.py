@@ -52,12 +52,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from huey import crontab
 
 from kith.core import hosts
 from kith.core.durable import DurableRows, exponential_backoff
 from kith.federation.models import Delivery, DeliveryState, HostHealth
-from kith.jobs import enqueue_on_commit, huey, periodic, resumes, task
+from kith.jobs import crontab, enqueue_on_commit, huey, periodic, resumes, task
 from kith.moderation import domains as domain_policies
 from kith.people.models import Person
 

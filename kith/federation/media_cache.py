@@ -35,13 +35,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from huey import crontab
 
 from kith.core import events, hosts
 from kith.core.errors import Invalid
 from kith.federation import safe_http
 from kith.federation.models import CopyState, RemoteProfileImage
-from kith.jobs import enqueue_on_commit, periodic, resumes, task
+from kith.jobs import crontab, enqueue_on_commit, periodic, resumes, task
 from kith.moderation import domains as domain_policies
 from kith.people.images import MAX_PROFILE_IMAGE_BYTES, PROFILE_IMAGE_SIDES, clean_profile_image_bytes
 from kith.people.models import Person

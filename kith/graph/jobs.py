@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from huey import crontab
-
 from kith.graph.services import expire_mutes
-from kith.jobs import periodic
+from kith.jobs import crontab, periodic
 
 
 @periodic(crontab(minute="*"))

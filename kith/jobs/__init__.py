@@ -27,9 +27,11 @@ from typing import Any
 
 from django.db import transaction
 
-from kith.jobs.queue import huey
+from kith.jobs.queue import huey  # first: it imports huey (kith/jobs/queue.py `_import_huey`)
 
-__all__ = ["discover_tasks", "enqueue_on_commit", "huey", "periodic", "resumes", "task"]
+from huey import crontab  # isort: skip
+
+__all__ = ["crontab", "discover_tasks", "enqueue_on_commit", "huey", "periodic", "resumes", "task"]
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 from django.conf import settings
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
-from huey.storage import SqliteStorage
+
+
+def _import_huey() -> None:
+    """Import huey without the client libraries of queues this process does not use.
+
+    huey.storage imports redis and psycopg, when installed, for its Redis and PostgreSQL
+    queues: ~0.25 CPU-s in every process that loads Kith (each pod process, each `kith`
+    command), ~1/4 of setting Django up.  Kith never uses huey's PostgreSQL queue, and Redis
+    only with KITH_REDIS_URL (read once, at start).  A name set to None in sys.modules makes
+    its import fail, which huey expects of a library that is not installed; the names are
+    taken out again at once, so any later `import redis` or `import psycopg` (Django's
+    PostgreSQL backend, the streaming API's wake-ups) loads the real library.  huey is
+    imported here first: Kith's modules take it (and `crontab`) from kith.jobs."""
+    unused = ["psycopg"] if settings.KITH_REDIS_URL else ["psycopg", "redis"]
+    hidden = [name for name in unused if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # "not installed", for this import only
+    try:
+        import huey  # noqa: F401
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+_import_huey()
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey  # noqa: E402 (after _import_huey)
+from huey.storage import SqliteStorage  # noqa: E402
 
 
 class QueueStorage(SqliteStorage):  # type: ignore[misc]  # huey ships no types: its classes are Any

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from huey import crontab
-
-from kith.jobs import at_start, periodic
+from kith.jobs import at_start, crontab, periodic
 from kith.moderation.actions import lapse_expired_actions
 
 

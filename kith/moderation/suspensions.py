@@ -15,10 +15,9 @@ import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from huey import crontab
 
 from kith.core.errors import Conflict
-from kith.jobs import periodic
+from kith.jobs import crontab, periodic
 from kith.people.models import Account, AccountState
 from kith.people.services import purge_suspended_account
 

@@ -25,11 +25,10 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
-from huey import crontab
 
 from kith.core.durable import DurableRows
 from kith.core.errors import Conflict, DomainError, NotFound
-from kith.jobs import periodic
+from kith.jobs import crontab, periodic
 from kith.people.models import Person
 from kith.social import services
 from kith.social.compose import (  # noqa: F401  (MIN_SCHEDULE_AHEAD and reply_target: also read as drafts.*)

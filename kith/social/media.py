@@ -44,12 +44,11 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from huey import crontab
 from PIL import Image, ImageCms
 
 from kith.core.errors import Invalid, NotAllowed, NotFound, StorageFull
 from kith.core.ids import new_id
-from kith.jobs import enqueue_on_commit, periodic, resumes, task
+from kith.jobs import crontab, enqueue_on_commit, periodic, resumes, task
 from kith.people.images import open_untrusted, strip_and_orient
 from kith.people.models import Person
 from kith.social.models import Media, MediaState

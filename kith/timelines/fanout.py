@@ -22,12 +22,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from huey import crontab
 
 from kith.core.durable import Claim, DurableRows, Held
 from kith.core.ids import id_floor_for_ms
 from kith.graph.models import Follow, FollowState, Mute
-from kith.jobs import at_start, huey, periodic, task
+from kith.jobs import at_start, crontab, huey, periodic, task
 from kith.people.models import AccountState
 from kith.social.models import (
     PUBLIC_VISIBILITIES,

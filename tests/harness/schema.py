@@ -66,6 +66,7 @@ def _locked(name: str) -> Iterator[Path]:
 
 def _environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KITH_") and k != "DJANGO_SETTINGS_MODULE"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # keep bytecode, as tests/harness/pod.py's pods do
     env.update(KITH_DATA_DIR=str(data_dir), KITH_SECRET_KEY="schema-for-tests-only")
     if database_url:
         env["KITH_DATABASE_URL"] = database_url

@@ -139,6 +139,8 @@ class MatrixWorld:
     model: oracle.World
     persons: dict[str, Person]
     items: dict[tuple[str, str], Item]  # (author key, kind) -> item
+    # (viewer key, URL, follow) -> (status, body) of a web page: see `_page`.
+    pages: dict[tuple[str | None, str, bool], tuple[int, str]] = field(default_factory=dict)
 
     def person(self, key: str | None) -> Person | None:
         return None if key is None else self.persons[key]
@@ -622,18 +624,28 @@ def _page_ready(url: str) -> bool:
     return True
 
 
-def _client_for(w: MatrixWorld, key: str | None) -> Client:
-    client = Client()
-    if key is not None:
-        client.force_login(w.persons[key].account)
-    return client
+def _page(w: MatrixWorld, key: str | None, url: str, *, follow: bool = False) -> tuple[int, str]:
+    """The status and body of the web page `url` as the viewer gets it, rendered once per module.
+
+    Many cases read one page (a post's page shows its post, comments and total; the home page
+    and the tag page show every post): a render costs ~0.1 CPU-s, and the world is the same for
+    each of them (every case only reads it, in a transaction rolled back after it; the one test
+    that writes, rex's follow, reads no page), so the first render stands for all of them."""
+    cached = w.pages.get((key, url, follow))
+    if cached is None:
+        client = Client()
+        if key is not None:
+            client.force_login(w.persons[key].account)
+        response = client.get(url, follow=follow)
+        cached = w.pages[(key, url, follow)] = (response.status_code, response.content.decode())
+    return cached
 
 
 def _page_shows(w, key, url: str, token: str) -> bool:
-    response = _client_for(w, key).get(url, follow=True)  # a reshare redirects to its original
-    if response.status_code != 200:
+    status, body = _page(w, key, url, follow=True)  # a reshare redirects to its original
+    if status != 200:
         return False
-    return re.search(rf"\b{re.escape(token)}\b", response.content.decode()) is not None
+    return re.search(rf"\b{re.escape(token)}\b", body) is not None
 
 
 def _web_post(w, key, item):
@@ -647,11 +659,11 @@ def _web_comment(w, key, item):
 
 def _web_comment_total(w, key, item):
     """The "N comments" link under the post on its page."""
-    response = _client_for(w, key).get(f"/posts/{item.post.id}")
+    status, body = _page(w, key, f"/posts/{item.post.id}")
     facts = [fact for _, fact, _ in _comments_of(item)]
     if not w.model.sees_post(key, item.fact):
-        return response.status_code == 200, False  # (the post itself is the web-post path's business)
-    found = re.search(rf'href="/posts/{item.post.id}#comments">\s*(\d+)', response.content.decode())
+        return status == 200, False  # (the post itself is the web-post path's business)
+    found = re.search(rf'href="/posts/{item.post.id}#comments">\s*(\d+)', body)
     return int(found.group(1)) if found else None, w.model.comment_total(key, item.fact, facts)
 
 
@@ -683,8 +695,8 @@ def _web_stream(w, key, item):
 def _web_search(w, key, item):
     """The search page echoes the query, so look for the found post's link rather than its words."""
     root_id = Post.objects.get(id=item.post.id).reshare_of_id or item.post.id
-    response = _client_for(w, key).get(f"/search?q={item.token}", follow=True)
-    shown = response.status_code == 200 and f'href="/posts/{root_id}"' in response.content.decode()
+    status, body = _page(w, key, f"/search?q={item.token}", follow=True)
+    shown = status == 200 and f'href="/posts/{root_id}"' in body
     # The words are the original's; a reshare wrapper has none of its own.
     return shown, w.model.in_search(key, item.fact.reshare_of or item.fact)
 

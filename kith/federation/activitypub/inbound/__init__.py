@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from huey import crontab
 
 from kith.core.durable import DurableRows
 from kith.core.errors import DomainError
@@ -39,7 +38,7 @@ from kith.federation.activitypub.inbound.undo import _undo
 from kith.federation.activitypub.inbound.update import _update
 from kith.federation.activitypub.models import InboundActivity, InboundState, RemoteActor
 from kith.federation.activitypub.parse import ActivityData, ParseError, parse_activity
-from kith.jobs import periodic, resumes, task
+from kith.jobs import crontab, periodic, resumes, task
 from kith.moderation import domains as domain_policies
 from kith.people.models import AccountState
 

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from huey import crontab
 
 from kith.core import events
 from kith.core.durable import DurableRows
@@ -21,7 +20,7 @@ from kith.federation.activitypub.outbound.common import (
     post_inboxes,
     stable_name,
 )
-from kith.jobs import periodic, task
+from kith.jobs import crontab, periodic, task
 from kith.people.models import Person
 from kith.social.models import PollVote
 
