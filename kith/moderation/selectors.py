@@ -91,6 +91,11 @@ class ReportPage:
     actions: list[AccountAction]
     rules: list[PodRule]
 
+    @property
+    def some_gone(self) -> bool:
+        """Whether some of what was reported is deleted since, or not shown to this staff member."""
+        return len(self.posts_now) + len(self.comments_now) < len(self.report.snapshot)
+
 
 def report_page(report_id: int, viewer: Viewer) -> ReportPage:
     """One report for a staff member (`viewer`: their person), or NotFound.  The reported posts

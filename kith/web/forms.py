@@ -166,6 +166,16 @@ class ReportForm(forms.Form):
     def clean_category(self) -> str:
         return self.cleaned_data.get("category") or "other"
 
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        # Ticking a rule says the report is about it: with the default "Something else" left
+        # as it was, it becomes a rule violation rather than losing the rules ticked.
+        if cleaned.get("rules") and cleaned.get("category") == "other":
+            cleaned["category"] = "violation"
+        elif cleaned.get("rules") and cleaned.get("category") in ("spam", "legal"):
+            self.add_error("rules", _("Rules go with “It breaks this pod's rules”: choose it, or untick the rules."))
+        return cleaned
+
 
 class ProfileForm(forms.Form):
     display_name = forms.CharField(label=_("Display name"), max_length=100, required=False)

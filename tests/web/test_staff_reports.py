@@ -92,6 +92,22 @@ def test_report_a_post_with_a_rule(alice, bob, as_alice):
     assert (report.category, report.rules) == ("violation", [{"id": str(rule.id), "text": "No harassment"}])
 
 
+def test_a_ticked_rule_is_never_dropped(alice, bob, as_alice):
+    rule = PodRule.objects.create(text="Be kind")
+    reported = publish_post(bob, "unkind words")
+    # The category left at its default: the rule ticked makes it a rule violation.
+    assert as_alice.post("/@bob/report", {"post": reported.id, "rules": [rule.id]}).status_code == 302
+    assert (Report.objects.get().category, Report.objects.get().rules) == (
+        "violation", [{"id": str(rule.id), "text": "Be kind"}]
+    )
+    # Spam with a rule ticked is sent back, the text kept, rather than the rule lost.
+    refused = as_alice.post("/@bob/report", {"post": reported.id, "category": "spam", "rules": [rule.id],
+                                             "comment": "kept text"})
+    assert refused.status_code == 400
+    assert "kept text" in refused.content.decode()
+    assert Report.objects.count() == 1
+
+
 def test_a_violation_without_rules_is_refused_in_place(alice, bob, as_alice):
     PodRule.objects.create(text="No harassment")
     response = as_alice.post("/@bob/report", {"category": "violation", "comment": "keep this text"})
@@ -192,6 +208,9 @@ def test_the_report_page_shows_the_snapshot_the_content_now_and_the_history(alic
     assert "edited words" in shown  # as it is now
     assert "Some of what was reported has been deleted since, or is not shown to you: see it as reported above." in shown
     assert f"/moderation/reports/{earlier.id}" in shown
+    # All of it still there: no claim that some is gone.
+    whole = file_report(bob, reporter=carol, posts=[post])
+    assert "has been deleted since" not in page(as_mod, f"/moderation/reports/{whole.id}")
     assert "be nice" in shown
     assert "look at this" in shown
     # The action form, for the accounts part's view.
