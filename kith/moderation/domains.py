@@ -428,6 +428,33 @@ class ImportResult:
 
 
 MAX_IMPORT_LINES = 100_000
+MAX_IMPORT_COLUMNS = 50
+# No cell is longer than the longest value it may hold (a comment), well under the csv
+# module's own field limit (131072), whose csv.Error is turned into Invalid too.
+MAX_CELL_LENGTH = MAX_COMMENT_LENGTH
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """The file's rows with the line each ends on, or Invalid naming the line a hostile or broken file goes wrong on: a
+    malformed row or a field past the csv module's limit (csv.Error would be a 500), a cell
+    longer than any value a policy holds, too many lines."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise Invalid(f"Line {reader.line_num}: this is not CSV ({exc}).") from exc
+        if len(rows) >= MAX_IMPORT_LINES:
+            raise Invalid(f"The file has more than {MAX_IMPORT_LINES} lines.")
+        if any(len(cell) > MAX_CELL_LENGTH for cell in row) or len(row) > MAX_IMPORT_COLUMNS:
+            raise Invalid(
+                f"Line {reader.line_num}: more than {MAX_IMPORT_COLUMNS} columns or a cell longer than "
+                f"{MAX_CELL_LENGTH} characters."
+            )
+        rows.append((reader.line_num, row))
 
 
 @transaction.atomic
@@ -438,15 +465,13 @@ def import_csv(admin: Account | None, text: str) -> ImportResult:
     if not isinstance(text, str):
         raise Invalid("The file is not text.")
     text = text.lstrip("\ufeff").replace("\x00", "")
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_IMPORT_LINES:
-        raise Invalid(f"The file has more than {MAX_IMPORT_LINES} lines.")
-    header = [cell.strip().lstrip("#").lower() for cell in rows[0]] if rows else []
+    rows = _csv_rows(text)
+    header = [cell.strip().lstrip("#").lower() for cell in rows[0][1]] if rows else []
     with_header = "domain" in header
     columns = {name: index for index, name in enumerate(header)} if with_header else {"domain": 0}
     parsed: dict[str, dict[str, object]] = {}
-    for number, row in enumerate(rows, start=1):
-        if with_header and number == 1:
+    for index, (number, row) in enumerate(rows):
+        if with_header and index == 0:
             continue
         if not row or not "".join(row).strip() or row[0].strip().startswith("#"):
             continue

@@ -320,6 +320,21 @@ def test_bad_lines_refuse_the_whole_import_with_their_number(admin, text, line):
     assert not DomainPolicy.objects.exists()
 
 
+@pytest.mark.parametrize(("text", "line"), [
+    # A field past the csv module's limit (131072): csv.Error, which must not escape as a 500.
+    ("ok.example\n" + "x" * 140_000 + "\n", 2),
+    ('#domain,#severity\nok.example,suspend\n"unclosed' + "y" * 140_000, 3),
+    # Cells longer than any policy value, comments included, are refused before set_policy.
+    ("#domain,#severity,#public_comment\nok.example,silence," + "z" * 6000 + "\n", 2),
+    ("#domain,#severity,#private_comment\nok.example,silence," + "z" * 6000 + "\n", 2),
+    ("ok.example" + ",x" * 100 + "\n", 1),
+])
+def test_a_hostile_file_is_refused_naming_its_line(admin, text, line):
+    with pytest.raises(Invalid, match=f"Line {line}"):
+        domains.import_csv(admin, text)
+    assert not DomainPolicy.objects.exists()
+
+
 def test_ensure_new_refuses_a_known_domain(admin):
     domains.set_policy(admin, "example.com")
     with pytest.raises(Conflict):

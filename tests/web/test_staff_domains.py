@@ -115,6 +115,14 @@ def test_export_and_import(as_admin):
     assert as_admin.post("/moderation/domains/import", {}).status_code == 400
 
 
+def test_a_hostile_import_is_a_clear_refusal_not_a_500(as_admin):
+    huge = SimpleUploadedFile("huge.csv", b"ok.example\n" + b"x" * 140_000 + b"\n", "text/csv")
+    response = as_admin.post("/moderation/domains/import", {"file": huge})
+    assert response.status_code == 422
+    assert "Line 2" in response.content.decode()
+    assert not DomainPolicy.objects.exists()
+
+
 def test_allowlist_mode_and_allowed_domains(as_admin):
     assert as_admin.post("/moderation/domains/allows", {"domain": "Friends.Example"}).status_code == 302
     assert DomainAllow.objects.get().domain == "friends.example"
