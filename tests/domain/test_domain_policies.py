@@ -397,6 +397,58 @@ def test_a_subdomain_policy_under_a_silenced_parent_decides_for_its_people(admin
     assert Person.objects.get(id=sub.id).limited
 
 
+# A subdomain with a policy of its own is decided by it: the parent's bulk effects pass it by.
+
+
+def test_silencing_the_parent_leaves_a_subdomain_with_its_own_noop_alone(admin):
+    sub = factories.remote_person("sam", "ok.example.com")
+    sub_port = factories.remote_person("sid", "deep.ok.example.com:8443")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "ok.example.com", severity="noop", reject_media=True)
+    domains.set_policy(admin, "example.com", severity="silence")
+    assert Person.objects.get(id=parent.id).limited
+    assert not Person.objects.get(id=sub.id).limited
+    assert not Person.objects.get(id=sub_port.id).limited
+    assert domains.persons_of("example.com") == 1
+
+
+def test_lifting_the_parent_silence_keeps_a_silenced_subdomain_limited(admin):
+    sub = factories.remote_person("sam", "loud.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "example.com", severity="silence")
+    domains.set_policy(admin, "loud.example.com", severity="silence")
+    domains.lift_policy(admin, "example.com")
+    assert not Person.objects.get(id=parent.id).limited
+    assert Person.objects.get(id=sub.id).limited
+
+
+def test_suspending_the_parent_leaves_a_subdomain_with_its_own_noop_untouched(admin, alice):
+    sub = factories.remote_person("sam", "ok.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    Follow.objects.create(follower=sub, followee=alice)
+    Follow.objects.create(follower=parent, followee=alice)
+    sub_post = record_remote_post(sub, RemoteContent(html="<p>fine</p>"), visibility="public")
+    domains.set_policy(admin, "ok.example.com", severity="noop")
+    domains.set_policy(admin, "example.com", severity="suspend")
+    assert Person.objects.get(id=parent.id).state == AccountState.SUSPENDED
+    assert Person.objects.get(id=sub.id).state == AccountState.ACTIVE
+    assert Post.objects.filter(id=sub_post.id).exists()
+    assert Follow.objects.filter(follower=sub, followee=alice).exists()
+    assert not Follow.objects.filter(follower=parent).exists()
+    notice = Notification.objects.get(recipient=alice, kind=NotificationKind.SEVERED_RELATIONSHIPS)
+    assert notice.data["followers_lost"] == 1
+
+
+def test_lifting_the_parent_suspension_keeps_a_suspended_subdomain_suspended(admin):
+    sub = factories.remote_person("sam", "bad.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "bad.example.com", severity="suspend")
+    domains.set_policy(admin, "example.com", severity="suspend")
+    domains.lift_policy(admin, "example.com")
+    assert Person.objects.get(id=parent.id).state == AccountState.ACTIVE
+    assert Person.objects.get(id=sub.id).state == AccountState.SUSPENDED
+
+
 def test_a_suspended_persons_pictures_and_tags_go(admin):
     from kith.people.images import clean_profile_image_bytes
     from kith.people.remote import set_remote_profile_image, set_remote_profile_tags
