@@ -102,7 +102,7 @@ from kith.social.models import (
     TagFollow,
     Visibility,
 )
-from kith.timelines.models import Notification, NotificationKind, StreamReason
+from kith.timelines.models import MODERATION_NOTIFICATION_KINDS, Notification, StreamReason
 
 Viewer = Person | None
 _Row = TypeVar("_Row", bound=Model)
@@ -590,12 +590,7 @@ def delivered_to_followers(post: Post) -> bool:
 # Moderation notices name as their actor the staff member, the reporter or the very account
 # acted on: rule 17 shows them to their recipient whatever that account's state, blocks or
 # limits (the recipient must learn what happened), and rule 15d does not stop them being made.
-MODERATION_NOTIFICATION_KINDS: frozenset[str] = frozenset({
-    NotificationKind.MODERATION_WARNING,
-    NotificationKind.REPORT_OUTCOME,
-    NotificationKind.SEVERED_RELATIONSHIPS,
-    NotificationKind.ADMIN_REPORT,
-})
+# The kinds are MODERATION_NOTIFICATION_KINDS, defined in kith.timelines.models.
 
 
 def notifies(recipient: Person, actor: Person, kind: str) -> bool:

@@ -67,6 +67,17 @@ def test_export_then_import(in_process, capsys, tmp_path):
     assert not DomainPolicy.objects.filter(domain="ok.example").exists()
 
 
+def test_a_hostile_import_is_one_line_of_refusal(in_process, capsys, tmp_path):
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text("ok.example\n" + "x" * 140_000 + "\n")
+    assert cli.main(["moderation", "domain", "import", str(hostile)]) == 2
+    err = capsys.readouterr().err
+    assert "Line 2" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not DomainPolicy.objects.exists()
+
+
 def test_user_create_refuses_a_blocked_address(in_process, capsys):
     email_blocks.block_email(None, email="spammer@example.com")
     assert cli.main(["user", "create", "spammy", "--email", "Spam.Mer+1@example.com",

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -61,6 +61,7 @@ from kith.moderation import domains as domain_policies
 from kith.people.models import Person
 
 log = logging.getLogger(__name__)
+_Key = TypeVar("_Key")
 
 # ---- the numbers (docs/adr/0003-delivery.md) --------------------------------------------------
 
@@ -208,6 +209,16 @@ def inbox_host(url: str) -> str | None:
     return hosts.host_key(url)  # one normaliser for every host key (kith/core/hosts.py)
 
 
+def _federated(targets: dict[_Key, str]) -> dict[_Key, str]:
+    """The targets ({key: host}) on hosts this pod federates with: none suspended by a domain
+    policy, and only allowed ones in allow-list mode.  The one filter every enqueue path uses,
+    in a fixed number of queries."""
+    refused = domain_policies.refused_hosts(set(targets.values()))
+    if not refused:
+        return targets
+    return {key: host for key, host in targets.items() if host not in refused}
+
+
 def enqueue_deliveries(
     *,
     protocol: str,
@@ -238,9 +249,7 @@ def enqueue_deliveries(
             log.warning("not delivering %s to unusable inbox %r", activity_uri, inbox)
             continue
         targets[inbox] = host
-    refused = domain_policies.refused_hosts(set(targets.values()))  # suspended, or not on the allow-list
-    if refused:
-        targets = {inbox: host for inbox, host in targets.items() if host not in refused}
+    targets = _federated(targets)
     if not targets:
         return 0
     listed = list(targets)
@@ -283,7 +292,7 @@ def enqueue_batch(
     """`enqueue_deliveries` for many activities of one signer in a fixed number of queries
     (an account's whole history retracted or sent again); returns rows made.  The same
     rules: exact repeats are no-ops (the (activity, inbox) uniqueness), unusable inboxes
-    are skipped, sending starts once the caller's transaction commits (or at `not_before`:
+    and hosts this pod does not federate with are skipped, sending starts once the caller's transaction commits (or at `not_before`:
     replies sent a little after the posts they answer)."""
     if signer is not None and not signer.is_local:
         raise ValueError("only local persons (or the instance actor) sign deliveries")
@@ -304,6 +313,8 @@ def enqueue_batch(
                 protocol=protocol, activity_uri=item.activity_uri, inbox=inbox, host=host, body=item.body,
                 content_type=content_type, signer=signer, subject=item.subject, next_attempt_at=now,
             ))
+    federated = _federated({key: delivery.host for key, delivery in wanted.items()})
+    wanted = {key: delivery for key, delivery in wanted.items() if key in federated}
     if not wanted:
         return 0
     activity_uris = sorted({activity_uri for activity_uri, _inbox in wanted})

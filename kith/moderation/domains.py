@@ -292,22 +292,34 @@ def _parent_severity(domain: str) -> str | None:
     return severities[parent] if parent is not None else None
 
 
+def _decided_elsewhere(domain: str) -> list[str]:
+    """The subdomains of `domain` with a policy of their own: their persons follow that policy
+    (the most specific wins, as in `policy_for`), so a change on `domain` leaves them be."""
+    return list(DomainPolicy.objects.filter(domain__endswith=f".{domain}").values_list("domain", flat=True))
+
+
 def _apply_severity(domain: str, before: str | None, after: str | None) -> None:
     """Bring the domain's persons in line with a change of its own policy from `before` to
     `after` (None: no policy of its own, so a policy on a parent domain decides, as
-    `policy_for` does for persons first seen later)."""
+    `policy_for` does for persons first seen later).  Persons of a subdomain with its own
+    policy are not the domain's to change."""
     if before is None or after is None:
         inherited = _parent_severity(domain)
         before = inherited if before is None else before
         after = inherited if after is None else after
+    excluding = _decided_elsewhere(domain)
     if after == DomainSeverity.SILENCE:
-        people_domains.set_domain_limited(domain, True)
+        people_domains.set_domain_limited(domain, True, excluding=excluding)
     elif before == DomainSeverity.SILENCE:
-        people_domains.set_domain_limited(domain, False, keep_limited=_active_action_ids(ActionKind.LIMIT))
+        people_domains.set_domain_limited(
+            domain, False, keep_limited=_active_action_ids(ActionKind.LIMIT), excluding=excluding
+        )
     if after == DomainSeverity.SUSPEND and before != DomainSeverity.SUSPEND:
         events.emit_on_commit(events.DomainSuspended(domain))
     elif before == DomainSeverity.SUSPEND and after != DomainSeverity.SUSPEND:
-        people_domains.restore_domain_persons(domain, keep_suspended=_active_action_ids(ActionKind.SUSPEND))
+        people_domains.restore_domain_persons(
+            domain, keep_suspended=_active_action_ids(ActionKind.SUSPEND), excluding=excluding
+        )
 
 
 # ---- the allow-list ---------------------------------------------------------------------
@@ -353,10 +365,13 @@ def carry_out_suspension(event: events.DomainSuspended) -> None:
     policy = policy_for(event.domain)
     if policy is None or policy.severity != DomainSeverity.SUSPEND:
         return
-    sever_follows_with_domain(event.domain)
+    # Subdomains with a policy of their own are theirs to decide (a noop under the suspension
+    # keeps its people; one suspended on its own was carried out on its own event).
+    excluding = _decided_elsewhere(event.domain)
+    sever_follows_with_domain(event.domain, excluding=excluding)
     while True:
         batch = list(
-            people_domains.persons_of_domain(event.domain)
+            people_domains.persons_of_domain(event.domain, excluding=excluding)
             .exclude(state__in=[AccountState.SUSPENDED, AccountState.DELETED])
             .order_by("id")[:PURGE_BATCH]
         )
@@ -368,11 +383,11 @@ def carry_out_suspension(event: events.DomainSuspended) -> None:
 
 
 @transaction.atomic
-def sever_follows_with_domain(domain: str) -> dict[int, tuple[int, int]]:
-    """Remove every follow between local persons and the domain's, and notify each local person
-    who lost some ({"domain", "followers_lost", "following_lost"}).  Returns
-    {local person id: (followers lost, following lost)}."""
-    remote = people_domains.persons_of_domain(domain)
+def sever_follows_with_domain(domain: str, *, excluding: Collection[str] = ()) -> dict[int, tuple[int, int]]:
+    """Remove every follow between local persons and the domain's (but the persons of the
+    subdomains in `excluding`), and notify each local person who lost some ({"domain",
+    "followers_lost", "following_lost"}).  Returns {local person id: (followers lost, following lost)}."""
+    remote = people_domains.persons_of_domain(domain, excluding=excluding)
     followers = dict(
         Follow.objects.filter(followee__domain="", follower__in=remote)
         .values("followee_id").annotate(n=Count("id")).values_list("followee_id", "n")
@@ -428,6 +443,33 @@ class ImportResult:
 
 
 MAX_IMPORT_LINES = 100_000
+MAX_IMPORT_COLUMNS = 50
+# No cell is longer than the longest value it may hold (a comment), well under the csv
+# module's own field limit (131072), whose csv.Error is turned into Invalid too.
+MAX_CELL_LENGTH = MAX_COMMENT_LENGTH
+
+
+def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
+    """The file's rows with the line each ends on, or Invalid naming the line a hostile or broken file goes wrong on: a
+    malformed row or a field past the csv module's limit (csv.Error would be a 500), a cell
+    longer than any value a policy holds, too many lines."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[tuple[int, list[str]]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise Invalid(f"Line {reader.line_num}: this is not CSV ({exc}).") from exc
+        if len(rows) >= MAX_IMPORT_LINES:
+            raise Invalid(f"The file has more than {MAX_IMPORT_LINES} lines.")
+        if any(len(cell) > MAX_CELL_LENGTH for cell in row) or len(row) > MAX_IMPORT_COLUMNS:
+            raise Invalid(
+                f"Line {reader.line_num}: more than {MAX_IMPORT_COLUMNS} columns or a cell longer than "
+                f"{MAX_CELL_LENGTH} characters."
+            )
+        rows.append((reader.line_num, row))
 
 
 @transaction.atomic
@@ -438,15 +480,13 @@ def import_csv(admin: Account | None, text: str) -> ImportResult:
     if not isinstance(text, str):
         raise Invalid("The file is not text.")
     text = text.lstrip("\ufeff").replace("\x00", "")
-    rows = list(csv.reader(io.StringIO(text)))
-    if len(rows) > MAX_IMPORT_LINES:
-        raise Invalid(f"The file has more than {MAX_IMPORT_LINES} lines.")
-    header = [cell.strip().lstrip("#").lower() for cell in rows[0]] if rows else []
+    rows = _csv_rows(text)
+    header = [cell.strip().lstrip("#").lower() for cell in rows[0][1]] if rows else []
     with_header = "domain" in header
     columns = {name: index for index, name in enumerate(header)} if with_header else {"domain": 0}
     parsed: dict[str, dict[str, object]] = {}
-    for number, row in enumerate(rows, start=1):
-        if with_header and number == 1:
+    for index, (number, row) in enumerate(rows):
+        if with_header and index == 0:
             continue
         if not row or not "".join(row).strip() or row[0].strip().startswith("#"):
             continue
@@ -504,6 +544,7 @@ def ensure_new(domain: str) -> str:
 
 
 def persons_of(domain: str) -> int:
-    """How many known persons a policy on `domain` covers (shown before a suspension)."""
-    return people_domains.persons_of_domain(domain).count()
+    """How many known persons a policy on `domain` covers (shown before a suspension): not
+    those of subdomains with a policy of their own."""
+    return people_domains.persons_of_domain(domain, excluding=_decided_elsewhere(domain)).count()
 

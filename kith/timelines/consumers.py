@@ -16,7 +16,14 @@ from kith.people.selectors import known_person
 from kith.social.models import Comment, Like, Post, PostAudience, PostMention
 from kith.social.text import render_for
 from kith.timelines.fanout import fanout_job, run_fanout, surface_posts_of_accepted_follow
-from kith.timelines.models import FanOut, Notification, NotificationKind, StreamEntry, StreamReason
+from kith.timelines.models import (
+    MODERATION_NOTIFICATION_KINDS,
+    FanOut,
+    Notification,
+    NotificationKind,
+    StreamEntry,
+    StreamReason,
+)
 from kith.timelines.notify import notify
 from kith.visibility import can_see_comment, can_see_post, enters_streams, visibility_enters_streams
 
@@ -206,7 +213,7 @@ def write_moderation_notice(event: events.ModerationNotice) -> None:
     report's outcome, connections lost to a suspension, a new report for staff).  Unlike
     other notifications these ignore blocks, mutes and the actor's state: the actor is
     often the very account that was acted on."""
-    if event.kind not in MODERATION_KINDS:
+    if event.kind not in MODERATION_NOTIFICATION_KINDS:
         raise ValueError(f"not a moderation notification kind: {event.kind}")
     if not Person.objects.filter(id=event.recipient_id, domain="").exists():
         return
@@ -214,8 +221,3 @@ def write_moderation_notice(event: events.ModerationNotice) -> None:
         recipient_id=event.recipient_id, kind=event.kind, actor_id=event.actor_id, data=event.data
     )
 
-
-MODERATION_KINDS = frozenset({
-    NotificationKind.MODERATION_WARNING, NotificationKind.REPORT_OUTCOME,
-    NotificationKind.SEVERED_RELATIONSHIPS, NotificationKind.ADMIN_REPORT,
-})

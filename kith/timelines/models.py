@@ -80,6 +80,17 @@ class NotificationKind(models.TextChoices):
     ADMIN_REPORT = "admin_report", "filed a report"
 
 
+# The moderation kinds above, the one place they are listed: kith.timelines.consumers writes
+# only these on events.ModerationNotice, and kith.visibility (rule 17) shows them whatever the
+# state, blocks or limits of the account they name.
+MODERATION_NOTIFICATION_KINDS: frozenset[str] = frozenset({
+    NotificationKind.MODERATION_WARNING,
+    NotificationKind.REPORT_OUTCOME,
+    NotificationKind.SEVERED_RELATIONSHIPS,
+    NotificationKind.ADMIN_REPORT,
+})
+
+
 class Notification(models.Model):
     id = SnowflakeField()
     recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="notifications")

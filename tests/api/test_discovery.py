@@ -488,6 +488,18 @@ def test_a_report_of_a_violation_names_the_pods_rules(api_as, alice, bob):
     assert Report.objects.count() == 2
 
 
+def test_a_report_names_at_most_100_rules_as_at_most_100_statuses(api_as, alice, bob):
+    from kith.moderation import rules as pod_rules
+
+    kind = pod_rules.add_rule(None, "Be kind.")
+    client = api_as(alice)
+    status, _body = client.post("/api/v1/reports", {"account_id": bob.id, "rule_ids": [kind.id] * 101})
+    assert status == 422
+    assert not Report.objects.exists()
+    status, _body = client.post("/api/v1/reports", {"account_id": bob.id, "rule_ids": [kind.id] * 100})
+    assert status == 200
+
+
 def test_reports_refuse_rules_a_pod_does_not_have_and_hidden_people(api_as, alice, bob):
     client = api_as(alice)
     assert client.post("/api/v1/reports", {"account_id": bob.id, "category": "violation", "rule_ids": [1]})[0] == 422

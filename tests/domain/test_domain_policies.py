@@ -320,6 +320,21 @@ def test_bad_lines_refuse_the_whole_import_with_their_number(admin, text, line):
     assert not DomainPolicy.objects.exists()
 
 
+@pytest.mark.parametrize(("text", "line"), [
+    # A field past the csv module's limit (131072): csv.Error, which must not escape as a 500.
+    ("ok.example\n" + "x" * 140_000 + "\n", 2),
+    ('#domain,#severity\nok.example,suspend\n"unclosed' + "y" * 140_000, 3),
+    # Cells longer than any policy value, comments included, are refused before set_policy.
+    ("#domain,#severity,#public_comment\nok.example,silence," + "z" * 6000 + "\n", 2),
+    ("#domain,#severity,#private_comment\nok.example,silence," + "z" * 6000 + "\n", 2),
+    ("ok.example" + ",x" * 100 + "\n", 1),
+])
+def test_a_hostile_file_is_refused_naming_its_line(admin, text, line):
+    with pytest.raises(Invalid, match=f"Line {line}"):
+        domains.import_csv(admin, text)
+    assert not DomainPolicy.objects.exists()
+
+
 def test_ensure_new_refuses_a_known_domain(admin):
     domains.set_policy(admin, "example.com")
     with pytest.raises(Conflict):
@@ -380,6 +395,58 @@ def test_a_subdomain_policy_under_a_silenced_parent_decides_for_its_people(admin
     assert not upsert_remote_person("newbie", "ok.example.com").limited
     domains.lift_policy(admin, "ok.example.com")
     assert Person.objects.get(id=sub.id).limited
+
+
+# A subdomain with a policy of its own is decided by it: the parent's bulk effects pass it by.
+
+
+def test_silencing_the_parent_leaves_a_subdomain_with_its_own_noop_alone(admin):
+    sub = factories.remote_person("sam", "ok.example.com")
+    sub_port = factories.remote_person("sid", "deep.ok.example.com:8443")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "ok.example.com", severity="noop", reject_media=True)
+    domains.set_policy(admin, "example.com", severity="silence")
+    assert Person.objects.get(id=parent.id).limited
+    assert not Person.objects.get(id=sub.id).limited
+    assert not Person.objects.get(id=sub_port.id).limited
+    assert domains.persons_of("example.com") == 1
+
+
+def test_lifting_the_parent_silence_keeps_a_silenced_subdomain_limited(admin):
+    sub = factories.remote_person("sam", "loud.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "example.com", severity="silence")
+    domains.set_policy(admin, "loud.example.com", severity="silence")
+    domains.lift_policy(admin, "example.com")
+    assert not Person.objects.get(id=parent.id).limited
+    assert Person.objects.get(id=sub.id).limited
+
+
+def test_suspending_the_parent_leaves_a_subdomain_with_its_own_noop_untouched(admin, alice):
+    sub = factories.remote_person("sam", "ok.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    Follow.objects.create(follower=sub, followee=alice)
+    Follow.objects.create(follower=parent, followee=alice)
+    sub_post = record_remote_post(sub, RemoteContent(html="<p>fine</p>"), visibility="public")
+    domains.set_policy(admin, "ok.example.com", severity="noop")
+    domains.set_policy(admin, "example.com", severity="suspend")
+    assert Person.objects.get(id=parent.id).state == AccountState.SUSPENDED
+    assert Person.objects.get(id=sub.id).state == AccountState.ACTIVE
+    assert Post.objects.filter(id=sub_post.id).exists()
+    assert Follow.objects.filter(follower=sub, followee=alice).exists()
+    assert not Follow.objects.filter(follower=parent).exists()
+    notice = Notification.objects.get(recipient=alice, kind=NotificationKind.SEVERED_RELATIONSHIPS)
+    assert notice.data["followers_lost"] == 1
+
+
+def test_lifting_the_parent_suspension_keeps_a_suspended_subdomain_suspended(admin):
+    sub = factories.remote_person("sam", "bad.example.com")
+    parent = factories.remote_person("eve", "example.com")
+    domains.set_policy(admin, "bad.example.com", severity="suspend")
+    domains.set_policy(admin, "example.com", severity="suspend")
+    domains.lift_policy(admin, "example.com")
+    assert Person.objects.get(id=parent.id).state == AccountState.ACTIVE
+    assert Person.objects.get(id=sub.id).state == AccountState.SUSPENDED
 
 
 def test_a_suspended_persons_pictures_and_tags_go(admin):

@@ -15,7 +15,7 @@ from kith.graph.models import Follow, FollowState
 from kith.moderation.services import file_report
 from kith.people.remote import upsert_remote_person
 from kith.people.services import move_account, set_aliases
-from kith.social.models import Post
+from kith.social.models import Comment, Post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REMOTE = "https://mastodon.example"
@@ -96,6 +96,19 @@ def test_a_forwarded_report_is_an_anonymous_flag_from_the_instance(alice):
     assert body["object"] == [remote.uri, f"{REMOTE}/statuses/1"]
     assert body["content"] == "spam"
     assert "alice" not in json.dumps(body)
+
+
+def test_a_forwarded_flag_names_the_reported_comments_too(alice):
+    remote = _remote_actor("spammer")
+    post = Post.objects.create(author=remote.person, source="hi", html="<p>hi</p>", created_at=timezone.now())
+    RemoteObject.objects.create(uri=f"{REMOTE}/statuses/1", kind="post", post=post)
+    reply = Comment.objects.create(
+        post=post, author=remote.person, source="buy now", html="<p>buy now</p>", created_at=timezone.now()
+    )
+    RemoteObject.objects.create(uri=f"{REMOTE}/statuses/2", kind="comment", comment=reply)
+    report = file_report(remote.person, reporter=alice, comments=[reply], comment="spam", forward=True)
+    body = json.loads(bytes(Delivery.objects.get(subject=f"report:{report.id}").body))
+    assert body["object"] == [remote.uri, f"{REMOTE}/statuses/2"]
 
 
 def test_a_report_not_forwarded_stays_home(alice):

@@ -53,6 +53,21 @@ def test_nothing_is_queued_for_a_suspended_domain_or_its_subdomains(alice):
     assert list(Delivery.objects.values_list("host", flat=True)) == ["good.example"]
 
 
+def test_a_batch_queues_nothing_for_a_suspended_domain_either(alice):
+    """enqueue_batch (a retraction or restore of a whole account) obeys the same filter."""
+    domains.set_policy(None, "bad.example", severity="suspend")
+    domains.set_policy(None, "ok.bad.example", severity="noop")  # its own policy lets it through
+    made = delivery.enqueue_batch(
+        protocol="activitypub", content_type="application/activity+json", signer=alice,
+        outgoing=[delivery.Outgoing(
+            f"{uris.actor('alice')}#{number}", b"{}",
+            ["https://bad.example/inbox", "https://pod.bad.example/inbox", "https://ok.bad.example/inbox"],
+        ) for number in (1, 2)],
+    )
+    assert made == 2
+    assert set(Delivery.objects.values_list("host", flat=True)) == {"ok.bad.example"}
+
+
 def test_allowlist_mode_queues_only_for_allowed_domains(alice):
     domains.allow_domain(None, "friends.example")
     domains.set_allowlist_mode(None, True)

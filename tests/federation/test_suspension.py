@@ -138,6 +138,7 @@ def test_a_suspension_takes_everything_back_from_exactly_the_servers_that_got_it
     assert undo_like["type"] == "Undo"
     assert undo_like["object"]["id"] == uris.like("alice", world["like"].id)
     assert undo_like["object"]["object"] == f"{REMOTE}/users/ann/statuses/1"
+    assert undo_like["to"] == [f"{REMOTE}/users/ann"]  # addressed, as the Like went, to the liked post's author
     [undo_announce] = _sent(subject=f"retract:post:{world['reshare'].id}")
     assert undo_announce["type"] == "Undo"
     assert undo_announce["object"]["id"] == uris.activity(uris.post("alice", world["reshare"].id), "announce")
@@ -190,8 +191,28 @@ def test_what_had_not_gone_out_yet_stays_home(alice, world):
     assert Delivery.objects.filter(subject=f"post:{waiting.id}", state=DeliveryState.PENDING).exists()
     suspend_account(None, alice.account, "spam")
     assert not Delivery.objects.filter(subject=f"post:{waiting.id}", state=DeliveryState.PENDING).exists()
-    # It was on its way to ann's server: that server hears of the Delete too (a tombstone there at most).
-    assert _inboxes(subject=f"retract:post:{waiting.id}") == {f"{REMOTE}/inbox"}
+    # It never reached ann's server: no Delete goes there either (it would only tell the post's URI).
+    assert not Delivery.objects.filter(subject=f"retract:post:{waiting.id}").exists()
+
+
+def test_a_retraction_tells_only_servers_that_may_have_the_object(alice, world):
+    """A limited post whose delivery was dropped or never tried reached nobody: no Delete names
+    it to them; one tried (it may have arrived before the try timed out) or given up on does."""
+    erin = _remote_actor("erin", "https://third.example")
+    fay = _remote_actor("fay", "https://fourth.example")
+    gus = _remote_actor("gus", "https://fifth.example")
+    hal = _remote_actor("hal", "https://sixth.example")
+    members = [erin.person.id, fay.person.id, gus.person.id, hal.person.id]
+    limited = services.publish_post(alice, "for four", visibility=Visibility.LIMITED, person_ids=members)
+    rows = Delivery.objects.filter(subject=f"post:{limited.id}")
+    rows.filter(inbox=erin.inbox).update(state=DeliveryState.DROPPED, attempts=0)  # dropped, never tried
+    rows.filter(inbox=fay.inbox).update(state=DeliveryState.PENDING, attempts=1)  # a try timed out: it may be there
+    rows.filter(inbox=gus.inbox).update(state=DeliveryState.FAILED, attempts=12)
+    rows.filter(inbox=hal.inbox).update(state=DeliveryState.PENDING, attempts=0)  # the suspension drops it
+
+    suspend_account(None, alice.account, "spam")
+
+    assert _inboxes(subject=f"retract:post:{limited.id}") == {fay.inbox, gus.inbox}
 
 
 def test_nothing_is_retracted_once_the_suspension_is_lifted(alice, world):

@@ -192,6 +192,21 @@ def test_moderation_notices_are_not_hidden_by_the_limit(lia, alice):
     assert [n.kind for n in timelines.notifications(alice)] == [NotificationKind.ADMIN_REPORT]
 
 
+def test_the_moderation_kinds_are_one_list_for_writing_and_showing():
+    """The consumer that writes moderation notices and visibility's rule 17 that shows them read
+    one definition, so a new kind cannot be written but hidden (or shown but refused)."""
+    from kith import visibility
+    from kith.timelines import consumers, models
+
+    assert consumers.MODERATION_NOTIFICATION_KINDS is models.MODERATION_NOTIFICATION_KINDS
+    assert visibility.MODERATION_NOTIFICATION_KINDS is models.MODERATION_NOTIFICATION_KINDS
+    expected = {
+        NotificationKind.MODERATION_WARNING, NotificationKind.REPORT_OUTCOME,
+        NotificationKind.SEVERED_RELATIONSHIPS, NotificationKind.ADMIN_REPORT,
+    }
+    assert expected == models.MODERATION_NOTIFICATION_KINDS
+
+
 def test_fan_out_writes_a_limited_persons_open_post_for_followers_only(lia, alice, bob, carol):
     graph.follow(alice, lia)
     social.follow_tag(carol, "news")

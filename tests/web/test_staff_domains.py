@@ -115,6 +115,14 @@ def test_export_and_import(as_admin):
     assert as_admin.post("/moderation/domains/import", {}).status_code == 400
 
 
+def test_a_hostile_import_is_a_clear_refusal_not_a_500(as_admin):
+    huge = SimpleUploadedFile("huge.csv", b"ok.example\n" + b"x" * 140_000 + b"\n", "text/csv")
+    response = as_admin.post("/moderation/domains/import", {"file": huge})
+    assert response.status_code == 422
+    assert "Line 2" in response.content.decode()
+    assert not DomainPolicy.objects.exists()
+
+
 def test_allowlist_mode_and_allowed_domains(as_admin):
     assert as_admin.post("/moderation/domains/allows", {"domain": "Friends.Example"}).status_code == 302
     assert DomainAllow.objects.get().domain == "friends.example"
@@ -130,20 +138,30 @@ def test_allowlist_mode_and_allowed_domains(as_admin):
     assert not FederationSettings.objects.get(id=1).allowlist_mode
 
 
+def test_email_blocks_are_for_admins_only_as_in_the_admin_api(as_admin, as_moderator):
+    """Mastodon's canonical_email_blocks need Manage Blocks; the API is admin-only, so is the page."""
+    as_admin.post("/moderation/domains/email-blocks/add", {"email": "spammer@example.com"})
+    block = CanonicalEmailBlock.objects.get()
+    assert as_moderator.get("/moderation/domains/email-blocks/").status_code == 403
+    assert as_moderator.post("/moderation/domains/email-blocks/test", {"email": "spammer@example.com"}).status_code == 403
+    assert as_moderator.post("/moderation/domains/email-blocks/add", {"email": "a@example.com"}).status_code == 403
+    assert as_moderator.post(f"/moderation/domains/email-blocks/{block.id}/remove").status_code == 403
+    assert "E-mail blocks" not in page(as_moderator, "/moderation/domains/")
+    assert "E-mail blocks" in page(as_admin, "/moderation/domains/")
+
+
 def test_email_blocks_page(as_admin, as_moderator):
     response = as_admin.post("/moderation/domains/email-blocks/add", {"email": "Spam.Mer+x@example.com"})
     assert response.status_code == 302
     digest = hashlib.sha256(b"spammer@example.com").hexdigest()
     assert CanonicalEmailBlock.objects.get().canonical_email_hash == digest
-    assert digest in page(as_moderator, "/moderation/domains/email-blocks/")
-    tested = as_moderator.post("/moderation/domains/email-blocks/test", {"email": "spammer+y@example.com"})
+    assert digest in page(as_admin, "/moderation/domains/email-blocks/")
+    tested = as_admin.post("/moderation/domains/email-blocks/test", {"email": "spammer+y@example.com"})
     assert "spammer@example.com is blocked" in tested.content.decode()
-    tested = as_moderator.post("/moderation/domains/email-blocks/test", {"email": "other@example.com"})
+    tested = as_admin.post("/moderation/domains/email-blocks/test", {"email": "other@example.com"})
     assert "other@example.com is not blocked" in tested.content.decode()
-    assert as_moderator.post("/moderation/domains/email-blocks/test", {"email": "nonsense"}).status_code == 422
-    assert as_moderator.post("/moderation/domains/email-blocks/add", {"email": "a@example.com"}).status_code == 403
+    assert as_admin.post("/moderation/domains/email-blocks/test", {"email": "nonsense"}).status_code == 422
     block = CanonicalEmailBlock.objects.get()
-    assert as_moderator.post(f"/moderation/domains/email-blocks/{block.id}/remove").status_code == 403
     assert as_admin.post(f"/moderation/domains/email-blocks/{block.id}/remove").status_code == 302
     assert not CanonicalEmailBlock.objects.exists()
     assert as_admin.post("/moderation/domains/email-blocks/999/remove").status_code == 404
@@ -177,6 +195,25 @@ def test_lists_take_a_fixed_number_of_queries(as_admin):
         email_blocks.block_email(admin, email=f"spam{number}@example.com")
     assert queries("/moderation/domains/") == few_domains
     assert queries("/moderation/domains/email-blocks/") == few_emails
+
+
+def test_the_policy_list_is_paged_in_domain_order(as_moderator, as_admin):
+    from kith.web.views.staff.domains import PAGE_SIZE
+
+    DomainPolicy.objects.bulk_create(
+        DomainPolicy(domain=f"pod{number:03d}.example", severity="silence") for number in range(PAGE_SIZE + 3)
+    )
+    first = page(as_moderator, "/moderation/domains/")
+    assert "pod000.example" in first
+    assert f"pod{PAGE_SIZE - 1:03d}.example" in first
+    assert f"pod{PAGE_SIZE:03d}.example" not in first
+    assert f'href="?after=pod{PAGE_SIZE - 1:03d}.example"' in first
+    second = page(as_moderator, f"/moderation/domains/?after=pod{PAGE_SIZE - 1:03d}.example")
+    assert [f"pod{number:03d}.example" in second for number in (PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 2)] == [
+        False, True, True,
+    ]
+    assert "?after=" not in second
+    assert "No more domain policies" in page(as_admin, "/moderation/domains/?after=zzz")
 
 
 def test_phone_width_markup_has_no_tables(as_admin):

@@ -309,7 +309,7 @@ class ReportForm(Schema):
     comment: str = Field("", max_length=1000)
     forward: bool = False
     category: str | None = None
-    rule_ids: list[DbId] = []
+    rule_ids: list[DbId] = Field([], max_length=100)
 
 
 @router.post("/v1/reports", response=ReportEntity, auth=OAuth("write:reports"))

@@ -4,7 +4,8 @@ sent again if the suspension is lifted within the 30 days its data is kept.
 On `PersonSuspended` each post goes back by a Delete (a reshare by an Undo of its Announce),
 each comment by a Delete, each like by an Undo of the Like, to exactly the inboxes the
 delivery records name for it (`Delivery.subject` "post:1", "comment:2", "like:3": every
-inbox it was addressed to, so a limited post's Delete reaches only its audience).  On
+inbox it was sent or tried to, so a limited post's Delete reaches only those of its audience
+that may have it).  On
 `PersonRestored` the actor is Updated for its followers' servers (their cached 410 ends)
 and the same content goes out again: a Create whose Note carries `updated` = the restore's
 time (receiving pods let it win over the tombstone the Delete left, docs/adr/0009), an
@@ -27,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kith.core import events
@@ -36,7 +37,7 @@ from kith.federation.activitypub.context import AS_PUBLIC
 from kith.federation.activitypub.models import Retraction
 from kith.federation.activitypub.outbound.common import CONTENT_TYPE, _follower_inboxes, _thread, stable_name
 from kith.federation.delivery import Outgoing, drop_signed_deliveries, enqueue_batch
-from kith.federation.models import Delivery
+from kith.federation.models import Delivery, DeliveryState
 from kith.people.models import AccountState, Person
 from kith.social.models import Comment, Like, Post
 
@@ -74,14 +75,22 @@ def _batches(queryset: QuerySet[Any]) -> Iterator[list[Any]]:
         after = rows[-1].id
 
 
-def _sent_before(subjects: Sequence[str]) -> dict[str, tuple[set[str], str]]:
-    """Per subject: every inbox its deliveries were addressed to (sent, pending, failed or
-    dropped alike: a Delete to a server that never got the object only leaves a tombstone
-    there), and the id of its latest activity (a reshare's Announce or a Like, as the other
-    servers know it now: a restore sends them again under new ids)."""
+def _sent_before(subjects: Sequence[str], *, reached_only: bool = False) -> dict[str, tuple[set[str], str]]:
+    """Per subject: the inboxes its deliveries were addressed to, and the id of its latest
+    activity (a reshare's Announce or a Like, as the other servers know it now: a restore
+    sends them again under new ids).
+
+    `reached_only` (a retraction): only inboxes that may hold the object: deliveries SENT, or
+    tried at least once (a try that timed out or failed may still have arrived; a FAILED row
+    always was).  Never one that was not tried (still PENDING, or DROPPED before it went out,
+    e.g. by the suspension itself): a Delete there would tell a server that never had it the
+    object's URI, which for a limited post is already a leak.  A restore asks for all of them:
+    what was meant for a server goes to it (its audience still decides a limited post's)."""
+    rows = Delivery.objects.filter(subject__in=subjects)
+    if reached_only:
+        rows = rows.filter(Q(state=DeliveryState.SENT) | Q(attempts__gt=0))
     found: dict[str, tuple[set[str], str]] = {}
-    rows = Delivery.objects.filter(subject__in=subjects).order_by("id").values_list("subject", "inbox", "activity_uri")
-    for subject, inbox, activity_uri in rows:
+    for subject, inbox, activity_uri in rows.order_by("id").values_list("subject", "inbox", "activity_uri"):
         inboxes = found[subject][0] if subject in found else set()
         inboxes.add(inbox)
         found[subject] = (inboxes, activity_uri)
@@ -108,7 +117,7 @@ def retract(person_id: int) -> int:
     with transaction.atomic():
         if not _still(person.id, **suspended):
             return 0
-        # Whatever had not gone out yet stays home (its inboxes stay on record for the Deletes).
+        # Whatever had not gone out yet stays home (and gets no Delete: that server never had it).
         drop_signed_deliveries(person, CONTENT_SUBJECTS, "its author was suspended")
     made = 0
     for kind, queryset in (
@@ -130,12 +139,12 @@ def retract(person_id: int) -> int:
 
 
 def _retractions(kind: str, person: Person, rows: Sequence[Any], stamp: int) -> list[Outgoing]:
-    sent = _sent_before([f"{kind}:{row.id}" for row in rows])
+    sent = _sent_before([f"{kind}:{row.id}" for row in rows], reached_only=True)
     outgoing = []
     for row in rows:
         subject = f"{kind}:{row.id}"
         if subject not in sent:
-            continue  # never went out: nobody to tell
+            continue  # never reached anyone: nobody to tell
         inboxes, latest = sent[subject]
         if kind == "post" and "/activity/announce" in latest:
             activity = _undo_announce(person, row, latest, stamp)
@@ -163,7 +172,11 @@ def _undo_announce(person: Person, post: Post, announce_id: str, stamp: int) -> 
 def _undo_like(person: Person, liked: Like, like_id: str, stamp: int) -> dict[str, Any]:
     target = render.post_uri(liked.post) if liked.post_id else render.comment_uri(liked.comment)
     like = {"id": like_id, "type": "Like", "actor": render.actor_uri(person), "object": target}
-    return render.wrap("Undo", person, like, activity_id=uris.activity(uris.like(person.username, liked.id), "undo", stamp))
+    author = liked.post.author if liked.post_id else liked.comment.author
+    return render.wrap(
+        "Undo", person, like, activity_id=uris.activity(uris.like(person.username, liked.id), "undo", stamp),
+        to=[render.actor_uri(author)],
+    )
 
 
 # The consumers are durable (kith.core.outbox): one that dies half-way is run again, and the

@@ -1,7 +1,9 @@
 """The moderation area: domain policies, the allow-list and canonical e-mail blocks.
 
-Staff (moderators too) read; only admins change (kith.moderation.domains and
-kith.moderation.email_blocks refuse anyone else, and the pages that change are `admin_member`).
+Domain policies: staff (moderators too) read; only admins change (kith.moderation.domains
+refuses anyone else, and the pages that change are `admin_member`).  E-mail blocks are for
+admins only, reading too, as in the admin API (Mastodon's "Manage Blocks"): even hashed, the
+list tells who is kept out, which is not a moderator's business.
 Views are thin: the services normalise, decide, act and audit."""
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from kith.moderation.models import CanonicalEmailBlock, DomainAllow, DomainPolic
 from kith.web.helpers import admin_member, member_account, render_form, staff_member
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+PAGE_SIZE = 50
+MAX_DOMAIN_LENGTH = 300
 SEVERITY_CHOICES = [
     (DomainSeverity.SUSPEND, gettext_lazy("Suspend: no federation either way; its content and follows removed")),
     (DomainSeverity.SILENCE, gettext_lazy("Limit: its people's posts only reach those who follow them")),
@@ -63,9 +67,18 @@ def _context(**extra: object) -> dict[str, object]:
 
 @staff_member
 def domain_list(request: HttpRequest) -> HttpResponse:
-    policies = DomainPolicy.objects.select_related("created_by").order_by("domain")
+    # A pod may import a blocklist of thousands: a page at a time, in domain order, keyset
+    # paged (`after` the last domain shown) so a late page costs what the first does.
+    after = request.GET.get("after", "")[:MAX_DOMAIN_LENGTH]
+    rows = list(
+        DomainPolicy.objects.select_related("created_by").filter(domain__gt=after).order_by("domain")[: PAGE_SIZE + 1]
+    )
+    more = len(rows) > PAGE_SIZE
+    policies = rows[:PAGE_SIZE]
     return render(request, "web/staff/domains.html", _context(
         policies=policies,
+        next_after=policies[-1].domain if more else None,
+        paged=bool(after),
         allows=DomainAllow.objects.order_by("domain"),
         allowlist_mode=domains.federation_settings().allowlist_mode,
         policy_form=PolicyForm(),
@@ -207,7 +220,7 @@ def allow_remove(request: HttpRequest, allow_id: int) -> HttpResponse:
 # ---- canonical e-mail blocks ------------------------------------------------------------
 
 
-@staff_member
+@admin_member
 def email_block_list(request: HttpRequest) -> HttpResponse:
     return _email_page(request)
 
@@ -217,11 +230,10 @@ def _email_page(request: HttpRequest, *, form: EmailBlockForm | None = None, tes
     return render(request, "web/staff/email_blocks.html", _context(
         blocks=CanonicalEmailBlock.objects.select_related("created_by").order_by("-id"),
         form=form or EmailBlockForm(), tested=tested, matches=matches,
-        is_admin=member_account(request).is_admin,
     ), status=status)
 
 
-@staff_member
+@admin_member
 @require_POST
 def email_block_test(request: HttpRequest) -> HttpResponse:
     form = EmailBlockForm(request.POST)
