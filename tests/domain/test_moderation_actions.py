@@ -527,8 +527,11 @@ def test_a_frozen_or_suspended_staff_member_acts_no_more(mod, admin, alice, bob)
     freeze_account(None, mod, "")
     admin.refresh_from_db()
     mod.refresh_from_db()
-    assert admin.role == Role.ADMIN and not admin.is_admin and not admin.is_moderator
-    assert mod.role == Role.MODERATOR and not mod.is_moderator
+    assert admin.role == Role.ADMIN
+    assert not admin.is_admin
+    assert not admin.is_moderator
+    assert mod.role == Role.MODERATOR
+    assert not mod.is_moderator
     with pytest.raises(NotAllowed):
         set_role(admin, alice.account, Role.MODERATOR)
     with pytest.raises(NotAllowed):
