@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from kith.core import events
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.moderation import audit
-from kith.moderation.domains import is_limited_domain
+from kith.moderation import audit, permissions
+from kith.moderation.domains import is_limited_domain, policy_for
 from kith.moderation.models import (
     AccountAction,
     ActionKind,
     Appeal,
     AppealState,
+    DomainSeverity,
     PodRule,
     Report,
     ReportState,
@@ -54,6 +55,8 @@ class EndReason:
     APPEAL = "appeal"  # an appeal was approved
 
     ALL = (LIFTED, LAPSED, APPEAL)
+    # Its target was purged or deleted: nothing is left to reverse (not a way to lift one).
+    GONE = "gone"
 
 
 # The kinds that put the person in a state which lifting takes away (a `sensitive` action
@@ -80,14 +83,9 @@ def is_stateful(action: AccountAction) -> bool:
     return action.kind in STATEFUL_KINDS
 
 
-def _check_staff(staff: Account | None) -> None:
-    if staff is not None and not staff.is_moderator:
-        raise NotAllowed("Only moderators and admins act on accounts.")
-
-
 def _check_may_act(staff: Account | None, target: Person) -> None:
     """Staff act on people below them: a moderator not on staff, nobody on themself."""
-    _check_staff(staff)
+    permissions.require_staff(staff)
     if staff is None or not target.is_local or target.account_id is None:
         return
     if target.account_id == staff.pk:
@@ -198,24 +196,24 @@ def take_action(
         for post in _own_posts(target, posts):
             social.mark_sensitive_by_staff(post)
     elif kind == ActionKind.SENSITIVE:
-        people.set_force_sensitive(staff, target, True, reason)
+        people.set_force_sensitive(staff, target, True, reason, audit=False)
     elif kind == ActionKind.LIMIT:
-        people.set_limited(staff, target, True, reason)
+        people.set_limited(staff, target, True, reason, audit=False)
     elif kind == ActionKind.FREEZE:
         if account is None:
             raise Invalid("Only an account of this pod can be frozen (limit or suspend a remote one).")
         if account.state != AccountState.ACTIVE:
             raise Conflict("Only an active account can be frozen.")
-        people.freeze_account(staff, account, reason)
+        people.freeze_account(staff, account, reason, audit=False)
     elif kind == ActionKind.SUSPEND:
         if target.state == AccountState.SUSPENDED:
             raise Conflict("That account is suspended already.")
         if account is not None:
-            people.suspend_account(staff, account, reason)
+            people.suspend_account(staff, account, reason, audit=False)
         elif target.is_local:
             raise Conflict("That account has no login to suspend.")
         else:
-            remote_people.suspend_remote_person(target, actor=staff, reason=reason)
+            remote_people.suspend_remote_person(target, actor=staff, reason=reason, audit=False)
 
     action = AccountAction.objects.create(
         target=target, moderator=staff, kind=kind, reason=reason, rules=rules, report=report,
@@ -257,8 +255,26 @@ def _delete_content(target: Person, post_ids: Sequence[int], comment_ids: Sequen
 # ---- lifting and lapsing -------------------------------------------------------------------
 
 
+def _domain_suspended(person: Person) -> bool:
+    """A remote person whose domain this pod suspends stays suspended whatever their own actions."""
+    if person.is_local:
+        return False
+    policy = policy_for(person.domain)
+    return policy is not None and policy.severity == DomainSeverity.SUSPEND
+
+
+def _state_after_suspension(target: Person, ending: AccountAction | None = None) -> str:
+    """What a local account is once its suspension is lifted: frozen while a freeze is in force."""
+    freezes = AccountAction.objects.filter(_active(target, ActionKind.FREEZE))
+    if ending is not None:
+        freezes = freezes.exclude(id=ending.id)
+    return AccountState.FROZEN if freezes.exists() else AccountState.ACTIVE
+
+
 def _reverse(staff: Account | None, action: AccountAction, why: str) -> None:
-    """Take away the state `action` held its target in, unless another action in force holds it too."""
+    """Take away the state `action` held its target in, unless another action in force holds it
+    too.  The people services do not log it: the action's own entry (account_action.<why>,
+    with its id) says it."""
     target = Person.objects.select_for_update().get(id=action.target_id)
     if AccountAction.objects.filter(_active(target, action.kind)).exclude(id=action.id).exists():
         return
@@ -267,30 +283,35 @@ def _reverse(staff: Account | None, action: AccountAction, why: str) -> None:
     if action.kind == ActionKind.LIMIT:
         # A silenced domain limits its people too (the flag is one): they stay limited.
         if target.is_local or not is_limited_domain(target.domain):
-            people.set_limited(staff, target, False, reason)
+            people.set_limited(staff, target, False, reason, audit=False)
     elif action.kind == ActionKind.SENSITIVE:
-        people.set_force_sensitive(staff, target, False, reason)
+        people.set_force_sensitive(staff, target, False, reason, audit=False)
     elif action.kind == ActionKind.FREEZE:
         if account is not None:
-            people.unfreeze_account(staff, account, reason)
+            people.unfreeze_account(staff, account, reason, audit=False)
     elif action.kind == ActionKind.SUSPEND:
         if account is not None:
             if target.state == AccountState.DELETED or account.state == AccountState.DELETED:
                 raise Conflict("The account's data was purged after its suspension; it cannot come back.")
             if account.state == AccountState.SUSPENDED:
-                people.unsuspend_account(staff, account, reason)
-        elif not target.is_local:
-            remote_people.unsuspend_remote_person(target, actor=staff, reason=reason)
+                people.unsuspend_account(
+                    staff, account, reason, to_state=_state_after_suspension(target, action), audit=False
+                )
+        elif not target.is_local and not _domain_suspended(target):
+            remote_people.unsuspend_remote_person(target, actor=staff, reason=reason, audit=False)
 
 
 @transaction.atomic
 def lift_action(staff: Account | None, action: AccountAction, *, why: str) -> AccountAction:
     """End an action: a limit, freeze, suspension or account marked sensitive is reversed; a
     warning or a deletion is withdrawn (what was deleted stays deleted)."""
-    _check_staff(staff)
+    permissions.require_staff(staff)
     if why not in EndReason.ALL:
         raise Invalid(f"An action ends as {', '.join(EndReason.ALL)}.")
     action = AccountAction.objects.select_for_update().select_related("target").get(id=action.id)
+    if staff is not None:
+        # The same rank rule as for taking one: not on oneself, not on one's equals or betters.
+        _check_may_act(staff, action.target)
     if action.ended_at is not None:
         raise Conflict("That action has ended already.")
     if is_stateful(action):
@@ -323,16 +344,48 @@ def lift_kind(staff: Account | None, target: Person, kind: str, *, reason: str =
         people.unfreeze_account(staff, account, reason)
     elif kind == ActionKind.SUSPEND and target.state == AccountState.SUSPENDED:
         if account is not None:
-            people.unsuspend_account(staff, account, reason)
-        elif not target.is_local:
+            people.unsuspend_account(staff, account, reason, to_state=_state_after_suspension(target))
+        elif not target.is_local and not _domain_suspended(target):
             remote_people.unsuspend_remote_person(target, actor=staff, reason=reason)
     return len(actions)
+
+
+def _end_unreversed(action_ids: Sequence[int] | None = None, *, target_id: int | None = None) -> int:
+    """End actions whose target is purged or deleted, reversing nothing (nothing is left to
+    reverse, and trying forever would hold up the lapse of every other action)."""
+    rows = AccountAction.objects.filter(ended_at__isnull=True)
+    if action_ids is not None:
+        rows = rows.filter(id__in=action_ids)
+    if target_id is not None:
+        rows = rows.filter(target_id=target_id)
+    ended = list(rows.select_for_update().select_related("target"))
+    now = timezone.now()
+    for action in ended:
+        action.ended_at = now
+        action.ended_reason = EndReason.GONE
+        action.save(update_fields=["ended_at", "ended_reason"])
+        audit.record("account_action.gone", target=action.target, action_id=action.id, kind=action.kind)
+    return len(ended)
+
+
+@events.subscribe_in_transaction(events.PersonDeleted)
+def _end_actions_of_deleted(event: events.PersonDeleted) -> None:
+    """A local account deleted or purged (30 days into a suspension, by its owner, by an admin):
+    its actions in force end with it, in the deletion's transaction."""
+    _end_unreversed(target_id=event.person_id)
+
+
+def _target_gone(action: AccountAction) -> bool:
+    if action.target.state == AccountState.DELETED:
+        return True
+    return Account.objects.filter(person=action.target, state=AccountState.DELETED).exists()
 
 
 def lapse_expired_actions(now: datetime | None = None) -> int:
     """End the actions whose time is up (kith.moderation.jobs runs this every minute and at a
     start).  Each ends in its own transaction, so a crash half-way loses nothing: the next run
-    takes the rest, and one another run ended meanwhile is skipped."""
+    takes the rest, and one another run ended meanwhile is skipped.  One whose target is gone
+    ends without reversing anything, so it does not come back in every run."""
     now = now or timezone.now()
     due = list(
         AccountAction.objects.filter(ended_at__isnull=True, expires_at__lte=now)
@@ -340,13 +393,17 @@ def lapse_expired_actions(now: datetime | None = None) -> int:
     )
     ended = 0
     for action_id in due:
-        action = AccountAction.objects.filter(id=action_id, ended_at__isnull=True).first()
+        action = AccountAction.objects.filter(id=action_id, ended_at__isnull=True).select_related("target").first()
         if action is None:
+            continue  # ended by another run (or staff) since it was found due
+        if _target_gone(action):
+            with transaction.atomic():
+                ended += _end_unreversed([action.id])
             continue
         try:
             lift_action(None, action, why=EndReason.LAPSED)
         except Conflict:
-            continue  # ended by someone else meanwhile
+            continue  # ended by another run (or staff) between the read above and lift_action's lock
         ended += 1
     return ended
 
@@ -402,7 +459,7 @@ def file_appeal(person: Person, action: AccountAction, text: str) -> Appeal:
 def decide_appeal(staff: Account, appeal: Appeal, *, approve: bool) -> Appeal:
     """Approve (the action is lifted: a suspension within its 30 days restores the account)
     or reject an appeal; the person is told either way."""
-    _check_staff(staff)
+    permissions.require_staff(staff)
     appeal = Appeal.objects.select_for_update().select_related("action__target").get(id=appeal.id)
     if appeal.state != AppealState.PENDING:
         raise Conflict("This appeal has been decided already.")

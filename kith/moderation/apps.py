@@ -9,7 +9,9 @@ class ModerationConfig(AppConfig):
         # Subscribes the audit log to the actions lower packages report (events.Audited).
         # The suspension's after-commit consumer (events.DomainSuspended) subscribes on import;
         # suspensions registers the periodic purge of suspensions not lifted in time.
+        # actions ends a deleted account's actions in force (events.PersonDeleted).
         from kith.moderation import (
+            actions,  # noqa: F401
             audit,  # noqa: F401
             domains,
             email_blocks,

@@ -7,17 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from kith.core import events
-from kith.core.errors import Conflict, Invalid, NotAllowed
-from kith.moderation import audit
+from kith.core.errors import Conflict, Invalid
+from kith.moderation import audit, permissions
 from kith.moderation.models import Report, ReportNote, ReportState
 from kith.people.models import Account
 
 MAX_NOTE = 5000
-
-
-def _require_staff(staff: Account) -> None:
-    if not staff.is_moderator:
-        raise NotAllowed("Only moderators and admins work on reports.")
 
 
 def _locked(report: Report) -> Report:
@@ -28,7 +23,7 @@ def _locked(report: Report) -> Report:
 def resolve_report(staff: Account, report: Report, *, outcome: str = "", dismissed: bool = False) -> Report:
     """Close a report: resolved (acted on) or dismissed (nothing to do).  `outcome` is what the
     reporter is told; a local reporter is notified."""
-    _require_staff(staff)
+    permissions.require_staff(staff)
     report = _locked(report)
     if report.state != ReportState.OPEN:
         raise Conflict("This report is closed already.")
@@ -47,7 +42,7 @@ def resolve_report(staff: Account, report: Report, *, outcome: str = "", dismiss
 
 @transaction.atomic
 def reopen_report(staff: Account, report: Report) -> Report:
-    _require_staff(staff)
+    permissions.require_staff(staff)
     report = _locked(report)
     if report.state == ReportState.OPEN:
         raise Conflict("This report is open already.")
@@ -63,7 +58,7 @@ def reopen_report(staff: Account, report: Report) -> Report:
 def assign_report(staff: Account, report: Report, assignee: Account | None) -> Report:
     """Say who works on a report (`assignee` None: nobody).  Assigning the one already
     assigned changes nothing and is not logged twice."""
-    _require_staff(staff)
+    permissions.require_staff(staff)
     if assignee is not None and not assignee.is_moderator:
         raise Invalid("Reports are assigned to moderators and admins only.")
     report = _locked(report)
@@ -81,7 +76,7 @@ def assign_report(staff: Account, report: Report, assignee: Account | None) -> R
 @transaction.atomic
 def add_note(staff: Account, report: Report, text: str) -> ReportNote:
     """A private note on a report, for staff only."""
-    _require_staff(staff)
+    permissions.require_staff(staff)
     text = (text or "").strip()
     if not text:
         raise Invalid("A note needs some text.")
@@ -96,7 +91,7 @@ def add_note(staff: Account, report: Report, text: str) -> ReportNote:
 def forward_report(staff: Account, report: Report) -> Report:
     """Send a copy of a report about someone of another server to that server, as a Flag from
     this pod (the reporter stays anonymous).  Once per report."""
-    _require_staff(staff)
+    permissions.require_staff(staff)
     report = _locked(report)
     if report.target.is_local:
         raise Invalid("This report is about someone of this pod: there is no other server to tell.")

@@ -2,7 +2,7 @@
 
 A suspension hides everything of the account and the federation adapter takes back what it
 sent, but nothing is deleted: a granted appeal, or staff lifting it, within RETENTION restores
-the account and its content everywhere.  After RETENTION the account is purged like a
+the account and its content everywhere (a timed suspension: until it lapses).  After RETENTION the account is purged like a
 deletion (kith.people.services.purge_suspended_account: content, profile, log-in; the handle
 stays reserved; audited as "account.purge").  The job is durable by the rows themselves: it
 takes whatever is due each time it runs, so a purge lost with a killed worker is done by the
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kith.core.errors import Conflict
 from kith.jobs import crontab, periodic
+from kith.moderation.models import AccountAction, ActionKind
 from kith.people.models import Account, AccountState
 from kith.people.services import purge_suspended_account
 
@@ -29,11 +30,19 @@ PURGE_REASON = "Suspended for 30 days without being lifted: data purged."
 
 
 def purge_due(now: datetime) -> list[int]:
-    """The local accounts whose suspension began RETENTION or longer before `now`, oldest first."""
+    """The local accounts whose suspension began RETENTION or longer before `now`, oldest first.
+
+    A timed suspension is not purged while it runs, however long it is (as on Mastodon): its
+    data is kept until it lapses and the account comes back.  Only an open-ended one (or one
+    imposed outside an action) is purged RETENTION after it began."""
+    timed = AccountAction.objects.filter(
+        kind=ActionKind.SUSPEND, ended_at__isnull=True, expires_at__isnull=False
+    ).values("target_id")
     return list(
         Account.objects.filter(
             state=AccountState.SUSPENDED, person__domain="", person__suspended_at__lte=now - RETENTION
-        ).order_by("person__suspended_at").values_list("pk", flat=True)[:PURGE_BATCH]
+        ).exclude(person__id__in=timed)
+        .order_by("person__suspended_at").values_list("pk", flat=True)[:PURGE_BATCH]
     )
 
 

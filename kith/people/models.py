@@ -42,14 +42,18 @@ class Account(AbstractUser):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("username"), name="account_username_ci_unique")]
 
+    # The role says what an account may do; the state whether it may now.  A frozen or
+    # suspended admin keeps the role (lifting the action gives it back) but acts as nobody
+    # meanwhile: these two are what every check asks (web decorators, StaffOAuth, services).
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        """An admin whose account is active."""
+        return self.role == Role.ADMIN and self.state == AccountState.ACTIVE
 
     @property
     def is_moderator(self) -> bool:
-        """Staff: an admin or a moderator."""
-        return self.role in (Role.ADMIN, Role.MODERATOR)
+        """Staff: an admin or a moderator, whose account is active."""
+        return self.role in (Role.ADMIN, Role.MODERATOR) and self.state == AccountState.ACTIVE
 
 
 class Person(models.Model):

@@ -81,7 +81,7 @@ def remove_remote_person(person: Person) -> None:
 
 
 @transaction.atomic
-def suspend_remote_person(person: Person, *, actor: Account | None, reason: str) -> None:
+def suspend_remote_person(person: Person, *, actor: Account | None, reason: str, audit: bool = True) -> None:
     """This pod's staff suspend a person of another pod: what they wrote here is purged (as for
     remove_remote_person) and the row stays SUSPENDED, so nothing new from them is taken in
     and upsert_remote_person does not bring them back; unsuspend_remote_person does."""
@@ -93,7 +93,8 @@ def suspend_remote_person(person: Person, *, actor: Account | None, reason: str)
     if person.state != AccountState.ACTIVE:
         raise Conflict("That account is gone already.")
     purge_and_suspend(person)
-    _audit("person.suspend", actor=actor, target=person, reason=reason)
+    if audit:  # False: the caller (a moderation action) logs it with the action's id
+        _audit("person.suspend", actor=actor, target=person, reason=reason)
 
 
 def purge_and_suspend(person: Person) -> None:
@@ -111,7 +112,7 @@ def purge_and_suspend(person: Person) -> None:
 
 
 @transaction.atomic
-def unsuspend_remote_person(person: Person, *, actor: Account | None, reason: str = "") -> None:
+def unsuspend_remote_person(person: Person, *, actor: Account | None, reason: str = "", audit: bool = True) -> None:
     """Take a remote person back in: new posts and follows are accepted again (what was purged
     stays gone; their server may send it again)."""
     if person.is_local:
@@ -122,7 +123,8 @@ def unsuspend_remote_person(person: Person, *, actor: Account | None, reason: st
     person.state = AccountState.ACTIVE
     person.suspended_at = None
     person.save(update_fields=["state", "suspended_at", "updated_at"])
-    _audit("person.unsuspend", actor=actor, target=person, reason=reason)
+    if audit:
+        _audit("person.unsuspend", actor=actor, target=person, reason=reason)
 
 
 @transaction.atomic

@@ -335,60 +335,77 @@ def _purge(account: Account, *, action: str, actor: Account | None, reason: str)
 
 
 @transaction.atomic
-def suspend_account(moderator: Account | None, account: Account, reason: str) -> None:
+def suspend_account(moderator: Account | None, account: Account, reason: str, *, audit: bool = True) -> None:
     """Hide everything of the account and stop it logging in, reversibly: its data is kept
-    (30 days for a staff suspension, kith.moderation) and adapters retract what it sent."""
+    (30 days for a staff suspension, kith.moderation) and adapters retract what it sent.
+    `audit=False` when the caller logs the change itself (a moderation action, whose entry
+    carries the action's id): one change, one entry."""
     account.state = AccountState.SUSPENDED
     account.suspended_reason = reason
     account.save(update_fields=["state", "suspended_reason"])
     Person.objects.filter(account=account).update(state=AccountState.SUSPENDED, suspended_at=timezone.now())
-    _audit("account.suspend", actor=moderator, target=account, reason=reason)
+    if audit:
+        _audit("account.suspend", actor=moderator, target=account, reason=reason)
     events.emit_on_commit(events.AccountSuspended(account.pk))
     events.emit_on_commit(events.PersonSuspended(account.person.pk))
 
 
 @transaction.atomic
-def unsuspend_account(moderator: Account | None, account: Account, reason: str = "") -> None:
+def unsuspend_account(
+    moderator: Account | None, account: Account, reason: str = "", *,
+    to_state: str = AccountState.ACTIVE, audit: bool = True,
+) -> None:
     """Lift a suspension: the account logs in again and adapters deliver its content again.
-    Not once it was purged (30 days on, kith.moderation.suspensions): nothing is left to restore."""
+    Not once it was purged (30 days on, kith.moderation.suspensions): nothing is left to restore.
+    `to_state` FROZEN when a freeze is still in force (kith.moderation knows): the person and
+    their content come back, the log-in does not."""
+    if to_state not in (AccountState.ACTIVE, AccountState.FROZEN):
+        raise Invalid("A suspension lifted leaves the account active or frozen.")
     if Account.objects.filter(pk=account.pk, state=AccountState.DELETED).exists():
         raise Conflict("This account was purged after its suspension: there is nothing left to restore.")
     was_suspended = account.state == AccountState.SUSPENDED
-    account.state = AccountState.ACTIVE
+    account.state = to_state
     account.suspended_reason = ""
     account.save(update_fields=["state", "suspended_reason"])
     Person.objects.filter(account=account).update(state=AccountState.ACTIVE, suspended_at=None)
-    _audit("account.unsuspend", actor=moderator, target=account, reason=reason)
+    if audit:
+        _audit("account.unsuspend", actor=moderator, target=account, reason=reason)
     if was_suspended:
         events.emit_on_commit(events.PersonRestored(account.person.pk))
 
 
 @transaction.atomic
-def set_limited(moderator: Account | None, person: Person, limited: bool, reason: str = "") -> bool:
+def set_limited(
+    moderator: Account | None, person: Person, limited: bool, reason: str = "", *, audit: bool = True
+) -> bool:
     """Limit a person (their posts reach only people who already follow them; kith.visibility
     reads the flag) or lift it.  Staff (kith.moderation) and domain silencing decide when.
     Returns whether the flag changed."""
-    changed = Person.objects.filter(id=person.id).exclude(limited=limited).update(limited=limited) > 0
+    changed = Person.objects.filter(id=person.id).exclude(limited=limited).update(
+        limited=limited, updated_at=timezone.now()
+    ) > 0
     person.limited = limited
-    if changed:
+    if changed and audit:
         _audit("person.limit" if limited else "person.unlimit", actor=moderator, target=person, reason=reason)
     return changed
 
 
 @transaction.atomic
-def set_force_sensitive(moderator: Account | None, person: Person, sensitive: bool, reason: str = "") -> bool:
+def set_force_sensitive(
+    moderator: Account | None, person: Person, sensitive: bool, reason: str = "", *, audit: bool = True
+) -> bool:
     """Show every photo of the person's behind a click (or stop).  Returns whether it changed."""
     changed = Person.objects.filter(id=person.id).exclude(force_sensitive=sensitive).update(
-        force_sensitive=sensitive
+        force_sensitive=sensitive, updated_at=timezone.now()
     ) > 0
     person.force_sensitive = sensitive
-    if changed:
+    if changed and audit:
         _audit("person.sensitive" if sensitive else "person.unsensitive", actor=moderator, target=person, reason=reason)
     return changed
 
 
 @transaction.atomic
-def freeze_account(moderator: Account | None, account: Account, reason: str) -> None:
+def freeze_account(moderator: Account | None, account: Account, reason: str, *, audit: bool = True) -> None:
     """Stop an account logging in or acting (its sessions end at their next request, its API
     tokens are refused); what it wrote stays up and its person stays active."""
     account = Account.objects.select_for_update().get(pk=account.pk)
@@ -398,17 +415,19 @@ def freeze_account(moderator: Account | None, account: Account, reason: str) -> 
         raise Conflict("Only an active account can be frozen.")
     account.state = AccountState.FROZEN
     account.save(update_fields=["state"])
-    _audit("account.freeze", actor=moderator, target=account, reason=reason)
+    if audit:
+        _audit("account.freeze", actor=moderator, target=account, reason=reason)
 
 
 @transaction.atomic
-def unfreeze_account(moderator: Account | None, account: Account, reason: str = "") -> None:
+def unfreeze_account(moderator: Account | None, account: Account, reason: str = "", *, audit: bool = True) -> None:
     account = Account.objects.select_for_update().get(pk=account.pk)
     if account.state != AccountState.FROZEN:
         return
     account.state = AccountState.ACTIVE
     account.save(update_fields=["state"])
-    _audit("account.unfreeze", actor=moderator, target=account, reason=reason)
+    if audit:
+        _audit("account.unfreeze", actor=moderator, target=account, reason=reason)
 
 
 @transaction.atomic
@@ -419,7 +438,7 @@ def set_role(actor: Account | None, account: Account, role: str, reason: str = "
     and the pod keeps at least one admin."""
     if role not in Role.values:
         raise Invalid(f"Unknown role {role!r}: admin, moderator or user.")
-    if actor is not None and not actor.is_admin:
+    if actor is not None and not actor.is_admin:  # is_admin: an admin whose account is active
         raise NotAllowed("Only an admin changes roles.")
     # The admins' rows locked: two admins taking each other's role at once must not leave none
     # (PostgreSQL; SQLite's transactions take turns anyway).

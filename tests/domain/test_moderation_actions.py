@@ -425,3 +425,172 @@ def test_deleting_and_marking_a_local_post_federates_to_who_got_it(mod, alice):
     bodies = [bytes(body) for body in Delivery.objects.filter(host="far.example").values_list("body", flat=True)]
     assert any(b'"Update"' in body and str(marked.id).encode() in body for body in bodies)
     assert any(b'"Delete"' in body and str(deleted.id).encode() in body for body in bodies)
+
+
+# ---- review fixes (group A) ------------------------------------------------------------------
+
+
+def test_staff_lift_only_the_actions_of_those_below_them(mod, admin, alice):
+    other_mod = factories.person("mod2").account
+    set_role(None, other_mod, Role.MODERATOR)
+    on_mod = actions.take_action(admin, mod.person, ActionKind.LIMIT)
+    on_other = actions.take_action(admin, other_mod.person, ActionKind.SENSITIVE)
+    with pytest.raises(NotAllowed):
+        actions.lift_action(mod, on_mod, why="lifted")  # their own
+    with pytest.raises(NotAllowed):
+        actions.lift_action(mod, on_other, why="lifted")  # their equal's
+    with pytest.raises(NotAllowed):
+        actions.lift_action(mod, on_other, why="appeal")
+    assert _state(mod.person).limited
+    actions.lift_action(admin, on_mod, why="lifted")
+    assert not _state(mod.person).limited
+    # The lapse job (no account) ends anyone's.
+    timed = actions.take_action(admin, other_mod.person, ActionKind.LIMIT, expires_at=timezone.now() + timedelta(hours=1))
+    assert actions.lapse_expired_actions(timezone.now() + timedelta(hours=2)) == 1
+    timed.refresh_from_db()
+    assert timed.ended_reason == "lapsed"
+
+
+def test_a_timed_suspension_is_kept_until_it_lapses_however_long(mod, alice, bob):
+    from kith.moderation.suspensions import RETENTION, purge_expired_suspensions
+
+    timed = actions.take_action(mod, alice, ActionKind.SUSPEND, expires_at=timezone.now() + timedelta(days=90))
+    actions.take_action(mod, bob, ActionKind.SUSPEND)
+    later = timezone.now() + RETENTION + timedelta(days=1)
+    assert purge_expired_suspensions(now=later) == 1  # bob's open-ended one only
+    assert _state(alice).account.state == AccountState.SUSPENDED
+    assert _state(bob).state == AccountState.DELETED
+    assert actions.lapse_expired_actions(timezone.now() + timedelta(days=91)) == 1
+    timed.refresh_from_db()
+    assert timed.ended_reason == "lapsed"
+    assert _state(alice).account.state == AccountState.ACTIVE
+    assert _state(alice).is_active
+
+
+def test_lifting_a_suspension_leaves_a_frozen_account_frozen(mod, alice, bob):
+    actions.take_action(mod, alice, ActionKind.FREEZE)
+    suspension = actions.take_action(mod, alice, ActionKind.SUSPEND)
+    actions.lift_action(mod, suspension, why="lifted")
+    fresh = _state(alice)
+    assert fresh.account.state == AccountState.FROZEN  # the freeze is still in force
+    assert fresh.state == AccountState.ACTIVE  # the person and their content are back
+    # The same by lifting the kind (Mastodon's unsuspend).
+    actions.take_action(mod, bob, ActionKind.FREEZE)
+    actions.take_action(mod, bob, ActionKind.SUSPEND)
+    assert actions.lift_kind(mod, bob, ActionKind.SUSPEND) == 1
+    assert _state(bob).account.state == AccountState.FROZEN
+    # Without a freeze in force the account is active again.
+    actions.lift_kind(mod, bob, ActionKind.FREEZE)
+    assert _state(bob).account.state == AccountState.ACTIVE
+
+
+def test_actions_on_a_purged_or_deleted_account_end_without_blocking_the_lapse(mod, alice, bob, carol):
+    from kith.moderation.suspensions import RETENTION, purge_expired_suspensions
+    from kith.people.services import delete_account
+
+    # An account purged after its suspension, or deleted: its actions in force end with it.
+    suspension = actions.take_action(mod, alice, ActionKind.SUSPEND)
+    limit = actions.take_action(mod, alice, ActionKind.LIMIT, expires_at=timezone.now() + timedelta(days=60))
+    assert purge_expired_suspensions(now=timezone.now() + RETENTION + timedelta(days=1)) == 1
+    on_bob = actions.take_action(mod, bob, ActionKind.SENSITIVE)
+    delete_account(bob.account)
+    for action in (suspension, limit, on_bob):
+        action.refresh_from_db()
+        assert action.ended_at is not None
+        assert action.ended_reason == "gone"
+    # A row left in force on a gone target (from before this) ends on the next lapse instead of
+    # failing forever in front of the others.
+    stuck = actions.take_action(mod, carol, ActionKind.LIMIT, expires_at=timezone.now() + timedelta(hours=1))
+    Person.objects.filter(id=carol.id).update(state=AccountState.DELETED)
+    Account.objects.filter(pk=carol.account_id).update(state=AccountState.DELETED)
+    dave = factories.person("dave")
+    behind = actions.take_action(mod, dave, ActionKind.LIMIT, expires_at=timezone.now() + timedelta(hours=2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(actions, "LAPSE_BATCH", 1)
+        assert actions.lapse_expired_actions(timezone.now() + timedelta(hours=3)) == 1
+        assert actions.lapse_expired_actions(timezone.now() + timedelta(hours=3)) == 1
+    stuck.refresh_from_db()
+    behind.refresh_from_db()
+    assert stuck.ended_reason == "gone"
+    assert behind.ended_reason == "lapsed"
+    assert not _state(dave).limited
+
+
+def test_a_frozen_or_suspended_staff_member_acts_no_more(mod, admin, alice, bob):
+    from kith.moderation import email_blocks, reports
+    from kith.people.services import freeze_account
+
+    report = file_report(alice, reporter=bob, comment="spam")
+    other_admin = factories.person("boss2").account
+    set_role(None, other_admin, Role.ADMIN)
+    freeze_account(None, admin, "")
+    freeze_account(None, mod, "")
+    admin.refresh_from_db()
+    mod.refresh_from_db()
+    assert admin.role == Role.ADMIN
+    assert not admin.is_admin
+    assert not admin.is_moderator
+    assert mod.role == Role.MODERATOR
+    assert not mod.is_moderator
+    with pytest.raises(NotAllowed):
+        set_role(admin, alice.account, Role.MODERATOR)
+    with pytest.raises(NotAllowed):
+        actions.take_action(mod, alice, ActionKind.WARN)
+    with pytest.raises(NotAllowed):
+        actions.take_action(admin, alice, ActionKind.WARN)
+    with pytest.raises(NotAllowed):
+        reports.resolve_report(mod, report, dismissed=True)
+    with pytest.raises(NotAllowed):
+        email_blocks.block_email(admin, email="spam@example.com")
+    assert alice.account.role == Role.USER
+    # An active admin still does all of it.
+    set_role(other_admin, alice.account, Role.MODERATOR)
+    reports.resolve_report(other_admin, report, dismissed=True)
+
+
+def test_lifting_a_remote_suspension_keeps_them_suspended_while_their_domain_is(mod, troll):
+    suspension = actions.take_action(mod, troll, ActionKind.SUSPEND)
+    DomainPolicy.objects.create(domain="bad.example", severity=DomainSeverity.SUSPEND)
+    actions.lift_action(mod, suspension, why="lifted")
+    assert _state(troll).state == AccountState.SUSPENDED
+    actions.lift_kind(mod, troll, ActionKind.SUSPEND)
+    assert _state(troll).state == AccountState.SUSPENDED
+    DomainPolicy.objects.filter(domain="bad.example").update(severity=DomainSeverity.SILENCE)
+    actions.lift_kind(mod, troll, ActionKind.SUSPEND)
+    assert _state(troll).state == AccountState.ACTIVE
+
+
+def test_one_action_writes_one_audit_entry_carrying_its_id(mod, alice, troll):
+    for target, kind in ((alice, ActionKind.SUSPEND), (alice, ActionKind.LIMIT), (alice, ActionKind.SENSITIVE),
+                         (troll, ActionKind.SUSPEND)):
+        before = AuditLogEntry.objects.count()
+        action = actions.take_action(mod, target, kind)
+        entries = list(AuditLogEntry.objects.order_by("id")[before:])
+        assert [(e.action, e.data["action_id"]) for e in entries] == [(f"account_action.{kind}", action.id)]
+        before = AuditLogEntry.objects.count()
+        actions.lift_action(mod, action, why="lifted")
+        entries = list(AuditLogEntry.objects.order_by("id")[before:])
+        assert [(e.action, e.data["action_id"]) for e in entries] == [("account_action.lifted", action.id)]
+    frozen = actions.take_action(mod, alice, ActionKind.FREEZE)
+    assert list(AuditLogEntry.objects.filter(action__in=["account.freeze", "account.suspend", "person.limit",
+                                                         "person.sensitive", "person.suspend"])) == []
+    assert AuditLogEntry.objects.filter(action="account_action.freeze", data__action_id=frozen.id).exists()
+    # A state set without an action and lifted by kind is still logged by the people service.
+    from kith.people.services import set_limited
+
+    set_limited(None, alice, True)
+    actions.lift_kind(mod, alice, ActionKind.LIMIT)
+    assert AuditLogEntry.objects.filter(action="person.unlimit").count() == 1
+
+
+def test_limiting_or_marking_sensitive_bumps_the_person_updated_at(mod, alice):
+    from kith.people.services import set_force_sensitive, set_limited
+
+    Person.objects.filter(id=alice.id).update(updated_at=timezone.now() - timedelta(days=1))
+    before = _state(alice).updated_at
+    set_limited(mod, alice, True)
+    after_limit = _state(alice).updated_at
+    assert after_limit > before
+    Person.objects.filter(id=alice.id).update(updated_at=before)
+    set_force_sensitive(mod, alice, True)
+    assert _state(alice).updated_at > before

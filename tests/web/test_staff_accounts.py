@@ -218,3 +218,10 @@ def test_an_appeal_without_a_refused_login_is_refused(mod, alice):
     action = actions.take_action(mod.account, alice, ActionKind.FREEZE)
     assert Client().post(f"/login/appeal/{action.id}", {"text": "x"}).status_code == 404
     assert not Appeal.objects.exists()
+
+
+def test_the_action_form_says_a_timed_suspension_is_kept_until_it_lapses(as_mod, alice):
+    html = page(as_mod, f"/moderation/accounts/{alice.id}")
+    assert 'aria-describedby="action-expires-hint"' in html
+    assert "a timed one keeps the account&#x27;s data until it lapses" in html or \
+        "a timed one keeps the account's data until it lapses" in html
