@@ -847,15 +847,16 @@ def _account_warnings(viewer: Person, rows: Sequence[Any], actors: dict[int, dic
 
 def severance_event(row: Any) -> dict[str, Any] | None:
     """Mastodon's RelationshipSeveranceEvent for a `severed_relationships` notification (a domain
-    suspended by this pod's admins: the remote people's content was purged); None for others."""
+    or a remote account suspended by this pod's staff: their content was purged); None for others."""
     if row.kind != "severed_relationships":
         return None
     data = row.data or {}
+    by_account = bool(data.get("account"))
     return {
         "id": str(row.id),
-        "type": "domain_block",
+        "type": "account_suspension" if by_account else "domain_block",
         "purged": True,
-        "target_name": str(data.get("domain", "")),
+        "target_name": str(data.get("account") if by_account else data.get("domain", "")),
         "followers_count": int(data.get("followers_lost", 0)),
         "following_count": int(data.get("following_lost", 0)),
         "created_at": iso(row.created_at),

@@ -35,6 +35,7 @@ from kith.moderation.models import (
     ReportState,
 )
 from kith.moderation.reports import resolve_report
+from kith.moderation.severance import sever_and_notify
 from kith.people import remote as remote_people
 from kith.people import services as people
 from kith.people.models import Account, AccountState, Person, Role
@@ -213,6 +214,9 @@ def take_action(
         elif target.is_local:
             raise Conflict("That account has no login to suspend.")
         else:
+            # Local people who followed them or were followed by them lose that, and are told
+            # (their server is not: nothing goes to a suspended account).
+            sever_and_notify(Person.objects.filter(id=target.id), {"account": target.handle})
             remote_people.suspend_remote_person(target, actor=staff, reason=reason, audit=False)
 
     action = AccountAction.objects.create(

@@ -30,12 +30,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
 
 from kith.core import events, hosts
 from kith.core.errors import Conflict, Invalid, NotAllowed, NotFound
-from kith.graph import services as graph
-from kith.graph.models import Follow
 from kith.moderation import audit
 from kith.moderation.models import (
     AccountAction,
@@ -45,6 +42,7 @@ from kith.moderation.models import (
     DomainSeverity,
     FederationSettings,
 )
+from kith.moderation.severance import sever_and_notify
 from kith.people import domain_policy as people_domains
 from kith.people.models import Account, AccountState
 
@@ -388,22 +386,7 @@ def sever_follows_with_domain(domain: str, *, excluding: Collection[str] = ()) -
     subdomains in `excluding`), and notify each local person who lost some ({"domain",
     "followers_lost", "following_lost"}).  Returns {local person id: (followers lost, following lost)}."""
     remote = people_domains.persons_of_domain(domain, excluding=excluding)
-    followers = dict(
-        Follow.objects.filter(followee__domain="", follower__in=remote)
-        .values("followee_id").annotate(n=Count("id")).values_list("followee_id", "n")
-    )
-    following = dict(
-        Follow.objects.filter(follower__domain="", followee__in=remote)
-        .values("follower_id").annotate(n=Count("id")).values_list("follower_id", "n")
-    )
-    lost = {pid: (followers.get(pid, 0), following.get(pid, 0)) for pid in set(followers) | set(following)}
-    graph.sever_follows_with(remote)
-    for person_id, (followers_lost, following_lost) in sorted(lost.items()):
-        events.emit_on_commit(events.ModerationNotice(
-            person_id, "severed_relationships", person_id,
-            {"domain": domain, "followers_lost": followers_lost, "following_lost": following_lost},
-        ))
-    return lost
+    return sever_and_notify(remote, {"domain": domain})
 
 
 # ---- CSV import and export (Mastodon's format) ----------------------------------------------

@@ -245,6 +245,22 @@ def test_suspend_remote_purges_their_content_and_keeps_them_out(mod, troll, alic
                                          visibility=Visibility.PUBLIC)
 
 
+def test_suspending_a_remote_account_severs_its_follows_and_tells_the_local_people(mod, troll, alice, bob):
+    from kith.graph.models import Follow, FollowState
+    from kith.graph.services import follow
+
+    follow(alice, troll)
+    Follow.objects.create(follower=troll, followee=bob, state=FollowState.ACCEPTED)
+    actions.take_action(mod, troll, ActionKind.SUSPEND, reason="spam farm")
+    assert not Follow.objects.filter(follower=troll).exists()
+    assert not Follow.objects.filter(followee=troll).exists()
+    told = {n.recipient_id: n.data for n in Notification.objects.filter(kind="severed_relationships")}
+    assert told == {
+        alice.id: {"account": troll.handle, "followers_lost": 0, "following_lost": 1},
+        bob.id: {"account": troll.handle, "followers_lost": 1, "following_lost": 0},
+    }
+
+
 def test_unsuspend_remote(mod, troll):
     action = actions.take_action(mod, troll, ActionKind.SUSPEND)
     actions.lift_action(mod, action, why="lifted")

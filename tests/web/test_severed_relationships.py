@@ -28,7 +28,7 @@ def suspended(alice):
 def test_the_notifications_page_says_what_was_lost(suspended):
     html = page(client_for(suspended), "/notifications")
     assert "suspended bad.example" in html
-    assert "2 followers, 1 people you followed" in html
+    assert "followers lost: 2; people you followed: 1" in html
 
 
 def test_the_api_gives_a_relationship_severance_event(suspended):
