@@ -70,7 +70,9 @@ def normalise_domain(text: object) -> str:
     host = _host_only(domain)
     own = hosts.normalise_domain(settings.KITH_DOMAIN)
     if own is not None and host == _host_only(own):
-        raise Invalid("This is the pod's own domain.")
+        # Policies hold for a host on every port (as Mastodon's): another pod on this pod's
+        # host (another port) cannot get one of its own.
+        raise Invalid(f"{host} is this pod's own host (a domain policy covers every port of a host).")
     return host
 
 

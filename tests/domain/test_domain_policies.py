@@ -468,3 +468,11 @@ def test_allowlist_mode_never_refuses_this_pod_itself(admin, settings):
     domains.set_allowlist_mode(admin, True)
     assert domains.federates_with(settings.KITH_DOMAIN)
     assert not domains.federates_with("stranger.example")
+
+
+def test_the_pods_own_host_gets_no_policy_on_any_port(settings):
+    settings.KITH_DOMAIN = "pod.example:8101"
+    for own in ("pod.example", "POD.example.:8102", "https://pod.example:8101/about"):
+        with pytest.raises(Invalid, match="this pod's own host"):
+            domains.normalise_domain(own)
+    assert domains.normalise_domain("other.example:8101") == "other.example"
