@@ -173,7 +173,9 @@ def _reachable(document: dict, names: set[str]) -> set[str]:
 
 # Path parameters naming the caller's own things, unrelated to the secrets: a missing one is
 # asked for (404), which still checks that the error says nothing.
-OWN_THINGS = {"keyword_id", "row_id", "scheduled_id"}
+# Ids of the caller's own things, or of the pod's admin records (domain blocks and allows,
+# e-mail blocks: staff only, no statuses or accounts in them): walked with an id that does not exist.
+OWN_THINGS = {"keyword_id", "row_id", "scheduled_id", "block_id", "allow_id"}
 
 
 def _kind(name: str, path: str) -> str | None:

@@ -83,7 +83,7 @@ def test_follows_with_b_are_severed_on_a_and_alice_is_told(pods, world):
     wait_until(lambda: _follows_on(a, b.domain) == 0, message="follows with B severed on A")
     assert _follows_on(a, c.domain) == 2
     wait_until(lambda: f"suspended {b.host}" in s["alice"].get("/notifications"), message="alice told")
-    assert "1 followers, 1 people you followed" in s["alice"].get("/notifications")
+    assert "followers lost: 1; people you followed: 1" in s["alice"].get("/notifications")
 
 
 def test_a_delivers_nothing_to_b_any_more(pods, world):
