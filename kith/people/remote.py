@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kith.core import events
@@ -32,17 +32,30 @@ def upsert_remote_person(username: str, domain: str, *, display_name: str = "") 
         raise Invalid("A remote person needs a domain.")
     if not (USERNAME_RE.match(username) or all(c.isalnum() or c in "_.-" for c in username)) or len(username) > 64:
         raise Invalid("That is not a username Kith can show.")
-    person = Person.objects.select_for_update().filter(username__iexact=username, domain=domain).first()
+    person = _locked_person(username, domain)
     if person is None:
-        person = Person.objects.create(
-            username=username, domain=domain, display_name=display_name[:100],
-            limited=hooks.starts_limited(domain),  # first seen on a silenced domain (kith.moderation)
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the insert may lose a race, the caller goes on
+                person = Person.objects.create(
+                    username=username, domain=domain, display_name=display_name[:100],
+                    limited=hooks.starts_limited(domain),  # first seen on a silenced domain (kith.moderation)
+                )
+        except IntegrityError:
+            # Another request or job met them at the same moment and stored them first (PostgreSQL
+            # runs those side by side: an inbox applying their Follow while someone here follows
+            # them): theirs is the row.
+            person = _locked_person(username, domain)
+            if person is None:
+                raise
     elif person.state == AccountState.DELETED:
         # The remote account was deleted and the name is in use again over there.
         person.state = AccountState.ACTIVE
         person.save(update_fields=["state"])
     return person
+
+
+def _locked_person(username: str, domain: str) -> Person | None:
+    return Person.objects.select_for_update().filter(username__iexact=username, domain=domain).first()
 
 
 # As kith.social.remote.MAX_REMOTE_HTML: what is kept of a remote person's bio before cleaning.

@@ -174,3 +174,24 @@ def test_keys_are_pregenerated_at_sign_up_when_configured(settings):
     settings.KITH_PREGENERATE_KEYS = True
     person = factories.person("keyed")
     assert PersonKey.objects.filter(person=person).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_remote_person_stored_at_the_same_moment_elsewhere_is_found_not_refused(monkeypatch):
+    """On PostgreSQL an inbox applying someone's Follow and a person here following them can
+    both meet them first: the slower insert hits the unique handle and must take the other row
+    (it was a 500 on the follow page)."""
+    from kith.people import remote
+    from kith.people.models import Person
+
+    stored_elsewhere = Person.objects.create(username="bob", domain="b.example")
+    looked = []
+    real = remote._locked_person
+
+    def not_yet_committed_when_first_looked(username, domain):
+        looked.append(username)
+        return None if len(looked) == 1 else real(username, domain)
+
+    monkeypatch.setattr(remote, "_locked_person", not_yet_committed_when_first_looked)
+    assert remote.upsert_remote_person("Bob", "b.example").id == stored_elsewhere.id
+    assert Person.objects.filter(domain="b.example").count() == 1

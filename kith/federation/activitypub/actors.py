@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kith.core import hosts, jsonbody
@@ -101,10 +101,20 @@ def local_username_for(uri: str) -> str | None:
     return None
 
 
-@transaction.atomic
 def store_actor(data: ActorData) -> RemoteActor:
     """Create or refresh the Person and RemoteActor for a parsed actor document: the profile
     (name, bio, profile tags) at once, the avatar and header copied by the worker when new."""
+    try:
+        return _store_actor(data)
+    except IntegrityError:
+        # The same actor stored at this moment by another request or job (an inbox verifying
+        # their signature while someone here looks them up; PostgreSQL runs both side by side):
+        # their rows are there now, and this refreshes them.
+        return _store_actor(data)
+
+
+@transaction.atomic
+def _store_actor(data: ActorData) -> RemoteActor:
     existing = RemoteActor.objects.select_related("person").filter(uri=data.id).first()
     if existing is None:
         person = upsert_remote_person(data.preferred_username, domain_of(data.id), display_name=data.name or "")
