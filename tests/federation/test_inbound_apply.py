@@ -304,3 +304,34 @@ def test_an_undo_applied_before_its_like_or_announce_wins(alice, kind):
     other = _shared(ann, post, 4, kind)
     _apply({**_undo(bea, other), "id": f"{bea.uri}/undo/4"})
     assert _apply(other).state == InboundState.DONE
+
+
+class _Killed(BaseException):
+    """A process killed at that instant (not an error the handler could catch)."""
+
+
+def test_a_kill_between_applying_and_recording_loses_both_so_the_replay_applies_it(alice, monkeypatch):
+    """What an activity wrote and its row's outcome commit together: killed in between, the
+    replay applies it ("done"), rather than finding the note stored and ending "dropped"."""
+    from kith.social.models import Post
+
+    erin = _remote_actor("erin")
+    payload = {"id": f"{erin.uri}/9/activity", "type": "Create", "actor": erin.uri,
+               "object": _public_note(erin, 9, "2026-12-07T10:00:00Z")}
+    stored = InboundActivity.objects.create(
+        activity_uri=payload["id"], actor_uri=payload["actor"], activity_type=payload["type"], payload=payload
+    )
+    real_record = inbound._record
+
+    def killed(*args):
+        raise _Killed
+
+    monkeypatch.setattr(inbound, "_record", killed)
+    with pytest.raises(_Killed):
+        inbound.apply(stored)
+    assert not Post.objects.filter(author=erin.person).exists()
+    monkeypatch.setattr(inbound, "_record", real_record)
+    inbound.apply(stored)
+    stored.refresh_from_db()
+    assert stored.state == InboundState.DONE
+    assert Post.objects.filter(author=erin.person).count() == 1

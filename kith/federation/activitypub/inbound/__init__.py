@@ -96,12 +96,20 @@ def apply(inbound: InboundActivity) -> None:
                 # Kept: what a handler wrote before dropping (a Delete's tombstone for a Create
                 # still to come) must survive, or a Delete that arrives first would not win.
                 dropped = reason
-        state, error = (InboundState.DROPPED, str(dropped)) if dropped else (InboundState.DONE, "")
+            # The outcome is recorded with what the handler wrote, in one transaction: a process
+            # killed after the handler's commit would otherwise leave the row pending, and its
+            # replay would find the note stored and end "dropped" although it was applied.
+            _record(inbound, *((InboundState.DROPPED, str(dropped)) if dropped else (InboundState.DONE, "")))
+        return
     except Drop as reason:
         state, error = InboundState.DROPPED, str(reason)
     except (ParseError, DomainError, actors.ResolveError, RemoteActor.DoesNotExist) as problem:
         log.info("dropped activity %s: %s", inbound.activity_uri, problem)
         state, error = InboundState.FAILED, f"{type(problem).__name__}: {problem}"
+    _record(inbound, state, error)
+
+
+def _record(inbound: InboundActivity, state: str, error: str) -> None:
     InboundActivity.objects.filter(id=inbound.id).update(
         state=state, error=error[:2000], applied_at=timezone.now(), attempts=inbound.attempts + 1
     )
